@@ -1,0 +1,85 @@
+"""Located diagnostics shared by every stage.
+
+In: a code, a message in the user's words, a location and maybe a hint.
+Out: `Diagnostic` values that sort by location and render as
+`file:line:col: error[code]: message` lines; `Problems`, the one error type
+a stage raises with all of its diagnostics at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    """A place in a file; `line` and `column` count from 1, 0 means unknown."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.column}"
+        return self.file
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    location: Location | None = None
+    hint: str | None = None
+    severity: Severity = Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location or Location("")
+        return (loc.file, loc.line, loc.column, self.code)
+
+    def render(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        text = f"{where}{self.severity}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class Problems(Exception):
+    """Raised by a stage that found problems; carries every one, sorted by location."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(
+            sorted(diagnostics, key=Diagnostic.sort_key)
+        )
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+class ScenarioError(Problems):
+    """A scenario names a fact the policy does not declare, or gives a value it does not allow."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A hint naming the closest choice, or None when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def one_of(choices: Iterable[str]) -> str:
+    """A hint listing the allowed choices."""
+    return "allowed: " + ", ".join(f"`{c}`" for c in choices)
+
+
+def hint_for(word: str, choices: Iterable[str]) -> str:
+    """`did you mean` when a choice is close, otherwise the list of allowed choices."""
+    listed = list(choices)
+    return did_you_mean(word, listed) or one_of(listed)

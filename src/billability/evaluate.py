@@ -1,0 +1,504 @@
+"""Decide a scenario under a compiled policy.
+
+In: a `Policy` and a scenario (a mapping from fact name to value; a fact left out,
+or given as None, is unknown).
+Out: a `Decision`: the outcome, the rules that decided it, their reasons and source
+quotes, the unknown facts that could change the outcome, and a trace of what each
+rule looked at came to. An invalid scenario raises `ScenarioError` with every problem.
+
+How outcomes combine: every rule whose condition holds applies; the outcome is the
+first of the policy's `precedence` that some applying rule has, and the deciding
+rules are all applying rules with that outcome. When no rule applies, the policy's
+default decides.
+
+Unknown facts are unknown, not false. A condition is first judged in three-valued
+logic (true, false, unknown). When that cannot settle the outcome, the evaluator
+splits on the unknown facts the unsettled rules look at, value by value (for whole
+numbers, one value from each interval the policy's comparisons cut), until every
+branch is settled. That makes the outcome and `missing` exact: the outcome is the
+one all completions share, or `undetermined`; `missing` holds exactly the unknown
+facts for which two completions that differ only in that fact decide differently.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from billability.diagnostics import Diagnostic, Location, ScenarioError, hint_for, one_of
+from billability.model import (
+    All,
+    Always,
+    AnyOf,
+    Citation,
+    Compare,
+    Condition,
+    Decision,
+    Fact,
+    FactType,
+    Is,
+    Not,
+    OneOf,
+    Outcome,
+    Policy,
+    Rule,
+    TraceEvent,
+    Value,
+)
+
+Scenario = Mapping[str, Value]
+Locate = Callable[[str], Location | None]
+
+
+# --- the one place where a condition form gets its meaning ---------------------------
+
+
+def truth(condition: Condition, scenario: Scenario) -> bool | None:
+    """Three-valued truth of a condition: True, False, or None when unknown facts decide it."""
+    match condition:
+        case Always():
+            # relevant_when: always
+            return True
+        case Is(fact=name, value=value):
+            # fact: value
+            known = scenario.get(name)
+            return None if known is None else known == value
+        case OneOf(fact=name, values=values):
+            # fact: [value, value]
+            known = scenario.get(name)
+            return None if known is None else known in values
+        case Compare(fact=name, op=op, bound=bound):
+            # fact: {more_than: 30}
+            known = scenario.get(name)
+            return None if known is None else _compare(op, known, bound)
+        case All(items=items):
+            # all: [...], or several entries of one mapping
+            result: bool | None = True
+            for item in items:
+                value = truth(item, scenario)
+                if value is False:
+                    return False
+                if value is None:
+                    result = None
+            return result
+        case AnyOf(items=items):
+            # any: [...]
+            result = False
+            for item in items:
+                value = truth(item, scenario)
+                if value is True:
+                    return True
+                if value is None:
+                    result = None
+            return result
+        case Not(item=item):
+            # not: {...}
+            value = truth(item, scenario)
+            return None if value is None else not value
+    raise TypeError(f"not a condition: {condition!r}")  # pragma: no cover
+
+
+def _compare(op: str, known: Any, bound: int) -> bool:
+    if op == "more_than":
+        return bool(known > bound)
+    if op == "at_least":
+        return bool(known >= bound)
+    if op == "less_than":
+        return bool(known < bound)
+    return bool(known <= bound)
+
+
+def _fast_test(condition: Condition) -> Callable[[Scenario], bool]:
+    """The same meaning as `truth`, as a closure over a scenario whose facts are all
+    known: a closure call is several times cheaper than walking the condition."""
+    match condition:
+        case Always():
+            return lambda s: True
+        case Is(fact=name, value=value):
+            return lambda s: s[name] == value
+        case OneOf(fact=name, values=values):
+            members = frozenset(values)
+            return lambda s: s[name] in members
+        case Compare(fact=name, op=op, bound=bound):
+            return lambda s: _compare(op, s[name], bound)
+        case All(items=items):
+            tests = tuple(_fast_test(item) for item in items)
+            if len(tests) == 2:
+                first, second = tests
+                return lambda s: first(s) and second(s)
+            return lambda s: all(test(s) for test in tests)
+        case AnyOf(items=items):
+            tests = tuple(_fast_test(item) for item in items)
+            return lambda s: any(test(s) for test in tests)
+        case Not(item=item):
+            test = _fast_test(item)
+            return lambda s: not test(s)
+    raise TypeError(f"not a condition: {condition!r}")  # pragma: no cover
+
+
+# --- validation of a scenario ---------------------------------------------------------
+
+
+def validate(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = None) -> Scenario:
+    """The known facts of a scenario, checked against the policy's declarations."""
+    return _plan(policy).validate(facts, locate)
+
+
+def _problems(plan: _Plan, facts: Mapping[str, Any], locate: Locate | None) -> list[Diagnostic]:
+    where = locate or (lambda name: None)
+    problems: list[Diagnostic] = []
+    for name, value in facts.items():
+        if not isinstance(name, str) or name not in plan.facts:
+            problems.append(
+                Diagnostic(
+                    "scenario.unknown-fact",
+                    f"`{name}` is not a fact of this policy",
+                    where(str(name)),
+                    hint=hint_for(str(name), plan.facts),
+                )
+            )
+            continue
+        if value is None:
+            continue
+        fact = plan.facts[name]
+        if fact.type is FactType.ENUM:
+            if not isinstance(value, str):
+                problems.append(
+                    Diagnostic("scenario.type", f"`{name}` takes one of its values, not {_shown(value)}", where(name), one_of(fact.value_names))
+                )
+            elif value not in fact.value_names:
+                problems.append(
+                    Diagnostic(
+                        "scenario.unknown-value",
+                        f"`{value}` is not a value of `{name}`",
+                        where(name),
+                        hint=hint_for(value, fact.value_names),
+                    )
+                )
+        elif fact.type is FactType.BOOLEAN:
+            if not isinstance(value, bool):
+                problems.append(Diagnostic("scenario.type", f"`{name}` is true or false, not {_shown(value)}", where(name), "write `true` or `false`"))
+        elif isinstance(value, bool) or not isinstance(value, int):
+            problems.append(Diagnostic("scenario.type", f"`{name}` is a whole number, not {_shown(value)}", where(name), "write a number such as `12`"))
+        elif fact.minimum is not None and value < fact.minimum:
+            problems.append(Diagnostic("scenario.out-of-range", f"`{name}` cannot be less than {fact.minimum}, got {value}", where(name)))
+        elif fact.maximum is not None and value > fact.maximum:
+            problems.append(Diagnostic("scenario.out-of-range", f"`{name}` cannot be more than {fact.maximum}, got {value}", where(name)))
+    if not isinstance(facts, Mapping):  # pragma: no cover - guarded by the caller
+        problems.append(Diagnostic("scenario.type", "a scenario is a mapping of facts to values"))
+    return problems
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if isinstance(value, str):
+        return f"the text `{value}`"
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return f"`{value}`"
+
+
+# --- deciding -------------------------------------------------------------------------
+
+
+def decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = None) -> Decision:
+    """Decide one scenario (see the module docstring for the semantics)."""
+    plan = _plan(policy)
+    if not isinstance(facts, Mapping):
+        raise ScenarioError([Diagnostic("scenario.type", f"a scenario is a mapping of facts to values, not {_shown(facts)}")])
+    scenario = plan.validate(facts, locate)
+    return plan.decide(scenario)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """The rules that may apply once the index fact has a given value."""
+
+    rules: tuple[int, ...]
+    tests: tuple[tuple[int, Callable[[Scenario], bool]], ...]
+    needs: frozenset[str]
+
+
+@dataclass(eq=False)
+class _Plan:
+    policy: Policy
+    facts: dict[str, Fact]
+    index: str | None
+    by_value: dict[Any, _Candidates]
+    every_rule: _Candidates
+    domains: dict[str, tuple[Value, ...]]
+    rank: dict[Outcome, int]
+    decisions: dict[tuple[Any, tuple[int, ...]], Decision] = field(default_factory=dict)
+    _checks: dict[str, Any] = field(default_factory=dict)
+
+    # validation ---------------------------------------------------------------------
+
+    def validate(self, facts: Mapping[str, Any], locate: Locate | None) -> Scenario:
+        checks = self._checks
+        clean = True
+        try:
+            for name, value in facts.items():
+                check = checks.get(name)
+                if check is None:
+                    clean = False
+                    break
+                if value is None:
+                    continue
+                if check.__class__ is frozenset:
+                    if value.__class__ is not str or value not in check:
+                        clean = False
+                        break
+                elif check is bool:
+                    if value.__class__ is not bool:
+                        clean = False
+                        break
+                elif value.__class__ is not int or not (check[0] <= value <= check[1]):
+                    clean = False
+                    break
+        except TypeError:
+            clean = False
+        if not clean:
+            problems = _problems(self, facts, locate)
+            if problems:
+                raise ScenarioError(problems)
+        if None in facts.values():
+            return {k: v for k, v in facts.items() if v is not None}
+        return facts
+
+    # deciding -------------------------------------------------------------------------
+
+    def candidates(self, scenario: Scenario) -> _Candidates:
+        if self.index is None:
+            return self.every_rule
+        value = scenario.get(self.index)
+        return self.every_rule if value is None else self.by_value[value]
+
+    def decide(self, scenario: Scenario) -> Decision:
+        candidates = self.candidates(scenario)
+        if candidates.needs.issubset(scenario.keys()):
+            applying = tuple(i for i, test in candidates.tests if test(scenario))
+            key = (scenario.get(self.index) if self.index else None, applying)
+            decision = self.decisions.get(key)
+            if decision is None:
+                decision = self._settled(candidates, {i: i in applying for i in candidates.rules})
+                if len(self.decisions) < 100_000:
+                    self.decisions[key] = decision
+            return decision
+        return self._decide_partial(scenario, candidates)
+
+    def _settled(self, candidates: _Candidates, holds: Mapping[int, bool | None]) -> Decision:
+        """The decision when the applying rules are known (holds: rule index -> truth)."""
+        rules = self.policy.rules
+        outcome = self._outcome_of(holds)
+        trace = tuple(TraceEvent(rules[i].id, rules[i].outcome, holds[i]) for i in candidates.rules)
+        assert outcome is not None
+        deciding = [rules[i] for i in candidates.rules if holds[i] is True and rules[i].outcome is outcome]
+        if not deciding:
+            return Decision(outcome, (), (self.policy.default_reason,), (), (), trace)
+        return _decision(outcome, deciding, trace)
+
+    def _outcome_of(self, holds: Mapping[int, bool | None]) -> Outcome | None:
+        """The outcome when three-valued truths settle it, else None."""
+        rules = self.policy.rules
+        for outcome in self.policy.precedence:
+            truths = [h for i, h in holds.items() if rules[i].outcome is outcome]
+            if True in truths:
+                return outcome
+            if None in truths:
+                return None
+        return self.policy.default_outcome
+
+    def _truths(self, scenario: Scenario) -> tuple[_Candidates, dict[int, bool | None]]:
+        candidates = self.candidates(scenario)
+        rules = self.policy.rules
+        return candidates, {i: truth(rules[i].when, scenario) for i in candidates.rules}
+
+    def _decide_partial(self, scenario: Scenario, candidates: _Candidates) -> Decision:
+        _, holds = self._truths(scenario)
+        outcomes = self.outcomes(scenario)
+        rules = self.policy.rules
+        trace = tuple(TraceEvent(rules[i].id, rules[i].outcome, holds[i]) for i in candidates.rules)
+        if len(outcomes) == 1:
+            (outcome,) = outcomes
+            if self._outcome_of(holds) is outcome:
+                return self._settled(candidates, holds)
+            # Settled only by splitting: cite the rules of that outcome that apply in some completion.
+            deciding = [rules[i] for i in candidates.rules if holds[i] is not False and rules[i].outcome is outcome]
+            if not deciding:
+                return Decision(outcome, (), (self.policy.default_reason,), (), (), trace)
+            return _decision(outcome, deciding, trace)
+        missing = self.missing(scenario)
+        possible = [o.replace("_", " ") for o in (*self.policy.precedence, self.policy.default_outcome) if o in outcomes]
+        asked = ", ".join(self.facts[name].label.lower() for name in missing)
+        reason = f"it could be {' or '.join(dict.fromkeys(possible))}, depending on facts not given: {asked}"
+        return Decision(Outcome.UNDETERMINED, (), (reason,), (), missing, trace)
+
+    # exact reasoning over unknown facts ---------------------------------------------
+
+    def outcomes(self, scenario: Scenario) -> frozenset[Outcome]:
+        """Every outcome some completion of the scenario gets."""
+        return frozenset(outcome for _, outcome in self.leaves(scenario))
+
+    def leaves(self, scenario: Scenario) -> Iterable[tuple[dict[str, Value], Outcome]]:
+        """Settled partial scenarios that together cover every completion."""
+        _, holds = self._truths(scenario)
+        settled = self._outcome_of(holds)
+        if settled is not None:
+            yield dict(scenario), settled
+            return
+        name = self._split_fact(scenario, holds)
+        for value in self.domains[name]:
+            yield from self.leaves({**scenario, name: value})
+
+    def _split_fact(self, scenario: Scenario, holds: Mapping[int, bool | None]) -> str:
+        rules = self.policy.rules
+        looked_at = set().union(*(rules[i].facts for i, h in holds.items() if h is None))
+        for name in self.facts:
+            if name in looked_at and name not in scenario:
+                return name
+        raise AssertionError("an unsettled rule looks only at known facts")  # pragma: no cover
+
+    def missing(self, scenario: Scenario) -> tuple[str, ...]:
+        """Unknown facts for which two completions differing only in that fact decide differently."""
+        found: set[str] = set()
+        for leaf, outcome in self.leaves(scenario):
+            for name in leaf.keys() - scenario.keys() - found:
+                for value in self.domains[name]:
+                    if value != leaf[name] and self.outcomes({**leaf, name: value}) != {outcome}:
+                        found.add(name)
+                        break
+        return tuple(name for name in self.facts if name in found)
+
+
+def _decision(outcome: Outcome, deciding: list[Rule], trace: tuple[TraceEvent, ...]) -> Decision:
+    return Decision(
+        outcome,
+        tuple(rule.id for rule in deciding),
+        tuple(rule.reason for rule in deciding),
+        tuple(Citation(rule.id, rule.quotes) for rule in deciding),
+        (),
+        trace,
+    )
+
+
+# --- the plan: what evaluation precomputes once per policy ---------------------------
+
+_PLANS: weakref.WeakKeyDictionary[Policy, _Plan] = weakref.WeakKeyDictionary()
+
+
+def _plan(policy: Policy) -> _Plan:
+    plan = _PLANS.get(policy)
+    if plan is None:
+        plan = _build_plan(policy)
+        _PLANS[policy] = plan
+    return plan
+
+
+def _build_plan(policy: Policy) -> _Plan:
+    facts = {fact.name: fact for fact in policy.facts}
+    index = _index_fact(policy)
+    every = _candidates(policy, range(len(policy.rules)))
+    by_value: dict[Any, _Candidates] = {}
+    if index is not None:
+        for value in facts[index].value_names:
+            allowed = [i for i, rule in enumerate(policy.rules) if value in _allowed_values(rule.when, index, facts[index])]
+            by_value[value] = _candidates(policy, allowed)
+    checks: dict[str, Any] = {}
+    for fact in policy.facts:
+        if fact.type is FactType.ENUM:
+            checks[fact.name] = frozenset(fact.value_names)
+        elif fact.type is FactType.BOOLEAN:
+            checks[fact.name] = bool
+        else:
+            low = fact.minimum if fact.minimum is not None else -(2**63)
+            high = fact.maximum if fact.maximum is not None else 2**63
+            checks[fact.name] = (low, high)
+    return _Plan(
+        policy=policy,
+        facts=facts,
+        index=index,
+        by_value=by_value,
+        every_rule=every,
+        domains={fact.name: domain(policy, fact) for fact in policy.facts},
+        rank={outcome: i for i, outcome in enumerate(policy.precedence)},
+        _checks=checks,
+    )
+
+
+def _candidates(policy: Policy, indexes: Iterable[int]) -> _Candidates:
+    chosen = tuple(indexes)
+    rules = policy.rules
+    return _Candidates(
+        rules=chosen,
+        tests=tuple((i, _fast_test(rules[i].when)) for i in chosen),
+        needs=frozenset().union(*(rules[i].facts for i in chosen)),
+    )
+
+
+def _allowed_values(condition: Condition, name: str, fact: Fact) -> frozenset[Any]:
+    """The values of fact `name` under which the condition can hold, judged from its
+    top-level entries (anything deeper is assumed to allow every value)."""
+    match condition:
+        case Is(fact=f, value=value) if f == name:
+            return frozenset((value,))
+        case OneOf(fact=f, values=values) if f == name:
+            return frozenset(values)
+        case All(items=items):
+            allowed = frozenset(fact.value_names)
+            for item in items:
+                allowed &= _allowed_values(item, name, fact)
+            return allowed
+    return frozenset(fact.value_names)
+
+
+def _index_fact(policy: Policy) -> str | None:
+    """The enum fact that the most rules pin at their top level: deciding looks only at
+    the rules that can apply for the scenario's value of it."""
+    best, best_count = None, 0
+    for fact in policy.facts:
+        if fact.type is not FactType.ENUM:
+            continue
+        every = frozenset(fact.value_names)
+        count = sum(1 for rule in policy.rules if _allowed_values(rule.when, fact.name, fact) != every)
+        if count > best_count:
+            best, best_count = fact.name, count
+    return best
+
+
+def comparison_bounds(policy: Policy, name: str) -> frozenset[int]:
+    """The numbers the policy compares fact `name` with."""
+    bounds: set[int] = set()
+
+    def walk(condition: Condition) -> None:
+        match condition:
+            case Compare(fact=f, bound=bound) if f == name:
+                bounds.add(bound)
+            case All(items=items) | AnyOf(items=items):
+                for item in items:
+                    walk(item)
+            case Not(item=item):
+                walk(item)
+
+    for rule in policy.rules:
+        walk(rule.when)
+    for fact in policy.facts:
+        walk(fact.relevant_when)
+    return frozenset(bounds)
+
+
+def domain(policy: Policy, fact: Fact) -> tuple[Value, ...]:
+    """The values worth trying for a fact: every enum value, true and false, or for a whole
+    number one value on each side of and at every number the policy compares it with."""
+    if fact.type is FactType.ENUM:
+        return fact.value_names
+    if fact.type is FactType.BOOLEAN:
+        return (True, False)
+    low = fact.minimum if fact.minimum is not None else -(2**31)
+    high = fact.maximum if fact.maximum is not None else 2**31
+    points = {low}
+    for bound in comparison_bounds(policy, fact.name):
+        points.update((bound - 1, bound, bound + 1))
+    return tuple(sorted(p for p in points if low <= p <= high))

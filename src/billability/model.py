@@ -1,0 +1,244 @@
+"""The compiled policy and the decisions it makes, as frozen values.
+
+In: nothing; these are the types the stages pass along.
+Out: `Policy` (facts, rules, precedence, source text), its `Condition` forms,
+`Decision` (outcome, deciding rules, reasons, citations, missing facts, trace).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Union
+
+from billability.diagnostics import Location
+
+if TYPE_CHECKING:
+    from billability.evaluate import Scenario
+
+
+class Outcome(StrEnum):
+    BILLABLE = "billable"
+    NOT_BILLABLE = "not_billable"
+    NEEDS_REVIEW = "needs_review"
+    UNDETERMINED = "undetermined"
+
+
+class FactType(StrEnum):
+    ENUM = "enum"
+    BOOLEAN = "boolean"
+    INTEGER = "integer"
+
+
+Value = Union[str, bool, int]
+
+
+# --- conditions: one class per form a rule's `when:` can take ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Always:
+    """`relevant_when: always`"""
+
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Is:
+    """`fact: value`"""
+
+    fact: str
+    value: Value
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """`fact: [value, value, ...]`"""
+
+    fact: str
+    values: tuple[Value, ...]
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """`fact: {more_than: n}` (or `at_least`, `less_than`, `at_most`)"""
+
+    fact: str
+    op: str
+    bound: int
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    """`all: [cond, ...]`, or several entries in one mapping"""
+
+    items: tuple[Condition, ...]
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """`any: [cond, ...]`"""
+
+    items: tuple[Condition, ...]
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """`not: cond`"""
+
+    item: Condition
+    location: Location | None = field(default=None, compare=False)
+
+
+Condition = Union[Always, Is, OneOf, Compare, All, AnyOf, Not]
+
+COMPARISONS = {
+    "more_than": ">",
+    "at_least": ">=",
+    "less_than": "<",
+    "at_most": "<=",
+}
+
+
+def facts_of(condition: Condition) -> frozenset[str]:
+    """The names of the facts a condition looks at."""
+    match condition:
+        case Is(fact=name) | OneOf(fact=name) | Compare(fact=name):
+            return frozenset((name,))
+        case All(items=items) | AnyOf(items=items):
+            return frozenset().union(*(facts_of(item) for item in items))
+        case Not(item=item):
+            return facts_of(item)
+    return frozenset()
+
+
+# --- the policy --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FactValue:
+    name: str
+    label: str
+    topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    name: str
+    type: FactType
+    label: str
+    question: str
+    values: tuple[FactValue, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    relevant_when: Condition = Always()
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def value_names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    name: str
+    title: str
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    topic: str
+    outcome: Outcome
+    when: Condition
+    reason: str
+    quotes: tuple[str, ...]
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def facts(self) -> frozenset[str]:
+        return facts_of(self.when)
+
+
+@dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
+class Policy:
+    """A compiled policy. Compare policies by their rules and facts, not by identity."""
+
+    id: str
+    title: str
+    source_name: str
+    source_text: str
+    precedence: tuple[Outcome, ...]
+    default_outcome: Outcome
+    default_reason: str
+    topics: tuple[Topic, ...]
+    facts: tuple[Fact, ...]
+    rules: tuple[Rule, ...]
+    files: tuple[str, ...] = ()
+
+    @property
+    def fact_index(self) -> Mapping[str, Fact]:
+        return {fact.name: fact for fact in self.facts}
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def evaluate(self, facts: Mapping[str, Any] | Scenario) -> Decision:
+        """Decide one scenario; raises `ScenarioError` when the facts are not valid."""
+        from billability.evaluate import decide
+
+        return decide(self, facts)
+
+
+# --- decisions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    rule: str
+    quotes: tuple[str, ...]
+
+    @property
+    def quote(self) -> str:
+        return " ... ".join(self.quotes)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEvent:
+    """What one rule's condition came to for the scenario: true, false or unknown (None)."""
+
+    rule: str
+    outcome: Outcome
+    holds: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    rules: tuple[str, ...]
+    reasons: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    missing: tuple[str, ...] = ()
+    trace: tuple[TraceEvent, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "outcome": str(self.outcome),
+            "rules": list(self.rules),
+            "reasons": list(self.reasons),
+            "citations": [
+                {"rule": c.rule, "quote": c.quote, "quotes": list(c.quotes)} for c in self.citations
+            ],
+            "missing": list(self.missing),
+        }

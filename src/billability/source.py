@@ -1,0 +1,239 @@
+"""Read YAML strictly, keeping where every value came from.
+
+In: the bytes of a file and its name.
+Out: `Located(data, locations, key_locations)`: plain Python data (dicts, lists,
+str, int, float, bool, None) and maps from a path (a tuple of keys and list
+indexes) to the `Location` of the value at that path and of its key.
+
+Strict means: duplicate keys are an error; only `true` and `false` are booleans
+(`yes`, `no`, `on`, `off` stay strings, as does every quoted scalar); no merge
+keys; no tags; aliases are expanded only up to a bound; the file must be UTF-8,
+not empty and not enormous. Every problem raises `Problems` with a location.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from billability.diagnostics import Diagnostic, Location, Problems
+
+MAX_BYTES = 1024 * 1024
+MAX_NODES = 100_000
+
+PathKey = tuple[str | int, ...]
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
+_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z")
+_NULL = {"null", "~", ""}
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """YAML data with the location of every value and every mapping key."""
+
+    data: Any
+    locations: dict[PathKey, Location] = field(default_factory=dict)
+    key_locations: dict[PathKey, Location] = field(default_factory=dict)
+    file: str = ""
+
+    def where(self, path: PathKey) -> Location:
+        """The location of the value at `path`, or of its nearest located parent."""
+        while path not in self.locations and path:
+            path = path[:-1]
+        return self.locations.get(path, Location(self.file))
+
+    def where_key(self, path: PathKey) -> Location:
+        """The location of the key that introduces `path` (falls back to the value)."""
+        return self.key_locations.get(path) or self.where(path)
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """A loader that resolves no implicit types: every scalar is composed as a string
+    node, so typing plain scalars is ours to decide (YAML 1.1 would make `no` false)."""
+
+
+_PlainLoader.yaml_implicit_resolvers = {}
+
+
+def _mark(file: str, mark: Any) -> Location:
+    if mark is None:
+        return Location(file)
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def read_yaml_file(path: Path, display: str | None = None) -> Located:
+    """Read a YAML file from disk; `display` is the name diagnostics use."""
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise Problems([Diagnostic("file.unreadable", f"cannot read the file: {reason}", Location(name))]) from None
+    return read_yaml(raw, name)
+
+
+def read_yaml(raw: bytes | str, file: str) -> Located:
+    """Parse one YAML document strictly into located plain data."""
+    text = _decode(raw, file)
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise Problems(
+            [
+                Diagnostic(
+                    "file.empty",
+                    "the file is empty",
+                    Location(file, 1, 1),
+                    hint="a policy or corpus file holds a YAML mapping",
+                )
+            ]
+        )
+    try:
+        node = yaml.compose(text, Loader=_PlainLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        message = (error.problem or error.context or "not valid YAML").strip()
+        if error.context and error.problem:
+            message = f"{error.problem} ({error.context})"
+        raise Problems([Diagnostic("yaml.syntax", message, _mark(file, mark))]) from None
+    except yaml.YAMLError as error:  # pragma: no cover - PyYAML marks its errors
+        raise Problems([Diagnostic("yaml.syntax", str(error), Location(file))]) from None
+    builder = _Builder(file)
+    data = builder.build(node, ())
+    if builder.problems:
+        raise Problems(builder.problems)
+    return Located(data, builder.locations, builder.key_locations, file)
+
+
+def _decode(raw: bytes | str, file: str) -> str:
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    if len(raw) > MAX_BYTES:
+        raise Problems(
+            [
+                Diagnostic(
+                    "file.too-large",
+                    f"the file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}",
+                    Location(file),
+                    hint="split the policy into several files in one folder",
+                )
+            ]
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line = before.count(b"\n") + 1
+        column = error.start - (before.rfind(b"\n") + 1) + 1
+        raise Problems(
+            [
+                Diagnostic(
+                    "file.encoding",
+                    f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x})",
+                    Location(file, line, column),
+                    hint="save the file as UTF-8",
+                )
+            ]
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+class _Builder:
+    """Turns a composed node tree into plain data, collecting every problem."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.locations: dict[PathKey, Location] = {}
+        self.key_locations: dict[PathKey, Location] = {}
+        self.problems: list[Diagnostic] = []
+        self.nodes = 0
+
+    def problem(self, code: str, message: str, node: yaml.Node, hint: str | None = None) -> None:
+        self.problems.append(Diagnostic(code, message, _mark(self.file, node.start_mark), hint))
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            if self.nodes == MAX_NODES + 1:
+                self.problem(
+                    "yaml.too-many-nodes",
+                    f"the document expands to more than {MAX_NODES:,} values",
+                    node,
+                    hint="aliases (`*name`) that repeat large parts multiply the size; write values out",
+                )
+            return None
+        self.locations.setdefault(path, _mark(self.file, node.start_mark))
+        if node.tag not in _STANDARD_TAGS:
+            self.problem(
+                "yaml.tag",
+                f"tags such as `{node.tag}` are not allowed",
+                node,
+                hint="remove the `!` tag; write the value plainly",
+            )
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or (
+                isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and key_node.style is None
+            ):
+                self.problem("yaml.merge-key", "merge keys (`<<`) are not allowed", key_node, hint="write the keys out in full")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem("yaml.key", "a key must be plain text, not a list or mapping", key_node)
+                continue
+            key = key_node.value
+            if key in result:
+                first = self.key_locations[(*path, key)]
+                self.problem(
+                    "yaml.duplicate-key",
+                    f"the key `{key}` appears twice in the same mapping (first at line {first.line})",
+                    key_node,
+                    hint="keep one of them; YAML would silently use the last",
+                )
+                continue
+            self.key_locations[(*path, key)] = _mark(self.file, key_node.start_mark)
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+    @staticmethod
+    def _scalar(node: yaml.ScalarNode) -> Any:
+        text = node.value
+        if node.style is not None:  # quoted or block scalars are always text
+            return text
+        if text == "true":
+            return True
+        if text == "false":
+            return False
+        if text in _NULL:
+            return None
+        if _INT.match(text):
+            return int(text)
+        if _FLOAT.match(text):
+            return float(text)
+        return text
+
+
+def iter_yaml_files(path: Path) -> Iterator[Path]:
+    """The YAML files at `path`: the file itself, or every `*.yaml`/`*.yml` below a folder, sorted."""
+    if path.is_dir():
+        yield from sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+    else:
+        yield path
