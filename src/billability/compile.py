@@ -37,7 +37,7 @@ from billability.model import (
 )
 from billability.resources import policy_dir
 from billability.schema import POLICY_FILE, check
-from billability.source import Located, PathKey, iter_yaml_files, read_yaml, read_yaml_file
+from billability.source import Located, PathKey, display_name, iter_yaml_files, read_yaml, read_yaml_file
 
 _COMBINATORS = ("all", "any", "not")
 
@@ -61,7 +61,7 @@ def read_policy_files(root: Path) -> list[Located]:
     problems: list[Diagnostic] = []
     for file in files:
         try:
-            item = read_yaml_file(file, _display(file))
+            item = read_yaml_file(file, display_name(file))
         except Problems as error:
             problems.extend(error.diagnostics)
             continue
@@ -90,11 +90,6 @@ def compile_texts(texts: dict[str, str], source_text: str) -> Policy:
     return _Compiler(located, source_text=source_text).compile()
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def normalize(text: str) -> str:

@@ -293,7 +293,7 @@ class _Plan:
         """The decision when the applying rules are known (holds: rule index -> truth)."""
         rules = self.policy.rules
         outcome = self._outcome_of(holds)
-        trace = tuple(TraceEvent(rules[i].id, rules[i].outcome, holds[i]) for i in candidates.rules)
+        trace = _trace(rules, candidates, holds)
         assert outcome is not None
         deciding = [rules[i] for i in candidates.rules if holds[i] is True and rules[i].outcome is outcome]
         if not deciding:
@@ -320,7 +320,7 @@ class _Plan:
         _, holds = self._truths(scenario)
         outcomes = self.outcomes(scenario)
         rules = self.policy.rules
-        trace = tuple(TraceEvent(rules[i].id, rules[i].outcome, holds[i]) for i in candidates.rules)
+        trace = _trace(rules, candidates, holds)
         if len(outcomes) == 1:
             (outcome,) = outcomes
             if self._outcome_of(holds) is outcome:
@@ -373,7 +373,14 @@ class _Plan:
         return tuple(name for name in self.facts if name in found)
 
 
+def _trace(rules: tuple[Rule, ...], candidates: _Candidates, holds: Mapping[int, bool | None]) -> tuple[TraceEvent, ...]:
+    events = (TraceEvent(rules[i].id, rules[i].outcome, holds[i]) for i in candidates.rules)
+    return tuple(sorted(events, key=lambda event: event.rule))
+
+
 def _decision(outcome: Outcome, deciding: list[Rule], trace: tuple[TraceEvent, ...]) -> Decision:
+    # Sorted by id, so that the order of rules in the policy files never shows in a decision.
+    deciding = sorted(deciding, key=lambda rule: rule.id)
     return Decision(
         outcome,
         tuple(rule.id for rule in deciding),

@@ -74,7 +74,7 @@ def _mark(file: str, mark: Any) -> Location:
 
 def read_yaml_file(path: Path, display: str | None = None) -> Located:
     """Read a YAML file from disk; `display` is the name diagnostics use."""
-    name = display or str(path)
+    name = display or display_name(path)
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -237,3 +237,11 @@ def iter_yaml_files(path: Path) -> Iterator[Path]:
         yield from sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
     else:
         yield path
+
+
+def display_name(path: Path) -> str:
+    """A file's name as diagnostics show it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

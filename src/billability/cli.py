@@ -1,0 +1,256 @@
+"""The `billability` command: the only module that prints or exits.
+
+In: command-line arguments.
+Out: text or JSON on stdout, diagnostics on stderr, and an exit status:
+0 done, 1 problems found (validate) or cases failed (test), 2 invalid input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from billability.compile import load_policy
+from billability.corpus import load_cases, run_cases
+from billability.evaluate import decide
+from billability.diagnostics import Diagnostic, Location, Problems
+from billability.explain import decision_json, decision_text, diagnostics_github, diagnostics_text
+from billability.model import FactType, Policy
+from billability.source import read_yaml
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_PROBLEMS = 1
+EXIT_INVALID = 2
+
+
+def _fail(diagnostics: Sequence[Diagnostic], status: int = EXIT_INVALID, github: bool = False) -> NoReturn:
+    render = diagnostics_github if github else diagnostics_text
+    click.echo(render(diagnostics), err=not github)
+    count = sum(1 for d in diagnostics if d.severity == "error")
+    if not github:
+        click.echo(f"{count} error{'s' if count != 1 else ''}", err=True)
+    sys.exit(status)
+
+
+def _policy(path: str | None) -> Policy:
+    try:
+        return load_policy(path)
+    except Problems as error:
+        _fail(error.diagnostics)
+
+
+def policy_option(command: F) -> F:
+    return click.option(
+        "--policy",
+        "policy_path",
+        metavar="PATH",
+        default=None,
+        help="Policy file or folder (default: the bundled case-management policy).",
+    )(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="billability")
+def main() -> None:
+    """Decide, explain and test what San Diego County DMC-ODS programs may bill as case management.
+
+    \b
+    Examples:
+      billability check activity=provider_communication contact_mode=voicemail provider_credential=lpha
+      billability validate
+      billability test
+    """
+
+
+# --- check -----------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("items", nargs=-1, metavar="[FILE|-] [FACT=VALUE]...")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@policy_option
+def check(items: tuple[str, ...], as_json: bool, policy_path: str | None) -> None:
+    """Decide one scenario: is this activity billable, and why?
+
+    Facts come from a YAML or JSON file, from standard input (`-`), or as
+    FACT=VALUE arguments (which override the file). Leave out what you do not
+    know: the answer then says which facts would decide it.
+
+    \b
+    Examples:
+      billability check activity=advocacy provider_credential=lpha contact_mode=phone contact_successful=true
+      billability check scenario.yaml --json
+      echo '{"activity": "transportation"}' | billability check -
+
+    Exit status: 0 when decided (whatever the outcome), 2 for invalid input.
+    """
+    policy = _policy(policy_path)
+    facts, locations, problems = _scenario(items, policy)
+    try:
+        decision = decide(policy, facts, locations.get)
+    except Problems as error:
+        _fail(Problems([*problems, *error.diagnostics]).diagnostics)
+    if problems:
+        _fail(problems)
+    if as_json:
+        click.echo(json.dumps(decision_json(decision), indent=2))
+    else:
+        click.echo(decision_text(decision, policy))
+
+
+def _scenario(items: tuple[str, ...], policy: Policy) -> tuple[dict[str, Any], dict[str, Location], list[Diagnostic]]:
+    """The facts given by a file and FACT=VALUE arguments, where each came from, and
+    the problems found in the arguments' text (the values' meaning is checked later)."""
+    facts: dict[str, Any] = {}
+    locations: dict[str, Location] = {}
+    problems: list[Diagnostic] = []
+    declared = policy.fact_index
+    for position, item in enumerate(items, start=1):
+        where = Location(f"argument {position} `{item}`")
+        if "=" not in item:
+            if position != 1:
+                problems.append(
+                    Diagnostic("cli.argument", "expected FACT=VALUE here", where, hint="a scenario file must come first")
+                )
+                continue
+            file_facts, file_locations = _scenario_file(item)
+            facts.update(file_facts)
+            locations.update(file_locations)
+            continue
+        name, _, text = item.partition("=")
+        name = name.strip()
+        fact = declared.get(name)
+        locations[name] = where
+        if fact is None:
+            facts[name] = text
+            continue
+        if fact.type is FactType.BOOLEAN:
+            if text not in {"true", "false"}:
+                problems.append(Diagnostic("scenario.type", f"`{name}` is true or false, not `{text}`", where, "write `true` or `false`"))
+                continue
+            facts[name] = text == "true"
+        elif fact.type is FactType.INTEGER:
+            try:
+                facts[name] = int(text)
+            except ValueError:
+                problems.append(Diagnostic("scenario.type", f"`{name}` is a whole number, not `{text}`", where, "write a number such as `12`"))
+        else:
+            facts[name] = text
+    return facts, locations, problems
+
+
+def _scenario_file(name: str) -> tuple[dict[str, Any], dict[str, Location]]:
+    try:
+        if name == "-":
+            raw: bytes = sys.stdin.buffer.read()
+            display = "<stdin>"
+        else:
+            path = Path(name)
+            display = name
+            raw = path.read_bytes()
+        located = read_yaml(raw, display)
+    except OSError as error:
+        _fail([Diagnostic("file.unreadable", f"cannot read the scenario: {error.strerror or error}", Location(name))])
+    except Problems as error:
+        _fail(error.diagnostics)
+    data = located.data
+    prefix: tuple[str, ...] = ()
+    if isinstance(data, dict) and isinstance(data.get("facts"), dict):
+        data, prefix = data["facts"], ("facts",)
+    if not isinstance(data, dict):
+        _fail(
+            [
+                Diagnostic(
+                    "scenario.type",
+                    "a scenario file holds a mapping of facts to values",
+                    located.where(()),
+                    hint="for example `activity: advocacy`",
+                )
+            ]
+        )
+    return dict(data), {key: located.where_key((*prefix, key)) for key in data}
+
+
+# --- validate --------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    show_default=True,
+    help="`github` prints workflow annotations that show on the pull request's lines.",
+)
+def validate(paths: tuple[str, ...], output_format: str) -> None:
+    """Check a policy and report every problem at once, as file:line:column.
+
+    \b
+    Examples:
+      billability validate
+      billability validate policy/
+      billability validate policy/ --format github
+
+    Exit status: 0 when the policy is valid, 1 when there are problems.
+    """
+    targets: list[str | None] = list(paths) or [None]
+    diagnostics: list[Diagnostic] = []
+    for target in targets:
+        try:
+            policy = load_policy(target)
+        except Problems as error:
+            diagnostics.extend(error.diagnostics)
+            continue
+        if output_format == "text":
+            click.echo(f"{policy.id}: {len(policy.facts)} facts, {len(policy.rules)} rules: valid")
+    if diagnostics:
+        _fail(diagnostics, EXIT_PROBLEMS, github=output_format == "github")
+
+
+# --- test ------------------------------------------------------------------------------
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option("-v", "--verbose", is_flag=True, help="List every case, not only failures.")
+@policy_option
+def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None) -> None:
+    """Run the scenario corpus against the policy.
+
+    Each failing case is printed with its file:line and what differs; the last
+    line is `N passed, N failed`.
+
+    \b
+    Examples:
+      billability test
+      billability test corpus/boundaries.yaml -v
+      billability test --policy my-policy/ corpus/
+
+    Exit status: 0 when every case passes, 1 when any fails, 2 for invalid files.
+    """
+    policy = _policy(policy_path)
+    try:
+        cases = load_cases(paths or None, policy)
+    except Problems as error:
+        _fail(error.diagnostics)
+    results = run_cases(policy, cases)
+    failed = [r for r in results if not r.passed]
+    for result in results:
+        if result.passed:
+            if verbose:
+                click.echo(f"{result.case.location}: ok: {result.case.name}")
+            continue
+        click.echo(f"{result.case.location}: FAIL: {result.case.name}")
+        for difference in result.differences:
+            click.echo(f"    {difference}")
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        sys.exit(EXIT_PROBLEMS)

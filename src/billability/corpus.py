@@ -1,0 +1,180 @@
+"""Load the scenario corpus and run it against a policy.
+
+In: corpus files or folders (YAML lists of cases) and a compiled `Policy`.
+Out: `Case`s (each with its file:line), and `CaseResult`s that say what differs
+between what a case expects and what the policy decides. Problems in the files
+(reading, schema, facts the policy does not know, rule ids it does not have)
+raise `Problems` with every diagnostic at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from billability.compile import normalize
+from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError, hint_for
+from billability.evaluate import decide, validate
+from billability.model import Decision, Outcome, Policy
+from billability.resources import corpus_dir
+from billability.schema import CORPUS_FILE, check
+from billability.source import Located, display_name, iter_yaml_files, read_yaml_file
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    name: str
+    facts: Mapping[str, Any]
+    outcome: Outcome
+    rules: tuple[str, ...] | None
+    missing: tuple[str, ...] | None
+    source: str | None
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    case: Case
+    decision: Decision
+    differences: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.differences
+
+
+def corpus_files(paths: Iterable[str | Path] | None = None) -> list[Path]:
+    """The YAML files of the corpus paths given (the project's corpus by default)."""
+    roots = [Path(p) for p in paths] if paths else [corpus_dir()]
+    files: list[Path] = []
+    for root in roots:
+        files.extend(iter_yaml_files(root))
+    return files
+
+
+def load_cases(paths: Iterable[str | Path] | None, policy: Policy) -> list[Case]:
+    """Read, schema-check and check every case of the corpus against the policy."""
+    roots = [Path(p) for p in paths] if paths else [corpus_dir()]
+    problems: list[Diagnostic] = []
+    cases: list[Case] = []
+    for root in roots:
+        if not root.exists():
+            problems.append(Diagnostic("file.not-found", "no corpus file or folder here", Location(str(root))))
+            continue
+        for file in iter_yaml_files(root):
+            try:
+                cases.extend(load_file(file, policy))
+            except Problems as error:
+                problems.extend(error.diagnostics)
+    if problems:
+        raise Problems(problems)
+    return cases
+
+
+def load_file(file: Path, policy: Policy) -> list[Case]:
+    located = read_yaml_file(file, display_name(file))
+    problems = check(located, CORPUS_FILE)
+    if problems:
+        raise Problems(problems)
+    cases: list[Case] = []
+    rule_ids = [rule.id for rule in policy.rules]
+    source = normalize(policy.source_text)
+    for index, body in enumerate(located.data["cases"]):
+        path = ("cases", index)
+        problems.extend(_check_case(located, path, body, policy, rule_ids, source))
+        expect = body["expect"]
+        cases.append(
+            Case(
+                name=body["name"],
+                facts=body["facts"],
+                outcome=Outcome(expect["outcome"]),
+                rules=tuple(expect["rules"]) if "rules" in expect else None,
+                missing=tuple(expect["missing"]) if "missing" in expect else None,
+                source=body.get("source"),
+                location=located.where(path),
+            )
+        )
+    if problems:
+        raise Problems(problems)
+    return cases
+
+
+def _check_case(
+    located: Located, path: tuple[str | int, ...], body: dict[str, Any], policy: Policy, rule_ids: list[str], source: str
+) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    facts_path = (*path, "facts")
+    try:
+        validate(policy, body["facts"], lambda name: located.where_key((*facts_path, name)))
+    except ScenarioError as error:
+        problems.extend(error.diagnostics)
+    expect = body["expect"]
+    for q, rule_id in enumerate(expect.get("rules", [])):
+        if rule_id not in rule_ids:
+            problems.append(
+                Diagnostic(
+                    "corpus.unknown-rule",
+                    f"the policy has no rule `{rule_id}`",
+                    located.where((*path, "expect", "rules", q)),
+                    hint=hint_for(rule_id, rule_ids),
+                )
+            )
+    fact_names = [fact.name for fact in policy.facts]
+    for q, name in enumerate(expect.get("missing", [])):
+        if name not in fact_names:
+            problems.append(
+                Diagnostic(
+                    "corpus.unknown-fact",
+                    f"`{name}` is not a fact of this policy",
+                    located.where((*path, "expect", "missing", q)),
+                    hint=hint_for(name, fact_names),
+                )
+            )
+    if expect["outcome"] == Outcome.UNDETERMINED:
+        if "missing" not in expect:
+            problems.append(
+                Diagnostic(
+                    "corpus.expect-missing",
+                    "an undetermined case must say which facts are `missing`",
+                    located.where_key((*path, "expect")),
+                )
+            )
+    elif "rules" not in expect:
+        problems.append(
+            Diagnostic(
+                "corpus.expect-rules",
+                "the case must say which `rules` decide it (`rules: []` when the default decides)",
+                located.where_key((*path, "expect")),
+            )
+        )
+    if "source" in body and normalize(body["source"]) not in source:
+        problems.append(
+            Diagnostic(
+                "corpus.quote-not-in-source",
+                "this quote is not verbatim in the policy's source text",
+                located.where((*path, "source")),
+            )
+        )
+    return problems
+
+
+def run_case(policy: Policy, case: Case) -> CaseResult:
+    decision = decide(policy, case.facts)
+    differences: list[str] = []
+    if decision.outcome != case.outcome:
+        differences.append(f"outcome: expected {case.outcome}, got {decision.outcome}")
+    if case.rules is not None and sorted(case.rules) != sorted(decision.rules):
+        differences.append(f"rules: expected {_listed(sorted(case.rules))}, got {_listed(sorted(decision.rules))}")
+    if case.missing is not None and list(case.missing) != list(decision.missing):
+        differences.append(f"missing: expected {_listed(case.missing)}, got {_listed(decision.missing)}")
+    return CaseResult(case, decision, tuple(differences))
+
+
+def run_cases(policy: Policy, cases: Iterable[Case]) -> list[CaseResult]:
+    return [run_case(policy, case) for case in cases]
+
+
+def _listed(items: Iterable[str]) -> str:
+    return "[" + ", ".join(items) + "]"
