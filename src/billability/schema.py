@@ -73,6 +73,15 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
     where = located.where(path)
     keyword = str(error.validator)
     place = _place(path)
+    if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+        return [
+            Diagnostic(
+                "schema.name",
+                f"`{error.instance}` cannot be used as a name{place}",
+                located.where_key((*path, error.instance)),
+                hint="use lower-case letters, digits and `_`, starting with a letter; `all`, `any`, `not` and `always` are reserved",
+            )
+        ]
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
         allowed = sorted((error.schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
@@ -116,15 +125,6 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
                 f"{_describe(error.instance)} is not a valid name{place}",
                 where,
                 hint="use lower-case letters, digits and `_` (ids use `-`), starting with a letter",
-            )
-        ]
-    if keyword == "propertyNames":
-        return [
-            Diagnostic(
-                "schema.name",
-                f"{_describe(error.instance)} cannot be used as a name{place}",
-                where,
-                hint="use lower-case letters, digits and `_`, starting with a letter; `all`, `any`, `not` and `always` are reserved",
             )
         ]
     if keyword in {"minItems", "minProperties", "minLength"}:

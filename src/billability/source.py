@@ -25,6 +25,7 @@ from billability.diagnostics import Diagnostic, Location, Problems
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
+MAX_DEPTH = 64
 
 PathKey = tuple[str | int, ...]
 
@@ -101,6 +102,8 @@ def read_yaml(raw: bytes | str, file: str) -> Located:
         )
     try:
         node = yaml.compose(text, Loader=_PlainLoader)
+    except RecursionError:
+        raise Problems([_too_deep(Location(file))]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         message = (error.problem or error.context or "not valid YAML").strip()
@@ -149,6 +152,15 @@ def _decode(raw: bytes | str, file: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _too_deep(where: Location) -> Diagnostic:
+    return Diagnostic(
+        "yaml.too-deep",
+        f"the document nests more than {MAX_DEPTH} levels deep",
+        where,
+        hint="an alias (`*name`) inside the value it names repeats forever; write the value out",
+    )
+
+
 class _Builder:
     """Turns a composed node tree into plain data, collecting every problem."""
 
@@ -158,6 +170,7 @@ class _Builder:
         self.key_locations: dict[PathKey, Location] = {}
         self.problems: list[Diagnostic] = []
         self.nodes = 0
+        self.open: list[yaml.Node] = []
 
     def problem(self, code: str, message: str, node: yaml.Node, hint: str | None = None) -> None:
         self.problems.append(Diagnostic(code, message, _mark(self.file, node.start_mark), hint))
@@ -182,11 +195,18 @@ class _Builder:
                 hint="remove the `!` tag; write the value plainly",
             )
             return None
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        if len(self.open) >= MAX_DEPTH or any(node is parent for parent in self.open):
+            self.problems.append(_too_deep(_mark(self.file, node.start_mark)))
+            return None
+        self.open.append(node)
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+        finally:
+            self.open.pop()
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -1,0 +1,77 @@
+"""Corpus cases as pytest items, so a failing case is reported with its file and line.
+
+In: the YAML files pytest finds under a `corpus` folder (enable with `-p billability.pytest_plugin`).
+Out: one test item per case, named by the case's sentence; a file with problems
+becomes one failing item that lists every diagnostic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from billability.compile import load_policy
+from billability.corpus import Case, load_file, run_case
+from billability.diagnostics import Problems
+from billability.model import Policy
+
+
+@cache
+def _bundled_policy() -> Policy:
+    return load_policy()
+
+
+class CaseFailed(Exception):
+    """A case whose decision differs from what it expects."""
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix in {".yaml", ".yml"} and "corpus" in file_path.parts:
+        return CorpusFile.from_parent(parent, path=file_path)
+    return None
+
+
+class CorpusFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        try:
+            cases = load_file(self.path, _bundled_policy())
+        except Problems as error:
+            yield InvalidCorpusFile.from_parent(self, name="corpus file is valid", problems=error)
+            return
+        for case in cases:
+            yield CaseItem.from_parent(self, name=case.name, case=case)
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, case: Case, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+
+    def runtest(self) -> None:
+        result = run_case(_bundled_policy(), self.case)
+        if not result.passed:
+            raise CaseFailed("\n".join(result.differences))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CaseFailed):
+            return f"{self.case.location}: {self.case.name}\n    " + str(excinfo.value).replace("\n", "\n    ")
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, max(self.case.location.line - 1, 0), f"case: {self.case.name}"
+
+
+class InvalidCorpusFile(pytest.Item):
+    def __init__(self, *, problems: Problems, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.problems = problems
+
+    def runtest(self) -> None:
+        raise self.problems
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        return str(self.problems)
