@@ -11,7 +11,6 @@ from billability import Outcome, Policy, load_policy
 from billability.compile import compile_texts
 from billability.diagnostics import Problems
 from billability.model import All, Compare, FactType, Is, Not, OneOf
-
 from conftest import EditPolicy
 
 
@@ -63,7 +62,7 @@ def test_conditions_compile_to_their_forms(policy: Policy) -> None:
     assert window.items[2] == Compare("days_since_discharge", "more_than", 30)
     credential = policy.rule("credential-not-qualified").when
     assert isinstance(credential, Not) and isinstance(credential.item, OneOf)
-    assert str(window.location) .endswith("connection.yaml:71:7")
+    assert str(window.location).endswith("connection.yaml:71:7")
 
 
 def diagnosed(root: Path) -> list[tuple[str, str]]:
@@ -111,7 +110,9 @@ def diagnosed(root: Path) -> list[tuple[str, str]]:
          [("yaml.duplicate-key", "rules/connection.yaml:15:5")]),
     ],
 )  # fmt: skip
-def test_each_mistake_is_located(edited_policy: EditPolicy, edit: tuple[str, str, str], expected: list[tuple[str, str]]) -> None:
+def test_each_mistake_is_located(
+    edited_policy: EditPolicy, edit: tuple[str, str, str], expected: list[tuple[str, str]]
+) -> None:
     assert diagnosed(edited_policy(*edit)) == expected
 
 

@@ -22,7 +22,11 @@ def test_the_source_table_has_the_statements_we_expect(policy: Policy) -> None:
     kinds = [(s.kind, s.topic) for s in found]
     assert kinds.count(("note", "")) == 1
     assert sum(1 for kind, _ in kinds if kind == "activity") == 9
-    assert [kinds.count((kind, topic)) for topic in ("Connection", "Coordination", "Communication") for kind in ("billable", "not_billable")] == [5, 5, 2, 1, 2, 3]
+    assert [
+        kinds.count((kind, topic))
+        for topic in ("Connection", "Coordination", "Communication")
+        for kind in ("billable", "not_billable")
+    ] == [5, 5, 2, 1, 2, 3]
 
 
 def test_every_statement_of_the_source_table_has_a_case(policy: Policy, cases: list) -> None:  # type: ignore[type-arg]
@@ -33,7 +37,9 @@ def test_every_statement_of_the_source_table_has_a_case(policy: Policy, cases: l
 
 def test_every_case_source_is_a_whole_statement_of_the_table(policy: Policy, cases: list) -> None:  # type: ignore[type-arg]
     whole = {normalize(s.text) for s in statements(policy.source_text)}
-    partial = [f"{case.location}: {case.source}" for case in cases if case.source and normalize(case.source) not in whole]
+    partial = [
+        f"{case.location}: {case.source}" for case in cases if case.source and normalize(case.source) not in whole
+    ]
     assert partial == []
 
 
@@ -75,7 +81,9 @@ def test_every_case_passes(policy: Policy, cases: list) -> None:  # type: ignore
          [("schema.enum", 4, 23)]),
     ],
 )  # fmt: skip
-def test_mistakes_in_a_corpus_file_are_located(policy: Policy, tmp_path: Path, text: str, expected: list[tuple[str, int, int]]) -> None:
+def test_mistakes_in_a_corpus_file_are_located(
+    policy: Policy, tmp_path: Path, text: str, expected: list[tuple[str, int, int]]
+) -> None:
     file = tmp_path / "cases.yaml"
     file.write_text(text, encoding="utf-8")
     with pytest.raises(Problems) as raised:

@@ -137,7 +137,9 @@ def complete(**facts: Any) -> dict[str, Any]:
         ),
     ],
 )  # fmt: skip
-def test_decisions_follow_the_county_table(policy: Policy, facts: dict[str, Any], outcome: Outcome, rules: tuple[str, ...]) -> None:
+def test_decisions_follow_the_county_table(
+    policy: Policy, facts: dict[str, Any], outcome: Outcome, rules: tuple[str, ...]
+) -> None:
     decision = policy.evaluate(facts)
     assert (decision.outcome, decision.rules) == (outcome, rules)
     assert decision.missing == ()
@@ -147,14 +149,20 @@ def test_decisions_follow_the_county_table(policy: Policy, facts: dict[str, Any]
 
 
 def test_a_decision_explains_itself(policy: Policy) -> None:
-    decision = policy.evaluate({"activity": "provider_communication", "contact_mode": "voicemail", "provider_credential": "lpha"})
+    decision = policy.evaluate(
+        {"activity": "provider_communication", "contact_mode": "voicemail", "provider_credential": "lpha"}
+    )
     assert decision.outcome == "not_billable"
     assert decision.rules == ("communication-voicemail",)
     assert "does not reach the provider" in decision.reasons[0]
     assert decision.citations[0].quote == "e.g., leaving a voice mail message."
     assert {event.rule for event in decision.trace} >= {"communication-voicemail", "credential-not-qualified"}
     assert decision.as_json()["citations"] == [
-        {"rule": "communication-voicemail", "quote": "e.g., leaving a voice mail message.", "quotes": ["e.g., leaving a voice mail message."]}
+        {
+            "rule": "communication-voicemail",
+            "quote": "e.g., leaving a voice mail message.",
+            "quotes": ["e.g., leaving a voice mail message."],
+        }
     ]
 
 
@@ -171,7 +179,9 @@ def test_the_trace_shows_what_each_rule_came_to(policy: Policy) -> None:
 
 def base_scenarios() -> list[dict[str, Any]]:
     bases = [complete(activity=a) for a in ("benefits_enrollment", "other", "transportation", "loc_transition")]
-    bases += [complete(activity=a, contact_mode=m) for a in ("advocacy",) for m in ("phone", "video", "email", "voicemail")]
+    bases += [
+        complete(activity=a, contact_mode=m) for a in ("advocacy",) for m in ("phone", "video", "email", "voicemail")
+    ]
     bases += [
         complete(activity="warm_handoff", after_discharge=ad, days_since_discharge=d, medically_necessary=mn)
         for ad in (True, False)
@@ -252,7 +262,9 @@ def test_none_means_unknown(policy: Policy) -> None:
         ({"activty": "x", "contact_mode": "fax", "documented": "no"}, ["scenario.type", "scenario.unknown-fact", "scenario.unknown-value"], None),
     ],
 )  # fmt: skip
-def test_invalid_scenarios_raise_one_error_with_every_problem(policy: Policy, facts: dict[str, Any], codes: list[str], hint: str | None) -> None:
+def test_invalid_scenarios_raise_one_error_with_every_problem(
+    policy: Policy, facts: dict[str, Any], codes: list[str], hint: str | None
+) -> None:
     with pytest.raises(ScenarioError) as raised:
         policy.evaluate(facts)
     assert sorted(d.code for d in raised.value.diagnostics) == codes

@@ -21,7 +21,7 @@ def codes_at(text: str | bytes) -> list[tuple[str, int, int]]:
     [
         ("a: true\nb: false\n", {"a": True, "b": False}),
         ("a: no\nb: off\nc: y\nd: yes\ne: on\n", {"a": "no", "b": "off", "c": "y", "d": "yes", "e": "on"}),
-        ('a: "true"\nb: \'false\'\n', {"a": "true", "b": "false"}),
+        ("a: \"true\"\nb: 'false'\n", {"a": "true", "b": "false"}),
         ("a: 30\nb: -2\nc: 1.5\n", {"a": 30, "b": -2, "c": 1.5}),
         ("a: 2026-11-27\n", {"a": "2026-11-27"}),
         ("a: 0o17\nb: 0x1f\nc: 1_000\n", {"a": "0o17", "b": "0x1f", "c": "1_000"}),

@@ -72,6 +72,8 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
     path = tuple(error.absolute_path)
     where = located.where(path)
     keyword = str(error.validator)
+    schema: Any = error.schema
+    expected: Any = error.validator_value
     place = _place(path)
     if "propertyNames" in error.schema_path and isinstance(error.instance, str):
         return [
@@ -83,7 +85,7 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
             )
         ]
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted((error.schema.get("properties") or {}).keys())
+        allowed = sorted((schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
         return [
             Diagnostic(
@@ -95,13 +97,11 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
             for key in extra
         ]
     if keyword == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
-        return [
-            Diagnostic("schema.required", f"`{key}` is missing{place}", where)
-            for key in missing
-        ]
+        given: Any = error.instance
+        missing = [k for k in expected if k not in given]
+        return [Diagnostic("schema.required", f"`{key}` is missing{place}", where) for key in missing]
     if keyword == "enum":
-        allowed = [str(v) for v in error.validator_value]
+        allowed = [str(v) for v in expected]
         return [
             Diagnostic(
                 "schema.enum",
@@ -111,9 +111,8 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
             )
         ]
     if keyword == "type":
-        wanted = error.validator_value
-        wanted_list = wanted if isinstance(wanted, list) else [wanted]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted_list)
+        wanted_list = expected if isinstance(expected, list) else [expected]
+        words = " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in wanted_list)
         hint = None
         if "boolean" in wanted_list and isinstance(error.instance, str):
             hint = "write `true` or `false`"
@@ -134,7 +133,7 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
     if keyword in {"maxProperties", "maxItems"}:
         return [Diagnostic("schema.too-many", f"too many entries{place}", where)]
     if keyword == "const":
-        return [Diagnostic("schema.const", f"expected `{error.validator_value}`{place}", where)]
+        return [Diagnostic("schema.const", f"expected `{expected}`{place}", where)]
     return [Diagnostic(f"schema.{keyword}", f"{error.message}{place}", where)]
 
 

@@ -87,9 +87,7 @@ def read_yaml_file(path: Path, display: str | None = None) -> Located:
 def read_yaml(raw: bytes | str, file: str) -> Located:
     """Parse one YAML document strictly into located plain data."""
     text = _decode(raw, file)
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
+    if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         raise Problems(
             [
                 Diagnostic(
@@ -112,6 +110,8 @@ def read_yaml(raw: bytes | str, file: str) -> Located:
         raise Problems([Diagnostic("yaml.syntax", message, _mark(file, mark))]) from None
     except yaml.YAMLError as error:  # pragma: no cover - PyYAML marks its errors
         raise Problems([Diagnostic("yaml.syntax", str(error), Location(file))]) from None
+    if node is None:  # only comments and blank lines, caught above; kept for the type checker
+        raise Problems([Diagnostic("file.empty", "the file is empty", Location(file, 1, 1))])
     builder = _Builder(file)
     data = builder.build(node, ())
     if builder.problems:
@@ -214,7 +214,9 @@ class _Builder:
             if key_node.tag == "tag:yaml.org,2002:merge" or (
                 isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and key_node.style is None
             ):
-                self.problem("yaml.merge-key", "merge keys (`<<`) are not allowed", key_node, hint="write the keys out in full")
+                self.problem(
+                    "yaml.merge-key", "merge keys (`<<`) are not allowed", key_node, hint="write the keys out in full"
+                )
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem("yaml.key", "a key must be plain text, not a list or mapping", key_node)
