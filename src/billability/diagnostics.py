@@ -68,7 +68,11 @@ class ScenarioError(Problems):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest choice, or None when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    listed = list(choices)
+    close = difflib.get_close_matches(word, listed, n=1, cutoff=0.6)
+    if not close and len(word) >= 3:
+        # A short form of a long name (`peer` for `peer_support_specialist`) is no typo.
+        close = [choice for choice in listed if choice.startswith(word)][:1]
     return f"did you mean `{close[0]}`?" if close else None
 
 
