@@ -75,3 +75,6 @@ class InvalidCorpusFile(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         return str(self.problems)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"corpus file: {self.path.name}"

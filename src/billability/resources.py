@@ -1,6 +1,6 @@
 """Where the bundled policy and the JSON Schemas live.
 
-In a source checkout they are the repository's `policy/` and `schema/` folders;
+In a source checkout they are the repository's `policy/`, `schema/` and `corpus/` folders;
 in an installed wheel they are copies inside the package (`billability/_bundled`).
 """
 
@@ -30,5 +30,5 @@ def schema_dir() -> Path:
 
 
 def corpus_dir() -> Path:
-    """The repository's corpus folder (present in a checkout, not in a wheel)."""
-    return _CHECKOUT / "corpus"
+    """The scenario corpus that pins the bundled policy."""
+    return _find("corpus")
