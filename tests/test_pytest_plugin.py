@@ -43,7 +43,7 @@ def test_cases_become_items_and_failures_show_file_and_line(tmp_path: Path) -> N
     result = run_pytest(corpus)
     assert result.returncode == 1
     assert "1 failed, 1 passed" in result.stdout
-    assert f"{corpus / 'cases.yaml'}:5:5: Voicemail is billable" in result.stdout
+    assert "cases.yaml:5:5: Voicemail is billable" in result.stdout
     assert "outcome: expected billable, got not_billable" in result.stdout
 
 
