@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +91,6 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
-@dataclass
-class _Section:
-    located: Located
-    path: PathKey
-
-
 class _Compiler:
     def __init__(self, files: list[Located], source_text: str | None = None) -> None:
         self.files = files
@@ -110,9 +103,9 @@ class _Compiler:
         self.problems.append(Diagnostic(code, message, where, hint))
 
     def compile(self) -> Policy:
-        sections = self._policy_section()
-        header = sections.located.data["policy"] if sections else None
-        source_name, source_text = self._source(sections)
+        section = self._policy_section()
+        header = section.data["policy"] if section else None
+        source_name, source_text = self._source(section)
         self._topics()
         self._facts()
         for fact in self.facts.values():
@@ -121,7 +114,7 @@ class _Compiler:
         rules = self._rules(source_text)
         if self.problems or header is None:
             raise Problems(self.problems)
-        facts = tuple(_replace_relevance(self.facts[name], fact_conditions[name]) for name in self.facts)
+        facts = tuple(replace(fact, relevant_when=fact_conditions[name]) for name, fact in self.facts.items())
         return Policy(
             id=header["id"],
             title=header["title"],
@@ -138,7 +131,7 @@ class _Compiler:
 
     # --- the `policy:` section and its source text ---------------------------------
 
-    def _policy_section(self) -> _Section | None:
+    def _policy_section(self) -> Located | None:
         found = [f for f in self.files if "policy" in f.data]
         if not found:
             where = Location(self.files[0].file if self.files else "", 1, 1)
@@ -155,15 +148,15 @@ class _Compiler:
                 f"a second `policy:` section (the first is in {found[0].file})",
                 extra.where_key(("policy",)),
             )
-        return _Section(found[0], ("policy",))
+        return found[0]
 
-    def _source(self, section: _Section | None) -> tuple[str, str]:
+    def _source(self, section: Located | None) -> tuple[str, str]:
         if section is None:
             return "", ""
-        relative = section.located.data["policy"]["source"]
+        relative = section.data["policy"]["source"]
         if self.source_text is not None:
             return relative, self.source_text
-        path = Path(section.located.file).parent / relative
+        path = Path(section.file).parent / relative
         try:
             return relative, path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -171,7 +164,7 @@ class _Compiler:
             self.problem(
                 "policy.source-missing",
                 f"cannot read the source text `{relative}`: {reason}",
-                section.located.where(("policy", "source")),
+                section.where(("policy", "source")),
                 hint="the path is relative to the file that holds the `policy:` section",
             )
             return relative, ""
@@ -410,20 +403,6 @@ class _Compiler:
         return value
 
 
-def _replace_relevance(fact: Fact, condition: Condition) -> Fact:
-    return Fact(
-        name=fact.name,
-        type=fact.type,
-        label=fact.label,
-        question=fact.question,
-        values=fact.values,
-        minimum=fact.minimum,
-        maximum=fact.maximum,
-        relevant_when=condition,
-        location=fact.location,
-    )
-
-
 def _kind(fact: Fact) -> str:
     return {FactType.ENUM: "a list of values", FactType.BOOLEAN: "true or false", FactType.INTEGER: "a number"}[
         fact.type
@@ -455,14 +434,3 @@ def _closest_passage(quote: str, source_text: str) -> str:
     if close:
         return f"the closest passage in the source is: {close[0]!r}"
     return "copy the words exactly from the source text"
-
-
-def check_policy(paths: Iterable[str | Path]) -> list[Diagnostic]:
-    """Every diagnostic for each policy path (empty when all compile)."""
-    diagnostics: list[Diagnostic] = []
-    for path in paths:
-        try:
-            load_policy(path)
-        except Problems as error:
-            diagnostics.extend(error.diagnostics)
-    return diagnostics

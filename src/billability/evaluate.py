@@ -265,7 +265,6 @@ class _Plan:
     by_value: dict[Any, _Candidates]
     every_rule: _Candidates
     domains: dict[str, tuple[Value, ...]]
-    rank: dict[Outcome, int]
     decisions: dict[tuple[Any, tuple[int, ...]], Decision] = field(default_factory=dict)
     _checks: dict[str, Any] = field(default_factory=dict)
 
@@ -471,7 +470,6 @@ def _build_plan(policy: Policy) -> _Plan:
         by_value=by_value,
         every_rule=every,
         domains={fact.name: domain(policy, fact) for fact in policy.facts},
-        rank={outcome: i for i, outcome in enumerate(policy.precedence)},
         _checks=checks,
     )
 
