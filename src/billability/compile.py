@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from billability.diagnostics import Diagnostic, Location, Problems, hint_for, one_of
+from billability.diagnostics import Diagnostic, Location, Problems, hint_for, one_of, shown
 from billability.model import (
     All,
     Always,
@@ -53,11 +55,23 @@ def read_policy_files(root: Path) -> list[Located]:
     files = list(iter_yaml_files(root))
     if not files:
         raise Problems([Diagnostic("policy.no-files", "the folder holds no `.yaml` policy files", Location(str(root)))])
+    return _read_checked(partial(read_yaml_file, file, display_name(file)) for file in files)
+
+
+def compile_texts(texts: dict[str, str], source_text: str) -> Policy:
+    """Compile a policy given as file name -> YAML text, with its source text in hand
+    (used to check edited or generated policies without touching the disk)."""
+    located = _read_checked(partial(read_yaml, texts[name], name) for name in sorted(texts))
+    return _Compiler(located, source_text=source_text).compile()
+
+
+def _read_checked(readers: Iterable[Callable[[], Located]]) -> list[Located]:
+    """Run each file's reader and schema check; raise every problem of both stages at once."""
     located: list[Located] = []
     problems: list[Diagnostic] = []
-    for file in files:
+    for read in readers:
         try:
-            item = read_yaml_file(file, display_name(file))
+            item = read()
         except Problems as error:
             problems.extend(error.diagnostics)
             continue
@@ -66,24 +80,6 @@ def read_policy_files(root: Path) -> list[Located]:
     if problems:
         raise Problems(problems)
     return located
-
-
-def compile_texts(texts: dict[str, str], source_text: str) -> Policy:
-    """Compile a policy given as file name -> YAML text, with its source text in hand
-    (used to check edited or generated policies without touching the disk)."""
-    problems: list[Diagnostic] = []
-    located: list[Located] = []
-    for name in sorted(texts):
-        try:
-            item = read_yaml(texts[name], name)
-        except Problems as error:
-            problems.extend(error.diagnostics)
-            continue
-        problems.extend(check(item, POLICY_FILE))
-        located.append(item)
-    if problems:
-        raise Problems(problems)
-    return _Compiler(located, source_text=source_text).compile()
 
 
 def normalize(text: str) -> str:
@@ -366,7 +362,7 @@ class _Compiler:
             if not isinstance(value, str):
                 self.problem(
                     "policy.type-mismatch",
-                    f"`{fact.name}` takes one of its listed values, not {_shown(value)}",
+                    f"`{fact.name}` takes one of its listed values, not {shown(value)}",
                     where,
                     hint=one_of(fact.value_names),
                 )
@@ -384,7 +380,7 @@ class _Compiler:
             if not isinstance(value, bool):
                 self.problem(
                     "policy.type-mismatch",
-                    f"`{fact.name}` is true or false, not {_shown(value)}",
+                    f"`{fact.name}` is true or false, not {shown(value)}",
                     where,
                     hint="write `true` or `false`",
                 )
@@ -393,7 +389,7 @@ class _Compiler:
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(
                 "policy.type-mismatch",
-                f"`{fact.name}` is a whole number, not {_shown(value)}",
+                f"`{fact.name}` is a whole number, not {shown(value)}",
                 where,
                 hint="compare with `more_than`, `at_least`, `less_than` or `at_most`",
             )
@@ -415,14 +411,6 @@ def _value_hint(fact: Fact) -> str | None:
     if fact.type is FactType.BOOLEAN:
         return f"write `{fact.name}: true` or `{fact.name}: false`"
     return None
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "`true`" if value else "`false`"
-    if isinstance(value, str):
-        return f"the text `{value}`"
-    return f"`{value}`"
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\t|\n|•")

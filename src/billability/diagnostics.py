@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -64,6 +65,17 @@ class Problems(Exception):
 
 class ScenarioError(Problems):
     """A scenario names a fact the policy does not declare, or gives a value it does not allow."""
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it."""
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if isinstance(value, str):
+        return f"the text `{value}`"
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return f"`{value}`"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

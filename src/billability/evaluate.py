@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from billability.diagnostics import Diagnostic, Location, ScenarioError, hint_for, one_of
+from billability.diagnostics import Diagnostic, Location, ScenarioError, hint_for, one_of, shown
 from billability.model import (
     COMPARISONS,
     All,
@@ -176,7 +176,7 @@ def _problems(plan: _Plan, facts: Mapping[str, Any], locate: Locate | None) -> l
                 problems.append(
                     Diagnostic(
                         "scenario.type",
-                        f"`{name}` takes one of its values, not {_shown(value)}",
+                        f"`{name}` takes one of its values, not {shown(value)}",
                         where(name),
                         one_of(fact.value_names),
                     )
@@ -195,7 +195,7 @@ def _problems(plan: _Plan, facts: Mapping[str, Any], locate: Locate | None) -> l
                 problems.append(
                     Diagnostic(
                         "scenario.type",
-                        f"`{name}` is true or false, not {_shown(value)}",
+                        f"`{name}` is true or false, not {shown(value)}",
                         where(name),
                         "write `true` or `false`",
                     )
@@ -204,7 +204,7 @@ def _problems(plan: _Plan, facts: Mapping[str, Any], locate: Locate | None) -> l
             problems.append(
                 Diagnostic(
                     "scenario.type",
-                    f"`{name}` is a whole number, not {_shown(value)}",
+                    f"`{name}` is a whole number, not {shown(value)}",
                     where(name),
                     "write a number such as `12`",
                 )
@@ -224,16 +224,6 @@ def _problems(plan: _Plan, facts: Mapping[str, Any], locate: Locate | None) -> l
     return problems
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "`true`" if value else "`false`"
-    if isinstance(value, str):
-        return f"the text `{value}`"
-    if isinstance(value, (list, dict)):
-        return "a list" if isinstance(value, list) else "a mapping"
-    return f"`{value}`"
-
-
 # --- deciding -------------------------------------------------------------------------
 
 
@@ -242,7 +232,7 @@ def decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = Non
     plan = _plan(policy)
     if facts.__class__ is not dict and not isinstance(facts, Mapping):
         raise ScenarioError(
-            [Diagnostic("scenario.type", f"a scenario is a mapping of facts to values, not {_shown(facts)}")]
+            [Diagnostic("scenario.type", f"a scenario is a mapping of facts to values, not {shown(facts)}")]
         )
     scenario = plan.validate(facts, locate)
     return plan.decide(scenario)
