@@ -299,3 +299,12 @@ def test_a_scenario_must_be_a_mapping(policy: Policy) -> None:
 )
 def test_truth_is_three_valued(condition: Any, scenario: dict[str, Any], expected: bool | None) -> None:
     assert truth(condition, scenario) is expected
+
+
+def test_missing_facts_are_ones_the_policy_declares_relevant(policy: Policy) -> None:
+    """The facts' `relevant_when` (what staff are told to ask about) agrees with the rules:
+    a fact is never missing where its declaration says it does not matter."""
+    facts = policy.fact_index
+    for partial in partial_scenarios():
+        for name in policy.evaluate(partial).missing:
+            assert truth(facts[name].relevant_when, partial) is not False, (name, partial)
