@@ -1,0 +1,39 @@
+"""MkDocs hook: add the pages generated from the policy and the corpus to the site.
+
+In: the MkDocs configuration and the hand-written pages under `pages/`.
+Out: the same files plus every page `billability.site.build_pages` writes, so a
+policy or corpus change shows on the next build and can never leave the site stale.
+A policy the corpus disagrees with, or a contrast naming no case, stops the build.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+
+from billability.diagnostics import Problems
+from billability.resources import corpus_dir, policy_dir
+from billability.site import build_pages
+
+_HERE = Path(__file__).resolve().parent
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    # `mkdocs serve` rebuilds when the policy, the corpus or the contrasts change.
+    config.watch.extend(str(path) for path in (policy_dir(), corpus_dir(), _HERE / "contrasts.yaml"))
+    return config
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    try:
+        pages = build_pages(_HERE / "contrasts.yaml")
+    except Problems as error:
+        raise PluginError("the site's pages cannot be generated:\n" + str(error)) from None
+    for path, text in pages.items():
+        if files.get_file_from_path(path) is not None:
+            raise PluginError(f"pages/{path} is written by hand but is also generated from the policy; remove one")
+        files.append(File.generated(config, path, content=text))
+    return files
