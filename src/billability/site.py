@@ -353,8 +353,8 @@ def contrasts_page(policy: Policy, results: Sequence[CaseResult], contrasts: Seq
                 rule = policy.rule(rule_id)
                 lines += [f"    Why: {_md(_sentence(reason))} [{_md(rule.title)}]({_link(CONTRASTS, rule)})", ""]
             for citation in decision.citations:
-                for quote in citation.quotes:
-                    lines += [f"    > {_quote(quote)}", ""]
+                for passage in quoted_passages(policy, policy.rule(citation.rule)):
+                    lines += [f"    > {passage}", ""]
         lines += ["</div>", ""]
     return "\n".join(lines)
 
@@ -452,8 +452,8 @@ def _rule_section(policy: Policy, rule: Rule, here: str, results: Sequence[CaseR
         ]
         lines += [""]
     lines += ["**The county's table says**", ""]
-    for quote in rule.quotes:
-        lines += [f"> {_quote(quote)}", ""]
+    for passage in quoted_passages(policy, rule):
+        lines += [f"> {passage}", ""]
     pinned = [result for result in results if rule.id in result.decision.rules]
     if pinned:
         lines += ["**Examples**", ""]
@@ -503,6 +503,53 @@ def overriding_rules(policy: Policy, rule: Rule) -> list[Rule]:
                 found.append(other)
                 break
     return found
+
+
+def quoted_passages(policy: Policy, rule: Rule) -> list[str]:
+    """The statements of the county's table that a rule quotes, whole, with the quoted words
+    in bold, so a short quote ("e.g., leaving a voice mail message.") keeps its context.
+    A quote from outside the table's rows and bullets is shown as it is."""
+    found = statements(policy.source_text)
+    spans: dict[str, list[tuple[int, int]]] = {}
+    order: list[str] = []
+    for quote in rule.quotes:
+        wanted = normalize(quote)
+        statement = _statement_of(wanted, found)
+        whole = normalize(statement.text) if statement is not None else wanted
+        if whole not in spans:
+            spans[whole] = []
+            order.append(whole)
+        start = whole.index(wanted)
+        spans[whole].append((start, start + len(wanted)))
+    passages = []
+    for whole in order:
+        pieces, cursor = [], 0
+        for start, end in _merged(spans[whole]):
+            pieces += [_md(whole[cursor:start]), "**" + _md(whole[start:end]) + "**"]
+            cursor = end
+        pieces.append(_md(whole[cursor:]))
+        bolded = "".join(pieces)
+        outside = "".join(_md(whole[cursor:start]) for cursor, start in _gaps(_merged(spans[whole]), len(whole)))
+        if not outside.strip(" ,.;"):
+            # The rule quotes the whole statement: nothing to set apart.
+            bolded = _md(whole)
+        passages.append(f"\u201c{bolded}\u201d")
+    return passages
+
+
+def _gaps(spans: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    edges = [0, *(edge for span in spans for edge in span), length]
+    return [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def rule_placements(policy: Policy) -> dict[str, Placement]:
