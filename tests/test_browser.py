@@ -102,7 +102,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def _screenshot(page: Page, folder: Path, name: str) -> Path:
     path = folder / f"{name}.png"
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), animations="disabled")
     kept = os.environ.get("BILLABILITY_SCREENSHOTS")
     if kept:
         Path(kept).mkdir(parents=True, exist_ok=True)

@@ -100,7 +100,9 @@ def test_every_example_shown_is_a_corpus_case(built: Path) -> None:
         for table in re.findall(r"<table>.*?</table>", raw, flags=re.S):
             if "<th>Example</th>" in table:
                 shown += re.findall(r"<tr>\s*<td>(.*?)</td>", table, flags=re.S)
-        shown += re.findall(r'<li>\s*<p><span class="outcome[^"]*">[^<]*</span></p>\s*<p><strong>(.*?)</strong>', raw, flags=re.S)
+        shown += re.findall(
+            r'<li>\s*<p><span class="outcome[^"]*">[^<]*</span></p>\s*<p><strong>(.*?)</strong>', raw, flags=re.S
+        )
     cleaned = {normalize(html.unescape(re.sub(r"<[^>]+>", "", item))) for item in shown}
     assert cleaned - names == set()
     assert cleaned == names
@@ -144,7 +146,9 @@ def test_pages_are_deterministic_and_cover_every_topic() -> None:
 
 def test_a_policy_change_shows_on_the_generated_page() -> None:
     old = POLICY.rule("communication-voicemail")
-    rules = tuple(replace(rule, title="Voicemail left for a provider") if rule is old else rule for rule in POLICY.rules)
+    rules = tuple(
+        replace(rule, title="Voicemail left for a provider") if rule is old else rule for rule in POLICY.rules
+    )
     page = site_pages(replace(POLICY, rules=rules), RESULTS, ())[topic_path("communication")]
     assert "Voicemail left for a provider" in page
     assert f"### {old.title} " not in page
@@ -216,7 +220,11 @@ def test_conditions_read_as_plain_words(condition: Is | OneOf | Not, expected: l
 @pytest.mark.parametrize(
     ("text", "code", "line"),
     [
-        ("contrasts:\n  - title: A\n    cases: [Helping a client move residences is not billable, No such case]\n", "site.unknown-case", 3),
+        (
+            "contrasts:\n  - title: A\n    cases: [Helping a client move residences is not billable, No such case]\n",
+            "site.unknown-case",
+            3,
+        ),
         ("contrasts:\n  - title: A\n    cases: [Only one]\n", "site.contrasts-shape", 2),
         ("contrasts:\n  - title: A\n    cases: [x, y]\n    note: z\n", "site.contrasts-shape", 2),
         ("pairs: []\n", "site.contrasts-shape", 1),

@@ -69,8 +69,7 @@ OUTCOME_ADVICE = {
         "The county's table does not settle it. Ask your supervisor or QA before billing it as case management."
     ),
     Outcome.UNDETERMINED: (
-        "Something you have not said yet decides it. Answer the questions listed with the "
-        "example, then check again."
+        "Something you have not said yet decides it. Answer the questions listed with the example, then check again."
     ),
 }
 
@@ -228,10 +227,9 @@ def home_page(policy: Policy, contrasts: Sequence[Contrast]) -> str:
     ]
     for rule in _rules_where(policy, placements, kind="note"):
         lines += [
-            f'!!! warning "Who may bill"',
+            '!!! warning "Who may bill"',
             "",
-            f"    **{_md(rule.title)}.** {_md(_sentence(rule.reason))} "
-            f"[More about who may bill]({_link(HOME, rule)})",
+            f"    **{_md(rule.title)}.** {_md(_sentence(rule.reason))} [More about who may bill]({_link(HOME, rule)})",
             "",
         ]
     lines += ['<div class="grid cards" markdown>', ""]
@@ -263,9 +261,15 @@ def home_page(policy: Policy, contrasts: Sequence[Contrast]) -> str:
             "",
         ]
     if contrasts:
-        lines += ["**Often confused:** " + "; ".join(
-            f"[{_md(contrast.title)}]({_relative(HOME, CONTRASTS)}#{_anchor(contrast.title)})" for contrast in contrasts
-        ) + ".", ""]
+        lines += [
+            "**Often confused:** "
+            + "; ".join(
+                f"[{_md(contrast.title)}]({_relative(HOME, CONTRASTS)}#{_anchor(contrast.title)})"
+                for contrast in contrasts
+            )
+            + ".",
+            "",
+        ]
     lines += [
         f"New here? Read [how a decision is made]({_relative(HOME, HOW_DECISIONS)}), "
         "what to do when the answer is *Needs review* or *Undetermined*, "
@@ -285,7 +289,7 @@ def topic_page(policy: Policy, topic: str, results: Sequence[CaseResult]) -> str
     notes = [rule for rule in _rules_where(policy, placements, kind="note") if rule.topic != topic]
     for rule in notes:
         lines += [
-            f'!!! note "Who may bill"',
+            '!!! note "Who may bill"',
             "",
             f"    Everything on this page also needs the right provider: [{_md(rule.title)}]({_link(here, rule)}).",
             "",
@@ -306,9 +310,7 @@ def topic_page(policy: Policy, topic: str, results: Sequence[CaseResult]) -> str
         lines += ["## Examples that need more facts", ""]
         lines += _example_table(policy, waiting)
     elsewhere = [
-        rule
-        for rule in _rules_where(policy, placements, topic=title, kind="not_billable")
-        if rule.topic != topic
+        rule for rule in _rules_where(policy, placements, topic=title, kind="not_billable") if rule.topic != topic
     ]
     if elsewhere:
         lines += [
@@ -326,6 +328,11 @@ def contrasts_page(policy: Policy, results: Sequence[CaseResult], contrasts: Seq
     """Pairs of examples that look alike and are decided differently, side by side."""
     by_name = {result.case.name: result for result in results}
     lines = [
+        "---",
+        "hide:",
+        "  - navigation",
+        "---",
+        "",
         "# Often confused",
         "",
         "Each pair below looks alike but is decided differently. "
@@ -353,8 +360,8 @@ def contrasts_page(policy: Policy, results: Sequence[CaseResult], contrasts: Seq
                 rule = policy.rule(rule_id)
                 lines += [f"    Why: {_md(_sentence(reason))} [{_md(rule.title)}]({_link(CONTRASTS, rule)})", ""]
             for citation in decision.citations:
-                for passage in quoted_passages(policy, policy.rule(citation.rule)):
-                    lines += [f"    > {passage}", ""]
+                # The first passage is enough beside its twin; the rule's section has them all.
+                lines += [f"    > {quoted_passages(policy, policy.rule(citation.rule))[0]}", ""]
         lines += ["</div>", ""]
     return "\n".join(lines)
 
@@ -394,8 +401,7 @@ def how_decisions_page(policy: Policy, results: Sequence[CaseResult]) -> str:
         + " that any applying rule gives, and every rule giving that answer is shown, "
         "so you see each reason at once.",
         "",
-        f"When no rule applies, the answer is {_badge(policy.default_outcome)}: "
-        f"{_md(policy.default_reason)}.",
+        f"When no rule applies, the answer is {_badge(policy.default_outcome)}: {_md(policy.default_reason)}.",
         "",
         "## What the answers mean",
         "",
@@ -436,7 +442,7 @@ def _rule_section(policy: Policy, rule: Rule, here: str, results: Sequence[CaseR
         "",
         f"{_badge(rule.outcome)} {_md(_sentence(rule.reason))}",
         "",
-        f'<small>Rule <code>{rule.id}</code></small>',
+        f"<small>Rule <code>{rule.id}</code></small>",
         "",
         "**When this applies**",
         "",
@@ -624,6 +630,10 @@ def _facts_text(policy: Policy, facts: Mapping[str, Any]) -> str:
 def _differing_facts(policy: Policy, scenarios: Sequence[Mapping[str, Any]]) -> list[str]:
     found = []
     for fact in policy.facts:
+        stated = {scenario[fact.name] for scenario in scenarios if scenario.get(fact.name) is not None}
+        # A fact only one example states is not a difference staff need to see.
+        if len(stated) < 2:
+            continue
         shown = [_plain_value(fact, scenario.get(fact.name)) for scenario in scenarios]
         if len(set(shown)) > 1:
             found.append(f"{_md(fact.label)}: " + " vs ".join(_md(value) for value in shown))
