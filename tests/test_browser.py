@@ -152,5 +152,6 @@ def test_searching_voicemail_lands_on_the_section_saying_it_is_not_billable(
 )
 def test_search_finds_pages_by_the_words_staff_use(page: Page, site_url: str, words: str, page_path: str) -> None:
     _search(page, site_url, words)
-    links = [link.get_attribute("href") or "" for link in page.locator(".md-search-result__link").all()]
-    assert any(page_path in link for link in links), links
+    # Results re-render while the theme's search settles; wait for the link rather than
+    # reading a snapshot of a list that may be replaced under us.
+    expect(page.locator(f'.md-search-result__link[href*="{page_path}"]').first).to_be_attached()
