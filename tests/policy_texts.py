@@ -106,3 +106,11 @@ ADD_CREDENTIAL = (
         "[registered_sud_counselor, certified_sud_counselor, lpha, licensed_clinical_intern]",
     ),
 )
+
+
+def write_small_policy(root: Path, *rules: str, facts: str = FACTS) -> Path:
+    """The small policy written to `root` as files, so that its findings point into them."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "source.txt").write_text(SOURCE, encoding="utf-8")
+    (root / "policy.yaml").write_text(HEADER + facts + "rules:\n" + "".join(rules), encoding="utf-8")
+    return root
