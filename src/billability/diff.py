@@ -30,7 +30,7 @@ from billability.compile import load_policy
 from billability.corpus import corpus_files, load_file, run_case
 from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError
 from billability.model import Always, Condition, Fact, Outcome, Policy, Rule, Value
-from billability.regions import Judge, Restriction, Settled, Verdict, decision_judge, partition, space_of
+from billability.regions import Judge, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
 
 # --- what changed --------------------------------------------------------------------
 
@@ -106,6 +106,7 @@ class PolicyDiff:
     head: str
     outcome_changes: tuple[OutcomeChange, ...]
     combinations: int
+    changed_combinations: int
     settings: tuple[str, ...]
     facts: tuple[FactChange, ...]
     rules: tuple[RuleChange, ...]
@@ -115,10 +116,6 @@ class PolicyDiff:
     @property
     def outcomes_change(self) -> bool:
         return bool(self.outcome_changes)
-
-    @property
-    def changed_combinations(self) -> int:
-        return sum(change.combinations for change in self.outcome_changes)
 
 
 def diff_policies(
@@ -146,6 +143,7 @@ def diff_policies(
         head=head_label,
         outcome_changes=tuple(changes),
         combinations=space.combinations(()),
+        changed_combinations=_changed_combinations(space, changes),
         settings=_settings(base, head),
         facts=_fact_changes(base, head),
         rules=_rule_changes(base, head),
@@ -169,6 +167,26 @@ def _change_judge(base: Policy, head: Policy) -> Judge:
         return pending
 
     return judge
+
+
+def _changed_combinations(space: Space, changes: Sequence[OutcomeChange]) -> int:
+    """How many combinations of the enum and boolean facts change for some whole number.
+    Groups that differ only in a whole-number range share their combinations, so the
+    groups' counts are not simply added: the finite facts are partitioned once more."""
+    boxes = [tuple(r for r in change.restrictions if not r.integer) for change in changes]
+
+    def judge(scenario: Mapping[str, Value]) -> Verdict:
+        pending: set[str] = set()
+        for box in boxes:
+            if any(r.fact in scenario and not r.contains(scenario[r.fact]) for r in box):
+                continue
+            open_facts = {r.fact for r in box if r.fact not in scenario}
+            if not open_facts:
+                return Settled(True)
+            pending |= open_facts
+        return frozenset(pending) if pending else Settled(False)
+
+    return sum(space.combinations(leaf.restrictions) for leaf in partition(space, judge) if leaf.key is True)
 
 
 def _outcome(verdict: Settled) -> Outcome | None:
