@@ -73,8 +73,12 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
     where = located.where(path)
     keyword = str(error.validator)
     place = _place(path)
+    # jsonschema types these as possibly unset; a reported error always has them.
+    schema: Any = error.schema if isinstance(error.schema, dict) else {}
+    validator_value: Any = error.validator_value
+    instance: Any = error.instance
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted((error.schema.get("properties") or {}).keys())
+        allowed = sorted((schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
         return [
             Diagnostic(
@@ -86,13 +90,10 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
             for key in extra
         ]
     if keyword == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
-        return [
-            Diagnostic("schema.required", f"`{key}` is missing{place}", where)
-            for key in missing
-        ]
+        missing = [k for k in validator_value if k not in instance]
+        return [Diagnostic("schema.required", f"`{key}` is missing{place}", where) for key in missing]
     if keyword == "enum":
-        allowed = [str(v) for v in error.validator_value]
+        allowed = [str(v) for v in validator_value]
         return [
             Diagnostic(
                 "schema.enum",
@@ -102,9 +103,9 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
             )
         ]
     if keyword == "type":
-        wanted = error.validator_value
+        wanted = validator_value
         wanted_list = wanted if isinstance(wanted, list) else [wanted]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted_list)
+        words = " or ".join(str(_TYPE_WORDS.get(w, w)) for w in wanted_list)
         hint = None
         if "boolean" in wanted_list and isinstance(error.instance, str):
             hint = "write `true` or `false`"

@@ -86,9 +86,7 @@ def read_yaml_file(path: Path, display: str | None = None) -> Located:
 def read_yaml(raw: bytes | str, file: str) -> Located:
     """Parse one YAML document strictly into located plain data."""
     text = _decode(raw, file)
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
+    if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         raise Problems(
             [
                 Diagnostic(
@@ -162,7 +160,10 @@ class _Builder:
     def problem(self, code: str, message: str, node: yaml.Node, hint: str | None = None) -> None:
         self.problems.append(Diagnostic(code, message, _mark(self.file, node.start_mark), hint))
 
-    def build(self, node: yaml.Node, path: PathKey) -> Any:
+    def build(self, node: yaml.Node | None, path: PathKey) -> Any:
+        if node is None:
+            # `yaml.compose` gives no node for a document of only `---`: an empty value.
+            return None
         self.nodes += 1
         if self.nodes > MAX_NODES:
             if self.nodes == MAX_NODES + 1:
@@ -186,6 +187,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node)
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
@@ -194,7 +196,9 @@ class _Builder:
             if key_node.tag == "tag:yaml.org,2002:merge" or (
                 isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and key_node.style is None
             ):
-                self.problem("yaml.merge-key", "merge keys (`<<`) are not allowed", key_node, hint="write the keys out in full")
+                self.problem(
+                    "yaml.merge-key", "merge keys (`<<`) are not allowed", key_node, hint="write the keys out in full"
+                )
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem("yaml.key", "a key must be plain text, not a list or mapping", key_node)
