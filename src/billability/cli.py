@@ -365,7 +365,7 @@ def lint(output_format: str, policy_path: str | None) -> None:
     "corpus_paths",
     multiple=True,
     metavar="PATH",
-    help="Corpus files or folders to re-run against HEAD (default: the project's corpus folder).",
+    help="Corpus files or folders to re-run against HEAD (default: `corpus/` here, or the project's).",
 )
 def diff_command(base: str, head: str, output_format: str, folder: str, corpus_paths: tuple[str, ...]) -> None:
     """Show what a policy change does: the scenarios whose outcome changes.
@@ -385,7 +385,10 @@ def diff_command(base: str, head: str, output_format: str, folder: str, corpus_p
     from billability.diff import diff_markdown, diff_policies, diff_text, policy_at
     from billability.resources import corpus_dir
 
-    corpus = [Path(p) for p in corpus_paths] or ([corpus_dir()] if corpus_dir().is_dir() else [])
+    # The corpus of the checkout being compared, so a pull request's own cases are run.
+    here = Path("corpus")
+    default = here if here.is_dir() else corpus_dir()
+    corpus = [Path(p) for p in corpus_paths] or ([default] if default.is_dir() else [])
     try:
         result = diff_policies(policy_at(base, folder), policy_at(head, folder), corpus, base, head)
     except Problems as error:

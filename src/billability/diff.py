@@ -22,7 +22,7 @@ import io
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -405,7 +405,7 @@ def diff_text(diff: PolicyDiff) -> str:
             lines.append(f"  - {change.condition}: {change.transition}  [{change.count}]")
     else:
         lines.append("no scenario changes outcome")
-    lines += _sections(diff, bullet="  - ", code=lambda text: text)
+    lines += _sections(diff, markdown=False)
     return "\n".join(lines)
 
 
@@ -431,34 +431,42 @@ def diff_markdown(diff: PolicyDiff) -> str:
             )
     else:
         lines.append("No scenario changes outcome.")
-    sections = _sections(diff, bullet="- ", code=lambda text: f"`{text}`")
+    sections = _sections(diff, markdown=True)
     if sections:
         lines += ["", *sections]
     return "\n".join(lines)
 
 
-def _sections(diff: PolicyDiff, bullet: str, code: Callable[[str], str]) -> list[str]:
+def _sections(diff: PolicyDiff, markdown: bool) -> list[str]:
+    bullet, detail = ("- ", "  - ") if markdown else ("  - ", "      ")
+
+    def heading(title: str) -> str:
+        return f"\n#### {title[0].upper()}{title[1:]}\n" if markdown else f"{title}:"
+
+    def code(text: str) -> str:
+        return f"`{text}`" if markdown else text
+
     lines: list[str] = []
     if diff.settings:
-        lines.append("policy settings:")
+        lines.append(heading("policy settings"))
         lines += [f"{bullet}{setting}" for setting in diff.settings]
     if diff.facts:
-        lines.append("facts:")
+        lines.append(heading("facts"))
         for fact in diff.facts:
             details = f": {', '.join(fact.details)}" if fact.details else ""
             lines.append(f"{bullet}{fact.change} {code(fact.fact)}{details} ({fact.location})")
     if diff.rules:
-        lines.append("rules:")
+        lines.append(heading("rules"))
         for rule in diff.rules:
             fields = f": {', '.join(rule.fields)}" if rule.fields else ""
             lines.append(f"{bullet}{rule.change} {code(rule.rule)}{fields} ({rule.location})")
     if diff.failing_cases:
-        lines.append("corpus cases that fail with the change:")
+        lines.append(heading("corpus cases that fail with the change"))
         for case in diff.failing_cases:
             already = " (failed before the change too)" if case.failed_before else ""
             lines.append(f"{bullet}{case.location}: {case.name}{already}")
-            lines += [f"    {difference}" for difference in case.differences]
+            lines += [f"{detail}{difference}" for difference in case.differences]
     if diff.corpus_problems:
-        lines.append("corpus files that no longer load:")
+        lines.append(heading("corpus files that no longer load"))
         lines += [f"{bullet}{problem.render()}" for problem in diff.corpus_problems]
     return lines
