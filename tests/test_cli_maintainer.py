@@ -206,3 +206,15 @@ def test_every_maintainer_command_has_examples_in_its_help(command: str) -> None
     status, output, _ = run(command, "--help")
     assert status == 0
     assert "Examples:" in output and f"billability {command}" in output
+
+
+def test_the_contributing_guide_shows_the_real_diff_of_its_worked_example(tmp_path: Path) -> None:
+    guide = (ROOT / ".github" / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    _, output, _ = run(
+        "diff", str(policy_dir()), str(edited_policy(tmp_path, *WINDOW_45)), "--corpus", str(ROOT / "corpus")
+    )
+    changed = [line for line in output.splitlines() if line.startswith("  - provider_credential")]
+    assert changed and all(line in guide for line in changed)
+    cases = re.findall(r"^  - \S*(boundaries\.yaml:\d+:\d+: .*)$", output, re.MULTILINE)
+    assert len(cases) == 2
+    assert all(case in guide for case in cases)
