@@ -345,7 +345,12 @@ def policy_at(spec: str, folder: str = "policy") -> Policy:
         )
     with tempfile.TemporaryDirectory(prefix="billability-") as temporary:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(temporary, filter="data")
+            # The `data` filter refuses links and paths that leave the folder (Python 3.11.4+;
+            # the archive comes from the repository itself, so older versions extract plainly).
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(temporary, filter="data")
+            else:  # pragma: no cover
+                tar.extractall(temporary)
         prefix = str(Path(temporary).resolve())
         label = f"{spec}:{folder}"
         try:
