@@ -176,7 +176,7 @@ def test_whole_numbers_are_cut_at_every_constant(bounds: str, intervals: list[tu
     assert [(p.restriction.low, p.restriction.high) for p in pieces] == intervals
 
 
-def test_the_window_edit_moves_the_boundary() -> None:
+def test_the_bundled_window_cuts_days_after_30() -> None:
     table = decision_table(load_policy())
     ranges = {(r.low, r.high) for region in table.regions for r in region.restrictions if r.integer}
     assert ranges == {(0, 30), (31, None)}
@@ -194,7 +194,7 @@ def test_renderings_list_every_region_once_and_are_deterministic(render: object)
         assert len(first.splitlines()) == len(table.regions) + (1 if render is table_csv else 4)
 
 
-def test_the_window_edit_table(tmp_path: Path) -> None:
+def test_the_45_day_edit_cuts_days_after_45(tmp_path: Path) -> None:
     table = decision_table(load_policy(edited_policy(tmp_path, *WINDOW_45)))
     ranges = {(r.low, r.high) for region in table.regions for r in region.restrictions if r.integer}
     assert ranges == {(0, 45), (46, None)}
