@@ -199,6 +199,12 @@ def test_ci_runs_what_the_workflow_runs() -> None:
         assert command in ci
     called = {m.group(1) for m in re.finditer(r"\bbillability ([a-z][a-z-]*)", ci)}
     assert called <= set(main.commands)
+    in_workflow = {
+        m.group(1)
+        for script in scripts(ROOT / ".github" / "workflows" / "pull-request.yml")
+        for m in re.finditer(r"\bbillability ([a-z][a-z-]*)", script)
+    }
+    assert in_workflow <= called
 
 
 @pytest.mark.parametrize("command", ["table", "lint", "diff"])
