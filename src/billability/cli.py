@@ -267,3 +267,132 @@ def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None)
     click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed:
         sys.exit(EXIT_PROBLEMS)
+
+
+# --- maintainer commands: table, lint, diff ---------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["markdown", "csv", "json"]),
+    default="markdown",
+    show_default=True,
+    help="How to print the table.",
+)
+@policy_option
+def table(output_format: str, policy_path: str | None) -> None:
+    """Print the decision table: every region of the input space with its outcome.
+
+    Each row is one region; a fact shown as `any` does not change the decision
+    there. Every complete scenario lies in exactly one row.
+
+    \b
+    Examples:
+      billability table
+      billability table --format csv > table.csv
+      billability table --format json --policy my-policy/
+
+    Exit status: 0, or 2 when the policy is invalid.
+    """
+    from billability.regions import decision_table, table_csv, table_json, table_markdown
+
+    render = {"markdown": table_markdown, "csv": table_csv, "json": table_json}[output_format]
+    click.echo(render(decision_table(_policy(policy_path))))
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    show_default=True,
+    help="`github` prints workflow annotations that show on the pull request's lines.",
+)
+@policy_option
+def lint(output_format: str, policy_path: str | None) -> None:
+    """Find rules that never decide, conditions that never hold, unused facts and values,
+    gaps where no rule speaks, and overlaps the precedence resolves.
+
+    Errors (`lint.never-holds`, `lint.never-decides`) fail the check; warnings and
+    notes (`lint.overlap`, expected for this policy) are listed.
+
+    \b
+    Examples:
+      billability lint
+      billability lint --policy policy/ --format github
+
+    Exit status: 0 without errors, 1 with errors or when the policy is invalid.
+    """
+    from billability.diagnostics import Severity
+    from billability.lint import counts, lint_policy
+
+    try:
+        policy = load_policy(policy_path)
+    except Problems as error:
+        _fail(error.diagnostics, EXIT_PROBLEMS, github=output_format == "github")
+    findings = lint_policy(policy)
+    if findings:
+        click.echo(diagnostics_github(findings) if output_format == "github" else diagnostics_text(findings))
+    found = counts(findings)
+    if output_format == "text":
+        click.echo(f"{found[Severity.ERROR]} errors, {found[Severity.WARNING]} warnings, {found[Severity.INFO]} notes")
+    if found[Severity.ERROR]:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@main.command("diff")
+@click.argument("base")
+@click.argument("head")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="`markdown` prints a pull-request comment.",
+)
+@click.option(
+    "--folder",
+    default="policy",
+    show_default=True,
+    help="The policy folder inside the repository, for BASE or HEAD given as git revisions.",
+)
+@click.option(
+    "--corpus",
+    "corpus_paths",
+    multiple=True,
+    metavar="PATH",
+    help="Corpus files or folders to re-run against HEAD (default: `corpus/` here, or the project's).",
+)
+def diff_command(base: str, head: str, output_format: str, folder: str, corpus_paths: tuple[str, ...]) -> None:
+    """Show what a policy change does: the scenarios whose outcome changes.
+
+    BASE and HEAD are policy folders or git revisions (read from the repository's
+    policy folder at that revision). Also lists the rules and facts added,
+    removed or changed, and the corpus cases that fail with HEAD.
+
+    \b
+    Examples:
+      billability diff origin/main HEAD
+      billability diff old-policy/ policy/ --format markdown
+      billability diff HEAD~1 HEAD --corpus corpus/boundaries.yaml
+
+    Exit status: 0 when no outcome changes, 1 when some do, 2 for invalid input.
+    """
+    from billability.diff import diff_markdown, diff_policies, diff_text, policy_at
+    from billability.resources import corpus_dir
+
+    # The corpus of the checkout being compared, so a pull request's own cases are run.
+    here = Path("corpus")
+    default = here if here.is_dir() else corpus_dir()
+    corpus = [Path(p) for p in corpus_paths] or ([default] if default.is_dir() else [])
+    try:
+        result = diff_policies(policy_at(base, folder), policy_at(head, folder), corpus, base, head)
+    except Problems as error:
+        _fail(error.diagnostics)
+    click.echo(diff_markdown(result) if output_format == "markdown" else diff_text(result))
+    if result.outcomes_change:
+        sys.exit(EXIT_PROBLEMS)

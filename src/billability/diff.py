@@ -1,0 +1,477 @@
+"""What a change to the policy does: the exact scenarios whose outcome changes.
+
+In: two compiled policies, BASE and HEAD (or, through `policy_at`, a policy folder or
+a git revision for each), and optionally the corpus files to re-run.
+Out: a `PolicyDiff`: the groups of scenarios whose outcome changes, each a readable
+condition with the outcome before and after; the rules and facts added, removed or
+changed; the corpus cases that HEAD now fails; and its text and Markdown renderings.
+
+How scenarios are counted: enum and boolean facts are finite, so a group counts the
+combinations of their values it holds. A whole-number fact has no upper end, so it is
+not counted but stated as a range in the group's condition ("days_since_discharge is
+31 to 45"); when that range is bounded the group also says how many whole numbers it
+spans, so combinations x numbers gives the scenarios. A value or fact that only one
+side declares is a scenario only that side can decide: the other side shows "no such
+scenario".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from billability.compile import load_policy
+from billability.corpus import corpus_files, load_file, run_case
+from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError
+from billability.model import Always, Condition, Fact, Outcome, Policy, Rule, Value
+from billability.regions import Judge, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
+
+# --- what changed --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeChange:
+    """Every complete scenario meeting `restrictions` went from `before` to `after`
+    (None: not a scenario that side's policy can state)."""
+
+    restrictions: tuple[Restriction, ...]
+    before: Outcome | None
+    after: Outcome | None
+    combinations: int
+
+    @property
+    def condition(self) -> str:
+        return "; ".join(r.sentence for r in self.restrictions) or "every scenario"
+
+    @property
+    def transition(self) -> str:
+        return f"{_outcome_text(self.before)} -> {_outcome_text(self.after)}"
+
+    @property
+    def numbers(self) -> tuple[tuple[str, int], ...]:
+        """For each whole-number fact held to a bounded range: how many numbers it spans."""
+        return tuple(
+            (r.fact, r.high - r.low + 1)
+            for r in self.restrictions
+            if r.integer and r.low is not None and r.high is not None
+        )
+
+    @property
+    def count(self) -> str:
+        text = f"{self.combinations} combination{'s' if self.combinations != 1 else ''}"
+        for fact, span in self.numbers:
+            text += f" x {span} values of {fact}"
+        return text
+
+
+def _outcome_text(outcome: Outcome | None) -> str:
+    return "no such scenario" if outcome is None else str(outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleChange:
+    rule: str
+    change: str  # added, removed or changed
+    fields: tuple[str, ...]
+    location: Location | None
+
+
+@dataclass(frozen=True, slots=True)
+class FactChange:
+    fact: str
+    change: str  # added, removed or changed
+    details: tuple[str, ...]
+    location: Location | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFailure:
+    """A corpus case HEAD fails; `failed_before` when BASE failed it as well."""
+
+    location: Location
+    name: str
+    differences: tuple[str, ...]
+    failed_before: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDiff:
+    base: str
+    head: str
+    outcome_changes: tuple[OutcomeChange, ...]
+    combinations: int
+    changed_combinations: int
+    settings: tuple[str, ...]
+    facts: tuple[FactChange, ...]
+    rules: tuple[RuleChange, ...]
+    failing_cases: tuple[CaseFailure, ...]
+    corpus_problems: tuple[Diagnostic, ...]
+
+    @property
+    def outcomes_change(self) -> bool:
+        return bool(self.outcome_changes)
+
+
+def diff_policies(
+    base: Policy,
+    head: Policy,
+    corpus: Sequence[Path] | None = None,
+    base_label: str = "base",
+    head_label: str = "head",
+) -> PolicyDiff:
+    """Compare two policies over their joint input space, and re-run the corpus files
+    given (none: the corpus is not run)."""
+    _check_fact_types(base, head)
+    space = space_of(base, head)
+    changes = []
+    for leaf in partition(space, _change_judge(base, head)):
+        if leaf.key is None:
+            continue
+        assert isinstance(leaf.key, tuple)
+        before: Outcome | None = leaf.key[0]
+        after: Outcome | None = leaf.key[1]
+        changes.append(OutcomeChange(leaf.restrictions, before, after, space.combinations(leaf.restrictions)))
+    failing, problems = _corpus(base, head, corpus or ())
+    return PolicyDiff(
+        base=base_label,
+        head=head_label,
+        outcome_changes=tuple(changes),
+        combinations=space.combinations(()),
+        changed_combinations=_changed_combinations(space, changes),
+        settings=_settings(base, head),
+        facts=_fact_changes(base, head),
+        rules=_rule_changes(base, head),
+        failing_cases=failing,
+        corpus_problems=problems,
+    )
+
+
+def _change_judge(base: Policy, head: Policy) -> Judge:
+    before, after = decision_judge(base, deciding_rules=False), decision_judge(head, deciding_rules=False)
+
+    def judge(scenario: Mapping[str, Value]) -> Verdict:
+        first, second = before(scenario), after(scenario)
+        if isinstance(first, Settled) and isinstance(second, Settled):
+            # Unchanged scenarios share one key, so that they merge into few large regions.
+            return Settled(None if first.key == second.key else (_outcome(first), _outcome(second)))
+        pending: frozenset[str] = frozenset()
+        for verdict in (first, second):
+            if not isinstance(verdict, Settled):
+                pending |= verdict
+        return pending
+
+    return judge
+
+
+def _changed_combinations(space: Space, changes: Sequence[OutcomeChange]) -> int:
+    """How many combinations of the enum and boolean facts change for some whole number.
+    Groups that differ only in a whole-number range share their combinations, so the
+    groups' counts are not simply added: the finite facts are partitioned once more."""
+    boxes = [tuple(r for r in change.restrictions if not r.integer) for change in changes]
+
+    def judge(scenario: Mapping[str, Value]) -> Verdict:
+        pending: set[str] = set()
+        for box in boxes:
+            if any(r.fact in scenario and not r.contains(scenario[r.fact]) for r in box):
+                continue
+            open_facts = {r.fact for r in box if r.fact not in scenario}
+            if not open_facts:
+                return Settled(True)
+            pending |= open_facts
+        return frozenset(pending) if pending else Settled(False)
+
+    return sum(space.combinations(leaf.restrictions) for leaf in partition(space, judge) if leaf.key is True)
+
+
+def _outcome(verdict: Settled) -> Outcome | None:
+    if verdict.key is None:
+        return None
+    assert isinstance(verdict.key, tuple)
+    outcome: Outcome = verdict.key[0]
+    return outcome
+
+
+def _check_fact_types(base: Policy, head: Policy) -> None:
+    declared = base.fact_index
+    problems = [
+        Diagnostic(
+            "diff.fact-type-changed",
+            f"`{fact.name}` was {declared[fact.name].type} and is now {fact.type}, so their scenarios cannot be compared",
+            fact.location,
+            hint="give the new meaning a new fact name, and remove the old fact",
+        )
+        for fact in head.facts
+        if fact.name in declared and declared[fact.name].type is not fact.type
+    ]
+    if problems:
+        raise Problems(problems)
+
+
+def _settings(base: Policy, head: Policy) -> tuple[str, ...]:
+    found = []
+    if base.precedence != head.precedence:
+        found.append(f"precedence: {', '.join(base.precedence)} -> {', '.join(head.precedence)}")
+    if base.default_outcome is not head.default_outcome:
+        found.append(f"default outcome: {base.default_outcome} -> {head.default_outcome}")
+    if base.default_reason != head.default_reason:
+        found.append("default reason reworded")
+    return tuple(found)
+
+
+_RULE_FIELDS = (
+    ("title", "title"),
+    ("topic", "topic"),
+    ("outcome", "outcome"),
+    ("when", "when"),
+    ("reason", "reason"),
+    ("quotes", "source"),
+)
+
+
+def _rule_changes(base: Policy, head: Policy) -> tuple[RuleChange, ...]:
+    before: dict[str, Rule] = {rule.id: rule for rule in base.rules}
+    after: dict[str, Rule] = {rule.id: rule for rule in head.rules}
+    found = []
+    for rule_id in sorted(before.keys() | after.keys()):
+        old, new = before.get(rule_id), after.get(rule_id)
+        if old is None and new is not None:
+            found.append(RuleChange(rule_id, "added", (), new.location))
+        elif new is None and old is not None:
+            found.append(RuleChange(rule_id, "removed", (), old.location))
+        elif old is not None and new is not None:
+            fields = tuple(shown for name, shown in _RULE_FIELDS if getattr(old, name) != getattr(new, name))
+            if fields:
+                found.append(RuleChange(rule_id, "changed", fields, new.location))
+    return tuple(found)
+
+
+def _fact_changes(base: Policy, head: Policy) -> tuple[FactChange, ...]:
+    before, after = base.fact_index, head.fact_index
+    found = []
+    for name in [*before, *(n for n in after if n not in before)]:
+        old, new = before.get(name), after.get(name)
+        if old is None and new is not None:
+            found.append(FactChange(name, "added", (), new.location))
+        elif new is None and old is not None:
+            found.append(FactChange(name, "removed", (), old.location))
+        elif old is not None and new is not None:
+            details = _fact_details(old, new)
+            if details:
+                found.append(FactChange(name, "changed", details, new.location))
+    return tuple(found)
+
+
+def _fact_details(old: Fact, new: Fact) -> tuple[str, ...]:
+    details = [f"value `{v}` added" for v in new.value_names if v not in old.value_names]
+    details += [f"value `{v}` removed" for v in old.value_names if v not in new.value_names]
+    labels = {v.name: v for v in old.values}
+    details += [f"value `{v.name}` relabelled" for v in new.values if v.name in labels and labels[v.name] != v]
+    for name in ("label", "question", "minimum", "maximum"):
+        if getattr(old, name) != getattr(new, name):
+            details.append(f"{name} changed")
+    if not _same_condition(old.relevant_when, new.relevant_when):
+        details.append("relevant_when changed")
+    return tuple(details)
+
+
+def _same_condition(old: Condition, new: Condition) -> bool:
+    # `always` carries its location in comparisons; where it was written is not a change.
+    if isinstance(old, Always) and isinstance(new, Always):
+        return True
+    return old == new
+
+
+def _corpus(
+    base: Policy, head: Policy, paths: Iterable[Path]
+) -> tuple[tuple[CaseFailure, ...], tuple[Diagnostic, ...]]:
+    failures: list[CaseFailure] = []
+    problems: list[Diagnostic] = []
+    for file in corpus_files(list(paths)) if paths else []:
+        try:
+            cases = load_file(file, head)
+        except Problems as error:
+            # A case that names a value or rule HEAD removed cannot run at all: say where.
+            problems.extend(error.diagnostics)
+            continue
+        for case in cases:
+            result = run_case(head, case)
+            if result.passed:
+                continue
+            try:
+                failed_before = not run_case(base, case).passed
+            except ScenarioError:
+                failed_before = True
+            failures.append(CaseFailure(case.location, case.name, result.differences, failed_before))
+    return tuple(failures), tuple(sorted(problems, key=Diagnostic.sort_key))
+
+
+# --- reading a policy from a folder or a git revision ------------------------------------
+
+
+def policy_at(spec: str, folder: str = "policy") -> Policy:
+    """The policy in folder `spec`, or, when no such folder exists, the policy folder
+    `folder` (relative to the repository's top) at git revision `spec`."""
+    if Path(spec).exists():
+        return load_policy(spec)
+    revision = _git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], spec)
+    if revision is None:
+        raise Problems(
+            [
+                Diagnostic(
+                    "diff.unknown-policy",
+                    f"`{spec}` is neither a policy file or folder nor a git revision",
+                    Location(spec),
+                    hint="give a folder such as `policy/` or a revision such as `origin/main` or `HEAD`",
+                )
+            ]
+        )
+    archive = _git(["archive", "--format=tar", f"{revision.decode().strip()}:{folder}"], spec)
+    if archive is None:
+        raise Problems(
+            [
+                Diagnostic(
+                    "diff.no-policy-at-revision",
+                    f"revision `{spec}` has no folder `{folder}`",
+                    Location(spec),
+                    hint="name the policy folder with `--folder`",
+                )
+            ]
+        )
+    with tempfile.TemporaryDirectory(prefix="billability-") as temporary:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            # The `data` filter refuses links and paths that leave the folder (Python 3.11.4+;
+            # the archive comes from the repository itself, so older versions extract plainly).
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(temporary, filter="data")
+            else:  # pragma: no cover
+                tar.extractall(temporary)
+        prefix = str(Path(temporary).resolve())
+        label = f"{spec}:{folder}"
+        try:
+            policy = load_policy(temporary)
+        except Problems as error:
+            raise Problems([_relocated(d, prefix, label) for d in error.diagnostics]) from None
+    return _relocated_policy(policy, prefix, label)
+
+
+def _git(arguments: list[str], spec: str) -> bytes | None:
+    try:
+        done = subprocess.run(["git", *arguments], capture_output=True, check=False)
+    except OSError:
+        raise Problems(
+            [
+                Diagnostic(
+                    "diff.unknown-policy",
+                    f"`{spec}` is not a folder, and git is not available to read it as a revision",
+                    Location(spec),
+                )
+            ]
+        ) from None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _moved(location: Location | None, prefix: str, label: str) -> Location | None:
+    if location is None or not location.file.startswith(prefix):
+        return location
+    return dataclasses.replace(location, file=label + location.file[len(prefix) :])
+
+
+def _relocated(diagnostic: Diagnostic, prefix: str, label: str) -> Diagnostic:
+    return dataclasses.replace(diagnostic, location=_moved(diagnostic.location, prefix, label))
+
+
+def _relocated_policy(policy: Policy, prefix: str, label: str) -> Policy:
+    """The policy with file names that say the revision instead of a temporary folder."""
+    return dataclasses.replace(
+        policy,
+        rules=tuple(dataclasses.replace(r, location=_moved(r.location, prefix, label)) for r in policy.rules),
+        facts=tuple(dataclasses.replace(f, location=_moved(f.location, prefix, label)) for f in policy.facts),
+        files=tuple(label + f[len(prefix) :] if f.startswith(prefix) else f for f in policy.files),
+    )
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def diff_text(diff: PolicyDiff) -> str:
+    lines = [f"policy diff {diff.base} -> {diff.head}"]
+    if diff.outcome_changes:
+        lines.append(
+            f"outcomes change in {diff.changed_combinations} of {diff.combinations} combinations of the enum and "
+            f"yes/no facts, in {len(diff.outcome_changes)} group{'s' if len(diff.outcome_changes) != 1 else ''}:"
+        )
+        for change in diff.outcome_changes:
+            lines.append(f"  - {change.condition}: {change.transition}  [{change.count}]")
+    else:
+        lines.append("no scenario changes outcome")
+    lines += _sections(diff, markdown=False)
+    return "\n".join(lines)
+
+
+def diff_markdown(diff: PolicyDiff) -> str:
+    """A pull-request comment (its first line marks it, so a workflow can update it)."""
+    lines = [
+        "<!-- billability-diff -->",
+        f"### Policy diff: `{diff.base}` → `{diff.head}`",
+        "",
+    ]
+    if diff.outcome_changes:
+        lines += [
+            f"**{diff.changed_combinations}** of {diff.combinations} combinations of the enum and yes/no facts "
+            "change outcome (whole numbers are shown as ranges).",
+            "",
+            "| scenarios | before | after | how many |",
+            "|---|---|---|---|",
+        ]
+        for change in diff.outcome_changes:
+            condition = change.condition.replace("|", "\\|")
+            lines.append(
+                f"| {condition} | {_outcome_text(change.before)} | {_outcome_text(change.after)} | {change.count} |"
+            )
+    else:
+        lines.append("No scenario changes outcome.")
+    sections = _sections(diff, markdown=True)
+    if sections:
+        lines += ["", *sections]
+    return "\n".join(lines)
+
+
+def _sections(diff: PolicyDiff, markdown: bool) -> list[str]:
+    bullet, detail = ("- ", "  - ") if markdown else ("  - ", "      ")
+
+    def heading(title: str) -> str:
+        return f"\n#### {title[0].upper()}{title[1:]}\n" if markdown else f"{title}:"
+
+    def code(text: str) -> str:
+        return f"`{text}`" if markdown else text
+
+    lines: list[str] = []
+    if diff.settings:
+        lines.append(heading("policy settings"))
+        lines += [f"{bullet}{setting}" for setting in diff.settings]
+    if diff.facts:
+        lines.append(heading("facts"))
+        for fact in diff.facts:
+            details = f": {', '.join(fact.details)}" if fact.details else ""
+            lines.append(f"{bullet}{fact.change} {code(fact.fact)}{details} ({fact.location})")
+    if diff.rules:
+        lines.append(heading("rules"))
+        for rule in diff.rules:
+            fields = f": {', '.join(rule.fields)}" if rule.fields else ""
+            lines.append(f"{bullet}{rule.change} {code(rule.rule)}{fields} ({rule.location})")
+    if diff.failing_cases:
+        lines.append(heading("corpus cases that fail with the change"))
+        for case in diff.failing_cases:
+            already = " (failed before the change too)" if case.failed_before else ""
+            lines.append(f"{bullet}{case.location}: {case.name}{already}")
+            lines += [f"{detail}{difference}" for difference in case.differences]
+    if diff.corpus_problems:
+        lines.append(heading("corpus files that no longer load"))
+        lines += [f"{bullet}{problem.render()}" for problem in diff.corpus_problems]
+    return lines

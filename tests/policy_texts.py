@@ -1,0 +1,116 @@
+"""Policies for the maintainer tests: small synthetic ones built from YAML text, and
+copies of the bundled policy with the edits a maintainer would make in a pull request."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+from billability.compile import compile_texts
+from billability.model import Policy
+from billability.resources import policy_dir
+
+SOURCE = "Talk to the client. Drive the client."
+
+HEADER = """\
+policy:
+  id: small
+  title: A small policy
+  source: source.txt
+  precedence: [not_billable, needs_review, billable]
+  default:
+    outcome: needs_review
+    reason: no rule speaks
+topics:
+  general:
+    title: General
+"""
+
+FACTS = """\
+facts:
+  activity:
+    type: enum
+    label: Activity
+    question: What was done?
+    values:
+      talk: {label: Talk}
+      drive: {label: Drive}
+      write: {label: Write}
+    relevant_when: always
+  reached:
+    type: boolean
+    label: Reached
+    question: Reached?
+    relevant_when: always
+  minutes:
+    type: integer
+    minimum: 0
+    label: Minutes
+    question: How long?
+    relevant_when: always
+"""
+
+
+def rule(rule_id: str, outcome: str, when: str) -> str:
+    """One rule entry; `when` is the YAML body of its condition, one entry per line."""
+    body = textwrap.indent(textwrap.dedent(when).strip(), "      ")
+    return (
+        f"  - id: {rule_id}\n    title: {rule_id}\n    topic: general\n    outcome: {outcome}\n"
+        f"    when:\n{body}\n    reason: because\n    source: [Talk to the client.]\n"
+    )
+
+
+def small_policy(*rules: str, facts: str = FACTS) -> Policy:
+    """A policy of the three small facts and the given rules (see `rule`)."""
+    return compile_texts({"policy.yaml": HEADER + facts + "rules:\n" + "".join(rules)}, SOURCE)
+
+
+def edited_policy(root: Path, *changes: tuple[str, str, str]) -> Path:
+    """A copy of the bundled policy under `root` with each (file, old, new) text replaced once."""
+    target = root / "policy"
+    shutil.copytree(policy_dir(), target)
+    for file, old, new in changes:
+        path = target / file
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {file}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return target
+
+
+# The real edits a maintainer might propose.
+WINDOW_45 = (
+    ("rules/connection.yaml", "more_than: 30", "more_than: 45"),
+    ("rules/connection.yaml", "only within 30 days", "only within 45 days"),
+)
+ALLOW_VIDEO = (
+    *(
+        (
+            "rules/communication.yaml",
+            f"activity: {activity}\n      contact_mode: [face_to_face, phone]",
+            f"activity: {activity}\n      contact_mode: [face_to_face, phone, video]",
+        )
+        for activity in ("provider_communication", "service_follow_up", "advocacy")
+    ),
+    ("rules/communication.yaml", "contact_mode: [video, text_message]", "contact_mode: text_message"),
+)
+ADD_CREDENTIAL = (
+    (
+        "facts.yaml",
+        "      peer_support_specialist:",
+        "      licensed_clinical_intern:\n        label: Licensed clinical intern\n      peer_support_specialist:",
+    ),
+    (
+        "rules/credential.yaml",
+        "[registered_sud_counselor, certified_sud_counselor, lpha]",
+        "[registered_sud_counselor, certified_sud_counselor, lpha, licensed_clinical_intern]",
+    ),
+)
+
+
+def write_small_policy(root: Path, *rules: str, facts: str = FACTS) -> Path:
+    """The small policy written to `root` as files, so that its findings point into them."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "source.txt").write_text(SOURCE, encoding="utf-8")
+    (root / "policy.yaml").write_text(HEADER + facts + "rules:\n" + "".join(rules), encoding="utf-8")
+    return root
