@@ -1,8 +1,8 @@
 """billability: the county's case-management billing table as policy as code.
 
-    from billability import load_policy
-    policy = load_policy()
-    decision = policy.evaluate({"activity": "advocacy", "provider_credential": "lpha"})
+from billability import load_policy
+policy = load_policy()
+decision = policy.evaluate({"activity": "advocacy", "provider_credential": "lpha"})
 """
 
 from billability.compile import load_policy

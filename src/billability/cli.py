@@ -17,8 +17,8 @@ import click
 
 from billability.compile import load_policy
 from billability.corpus import load_cases, run_cases
-from billability.evaluate import decide
 from billability.diagnostics import Diagnostic, Location, Problems
+from billability.evaluate import decide
 from billability.explain import decision_json, decision_text, diagnostics_github, diagnostics_text
 from billability.model import FactType, Policy
 from billability.source import read_yaml
@@ -116,7 +116,9 @@ def _scenario(items: tuple[str, ...], policy: Policy) -> tuple[dict[str, Any], d
         if "=" not in item:
             if position != 1:
                 problems.append(
-                    Diagnostic("cli.argument", "expected FACT=VALUE here", where, hint="a scenario file must come first")
+                    Diagnostic(
+                        "cli.argument", "expected FACT=VALUE here", where, hint="a scenario file must come first"
+                    )
                 )
                 continue
             file_facts, file_locations = _scenario_file(item)
@@ -132,14 +134,25 @@ def _scenario(items: tuple[str, ...], policy: Policy) -> tuple[dict[str, Any], d
             continue
         if fact.type is FactType.BOOLEAN:
             if text not in {"true", "false"}:
-                problems.append(Diagnostic("scenario.type", f"`{name}` is true or false, not `{text}`", where, "write `true` or `false`"))
+                problems.append(
+                    Diagnostic(
+                        "scenario.type", f"`{name}` is true or false, not `{text}`", where, "write `true` or `false`"
+                    )
+                )
                 continue
             facts[name] = text == "true"
         elif fact.type is FactType.INTEGER:
             try:
                 facts[name] = int(text)
             except ValueError:
-                problems.append(Diagnostic("scenario.type", f"`{name}` is a whole number, not `{text}`", where, "write a number such as `12`"))
+                problems.append(
+                    Diagnostic(
+                        "scenario.type",
+                        f"`{name}` is a whole number, not `{text}`",
+                        where,
+                        "write a number such as `12`",
+                    )
+                )
         else:
             facts[name] = text
     return facts, locations, problems

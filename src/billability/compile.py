@@ -18,7 +18,6 @@ from typing import Any
 
 from billability.diagnostics import Diagnostic, Location, Problems, hint_for, one_of
 from billability.model import (
-    COMPARISONS,
     All,
     Always,
     AnyOf,
@@ -54,9 +53,7 @@ def read_policy_files(root: Path) -> list[Located]:
         raise Problems([Diagnostic("file.not-found", "no policy file or folder here", Location(str(root)))])
     files = list(iter_yaml_files(root))
     if not files:
-        raise Problems(
-            [Diagnostic("policy.no-files", "the folder holds no `.yaml` policy files", Location(str(root)))]
-        )
+        raise Problems([Diagnostic("policy.no-files", "the folder holds no `.yaml` policy files", Location(str(root)))])
     located: list[Located] = []
     problems: list[Diagnostic] = []
     for file in files:
@@ -88,8 +85,6 @@ def compile_texts(texts: dict[str, str], source_text: str) -> Policy:
     if problems:
         raise Problems(problems)
     return _Compiler(located, source_text=source_text).compile()
-
-
 
 
 def normalize(text: str) -> str:
@@ -126,9 +121,7 @@ class _Compiler:
         rules = self._rules(source_text)
         if self.problems or header is None:
             raise Problems(self.problems)
-        facts = tuple(
-            _replace_relevance(self.facts[name], fact_conditions[name]) for name in self.facts
-        )
+        facts = tuple(_replace_relevance(self.facts[name], fact_conditions[name]) for name in self.facts)
         return Policy(
             id=header["id"],
             title=header["title"],
@@ -189,7 +182,11 @@ class _Compiler:
         for located in self.files:
             for name, body in (located.data.get("topics") or {}).items():
                 if name in self.topics:
-                    self.problem("policy.duplicate-topic", f"the topic `{name}` is declared twice", located.where_key(("topics", name)))
+                    self.problem(
+                        "policy.duplicate-topic",
+                        f"the topic `{name}` is declared twice",
+                        located.where_key(("topics", name)),
+                    )
                     continue
                 self.topics[name] = Topic(name, body["title"], body.get("summary"))
 
@@ -320,9 +317,17 @@ class _Compiler:
             at = (*path, key)
             match key:
                 case "all":
-                    parts.append(All(tuple(self._condition(v, located, (*at, i)) for i, v in enumerate(value)), located.where(at)))
+                    parts.append(
+                        All(
+                            tuple(self._condition(v, located, (*at, i)) for i, v in enumerate(value)), located.where(at)
+                        )
+                    )
                 case "any":
-                    parts.append(AnyOf(tuple(self._condition(v, located, (*at, i)) for i, v in enumerate(value)), located.where(at)))
+                    parts.append(
+                        AnyOf(
+                            tuple(self._condition(v, located, (*at, i)) for i, v in enumerate(value)), located.where(at)
+                        )
+                    )
                 case "not":
                     parts.append(Not(self._condition(value, located, at), located.where(at)))
                 case _:
@@ -345,7 +350,7 @@ class _Compiler:
             )
             return None
         if isinstance(value, dict):
-            (op, bound), = value.items()
+            ((op, bound),) = value.items()
             if fact.type is not FactType.INTEGER:
                 self.problem(
                     "policy.type-mismatch",
@@ -420,7 +425,9 @@ def _replace_relevance(fact: Fact, condition: Condition) -> Fact:
 
 
 def _kind(fact: Fact) -> str:
-    return {FactType.ENUM: "a list of values", FactType.BOOLEAN: "true or false", FactType.INTEGER: "a number"}[fact.type]
+    return {FactType.ENUM: "a list of values", FactType.BOOLEAN: "true or false", FactType.INTEGER: "a number"}[
+        fact.type
+    ]
 
 
 def _value_hint(fact: Fact) -> str | None:

@@ -102,7 +102,12 @@ def load_file(file: Path, policy: Policy) -> list[Case]:
 
 
 def _check_case(
-    located: Located, path: tuple[str | int, ...], body: dict[str, Any], policy: Policy, rule_ids: list[str], source: str
+    located: Located,
+    path: tuple[str | int, ...],
+    body: dict[str, Any],
+    policy: Policy,
+    rule_ids: list[str],
+    source: str,
 ) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
     facts_path = (*path, "facts")

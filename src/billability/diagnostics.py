@@ -58,9 +58,7 @@ class Problems(Exception):
     """Raised by a stage that found problems; carries every one, sorted by location."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
-        self.diagnostics: tuple[Diagnostic, ...] = tuple(
-            sorted(diagnostics, key=Diagnostic.sort_key)
-        )
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 

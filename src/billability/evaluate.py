@@ -77,26 +77,26 @@ def truth(condition: Condition, scenario: Scenario) -> bool | None:
             # all: [...], or several entries of one mapping
             result: bool | None = True
             for item in items:
-                value = truth(item, scenario)
-                if value is False:
+                holds = truth(item, scenario)
+                if holds is False:
                     return False
-                if value is None:
+                if holds is None:
                     result = None
             return result
         case AnyOf(items=items):
             # any: [...]
             result = False
             for item in items:
-                value = truth(item, scenario)
-                if value is True:
+                holds = truth(item, scenario)
+                if holds is True:
                     return True
-                if value is None:
+                if holds is None:
                     result = None
             return result
         case Not(item=item):
             # not: {...}
-            value = truth(item, scenario)
-            return None if value is None else not value
+            holds = truth(item, scenario)
+            return None if holds is None else not holds
     raise TypeError(f"not a condition: {condition!r}")  # pragma: no cover
 
 
@@ -166,7 +166,12 @@ def _problems(plan: _Plan, facts: Mapping[str, Any], locate: Locate | None) -> l
         if fact.type is FactType.ENUM:
             if not isinstance(value, str):
                 problems.append(
-                    Diagnostic("scenario.type", f"`{name}` takes one of its values, not {_shown(value)}", where(name), one_of(fact.value_names))
+                    Diagnostic(
+                        "scenario.type",
+                        f"`{name}` takes one of its values, not {_shown(value)}",
+                        where(name),
+                        one_of(fact.value_names),
+                    )
                 )
             elif value not in fact.value_names:
                 problems.append(
@@ -179,15 +184,37 @@ def _problems(plan: _Plan, facts: Mapping[str, Any], locate: Locate | None) -> l
                 )
         elif fact.type is FactType.BOOLEAN:
             if not isinstance(value, bool):
-                problems.append(Diagnostic("scenario.type", f"`{name}` is true or false, not {_shown(value)}", where(name), "write `true` or `false`"))
+                problems.append(
+                    Diagnostic(
+                        "scenario.type",
+                        f"`{name}` is true or false, not {_shown(value)}",
+                        where(name),
+                        "write `true` or `false`",
+                    )
+                )
         elif isinstance(value, bool) or not isinstance(value, int):
-            problems.append(Diagnostic("scenario.type", f"`{name}` is a whole number, not {_shown(value)}", where(name), "write a number such as `12`"))
+            problems.append(
+                Diagnostic(
+                    "scenario.type",
+                    f"`{name}` is a whole number, not {_shown(value)}",
+                    where(name),
+                    "write a number such as `12`",
+                )
+            )
         elif fact.minimum is not None and value < fact.minimum:
-            problems.append(Diagnostic("scenario.out-of-range", f"`{name}` cannot be less than {fact.minimum}, got {value}", where(name)))
+            problems.append(
+                Diagnostic(
+                    "scenario.out-of-range", f"`{name}` cannot be less than {fact.minimum}, got {value}", where(name)
+                )
+            )
         elif fact.maximum is not None and value > fact.maximum:
-            problems.append(Diagnostic("scenario.out-of-range", f"`{name}` cannot be more than {fact.maximum}, got {value}", where(name)))
+            problems.append(
+                Diagnostic(
+                    "scenario.out-of-range", f"`{name}` cannot be more than {fact.maximum}, got {value}", where(name)
+                )
+            )
     if not isinstance(facts, Mapping):  # pragma: no cover - guarded by the caller
-        problems.append(Diagnostic("scenario.type", "a scenario is a mapping of facts to values"))
+        problems.append(Diagnostic("scenario.type", "a scenario is a mapping of facts to values"))  # type: ignore[unreachable]
     return problems
 
 
@@ -208,7 +235,9 @@ def decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = Non
     """Decide one scenario (see the module docstring for the semantics)."""
     plan = _plan(policy)
     if not isinstance(facts, Mapping):
-        raise ScenarioError([Diagnostic("scenario.type", f"a scenario is a mapping of facts to values, not {_shown(facts)}")])
+        raise ScenarioError(
+            [Diagnostic("scenario.type", f"a scenario is a mapping of facts to values, not {_shown(facts)}")]
+        )
     scenario = plan.validate(facts, locate)
     return plan.decide(scenario)
 
@@ -331,7 +360,9 @@ class _Plan:
                 return Decision(outcome, (), (self.policy.default_reason,), (), (), trace)
             return _decision(outcome, deciding, trace)
         missing = self.missing(scenario)
-        possible = [o.replace("_", " ") for o in (*self.policy.precedence, self.policy.default_outcome) if o in outcomes]
+        possible = [
+            o.replace("_", " ") for o in (*self.policy.precedence, self.policy.default_outcome) if o in outcomes
+        ]
         asked = ", ".join(self.facts[name].label.lower() for name in missing)
         reason = f"it could be {' or '.join(dict.fromkeys(possible))}, depending on facts not given: {asked}"
         return Decision(Outcome.UNDETERMINED, (), (reason,), (), missing, trace)
@@ -373,7 +404,9 @@ class _Plan:
         return tuple(name for name in self.facts if name in found)
 
 
-def _trace(rules: tuple[Rule, ...], candidates: _Candidates, holds: Mapping[int, bool | None]) -> tuple[TraceEvent, ...]:
+def _trace(
+    rules: tuple[Rule, ...], candidates: _Candidates, holds: Mapping[int, bool | None]
+) -> tuple[TraceEvent, ...]:
     events = (TraceEvent(rules[i].id, rules[i].outcome, holds[i]) for i in candidates.rules)
     return tuple(sorted(events, key=lambda event: event.rule))
 
@@ -411,7 +444,9 @@ def _build_plan(policy: Policy) -> _Plan:
     by_value: dict[Any, _Candidates] = {}
     if index is not None:
         for value in facts[index].value_names:
-            allowed = [i for i, rule in enumerate(policy.rules) if value in _allowed_values(rule.when, index, facts[index])]
+            allowed = [
+                i for i, rule in enumerate(policy.rules) if value in _allowed_values(rule.when, index, facts[index])
+            ]
             by_value[value] = _candidates(policy, allowed)
     checks: dict[str, Any] = {}
     for fact in policy.facts:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from billability.diagnostics import Location
 
@@ -31,7 +31,7 @@ class FactType(StrEnum):
     INTEGER = "integer"
 
 
-Value = Union[str, bool, int]
+Value = str | bool | int
 
 
 # --- conditions: one class per form a rule's `when:` can take ---------------------
@@ -96,7 +96,7 @@ class Not:
     location: Location | None = field(default=None, compare=False)
 
 
-Condition = Union[Always, Is, OneOf, Compare, All, AnyOf, Not]
+Condition = Always | Is | OneOf | Compare | All | AnyOf | Not
 
 COMPARISONS = {
     "more_than": ">",
@@ -237,8 +237,6 @@ class Decision:
             "outcome": str(self.outcome),
             "rules": list(self.rules),
             "reasons": list(self.reasons),
-            "citations": [
-                {"rule": c.rule, "quote": c.quote, "quotes": list(c.quotes)} for c in self.citations
-            ],
+            "citations": [{"rule": c.rule, "quote": c.quote, "quotes": list(c.quotes)} for c in self.citations],
             "missing": list(self.missing),
         }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
@@ -69,12 +69,15 @@ _TYPE_WORDS = {
 
 
 def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
+    # The stubs type these attributes loosely (`Unset`, `bool`); by here they hold the schema's values.
+    schema: Any = error.schema
+    validator_value: Any = error.validator_value
     path = tuple(error.absolute_path)
     where = located.where(path)
     keyword = str(error.validator)
     place = _place(path)
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted((error.schema.get("properties") or {}).keys())
+        allowed = sorted((schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
         return [
             Diagnostic(
@@ -86,13 +89,10 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
             for key in extra
         ]
     if keyword == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
-        return [
-            Diagnostic("schema.required", f"`{key}` is missing{place}", where)
-            for key in missing
-        ]
+        missing = [k for k in validator_value if k not in cast(Any, error.instance)]
+        return [Diagnostic("schema.required", f"`{key}` is missing{place}", where) for key in missing]
     if keyword == "enum":
-        allowed = [str(v) for v in error.validator_value]
+        allowed = [str(v) for v in validator_value]
         return [
             Diagnostic(
                 "schema.enum",
@@ -102,9 +102,9 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
             )
         ]
     if keyword == "type":
-        wanted = error.validator_value
+        wanted = validator_value
         wanted_list = wanted if isinstance(wanted, list) else [wanted]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted_list)
+        words = " or ".join(str(_TYPE_WORDS.get(w, w)) for w in wanted_list)
         hint = None
         if "boolean" in wanted_list and isinstance(error.instance, str):
             hint = "write `true` or `false`"
@@ -134,7 +134,7 @@ def _diagnose(located: Located, error: ValidationError) -> list[Diagnostic]:
     if keyword in {"maxProperties", "maxItems"}:
         return [Diagnostic("schema.too-many", f"too many entries{place}", where)]
     if keyword == "const":
-        return [Diagnostic("schema.const", f"expected `{error.validator_value}`{place}", where)]
+        return [Diagnostic("schema.const", f"expected `{validator_value}`{place}", where)]
     return [Diagnostic(f"schema.{keyword}", f"{error.message}{place}", where)]
 
 

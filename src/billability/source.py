@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -86,9 +86,7 @@ def read_yaml_file(path: Path, display: str | None = None) -> Located:
 def read_yaml(raw: bytes | str, file: str) -> Located:
     """Parse one YAML document strictly into located plain data."""
     text = _decode(raw, file)
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
+    if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         raise Problems(
             [
                 Diagnostic(
@@ -109,6 +107,8 @@ def read_yaml(raw: bytes | str, file: str) -> Located:
         raise Problems([Diagnostic("yaml.syntax", message, _mark(file, mark))]) from None
     except yaml.YAMLError as error:  # pragma: no cover - PyYAML marks its errors
         raise Problems([Diagnostic("yaml.syntax", str(error), Location(file))]) from None
+    if node is None:  # pragma: no cover - an empty stream is caught above
+        raise Problems([Diagnostic("file.empty", "the file is empty", Location(file, 1, 1))])
     builder = _Builder(file)
     data = builder.build(node, ())
     if builder.problems:
@@ -186,7 +186,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+        return self._scalar(cast(yaml.ScalarNode, node))
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -194,7 +194,9 @@ class _Builder:
             if key_node.tag == "tag:yaml.org,2002:merge" or (
                 isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and key_node.style is None
             ):
-                self.problem("yaml.merge-key", "merge keys (`<<`) are not allowed", key_node, hint="write the keys out in full")
+                self.problem(
+                    "yaml.merge-key", "merge keys (`<<`) are not allowed", key_node, hint="write the keys out in full"
+                )
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem("yaml.key", "a key must be plain text, not a list or mapping", key_node)
