@@ -246,10 +246,12 @@ def run_mutants(policy: Policy, cases: list[Case], equivalents: Iterable[Equival
                     hint=hint_for(listing.mutant, names),
                 )
             )
-        elif entry.mutant in listed:
-            problems.append(Diagnostic("mutation.duplicate-entry", f"`{entry.mutant}` is listed twice", entry.location))
+        elif listing.mutant in listed:
+            problems.append(
+                Diagnostic("mutation.duplicate-listing", f"`{listing.mutant}` is listed twice", listing.location)
+            )
         else:
-            listed[entry.mutant] = entry
+            listed[listing.mutant] = listing
     results: list[MutantResult] = []
     for mutant in generated:
         killed_by = killer(mutant.policy, cases)
