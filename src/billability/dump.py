@@ -73,9 +73,10 @@ def dump_condition(condition: Condition) -> dict[str, Any] | str:
         case All(items=items):
             parts = [_mapping(item) for item in items]
             keys = [key for part in parts for key in part]
-            # Several entries of one mapping are an `all`, but only when no key repeats
-            # and there are at least two: `all: [x]` stays as written.
-            if len(parts) > 1 and len(keys) == len(set(keys)):
+            # Several entries of one mapping are an `all`, but only when there are at least
+            # two, no key repeats and each entry is one key (a nested `all` written as a
+            # mapping would merge into this one): otherwise `all: [...]` keeps the shape.
+            if len(parts) > 1 and len(keys) == len(parts) == len(set(keys)):
                 return {key: value for part in parts for key, value in part.items()}
             return {"all": parts}
         case AnyOf(items=items):
