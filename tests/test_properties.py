@@ -247,7 +247,11 @@ def test_no_communication_case_becomes_billable_by_email_report_or_voicemail(cas
     assert decide(POLICY, {**case.facts, "contact_mode": mode}).outcome is not Outcome.BILLABLE
 
 
-@given(strategies.partial_scenarios(POLICY), st.sampled_from(COMMUNICATION_ACTIVITIES), st.sampled_from(NOT_BILLABLE_CONTACT))
+@given(
+    strategies.partial_scenarios(POLICY),
+    st.sampled_from(COMMUNICATION_ACTIVITIES),
+    st.sampled_from(NOT_BILLABLE_CONTACT),
+)
 def test_no_communication_by_email_report_or_voicemail_is_billable(
     scenario: dict[str, Value | None], activity: str, mode: str
 ) -> None:
@@ -372,7 +376,7 @@ def test_a_whole_number_tested_for_equality_is_split_on_that_number(
 
 @pytest.mark.parametrize(
     ("text", "line", "column"),
-    [("\x1f\nfacts: {}\n", 1, 1), ("rules: []\nfacts: {a: \x07}\n", 2, 11)],
+    [("\x1f\nfacts: {}\n", 1, 1), ("rules: []\nfacts: {a: \x07}\n", 2, 12)],
 )
 def test_a_control_character_in_policy_text_is_located(text: str, line: int, column: int) -> None:
     with pytest.raises(Problems) as raised:

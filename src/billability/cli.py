@@ -330,9 +330,9 @@ def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], equivalent_pa
         where = f"{result.mutant.location}: " if result.mutant.location else ""
         if result.survived:
             click.echo(f"{where}{result.mutant.name} survived")
-            if result.mutant.rule is not None:
-                rule = result.mutant.policy.rule(result.mutant.rule)
-                click.echo(f"    the rule now applies when: {describe(rule.when)}")
+            changed = [rule for rule in result.mutant.policy.rules if rule.id == result.mutant.rule]
+            if changed:
+                click.echo(f"    the rule now applies when: {describe(changed[0].when)}")
         elif verbose and result.killed_by is not None:
             click.echo(f"{where}{result.mutant.name} killed by {result.killed_by.location}")
         elif verbose and result.equivalent is not None:

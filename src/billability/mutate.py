@@ -248,7 +248,7 @@ def run_mutants(policy: Policy, cases: list[Case], equivalents: Iterable[Equival
             )
         elif listing.mutant in listed:
             problems.append(
-                Diagnostic("mutation.duplicate-listing", f"`{listing.mutant}` is listed twice", listing.location)
+                Diagnostic("mutation.duplicate-entry", f"`{listing.mutant}` is listed twice", listing.location)
             )
         else:
             listed[listing.mutant] = listing
