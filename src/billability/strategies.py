@@ -129,7 +129,9 @@ def _wrong_type_for(fact: Fact) -> st.SearchStrategy[Any]:
         return st.one_of(st.integers(), st.booleans(), floats, lists, mappings)
     if fact.type is FactType.BOOLEAN:
         return st.one_of(st.integers(), st.sampled_from(["true", "false", "yes", "no"]), st.text(), floats, lists)
-    return st.one_of(st.booleans(), st.text(), floats.filter(lambda x: x != int(x)), st.just(1.0), lists, mappings)
+    return st.one_of(
+        st.booleans(), st.text(), floats.filter(lambda x: not x.is_integer()), st.just(1.0), lists, mappings
+    )
 
 
 @st.composite
