@@ -396,3 +396,134 @@ def diff_command(base: str, head: str, output_format: str, folder: str, corpus_p
     click.echo(diff_markdown(result) if output_format == "markdown" else diff_text(result))
     if result.outcomes_change:
         sys.exit(EXIT_PROBLEMS)
+
+
+# --- mutate and coverage: how well the corpus pins the policy down ----------------------
+
+
+def _corpus(policy: Policy, corpus_paths: tuple[str, ...]) -> list[Any]:
+    try:
+        return load_cases(corpus_paths or None, policy)
+    except Problems as error:
+        _fail(error.diagnostics)
+
+
+@main.command()
+@click.argument("policy_path", metavar="[POLICY]", required=False)
+@click.option(
+    "--corpus",
+    "corpus_paths",
+    multiple=True,
+    metavar="PATH",
+    help="Corpus file or folder (repeatable; default: corpus/).",
+)
+@click.option(
+    "--equivalent",
+    "equivalent_path",
+    metavar="PATH",
+    default=None,
+    help="The list of equivalent mutants (default: tests/equivalent-mutants.yaml when it exists).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="List every mutant and the case that kills it.")
+def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], equivalent_path: str | None, verbose: bool) -> None:
+    """Change the policy in small ways and check that the corpus notices each change.
+
+    Each mutant drops or negates a condition, flips a rule's outcome, removes or adds
+    a value in a list, moves a number by one, deletes a rule or swaps two outcomes'
+    precedence. A mutant survives when every corpus case still passes: add a case
+    that tells it apart, or, when no scenario can, list it with the reason in the
+    equivalent list.
+
+    \b
+    Examples:
+      billability mutate
+      billability mutate policy/ --corpus corpus/ -v
+
+    Exit status: 0 when every mutant is killed or listed as equivalent, 1 otherwise,
+    2 for invalid files.
+    """
+    from billability.conditions import describe
+    from billability.mutate import default_equivalent_path, load_equivalents, run_mutants
+
+    policy = _policy(policy_path)
+    cases = _corpus(policy, corpus_paths)
+    path = Path(equivalent_path) if equivalent_path else default_equivalent_path()
+    equivalents = []
+    if equivalent_path or path.exists():
+        try:
+            equivalents = load_equivalents(path)
+        except Problems as error:
+            _fail(error.diagnostics)
+    report = run_mutants(policy, cases, equivalents)
+    for result in report.results:
+        where = f"{result.mutant.location}: " if result.mutant.location else ""
+        if result.survived:
+            click.echo(f"{where}{result.mutant.name} survived")
+            changed = [rule for rule in result.mutant.policy.rules if rule.id == result.mutant.rule]
+            if changed:
+                click.echo(f"    the rule now applies when: {describe(changed[0].when)}")
+        elif verbose and result.killed_by is not None:
+            click.echo(f"{where}{result.mutant.name} killed by {result.killed_by.location}")
+        elif verbose and result.equivalent is not None:
+            click.echo(f"{where}{result.mutant.name} equivalent: {result.equivalent.reason}")
+    if report.problems:
+        click.echo(diagnostics_text(report.problems), err=True)
+    total = len(report.results)
+    click.echo(
+        f"{total} mutants: {report.killed} killed, {report.equivalent} equivalent, "
+        f"{len(report.survivors)} survived; kill rate {report.kill_rate:.1%}"
+    )
+    if report.survivors or report.problems:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@main.command()
+@click.argument("policy_path", metavar="[POLICY]", required=False)
+@click.option(
+    "--corpus",
+    "corpus_paths",
+    multiple=True,
+    metavar="PATH",
+    help="Corpus file or folder (repeatable; default: corpus/).",
+)
+def coverage(policy_path: str | None, corpus_paths: tuple[str, ...]) -> None:
+    """Report which rules no case decides and which conditions no case sees both ways.
+
+    A rule is covered when it is among the deciding rules of some case; a condition
+    when some case finds it true and some case false where it decides its rule.
+
+    \b
+    Examples:
+      billability coverage
+      billability coverage policy/ --corpus corpus/
+
+    Exit status: 0 at 100% of rules and conditions, 1 below, 2 for invalid files.
+    """
+    from billability.coverage import measure
+
+    policy = _policy(policy_path)
+    report = measure(policy, _corpus(policy, corpus_paths))
+    for rule in report.rules:
+        if not rule.covered:
+            where = f"{rule.location}: " if rule.location else ""
+            click.echo(f"{where}rule {rule.rule} decides no case")
+    for condition in report.conditions:
+        if not condition.covered:
+            where = f"{condition.location}: " if condition.location else ""
+            never = "true" if not condition.seen_true else "false"
+            if not condition.seen_true and not condition.seen_false:
+                never = "true or false"
+            click.echo(
+                f"{where}rule {condition.rule}: `{condition.condition}` is never {never} where it decides the rule"
+            )
+    rules, conditions = len(report.rules), len(report.conditions)
+    click.echo(
+        f"rules: {report.rules_covered}/{rules} decide a case ({_percent(report.rules_covered, rules)}); "
+        f"conditions: {report.conditions_covered}/{conditions} seen true and false ({_percent(report.conditions_covered, conditions)})"
+    )
+    if not report.complete:
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{(part / whole if whole else 1.0):.1%}"

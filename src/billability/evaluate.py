@@ -505,13 +505,18 @@ def _index_fact(policy: Policy) -> str | None:
 
 
 def comparison_bounds(policy: Policy, name: str) -> frozenset[int]:
-    """The numbers the policy compares fact `name` with."""
+    """The numbers the policy compares fact `name` with (`days: {more_than: 30}`, and
+    equality tests such as `days: 30` or `days: [7, 30]`)."""
     bounds: set[int] = set()
 
     def walk(condition: Condition) -> None:
         match condition:
             case Compare(fact=f, bound=bound) if f == name:
                 bounds.add(bound)
+            case Is(fact=f, value=value) if f == name and isinstance(value, int) and not isinstance(value, bool):
+                bounds.add(value)
+            case OneOf(fact=f, values=values) if f == name:
+                bounds.update(v for v in values if isinstance(v, int) and not isinstance(v, bool))
             case All(items=items) | AnyOf(items=items):
                 for item in items:
                     walk(item)

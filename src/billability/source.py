@@ -108,7 +108,23 @@ def read_yaml(raw: bytes | str, file: str) -> Located:
         if error.context and error.problem:
             message = f"{error.problem} ({error.context})"
         raise Problems([Diagnostic("yaml.syntax", message, _mark(file, mark))]) from None
-    except yaml.YAMLError as error:  # pragma: no cover - PyYAML marks its errors
+    except yaml.reader.ReaderError as error:
+        # The reader rejects control characters with a position but no mark.
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        raise Problems(
+            [
+                Diagnostic(
+                    "yaml.syntax",
+                    f"the character {chr(error.character)!r} is not allowed in YAML"
+                    if isinstance(error.character, int)
+                    else "a character here is not allowed in YAML",
+                    Location(file, line, column),
+                    hint="delete it, or write it as an escape in a double-quoted string",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as error:  # pragma: no cover - PyYAML marks its other errors
         raise Problems([Diagnostic("yaml.syntax", str(error), Location(file))]) from None
     if node is None:  # only comments and blank lines, caught above; kept for the type checker
         raise Problems([Diagnostic("file.empty", "the file is empty", Location(file, 1, 1))])
