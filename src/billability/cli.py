@@ -55,6 +55,16 @@ def policy_option(command: F) -> F:
     )(command)
 
 
+def corpus_option(command: F) -> F:
+    return click.option(
+        "--corpus",
+        "corpus_paths",
+        multiple=True,
+        metavar="PATH",
+        help="Corpus file or folder (repeatable; default: corpus/).",
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="billability")
 def main() -> None:
@@ -410,13 +420,7 @@ def _corpus(policy: Policy, corpus_paths: tuple[str, ...]) -> list[Any]:
 
 @main.command()
 @click.argument("policy_path", metavar="[POLICY]", required=False)
-@click.option(
-    "--corpus",
-    "corpus_paths",
-    multiple=True,
-    metavar="PATH",
-    help="Corpus file or folder (repeatable; default: corpus/).",
-)
+@corpus_option
 @click.option(
     "--equivalent",
     "equivalent_path",
@@ -479,13 +483,7 @@ def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], equivalent_pa
 
 @main.command()
 @click.argument("policy_path", metavar="[POLICY]", required=False)
-@click.option(
-    "--corpus",
-    "corpus_paths",
-    multiple=True,
-    metavar="PATH",
-    help="Corpus file or folder (repeatable; default: corpus/).",
-)
+@corpus_option
 def coverage(policy_path: str | None, corpus_paths: tuple[str, ...]) -> None:
     """Report which rules no case decides and which conditions no case sees both ways.
 
