@@ -55,6 +55,17 @@ def policy_option(command: F) -> F:
     )(command)
 
 
+def annotation_format_option(command: F) -> F:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "github"]),
+        default="text",
+        show_default=True,
+        help="`github` prints workflow annotations that show on the pull request's lines.",
+    )(command)
+
+
 def corpus_option(command: F) -> F:
     return click.option(
         "--corpus",
@@ -205,14 +216,7 @@ def _scenario_file(name: str) -> tuple[dict[str, Any], dict[str, Location]]:
 
 @main.command()
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "github"]),
-    default="text",
-    show_default=True,
-    help="`github` prints workflow annotations that show on the pull request's lines.",
-)
+@annotation_format_option
 def validate(paths: tuple[str, ...], output_format: str) -> None:
     """Check a policy and report every problem at once, as file:line:column.
 
@@ -313,14 +317,7 @@ def table(output_format: str, policy_path: str | None) -> None:
 
 
 @main.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "github"]),
-    default="text",
-    show_default=True,
-    help="`github` prints workflow annotations that show on the pull request's lines.",
-)
+@annotation_format_option
 @policy_option
 def lint(output_format: str, policy_path: str | None) -> None:
     """Find rules that never decide, conditions that never hold, unused facts and values,
