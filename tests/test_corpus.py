@@ -105,3 +105,20 @@ def test_a_failing_case_says_what_differs(policy: Policy, tmp_path: Path) -> Non
         "outcome: expected billable, got not_billable",
         "rules: expected [advocacy], got [communication-email-or-written]",
     )
+
+
+def test_a_corpus_folder_without_cases_is_an_error_not_zero_cases(policy: Policy, tmp_path: Path) -> None:
+    with pytest.raises(Problems) as raised:
+        load_cases([tmp_path], policy)
+    assert [d.code for d in raised.value.diagnostics] == ["corpus.no-files"]
+
+
+def test_two_cases_with_one_name_are_an_error(policy: Policy, tmp_path: Path) -> None:
+    case = "  - name: Driving a client is not billable\n    facts: {activity: transportation}\n    expect: {outcome: not_billable, rules: [transportation]}\n"
+    (tmp_path / "a.yaml").write_text("cases:\n" + case, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("cases:\n" + case, encoding="utf-8")
+    with pytest.raises(Problems) as raised:
+        load_cases([tmp_path], policy)
+    assert [
+        (d.code, d.location.file.endswith("b.yaml"), d.location.line) for d in raised.value.diagnostics if d.location
+    ] == [("corpus.duplicate-name", True, 2)]

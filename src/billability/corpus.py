@@ -63,11 +63,28 @@ def load_cases(paths: Iterable[str | Path] | None, policy: Policy) -> list[Case]
         if not root.exists():
             problems.append(Diagnostic("file.not-found", "no corpus file or folder here", Location(str(root))))
             continue
-        for file in iter_yaml_files(root):
+        files = list(iter_yaml_files(root))
+        if not files:
+            problems.append(
+                Diagnostic("corpus.no-files", "the folder holds no `.yaml` corpus files", Location(str(root)))
+            )
+        for file in files:
             try:
                 cases.extend(load_file(file, policy))
             except Problems as error:
                 problems.extend(error.diagnostics)
+    first: dict[str, Case] = {}
+    for case in cases:
+        if case.name in first:
+            problems.append(
+                Diagnostic(
+                    "corpus.duplicate-name",
+                    f"another case already has this name (at {first[case.name].location})",
+                    case.location,
+                    hint="each case needs its own sentence: reports and the site find cases by name",
+                )
+            )
+        first.setdefault(case.name, case)
     if problems:
         raise Problems(problems)
     return cases
