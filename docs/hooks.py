@@ -15,21 +15,23 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 from billability.diagnostics import Problems
-from billability.resources import corpus_dir, policy_dir
+from billability.resources import project
 from billability.site import build_pages
 
 _HERE = Path(__file__).resolve().parent
+# The site shows the policy and corpus of the checkout it is built from, not an installed copy.
+_CHECKOUT = project(_HERE)
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     # `mkdocs serve` rebuilds when the policy, the corpus or the contrasts change.
-    config.watch.extend(str(path) for path in (policy_dir(), corpus_dir(), _HERE / "contrasts.yaml"))
+    config.watch.extend(str(path) for path in (_CHECKOUT.policy, _CHECKOUT.corpus, _HERE / "contrasts.yaml"))
     return config
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     try:
-        pages = build_pages(_HERE / "contrasts.yaml")
+        pages = build_pages(_HERE / "contrasts.yaml", _CHECKOUT.policy, [_CHECKOUT.corpus])
     except Problems as error:
         raise PluginError("the site's pages cannot be generated:\n" + str(error)) from None
     for path, text in pages.items():

@@ -21,6 +21,7 @@ from billability.diagnostics import Diagnostic, Location, Problems
 from billability.evaluate import decide
 from billability.explain import decision_json, decision_text, diagnostics_github, diagnostics_text
 from billability.model import FactType, Policy
+from billability.resources import project, shown_folder
 from billability.source import read_yaml
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,9 +39,19 @@ def _fail(diagnostics: Sequence[Diagnostic], status: int = EXIT_INVALID, github:
     sys.exit(status)
 
 
+def _policy_folder(path: str | None) -> Path:
+    """The policy a command reads: `--policy`, else the checkout's, else the bundled one."""
+    return Path(path) if path is not None else project().policy
+
+
+def _corpus_folders(paths: Sequence[str]) -> list[Path]:
+    """The corpus a command runs: `--corpus` (repeatable), else the checkout's, else the bundled one."""
+    return [Path(p) for p in paths] or [project().corpus]
+
+
 def _policy(path: str | None) -> Policy:
     try:
-        return load_policy(path)
+        return load_policy(_policy_folder(path))
     except Problems as error:
         _fail(error.diagnostics)
 
@@ -51,7 +62,7 @@ def policy_option(command: F) -> F:
         "policy_path",
         metavar="PATH",
         default=None,
-        help="Policy file or folder (default: the bundled case-management policy).",
+        help="Policy file or folder (default: `policy/` of the checkout you are in, else the bundled policy).",
     )(command)
 
 
@@ -72,7 +83,7 @@ def corpus_option(command: F) -> F:
         "corpus_paths",
         multiple=True,
         metavar="PATH",
-        help="Corpus file or folder (repeatable; default: corpus/).",
+        help="Corpus file or folder (repeatable; default: `corpus/` of the checkout you are in, else the bundled corpus).",
     )(command)
 
 
@@ -111,6 +122,7 @@ def check(items: tuple[str, ...], as_json: bool, policy_path: str | None) -> Non
 
     Exit status: 0 when decided (whatever the outcome), 2 for invalid input.
     """
+    folder = _policy_folder(policy_path)
     policy = _policy(policy_path)
     facts, locations, problems = _scenario(items, policy)
     try:
@@ -123,6 +135,7 @@ def check(items: tuple[str, ...], as_json: bool, policy_path: str | None) -> Non
         click.echo(json.dumps(decision_json(decision), indent=2))
     else:
         click.echo(decision_text(decision, policy))
+        click.echo(f"\n(decided by the policy in {shown_folder(folder)})")
 
 
 def _scenario(items: tuple[str, ...], policy: Policy) -> tuple[dict[str, Any], dict[str, Location], list[Diagnostic]]:
@@ -217,27 +230,28 @@ def _scenario_file(name: str) -> tuple[dict[str, Any], dict[str, Location]]:
 @main.command()
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @annotation_format_option
-def validate(paths: tuple[str, ...], output_format: str) -> None:
+@policy_option
+def validate(paths: tuple[str, ...], output_format: str, policy_path: str | None) -> None:
     """Check a policy and report every problem at once, as file:line:column.
 
     \b
     Examples:
       billability validate
       billability validate policy/
-      billability validate policy/ --format github
+      billability validate --policy policy/ --format github
 
     Exit status: 0 when the policy is valid, 1 when there are problems.
     """
-    targets: list[str | None] = list(paths) or [None]
+    targets = [Path(p) for p in paths] + ([Path(policy_path)] if policy_path else [])
     diagnostics: list[Diagnostic] = []
-    for target in targets:
+    for target in targets or [_policy_folder(None)]:
         try:
             policy = load_policy(target)
         except Problems as error:
             diagnostics.extend(error.diagnostics)
             continue
         if output_format == "text":
-            click.echo(f"{policy.id}: {len(policy.facts)} facts, {len(policy.rules)} rules: valid")
+            click.echo(f"{shown_folder(target)}: {len(policy.facts)} facts, {len(policy.rules)} rules: valid")
     if diagnostics:
         _fail(diagnostics, EXIT_PROBLEMS, github=output_format == "github")
 
@@ -264,8 +278,9 @@ def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None)
     Exit status: 0 when every case passes, 1 when any fails, 2 for invalid files.
     """
     policy = _policy(policy_path)
+    corpus = _corpus_folders(paths)
     try:
-        cases = load_cases(paths or None, policy)
+        cases = load_cases(corpus, policy)
     except Problems as error:
         _fail(error.diagnostics)
     results = run_cases(policy, cases)
@@ -278,7 +293,10 @@ def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None)
         click.echo(f"{result.case.location}: FAIL: {result.case.name}")
         for difference in result.differences:
             click.echo(f"    {difference}")
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    click.echo(
+        f"{_listed_folders(corpus)} against {shown_folder(_policy_folder(policy_path))}: "
+        f"{len(results) - len(failed)} passed, {len(failed)} failed"
+    )
     if failed:
         sys.exit(EXIT_PROBLEMS)
 
@@ -313,7 +331,10 @@ def table(output_format: str, policy_path: str | None) -> None:
     from billability.regions import decision_table, table_csv, table_json, table_markdown
 
     render = {"markdown": table_markdown, "csv": table_csv, "json": table_json}[output_format]
-    click.echo(render(decision_table(_policy(policy_path))))
+    decisions = decision_table(_policy(policy_path))
+    click.echo(render(decisions))
+    # On stderr, so that the CSV or JSON on stdout stays clean.
+    click.echo(f"{len(decisions.regions)} regions of {shown_folder(_policy_folder(policy_path))}", err=True)
 
 
 @main.command()
@@ -337,7 +358,7 @@ def lint(output_format: str, policy_path: str | None) -> None:
     from billability.lint import counts, lint_policy
 
     try:
-        policy = load_policy(policy_path)
+        policy = load_policy(_policy_folder(policy_path))
     except Problems as error:
         _fail(error.diagnostics, EXIT_PROBLEMS, github=output_format == "github")
     findings = lint_policy(policy)
@@ -345,7 +366,10 @@ def lint(output_format: str, policy_path: str | None) -> None:
         click.echo(diagnostics_github(findings) if output_format == "github" else diagnostics_text(findings))
     found = counts(findings)
     if output_format == "text":
-        click.echo(f"{found[Severity.ERROR]} errors, {found[Severity.WARNING]} warnings, {found[Severity.INFO]} notes")
+        click.echo(
+            f"{found[Severity.ERROR]} errors, {found[Severity.WARNING]} warnings, {found[Severity.INFO]} notes "
+            f"in {shown_folder(_policy_folder(policy_path))}"
+        )
     if found[Severity.ERROR]:
         sys.exit(EXIT_PROBLEMS)
 
@@ -372,7 +396,7 @@ def lint(output_format: str, policy_path: str | None) -> None:
     "corpus_paths",
     multiple=True,
     metavar="PATH",
-    help="Corpus files or folders to re-run against HEAD (default: `corpus/` here, or the project's).",
+    help="Corpus files or folders to re-run against HEAD (default: `corpus/` of the checkout you are in).",
 )
 def diff_command(base: str, head: str, output_format: str, folder: str, corpus_paths: tuple[str, ...]) -> None:
     """Show what a policy change does: the scenarios whose outcome changes.
@@ -390,12 +414,9 @@ def diff_command(base: str, head: str, output_format: str, folder: str, corpus_p
     Exit status: 0 when no outcome changes, 1 when some do, 2 for invalid input.
     """
     from billability.diff import diff_markdown, diff_policies, diff_text, policy_at
-    from billability.resources import corpus_dir
 
     # The corpus of the checkout being compared, so a pull request's own cases are run.
-    here = Path("corpus")
-    default = here if here.is_dir() else corpus_dir()
-    corpus = [Path(p) for p in corpus_paths] or ([default] if default.is_dir() else [])
+    corpus = _corpus_folders(corpus_paths)
     try:
         result = diff_policies(policy_at(base, folder), policy_at(head, folder), corpus, base, head)
     except Problems as error:
@@ -410,13 +431,17 @@ def diff_command(base: str, head: str, output_format: str, folder: str, corpus_p
 
 def _corpus(policy: Policy, corpus_paths: tuple[str, ...]) -> list[Any]:
     try:
-        return load_cases(corpus_paths or None, policy)
+        return load_cases(_corpus_folders(corpus_paths), policy)
     except Problems as error:
         _fail(error.diagnostics)
 
 
+def _listed_folders(paths: Sequence[Path]) -> str:
+    return ", ".join(shown_folder(path) for path in paths)
+
+
 @main.command()
-@click.argument("policy_path", metavar="[POLICY]", required=False)
+@policy_option
 @corpus_option
 @click.option(
     "--equivalent",
@@ -438,7 +463,7 @@ def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], equivalent_pa
     \b
     Examples:
       billability mutate
-      billability mutate policy/ --corpus corpus/ -v
+      billability mutate --policy policy/ --corpus corpus/ -v
 
     Exit status: 0 when every mutant is killed or listed as equivalent, 1 otherwise,
     2 for invalid files.
@@ -471,7 +496,7 @@ def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], equivalent_pa
         click.echo(diagnostics_text(report.problems), err=True)
     total = len(report.results)
     click.echo(
-        f"{total} mutants: {report.killed} killed, {report.equivalent} equivalent, "
+        f"{total} mutants of {shown_folder(_policy_folder(policy_path))}: {report.killed} killed, {report.equivalent} equivalent, "
         f"{len(report.survivors)} survived; kill rate {report.kill_rate:.1%}"
     )
     if report.survivors or report.problems:
@@ -479,7 +504,7 @@ def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], equivalent_pa
 
 
 @main.command()
-@click.argument("policy_path", metavar="[POLICY]", required=False)
+@policy_option
 @corpus_option
 def coverage(policy_path: str | None, corpus_paths: tuple[str, ...]) -> None:
     """Report which rules no case decides and which conditions no case sees both ways.
@@ -490,7 +515,7 @@ def coverage(policy_path: str | None, corpus_paths: tuple[str, ...]) -> None:
     \b
     Examples:
       billability coverage
-      billability coverage policy/ --corpus corpus/
+      billability coverage --policy policy/ --corpus corpus/
 
     Exit status: 0 at 100% of rules and conditions, 1 below, 2 for invalid files.
     """
@@ -513,7 +538,7 @@ def coverage(policy_path: str | None, corpus_paths: tuple[str, ...]) -> None:
             )
     rules, conditions = len(report.rules), len(report.conditions)
     click.echo(
-        f"rules: {report.rules_covered}/{rules} decide a case ({_percent(report.rules_covered, rules)}); "
+        f"{shown_folder(_policy_folder(policy_path))}: rules: {report.rules_covered}/{rules} decide a case ({_percent(report.rules_covered, rules)}); "
         f"conditions: {report.conditions_covered}/{conditions} seen true and false ({_percent(report.conditions_covered, conditions)})"
     )
     if not report.complete:

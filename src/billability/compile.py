@@ -35,7 +35,7 @@ from billability.model import (
     Rule,
     Topic,
 )
-from billability.resources import policy_dir
+from billability.resources import policy_dir, real_path
 from billability.schema import POLICY_FILE, check
 from billability.source import Located, PathKey, display_name, iter_yaml_files, read_yaml, read_yaml_file
 
@@ -152,7 +152,7 @@ class _Compiler:
         relative = section.data["policy"]["source"]
         if self.source_text is not None:
             return relative, self.source_text
-        path = Path(section.file).parent / relative
+        path = real_path(section.file).parent / relative
         try:
             return relative, path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from billability.diagnostics import Diagnostic, Location, Problems, Severity
 from billability.evaluate import truth
 from billability.model import All, AnyOf, Condition, Fact, FactType, Is, Not, OneOf, Policy, Value, facts_of
 from billability.regions import Leaf, Settled, Space, Verdict, decision_table, partition, space_of
+from billability.resources import real_path
 from billability.source import Located, read_yaml_file
 
 # Conditions that overlap in more places than this are summarised, not listed in full.
@@ -232,7 +232,7 @@ class _Locator:
     def read(self, file: str) -> Located | None:
         if file not in self.files:
             try:
-                self.files[file] = read_yaml_file(Path(file), file)
+                self.files[file] = read_yaml_file(real_path(file), file)
             except Problems:
                 self.files[file] = None
         return self.files[file]

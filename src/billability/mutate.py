@@ -26,7 +26,7 @@ from billability.corpus import Case, run_case
 from billability.diagnostics import Diagnostic, Location, Problems, hint_for
 from billability.evaluate import decide, domain
 from billability.model import All, AnyOf, Compare, Condition, FactType, Is, Not, OneOf, Policy, Rule, Value
-from billability.resources import corpus_dir
+from billability.resources import project
 from billability.schema import check
 from billability.source import read_yaml_file
 
@@ -175,7 +175,8 @@ def _precedence_mutants(policy: Policy) -> Iterator[Mutant]:
 
 def default_equivalent_path() -> Path:
     """The project's equivalent list: `tests/equivalent-mutants.yaml` in the checkout."""
-    return corpus_dir().parent / "tests" / "equivalent-mutants.yaml"
+    found = project()
+    return (found.root or found.corpus.parent) / "tests" / "equivalent-mutants.yaml"
 
 
 def load_equivalents(path: Path) -> list[Equivalent]:

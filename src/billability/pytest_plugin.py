@@ -18,11 +18,13 @@ from billability.compile import load_policy
 from billability.corpus import Case, load_file, run_case
 from billability.diagnostics import Problems
 from billability.model import Policy
+from billability.resources import project
 
 
 @cache
-def _bundled_policy() -> Policy:
-    return load_policy()
+def _policy_for(folder: Path) -> Policy:
+    """The policy of the checkout a corpus file belongs to (the bundled one outside any checkout)."""
+    return load_policy(project(folder).policy)
 
 
 class CaseFailed(Exception):
@@ -38,7 +40,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 class CorpusFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         try:
-            cases = load_file(self.path, _bundled_policy())
+            cases = load_file(self.path, _policy_for(self.path.parent))
         except Problems as error:
             yield InvalidCorpusFile.from_parent(self, name="corpus file is valid", problems=error)
             return
@@ -52,7 +54,7 @@ class CaseItem(pytest.Item):
         self.case = case
 
     def runtest(self) -> None:
-        result = run_case(_bundled_policy(), self.case)
+        result = run_case(_policy_for(self.path.parent), self.case)
         if not result.passed:
             raise CaseFailed("\n".join(result.differences))
 

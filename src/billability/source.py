@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from billability.diagnostics import Diagnostic, Location, Problems
+from billability.resources import shown_path
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -278,8 +279,5 @@ def iter_yaml_files(path: Path) -> Iterator[Path]:
 
 
 def display_name(path: Path) -> str:
-    """A file's name as diagnostics show it: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    """A file's name as diagnostics show it: relative to the working folder (see `resources.shown_path`)."""
+    return shown_path(path)
