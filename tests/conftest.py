@@ -20,6 +20,7 @@ from billability.compile import load_policy
 from billability.corpus import Case, load_cases
 from billability.model import Policy
 from billability.resources import policy_dir
+from policy_texts import CLINIC
 
 settings.register_profile(
     "ci",
@@ -45,6 +46,17 @@ def policy() -> Policy:
 @pytest.fixture(scope="session")
 def cases(policy: Policy) -> list[Case]:
     return load_cases(None, policy)
+
+
+@pytest.fixture(scope="session")
+def clinic() -> Policy:
+    """The fixture policy engine tests assert on (tests/fixtures/clinic/policy)."""
+    return load_policy(CLINIC / "policy")
+
+
+@pytest.fixture(scope="session")
+def clinic_cases(clinic: Policy) -> list[Case]:
+    return load_cases([CLINIC / "corpus"], clinic)
 
 
 EditPolicy = Callable[..., Path]

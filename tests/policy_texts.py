@@ -11,6 +11,10 @@ from billability.compile import compile_texts
 from billability.model import Policy
 from billability.resources import policy_dir
 
+# A small checkout (policy/ and corpus/) shaped like the bundled one: engine tests assert
+# what it decides. Only corpus/ pins what the bundled policy decides.
+CLINIC = Path(__file__).resolve().parent / "fixtures" / "clinic"
+
 SOURCE = "Talk to the client. Drive the client."
 
 HEADER = """\
