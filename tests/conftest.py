@@ -1,4 +1,4 @@
-"""Shared fixtures (the bundled policy and corpus, an editable copy of the policy) and
+"""Shared fixtures (the checkout's policy and corpus, the clinic fixture policy, an editable copy of the policy) and
 the Hypothesis settings profiles.
 
 `HYPOTHESIS_PROFILE=thorough python -m pytest` runs every property with many more
@@ -19,8 +19,7 @@ from hypothesis import HealthCheck, settings
 from billability.compile import load_policy
 from billability.corpus import Case, load_cases
 from billability.model import Policy
-from billability.resources import policy_dir
-from policy_texts import CLINIC
+from policy_texts import CHECKOUT, CLINIC
 
 settings.register_profile(
     "ci",
@@ -40,12 +39,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(scope="session")
 def policy() -> Policy:
-    return load_policy()
+    """The checkout's policy (the one a maintainer edits), not an installed copy."""
+    return load_policy(CHECKOUT / "policy")
 
 
 @pytest.fixture(scope="session")
 def cases(policy: Policy) -> list[Case]:
-    return load_cases(None, policy)
+    return load_cases([CHECKOUT / "corpus"], policy)
 
 
 @pytest.fixture(scope="session")
@@ -64,12 +64,12 @@ EditPolicy = Callable[..., Path]
 
 @pytest.fixture
 def edited_policy(tmp_path: Path) -> EditPolicy:
-    """A copy of the bundled policy with text replaced: edit("rules/connection.yaml", old, new, ...)."""
+    """A copy of the checkout's policy with text replaced: edit("rules/connection.yaml", old, new, ...)."""
 
     def edit(*changes: str) -> Path:
         root = tmp_path / "policy"
         if not root.exists():
-            shutil.copytree(policy_dir(), root)
+            shutil.copytree(CHECKOUT / "policy", root)
         for file, old, new in zip(changes[::3], changes[1::3], changes[2::3], strict=True):
             target = root / file
             text = target.read_text(encoding="utf-8")

@@ -9,11 +9,13 @@ from pathlib import Path
 
 from billability.compile import compile_texts
 from billability.model import Policy
-from billability.resources import policy_dir
 
 # A small checkout (policy/ and corpus/) shaped like the bundled one: engine tests assert
 # what it decides. Only corpus/ pins what the bundled policy decides.
 CLINIC = Path(__file__).resolve().parent / "fixtures" / "clinic"
+# The checkout these tests belong to: its policy/ and corpus/ are the ones being edited,
+# whichever copy of the package is installed.
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 SOURCE = "Talk to the client. Drive the client."
 
@@ -73,7 +75,7 @@ def small_policy(*rules: str, facts: str = FACTS) -> Policy:
 def edited_policy(root: Path, *changes: tuple[str, str, str]) -> Path:
     """A copy of the bundled policy under `root` with each (file, old, new) text replaced once."""
     target = root / "policy"
-    shutil.copytree(policy_dir(), target)
+    shutil.copytree(CHECKOUT / "policy", target)
     for file, old, new in changes:
         path = target / file
         text = path.read_text(encoding="utf-8")
