@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from billability import Policy, Problems
-from billability.compile import normalize
-from billability.corpus import load_cases, run_cases
+from billability import Location, Policy, Problems
+from billability.cli import main
+from billability.corpus import Case, corpus_findings, load_cases, run_cases
 from billability.sourcetext import statements
+from policy_texts import CLINIC
 
 
 @pytest.fixture(scope="module")
@@ -29,37 +33,80 @@ def test_the_source_table_has_the_statements_we_expect(policy: Policy) -> None:
     ] == [5, 5, 2, 1, 2, 3]
 
 
-def test_every_statement_of_the_source_table_has_a_case(policy: Policy, cases: list) -> None:  # type: ignore[type-arg]
-    cited = {normalize(case.source) for case in cases if case.source}
-    uncovered = [f"line {s.line}: {s.text}" for s in statements(policy.source_text) if normalize(s.text) not in cited]
-    assert uncovered == []
-
-
-def test_every_case_source_is_a_whole_statement_of_the_table(policy: Policy, cases: list) -> None:  # type: ignore[type-arg]
-    whole = {normalize(s.text) for s in statements(policy.source_text)}
-    partial = [
-        f"{case.location}: {case.source}" for case in cases if case.source and normalize(case.source) not in whole
-    ]
-    assert partial == []
+def test_the_corpus_as_a_whole_cites_every_statement_and_pins_every_rule(policy: Policy, cases: list) -> None:  # type: ignore[type-arg]
+    results = run_cases(policy, cases)
+    assert [str(d.location) + ": " + d.message for d in corpus_findings(policy, results)] == []
+    assert [(str(r.case.location), r.differences) for r in results if not r.passed] == []
 
 
 def test_a_row_added_to_the_source_without_a_case_is_noticed(policy: Policy, cases: list) -> None:  # type: ignore[type-arg]
     text = policy.source_text.replace(
         "\tCommunity Resources\t", "\t\tHelp clients find a dentist.\n\tCommunity Resources\t", 1
     )
-    cited = {normalize(case.source) for case in cases if case.source}
-    assert [s.text for s in statements(text) if normalize(s.text) not in cited] == ["Help clients find a dentist."]
+    findings = corpus_findings(replace(policy, source_text=text), run_cases(policy, cases))
+    assert [(d.code, d.message.endswith("\u201cHelp clients find a dentist.\u201d")) for d in findings] == [
+        ("corpus.statement-without-case", True)
+    ]
 
 
-def test_every_rule_decides_at_least_one_case(policy: Policy, cases: list) -> None:  # type: ignore[type-arg]
-    deciding = {rule for result in run_cases(policy, cases) for rule in result.decision.rules}
-    assert [rule.id for rule in policy.rules if rule.id not in deciding] == []
+# --- the corpus as a whole, on the clinic fixture -------------------------------------------
 
 
-def test_every_case_passes(policy: Policy, cases: list) -> None:  # type: ignore[type-arg]
-    failures = [(str(r.case.location), r.differences) for r in run_cases(policy, cases) if not r.passed]
-    assert failures == []
-    assert len(cases) >= 41
+def _without(cases: list[Case], name: str) -> list[Case]:  # the fixture's cases less one
+    assert any(case.name == name for case in cases), name
+    return [case for case in cases if case.name != name]
+
+
+def test_a_statement_whose_only_case_is_deleted_is_located_in_the_source(
+    clinic: Policy, clinic_cases: list[Case]
+) -> None:
+    kept = _without(clinic_cases, "A voicemail is not billable")
+    (finding,) = corpus_findings(clinic, run_cases(clinic, kept))
+    line = next(n for n, text in enumerate(clinic.source_text.splitlines(), 1) if "Leaving a voice mail" in text)
+    column = clinic.source_text.splitlines()[line - 1].index("Leaving a voice mail") + 1
+    assert finding.code == "corpus.statement-without-case"
+    assert finding.location == Location(clinic.source_file, line, column)
+    assert clinic.source_file.endswith("fixtures/clinic/policy/sources/table.txt")
+
+
+def test_a_case_quoting_part_of_a_statement_is_reported(clinic: Policy, clinic_cases: list[Case]) -> None:
+    quoting_part = [
+        replace(case, source="Talking with a provider")
+        if case.name == "Talking with a provider by phone is billable"
+        else case
+        for case in clinic_cases
+    ]
+    findings = corpus_findings(clinic, run_cases(clinic, quoting_part))
+    assert sorted(d.code for d in findings) == ["corpus.partial-statement", "corpus.statement-without-case"]
+
+
+def test_a_rule_that_decides_no_case_is_reported_at_the_rule(clinic: Policy, clinic_cases: list[Case]) -> None:
+    kept = _without(clinic_cases, "A video call needs review")
+    (finding,) = corpus_findings(clinic, run_cases(clinic, kept))
+    assert (finding.code, finding.location) == (
+        "corpus.rule-decides-no-case",
+        clinic.rule("provider-call-video").location,
+    )
+
+
+def test_the_fixture_corpus_as_a_whole_has_no_problems(clinic: Policy, clinic_cases: list[Case]) -> None:
+    assert corpus_findings(clinic, run_cases(clinic, clinic_cases)) == []
+
+
+def test_the_test_command_fails_on_a_statement_without_a_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(CLINIC, tmp_path / "clinic")
+    monkeypatch.chdir(tmp_path / "clinic")
+    file = Path("corpus/cases.yaml")
+    text = file.read_text(encoding="utf-8")
+    case = "  - name: An email is not billable\n"
+    start = text.index(case)
+    file.write_text(text[:start] + text[text.index("  - name:", start + len(case)) :], encoding="utf-8")
+    result = CliRunner().invoke(main, ["test"])
+    assert result.exit_code == 1
+    assert "policy/sources/table.txt:19:" in result.output and "corpus.statement-without-case" in result.output
+    assert result.output.rstrip().endswith(": 14 passed, 0 failed, 1 problem of the corpus as a whole")
+    # A file picked out of the corpus is not the whole corpus: its cases are run, nothing more.
+    assert CliRunner().invoke(main, ["test", "corpus/cases.yaml"]).exit_code == 0
 
 
 @pytest.mark.parametrize(

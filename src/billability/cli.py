@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from billability.compile import load_policy
-from billability.corpus import load_cases, run_cases
+from billability.corpus import corpus_findings, load_cases, run_cases
 from billability.diagnostics import Diagnostic, Location, Problems
 from billability.evaluate import decide
 from billability.explain import decision_json, decision_text, diagnostics_github, diagnostics_text
@@ -266,8 +266,10 @@ def validate(paths: tuple[str, ...], output_format: str, policy_path: str | None
 def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None) -> None:
     """Run the scenario corpus against the policy.
 
-    Each failing case is printed with its file:line and what differs; the last
-    line is `N passed, N failed`.
+    Each failing case is printed with its file:line and what differs. Run on whole
+    folders (the default), it also checks the corpus as a whole: every statement of
+    the source table is cited by a case, every case's `source` is a whole statement,
+    every rule decides a case. The last line is `N passed, N failed`.
 
     \b
     Examples:
@@ -293,11 +295,17 @@ def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None)
         click.echo(f"{result.case.location}: FAIL: {result.case.name}")
         for difference in result.differences:
             click.echo(f"    {difference}")
+    # The corpus as a whole (every statement of the source cited, every rule deciding a
+    # case) is judged only when whole folders are run, not a file picked out of one.
+    findings = corpus_findings(policy, results) if all(path.is_dir() for path in corpus) else []
+    if findings:
+        click.echo(diagnostics_text(findings))
+    whole = f", {len(findings)} problem{'s' if len(findings) != 1 else ''} of the corpus as a whole" if findings else ""
     click.echo(
         f"{_listed_folders(corpus)} against {shown_folder(_policy_folder(policy_path))}: "
-        f"{len(results) - len(failed)} passed, {len(failed)} failed"
+        f"{len(results) - len(failed)} passed, {len(failed)} failed{whole}"
     )
-    if failed:
+    if failed or findings:
         sys.exit(EXIT_PROBLEMS)
 
 

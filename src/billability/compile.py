@@ -35,7 +35,7 @@ from billability.model import (
     Rule,
     Topic,
 )
-from billability.resources import policy_dir, real_path
+from billability.resources import policy_dir, real_path, shown_path
 from billability.schema import POLICY_FILE, check
 from billability.source import Located, PathKey, display_name, iter_yaml_files, read_yaml, read_yaml_file
 
@@ -102,6 +102,9 @@ class _Compiler:
         section = self._policy_section()
         header = section.data["policy"] if section else None
         source_name, source_text = self._source(section)
+        source_file = ""
+        if section is not None and self.source_text is None and source_text:
+            source_file = shown_path(real_path(section.file).parent / source_name)
         self._topics()
         self._facts()
         for fact in self.facts.values():
@@ -123,6 +126,7 @@ class _Compiler:
             facts=facts,
             rules=rules,
             files=tuple(f.file for f in self.files),
+            source_file=source_file,
         )
 
     # --- the `policy:` section and its source text ---------------------------------

@@ -21,6 +21,7 @@ from billability.model import Decision, Outcome, Policy
 from billability.resources import corpus_dir
 from billability.schema import CORPUS_FILE, check
 from billability.source import Located, display_name, iter_yaml_files, read_yaml_file
+from billability.sourcetext import Statement, statements
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +197,61 @@ def run_case(policy: Policy, case: Case) -> CaseResult:
 
 def run_cases(policy: Policy, cases: Iterable[Case]) -> list[CaseResult]:
     return [run_case(policy, case) for case in cases]
+
+
+def corpus_findings(policy: Policy, results: Iterable[CaseResult]) -> list[Diagnostic]:
+    """What the corpus as a whole must guarantee beyond each case passing, for a whole
+    corpus (not a part of it): every statement of the source table is cited by some
+    case (`corpus.statement-without-case`, located in the source text), every case's
+    `source` is a whole statement (`corpus.partial-statement`), and every rule decides
+    some case (`corpus.rule-decides-no-case`)."""
+    results = list(results)
+    findings: list[Diagnostic] = []
+    table = statements(policy.source_text)
+    cited = {normalize(result.case.source) for result in results if result.case.source}
+    for statement in table:
+        if normalize(statement.text) not in cited:
+            findings.append(
+                Diagnostic(
+                    "corpus.statement-without-case",
+                    f"no case cites this statement of the source table: \u201c{statement.text}\u201d",
+                    Location(policy.source_file or policy.source_name, statement.line, statement.column),
+                    hint="add a case whose `source` is the statement, word for word, and whose `expect` "
+                    "says what the policy must decide",
+                )
+            )
+    whole = {normalize(statement.text) for statement in table}
+    for result in results:
+        source = result.case.source
+        if table and source and normalize(source) not in whole:
+            findings.append(
+                Diagnostic(
+                    "corpus.partial-statement",
+                    "a case's `source` is one whole statement (a row or a bullet) of the source table",
+                    result.case.location,
+                    hint=f"quote the whole statement: \u201c{_statement_holding(source, table)}\u201d",
+                )
+            )
+    deciding = {rule for result in results for rule in result.decision.rules}
+    for rule in policy.rules:
+        if rule.id not in deciding:
+            findings.append(
+                Diagnostic(
+                    "corpus.rule-decides-no-case",
+                    f"rule `{rule.id}` decides no case of the corpus",
+                    rule.location,
+                    hint="add a case that this rule decides, so a change to it is noticed",
+                )
+            )
+    return findings
+
+
+def _statement_holding(quote: str, table: list[Statement]) -> str:
+    wanted = normalize(quote)
+    for statement in table:
+        if wanted in normalize(statement.text):
+            return statement.text
+    return "..."
 
 
 def _listed(items: Iterable[str]) -> str:

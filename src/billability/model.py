@@ -183,6 +183,9 @@ class Policy:
     facts: tuple[Fact, ...]
     rules: tuple[Rule, ...]
     files: tuple[str, ...] = ()
+    # The source text's file as messages show it (`policy/sources/...txt`), empty when
+    # the policy was compiled from texts in memory.
+    source_file: str = ""
 
     @property
     def fact_index(self) -> Mapping[str, Fact]:

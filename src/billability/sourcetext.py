@@ -22,6 +22,7 @@ class Statement:
     topic: str  # "Connection", ... or "" for the note
     text: str
     line: int
+    column: int = 1
 
 
 def statements(text: str) -> list[Statement]:
@@ -33,7 +34,8 @@ def statements(text: str) -> list[Statement]:
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.rstrip()
         if line.startswith("Note:"):
-            _add(found, seen, Statement("note", "", line.removeprefix("Note:").strip(), number))
+            text = line.removeprefix("Note:").strip()
+            _add(found, seen, Statement("note", "", text, number, _column(line, text)))
             continue
         if line.startswith("Topics\t"):
             section = "activities"
@@ -44,12 +46,19 @@ def statements(text: str) -> list[Statement]:
         cells = line.split("\t")
         if section == "activities" and len(cells) >= 3 and cells[-1].strip():
             topic = cells[0].strip() or topic
-            _add(found, seen, Statement("activity", topic, " ".join(cells[-1].split()), number))
+            text = " ".join(cells[-1].split())
+            _add(found, seen, Statement("activity", topic, text, number, _column(line, text)))
         elif section == "scenarios" and cells[0].strip() in _TOPICS and len(cells) >= 3:
             for kind, cell in (("billable", cells[1]), ("not_billable", cells[2])):
                 for bullet in _bullets(cell):
-                    _add(found, seen, Statement(kind, cells[0].strip(), bullet, number))
+                    _add(found, seen, Statement(kind, cells[0].strip(), bullet, number, _column(line, bullet)))
     return found
+
+
+def _column(line: str, text: str) -> int:
+    """Where the statement starts in its line, counting from 1 (tabs count as one column)."""
+    found = re.search(r"\s+".join(map(re.escape, text.split())), line) if text else None
+    return found.start() + 1 if found else 1
 
 
 def _bullets(cell: str) -> list[str]:
