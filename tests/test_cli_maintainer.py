@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from billability.cli import main
 from billability.resources import policy_dir
-from policy_texts import ALLOW_VIDEO, WINDOW_45, edited_policy, rule, write_small_policy
+from policy_texts import WINDOW_45, edited_policy, rule, write_small_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -85,41 +85,6 @@ def test_lint_of_an_invalid_policy_exits_1(tmp_path: Path) -> None:
     status, _, errors = run("lint", "--policy", str(root))
     assert status == 1
     assert "error[policy.unknown-value]" in errors
-
-
-# --- diff -------------------------------------------------------------------------------
-
-
-def test_diff_of_the_policy_with_itself_exits_0() -> None:
-    status, output, _ = run("diff", str(policy_dir()), str(policy_dir()))
-    assert status == 0
-    assert "no scenario changes outcome" in output
-
-
-@pytest.mark.parametrize("changes", [WINDOW_45, ALLOW_VIDEO])
-def test_diff_of_a_real_edit_exits_1(tmp_path: Path, changes: tuple[tuple[str, str, str], ...]) -> None:
-    head = edited_policy(tmp_path, *changes)
-    status, output, _ = run("diff", str(policy_dir()), str(head))
-    assert status == 1
-    assert re.search(r"^  - .+: (not_billable|needs_review) -> billable  \[\d+ combinations", output, re.MULTILINE)
-    status, markdown, _ = run("diff", str(policy_dir()), str(head), "--format", "markdown")
-    assert status == 1
-    assert markdown.startswith("<!-- billability-diff -->")
-
-
-def test_diff_reruns_the_corpus_given(tmp_path: Path) -> None:
-    head = edited_policy(tmp_path, *WINDOW_45)
-    corpus = ROOT / "corpus" / "boundaries.yaml"
-    _, output, _ = run("diff", str(policy_dir()), str(head), "--corpus", str(corpus))
-    assert "corpus cases that fail with the change:" in output
-    _, output, _ = run("diff", str(policy_dir()), str(head), "--corpus", str(ROOT / "corpus" / "table-activities.yaml"))
-    assert "corpus cases that fail" not in output
-
-
-def test_diff_of_an_unknown_revision_exits_2() -> None:
-    status, _, errors = run("diff", "no-such-revision-or-folder", str(policy_dir()))
-    assert status == 2
-    assert "error[diff.unknown-policy]" in errors
 
 
 # --- validate --format github ---------------------------------------------------------------

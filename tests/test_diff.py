@@ -1,34 +1,100 @@
-"""The diff lists exactly the scenarios whose outcome changes, for real edits to the
-bundled policy, for git revisions, and with every input mistake reported by code."""
+"""The diff lists exactly the scenarios whose outcome changes, reads a pure rename as a
+rename, compares a revision with the working tree by default, and reports every input
+mistake (corpus files that do not load on either side included) located, never in a
+temporary folder. Engine tests run on the clinic fixture and small inline policies;
+the command runs in real git repositories made for each test."""
 
 from __future__ import annotations
 
 import random
+import re
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from billability import Outcome, Policy, load_policy
+from billability.cli import main
 from billability.diagnostics import Problems, ScenarioError
-from billability.diff import PolicyDiff, diff_markdown, diff_policies, diff_text, policy_at
+from billability.diff import diff_markdown, diff_policies, diff_sides, diff_text
 from billability.model import FactType, Value
 from billability.regions import space_of
-from billability.resources import corpus_dir, policy_dir
-from policy_texts import ADD_CREDENTIAL, ALLOW_VIDEO, FACTS, WINDOW_45, edited_policy, rule, small_policy
+from billability.renames import renamed_policy
+from billability.revisions import read_side
+from policy_texts import CLINIC, FACTS, rule, small_policy
 
-EDITS = {"window-45": WINDOW_45, "allow-video": ALLOW_VIDEO, "add-credential": ADD_CREDENTIAL}
+Edit = tuple[str, str, str]  # (file in the checkout, old text, new text): every occurrence
+
+WINDOW_21 = (("policy/rules/connection.yaml", "more_than: 14", "more_than: 21"),)
+ALLOW_VIDEO = (
+    (
+        "policy/rules/communication.yaml",
+        "outcome: needs_review\n    when:\n      activity: provider_call\n      contact_mode: video",
+        "outcome: billable\n    when:\n      activity: provider_call\n      contact_mode: video",
+    ),
+)
+ADD_NURSE = (
+    ("policy/facts.yaml", "      peer:\n", "      nurse:\n        label: Nurse\n      peer:\n"),
+    ("policy/rules/credential.yaml", "provider_credential: counselor", "provider_credential: [counselor, nurse]"),
+)
+RENAME_FACT_IN_POLICY = (
+    ("policy/facts.yaml", "  documented:\n", "  note_documented:\n"),
+    ("policy/rules/connection.yaml", "documented: false", "note_documented: false"),
+)
+RENAME_FACT = (
+    *RENAME_FACT_IN_POLICY,
+    ("corpus/cases.yaml", "documented: true", "note_documented: true"),
+    ("corpus/cases.yaml", "documented: false", "note_documented: false"),
+    ("corpus/cases.yaml", "missing: [documented,", "missing: [note_documented,"),
+)
+RENAME_VALUE = (
+    ("policy/facts.yaml", "      driving:\n", "      transport:\n"),
+    ("policy/rules/connection.yaml", "activity: driving", "activity: transport"),
+    ("corpus/cases.yaml", "activity: driving", "activity: transport"),
+)
+
+EDITS = {
+    "window-21": WINDOW_21,
+    "allow-video": ALLOW_VIDEO,
+    "add-nurse": ADD_NURSE,
+    "rename-fact": RENAME_FACT,
+    "rename-value": RENAME_VALUE,
+    "rename-and-window": RENAME_FACT + WINDOW_21,
+}
 
 
-@pytest.fixture(scope="module")
-def base() -> Policy:
-    return load_policy()
+def checkout(root: Path, *edits: Edit) -> Path:
+    """A copy of the clinic checkout (policy/ and corpus/) at `root`, edited."""
+    if not root.exists():
+        shutil.copytree(CLINIC, root)
+    apply(root, *edits)
+    return root
+
+
+def apply(root: Path, *edits: Edit) -> None:
+    for file, old, new in edits:
+        path = root / file
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {file}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def lines_with(path: Path, text: str, exactly: bool = False) -> list[int]:
+    rows = path.read_text(encoding="utf-8").splitlines()
+    return [n for n, row in enumerate(rows, start=1) if (row == text if exactly else text in row)]
+
+
+# --- comparing policies -----------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def edited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Policy]:
     return {
-        name: load_policy(edited_policy(tmp_path_factory.mktemp(name), *changes)) for name, changes in EDITS.items()
+        name: load_policy(checkout(tmp_path_factory.mktemp(name) / "clinic", *edits) / "policy")
+        for name, edits in EDITS.items()
     }
 
 
@@ -41,12 +107,14 @@ def outcome_or_none(policy: Policy, scenario: dict[str, Value]) -> Outcome | Non
 
 @pytest.mark.parametrize("name", sorted(EDITS))
 def test_random_scenarios_change_exactly_where_the_diff_says(
-    base: Policy, edited: dict[str, Policy], name: str
+    clinic: Policy, edited: dict[str, Policy], name: str
 ) -> None:
     head = edited[name]
-    diff = diff_policies(base, head)
+    diff = diff_policies(clinic, head)
+    base = renamed_policy(clinic, diff.renames)
     space = space_of(base, head)
     chooser = random.Random(name)
+    changed = 0
     for _ in range(2000):
         scenario: dict[str, Value] = {}
         for fact_name in space.facts:
@@ -62,59 +130,109 @@ def test_random_scenarios_change_exactly_where_the_diff_says(
         if before == after:
             assert groups == []
         else:
+            changed += 1
             (group,) = groups
             assert (group.before, group.after) == (before, after)
+    assert bool(changed) is diff.outcomes_change
 
 
-def test_moving_the_window_to_45_days(base: Policy, edited: dict[str, Policy]) -> None:
-    diff = diff_policies(base, edited["window-45"], [corpus_dir()])
+def test_moving_the_window(clinic: Policy, edited: dict[str, Policy]) -> None:
+    diff = diff_policies(clinic, edited["window-21"])
     (change,) = diff.outcome_changes
     days = change.restrictions[-1]
-    assert (days.fact, days.low, days.high) == ("days_since_discharge", 31, 45)
+    assert (days.fact, days.low, days.high) == ("days_since_discharge", 15, 21)
     assert (change.before, change.after) == (Outcome.NOT_BILLABLE, Outcome.BILLABLE)
-    assert change.combinations == 3 * 7 * 2  # qualified credentials x contact modes x contact reached
-    assert change.numbers == (("days_since_discharge", 15),)
-    assert [(r.rule, r.change, r.fields) for r in diff.rules] == [
-        ("warm-handoff-tcs-window", "changed", ("when", "reason"))
-    ]
-    failing = {(Path(c.location.file).name, c.failed_before) for c in diff.failing_cases}
-    assert failing == {("boundaries.yaml", False)}
+    # Every contact mode: the hand-off does not ask for it.
+    assert change.combinations == len(clinic.fact_index["contact_mode"].values)
+    assert change.numbers == (("days_since_discharge", 7),)
+    assert [(r.rule, r.change, r.fields) for r in diff.rules] == [("handoff-window", "changed", ("when",))]
+    assert diff.renames == ()
 
 
-def test_allowing_video(base: Policy, edited: dict[str, Policy]) -> None:
-    diff = diff_policies(base, edited["allow-video"])
+def test_allowing_video(clinic: Policy, edited: dict[str, Policy]) -> None:
+    diff = diff_policies(clinic, edited["allow-video"])
     (change,) = diff.outcome_changes
-    assert [(r.fact, r.values) for r in change.restrictions][1:] == [
-        ("activity", ("provider_communication", "service_follow_up", "advocacy")),
+    assert [(r.fact, r.values) for r in change.restrictions] == [
+        ("provider_credential", ("counselor",)),
+        ("activity", ("provider_call",)),
         ("contact_mode", ("video",)),
-        ("contact_successful", (True,)),
     ]
     assert (change.before, change.after) == (Outcome.NEEDS_REVIEW, Outcome.BILLABLE)
-    assert {r.rule for r in diff.rules} == {
-        "provider-communication",
-        "service-follow-up",
-        "advocacy",
-        "communication-video-or-text",
-    }
+    assert [(r.rule, r.fields) for r in diff.rules] == [("provider-call-video", ("outcome",))]
 
 
-def test_adding_a_credential(base: Policy, edited: dict[str, Policy]) -> None:
-    diff = diff_policies(base, edited["add-credential"])
+def test_adding_a_credential(clinic: Policy, edited: dict[str, Policy]) -> None:
+    head = edited["add-nurse"]
+    diff = diff_policies(clinic, head)
     assert diff.outcome_changes
     for change in diff.outcome_changes:
         assert change.before is None
-        assert change.restrictions[0].values == ("licensed_clinical_intern",)
-    # Every scenario of the new credential is new: 18 activities x 7 modes x 2^4 yes/no facts.
-    assert diff.changed_combinations == 18 * 7 * 16
+        assert change.restrictions[0].values == ("nurse",)
+    # Every scenario of the new credential is new.
+    assert diff.changed_combinations == diff.combinations // len(head.fact_index["provider_credential"].values)
     assert [(f.fact, f.change, f.details) for f in diff.facts] == [
-        ("provider_credential", "changed", ("value `licensed_clinical_intern` added",))
+        ("provider_credential", "changed", ("value `nurse` added",))
     ]
 
 
-def test_a_policy_against_itself_changes_nothing(base: Policy) -> None:
-    diff = diff_policies(base, load_policy(), [corpus_dir()])
-    assert diff == PolicyDiff("base", "head", (), diff.combinations, 0, (), (), (), (), ())
+@pytest.mark.parametrize(
+    ("name", "renamed", "markdown_line"),
+    [
+        ("rename-fact", (None, "documented", "note_documented"), "> - fact `documented` → `note_documented` ("),
+        (
+            "rename-value",
+            ("activity", "driving", "transport"),
+            "> - value `activity: driving` → `activity: transport` (",
+        ),
+    ],
+)
+def test_a_pure_rename_changes_no_outcome_and_no_rule(
+    clinic: Policy, edited: dict[str, Policy], name: str, renamed: tuple[str | None, str, str], markdown_line: str
+) -> None:
+    diff = diff_policies(clinic, edited[name])
+    assert [(r.fact, r.old, r.new) for r in diff.renames] == [renamed]
+    assert (diff.outcome_changes, diff.rules, diff.facts, diff.settings) == ((), (), (), ())
+    text = diff_text(diff)
+    assert "renamed (breaking for callers and data mappings" in text
+    assert "no scenario changes outcome (compared under the renames)" in text
+    markdown = diff_markdown(diff).splitlines()
+    assert "> [!WARNING]" in markdown
+    assert any(line.startswith(markdown_line) for line in markdown)
+
+
+def test_a_rename_and_a_real_change(clinic: Policy, edited: dict[str, Policy]) -> None:
+    diff = diff_policies(clinic, edited["rename-and-window"])
+    assert [(r.old, r.new) for r in diff.renames] == [("documented", "note_documented")]
+    (change,) = diff.outcome_changes
+    assert (change.restrictions[-1].low, change.restrictions[-1].high) == (15, 21)
+    assert "note_documented is true" in change.condition
+    assert [r.rule for r in diff.rules] == ["handoff-window"]
+
+
+def test_cases_written_in_the_new_names_run_against_the_old_policy(
+    clinic: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = checkout(tmp_path / "clinic", *RENAME_FACT, *WINDOW_21)
+    monkeypatch.chdir(root)
+    diff = diff_sides(read_side(str(CLINIC / "policy")), read_side(None))
+    # Only the 15-day case fails, and it passed before the change: read in the old names,
+    # it is a scenario the old policy decides.
+    ((location, failed_before),) = [(c.location, c.failed_before) for c in diff.failing_cases]
+    assert (location.file, location.line) == (
+        "corpus/cases.yaml",
+        lines_with(root / "corpus/cases.yaml", ": 15}")[0] - 1,
+    )
+    assert failed_before is False
+    assert diff.cases_run == len(read_side(None).cases)
+
+
+def test_a_policy_against_itself_changes_nothing(clinic: Policy) -> None:
+    diff = diff_policies(clinic, load_policy(CLINIC / "policy"))
+    assert (diff.renames, diff.outcome_changes, diff.changed_combinations) == ((), (), 0)
+    assert (diff.settings, diff.facts, diff.rules, diff.failing_cases, diff.corpus_problems) == ((), (), (), (), ())
+    assert diff.combinations == space_of(clinic).combinations(())
     assert "no scenario changes outcome" in diff_text(diff)
+    assert diff_text(diff).splitlines()[-1] == "no corpus run against head"
 
 
 @pytest.mark.parametrize(
@@ -146,14 +264,31 @@ def test_an_integer_fact_becoming_an_enum_is_reported() -> None:
     assert [d.code for d in raised.value.diagnostics] == ["diff.fact-type-changed"]
 
 
-def test_markdown_is_a_marked_comment_with_a_table(base: Policy, edited: dict[str, Policy]) -> None:
-    text = diff_markdown(diff_policies(base, edited["window-45"]))
-    lines = text.splitlines()
-    assert lines[0] == "<!-- billability-diff -->"
+def test_markdown_is_a_marked_comment_with_a_table(clinic: Policy, edited: dict[str, Policy]) -> None:
+    text = diff_markdown(diff_policies(clinic, edited["window-21"]))
+    assert text.splitlines()[0] == "<!-- billability-diff -->"
     assert "| not_billable | billable |" in text
 
 
-# --- git revisions -------------------------------------------------------------------------
+# --- the command, in real repositories ----------------------------------------------------------
+
+SHOWN_NEVER = (tempfile.gettempdir(), "site-packages")
+
+
+def run(*arguments: str) -> tuple[int, str, str]:
+    """Run `billability ARGUMENTS`; no output may show a temporary or installed path."""
+    result = CliRunner().invoke(main, list(arguments))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    for text in (result.stdout, result.stderr):
+        assert not any(path in text for path in SHOWN_NEVER), text
+    return result.exit_code, result.stdout, result.stderr
+
+
+DIAGNOSTIC = re.compile(r"^\s*(?:- )?(\S+):(\d+):(\d+): error\[([\w.-]+)\]", re.MULTILINE)
+
+
+def diagnostics(text: str) -> set[tuple[str, int, str]]:
+    return {(m.group(1), int(m.group(2)), m.group(4)) for m in DIAGNOSTIC.finditer(text)}
 
 
 def git(repository: Path, *arguments: str) -> None:
@@ -165,57 +300,189 @@ def git(repository: Path, *arguments: str) -> None:
     )
 
 
+def commit(repository: Path, message: str) -> None:
+    git(repository, "add", "-A")
+    git(repository, "commit", "-q", "-m", message)
+
+
 @pytest.fixture
 def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A repository with the bundled policy committed, then the 45-day window committed."""
-    git(tmp_path, "init", "-q", "-b", "main")
-    edited_policy(tmp_path / "original")
-    (tmp_path / "original" / "policy").rename(tmp_path / "policy")
-    git(tmp_path, "add", "policy")
-    git(tmp_path, "commit", "-q", "-m", "policy")
-    for file, old, new in WINDOW_45:
-        path = tmp_path / "policy" / file
-        path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
-    git(tmp_path, "commit", "-q", "-am", "window")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    """The clinic checkout committed on `main` in a fresh repository, the working folder."""
+    root = checkout(tmp_path / "repo")
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "clinic")
+    monkeypatch.chdir(root)
+    return root
 
 
-def test_revisions_are_read_from_git(repository: Path) -> None:
-    base, head = policy_at("HEAD~1"), policy_at("HEAD")
-    diff = diff_policies(base, head, base_label="HEAD~1", head_label="HEAD")
-    assert len(diff.outcome_changes) == 1
-    (changed,) = diff.rules
-    assert changed.location is not None and changed.location.file == "HEAD:policy/rules/connection.yaml"
-    assert policy_at("policy").rules == head.rules
+def test_uncommitted_edits_are_compared(repository: Path) -> None:
+    apply(repository, *WINDOW_21)
+    status, output, _ = run("diff", "HEAD")
+    assert status == 1
+    assert output.splitlines()[0] == "policy diff HEAD -> working tree"
+    assert re.search(r"days_since_discharge is 15 to 21: not_billable -> billable", output)
+    rule_line = lines_with(repository / "policy/rules/connection.yaml", "id: handoff-window")[0]
+    assert f"changed handoff-window: when (policy/rules/connection.yaml:{rule_line}:5)" in output
+    case_line = lines_with(repository / "corpus/cases.yaml", "15 days after discharge")[0]
+    assert f"  - corpus/cases.yaml:{case_line}:5: A hand-off 15 days after discharge" in output
+    # The committed state alone changes nothing.
+    status, output, _ = run("diff", "HEAD", "HEAD")
+    assert status == 0
+    assert "no scenario changes outcome" in output
+
+
+def test_two_revisions_are_compared_as_committed(repository: Path) -> None:
+    apply(repository, *WINDOW_21)
+    commit(repository, "window")
+    apply(repository, *ALLOW_VIDEO)  # not committed: not part of HEAD
+    status, output, _ = run("diff", "HEAD~1", "HEAD")
+    assert status == 1
+    assert output.splitlines()[0] == "policy diff HEAD~1 -> HEAD"
+    assert "contact_mode is video" not in output
+    assert re.search(r"changed handoff-window: when \(HEAD:policy/rules/connection\.yaml:\d+:5\)", output)
+    assert re.search(r"^  - HEAD:corpus/cases\.yaml:\d+:5: A hand-off 15 days", output, re.MULTILINE)
+    assert output.splitlines()[-1].startswith("HEAD:corpus/ against HEAD: ")
+    status, markdown, _ = run("diff", "main~1", "main", "--format", "markdown")
+    assert status == 1
+    assert markdown.startswith("<!-- billability-diff -->\n### Policy diff: `main~1` → `main`")
 
 
 @pytest.mark.parametrize(
-    ("spec", "folder", "code"),
+    ("edits", "fact", "renamed"),
     [
-        ("no-such-branch", "policy", "diff.unknown-policy"),
-        ("HEAD", "elsewhere", "diff.no-policy-at-revision"),
+        (RENAME_FACT, "note_documented", "fact documented -> note_documented (policy/facts.yaml:{line}:3)"),
+        (RENAME_VALUE, "activity", "value activity: driving -> transport (policy/facts.yaml:{line}:3)"),
     ],
+    ids=["fact", "value"],
 )
-def test_unreadable_policies_are_reported(repository: Path, spec: str, folder: str, code: str) -> None:
-    with pytest.raises(Problems) as raised:
-        policy_at(spec, folder)
-    assert [d.code for d in raised.value.diagnostics] == [code]
+def test_a_pure_rename_is_reported_and_exits_0(
+    repository: Path, edits: tuple[Edit, ...], fact: str, renamed: str
+) -> None:
+    apply(repository, *edits)
+    (line,) = lines_with(repository / "policy/facts.yaml", f"  {fact}:", exactly=True)
+    status, output, errors = run("diff", "HEAD")
+    assert (status, errors) == (0, "")
+    lines = output.splitlines()
+    assert lines[1].startswith("renamed (breaking for callers and data mappings")
+    assert lines[2] == "  - " + renamed.format(line=line)
+    assert lines[3] == "no scenario changes outcome (compared under the renames)"
+    assert lines[-1].endswith(" 0 failed")
 
 
-def test_a_broken_policy_at_a_revision_is_located_in_that_revision(repository: Path) -> None:
-    path = repository / "policy" / "rules" / "credential.yaml"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace("provider_credential:", "provider_credentail:"), encoding="utf-8"
-    )
-    git(repository, "commit", "-q", "-am", "typo")
-    with pytest.raises(Problems) as raised:
-        policy_at("HEAD")
-    (problem,) = raised.value.diagnostics
-    assert problem.code == "policy.unknown-fact"
-    assert problem.location is not None and problem.location.file == "HEAD:policy/rules/credential.yaml"
-    assert problem.location.line == 8  # `rules: - id, title, topic, outcome, when: not:` come first
+def test_a_rename_and_a_real_change_exits_1(repository: Path) -> None:
+    apply(repository, *RENAME_FACT, *WINDOW_21)
+    status, output, _ = run("diff", "main")
+    assert status == 1
+    assert "  - fact documented -> note_documented (" in output
+    (group,) = [line for line in output.splitlines() if " -> billable  [" in line]
+    assert "note_documented is true" in group and "days_since_discharge is 15 to 21" in group
 
 
-def test_the_bundled_policy_folder_is_a_path(base: Policy) -> None:
-    assert policy_at(str(policy_dir())).rules == base.rules
+def test_a_head_corpus_that_does_not_load_exits_2_located(repository: Path) -> None:
+    apply(repository, *RENAME_FACT_IN_POLICY)  # the corpus still says `documented`
+    cases = repository / "corpus/cases.yaml"
+    expected = {("corpus/cases.yaml", n, "scenario.unknown-fact") for n in lines_with(cases, "documented: ")}
+    expected |= {("corpus/cases.yaml", n, "corpus.unknown-fact") for n in lines_with(cases, "missing: [documented")}
+    status, output, errors = run("diff", "HEAD")
+    assert status == 2
+    assert "fact documented -> note_documented" in output
+    assert diagnostics(output) == expected
+    assert errors.strip() == f"{len(expected)} errors: the corpus does not load"
+    status, _, errors = run("diff", "HEAD", "--format", "markdown")
+    assert status == 2
+    assert diagnostics(errors) == expected
+
+
+def test_a_base_corpus_that_does_not_load_exits_2_located(repository: Path) -> None:
+    apply(repository, ("corpus/cases.yaml", "activity: driving}", "activity: drivng}"))
+    commit(repository, "typo")
+    apply(repository, ("corpus/cases.yaml", "activity: drivng}", "activity: driving}"))
+    line = lines_with(repository / "corpus/cases.yaml", "activity: driving}")[0]
+    status, output, _ = run("diff", "HEAD")
+    assert status == 2
+    assert diagnostics(output) == {("HEAD:corpus/cases.yaml", line, "scenario.unknown-value")}
+    # HEAD's own corpus (the working tree's) loads and passes.
+    assert output.splitlines()[-1].startswith("corpus/ against working tree: ")
+    assert " 0 failed, and some files do not load" in output.splitlines()[-1]
+
+
+def test_a_corpus_at_a_revision_that_does_not_load_is_located_there(repository: Path) -> None:
+    (repository / "corpus" / "broken.yaml").write_text("cases:\n  - name: No facts\n", encoding="utf-8")
+    commit(repository, "broken")
+    status, output, _ = run("diff", "HEAD~1", "HEAD")
+    assert status == 2
+    assert {(file, code.split(".")[0]) for file, _, code in diagnostics(output)} == {
+        ("HEAD:corpus/broken.yaml", "schema")
+    }
+
+
+def test_a_duplicate_rule_id_at_a_revision_is_located_there(repository: Path) -> None:
+    duplicate = ("policy/rules/communication.yaml", "id: provider-call-video", "id: provider-call")
+    apply(repository, duplicate)
+    commit(repository, "duplicate id")
+    first, second = lines_with(repository / duplicate[0], "  - id: provider-call", exactly=True)
+    git(repository, "checkout", "HEAD~1", "--", duplicate[0])  # fixed in the working tree, not committed
+    for arguments in (("HEAD~1", "HEAD"), ("HEAD",), ("HEAD", "HEAD~1")):
+        status, output, errors = run("diff", *arguments)
+        assert (status, output) == (2, "")
+        assert diagnostics(errors) == {("HEAD:policy/rules/communication.yaml", second, "policy.duplicate-rule-id")}
+        assert f"first at HEAD:policy/rules/communication.yaml:{first}:" in errors
+
+
+def test_both_sides_policy_problems_are_reported_at_once(repository: Path) -> None:
+    status, _, errors = run("diff", "no-such-branch", "no-such-tag")
+    assert status == 2
+    assert re.findall(r"^(\S+): error\[diff\.unknown-policy\]", errors, re.MULTILINE) == [
+        "no-such-branch",
+        "no-such-tag",
+    ]
+
+
+# --- folders (moved from the maintainer command tests) -------------------------------------------
+
+
+def test_a_folder_against_itself_exits_0(clinic_cases: list[object]) -> None:
+    status, output, _ = run("diff", str(CLINIC / "policy"), str(CLINIC / "policy"))
+    assert status == 0
+    assert "no scenario changes outcome" in output
+    assert output.splitlines()[-1].endswith(f": {len(clinic_cases)} passed, 0 failed")
+
+
+@pytest.mark.parametrize("edits", [WINDOW_21, ALLOW_VIDEO], ids=["window", "video"])
+def test_a_folder_with_a_real_edit_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edits: tuple[Edit, ...]
+) -> None:
+    checkout(tmp_path / "edited", *edits)
+    monkeypatch.chdir(tmp_path)
+    status, output, _ = run("diff", str(CLINIC / "policy"), "edited/policy")
+    assert status == 1
+    assert re.search(r"^  - .+: (not_billable|needs_review) -> billable  \[\d+ combinations?", output, re.MULTILINE)
+    status, markdown, _ = run("diff", str(CLINIC / "policy"), "edited/policy", "--format", "markdown")
+    assert status == 1
+    assert markdown.startswith("<!-- billability-diff -->")
+
+
+def test_the_corpus_given_replaces_heads_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checkout(tmp_path / "edited", *WINDOW_21)
+    monkeypatch.chdir(tmp_path)
+    late = "  - name: Late\n    facts: {provider_credential: counselor, activity: handoff, documented: true, days_since_discharge: 20}\n    expect: {outcome: not_billable, rules: [handoff-window]}\n"
+    driving = "  - name: Driving\n    facts: {provider_credential: counselor, activity: driving}\n    expect: {outcome: not_billable, rules: [driving]}\n"
+    Path("late.yaml").write_text("cases:\n" + late, encoding="utf-8")
+    Path("driving.yaml").write_text("cases:\n" + driving, encoding="utf-8")
+    _, output, _ = run("diff", str(CLINIC / "policy"), "edited", "--corpus", "late.yaml")
+    assert "corpus cases that fail with the change:\n  - late.yaml:2:5: Late" in output
+    assert output.splitlines()[-1] == "late.yaml against edited: 0 passed, 1 failed"
+    _, output, _ = run("diff", str(CLINIC / "policy"), "edited", "--corpus", "driving.yaml")
+    assert "corpus cases that fail" not in output
+
+
+def test_an_unknown_revision_or_folder_exits_2(repository: Path) -> None:
+    status, _, errors = run("diff", "no-such-revision-or-folder")
+    assert status == 2
+    assert "no-such-revision-or-folder: error[diff.unknown-policy]" in errors
+
+
+def test_the_help_shows_both_forms() -> None:
+    status, output, _ = run("diff", "--help")
+    assert status == 0
+    assert "billability diff main\n" in output and "billability diff origin/main HEAD\n" in output

@@ -384,7 +384,7 @@ def lint(output_format: str, policy_path: str | None) -> None:
 
 @main.command("diff")
 @click.argument("base")
-@click.argument("head")
+@click.argument("head", required=False)
 @click.option(
     "--format",
     "output_format",
@@ -395,41 +395,56 @@ def lint(output_format: str, policy_path: str | None) -> None:
 )
 @click.option(
     "--folder",
-    default="policy",
-    show_default=True,
-    help="The policy folder inside the repository, for BASE or HEAD given as git revisions.",
+    default=None,
+    metavar="PATH",
+    help="The policy folder inside the repository, for revisions (default: the checkout's, else `policy`).",
 )
 @click.option(
     "--corpus",
     "corpus_paths",
     multiple=True,
     metavar="PATH",
-    help="Corpus files or folders to re-run against HEAD (default: `corpus/` of the checkout you are in).",
+    help="Corpus file or folder to run with HEAD instead of HEAD's own `corpus/` (repeatable).",
 )
-def diff_command(base: str, head: str, output_format: str, folder: str, corpus_paths: tuple[str, ...]) -> None:
+def diff_command(
+    base: str, head: str | None, output_format: str, folder: str | None, corpus_paths: tuple[str, ...]
+) -> None:
     """Show what a policy change does: the scenarios whose outcome changes.
 
-    BASE and HEAD are policy folders or git revisions (read from the repository's
-    policy folder at that revision). Also lists the rules and facts added,
-    removed or changed, and the corpus cases that fail with HEAD.
+    BASE and HEAD are git revisions (the policy and corpus at that revision) or
+    folders. Without HEAD, BASE is compared with the checkout as it is on disk,
+    edits not yet committed included. Also lists the facts and values renamed
+    (breaking for callers and data mappings; outcomes are compared under the new
+    names), the rules and facts added, removed or changed, and the cases of
+    HEAD's corpus that fail with HEAD.
 
     \b
     Examples:
+      billability diff main
       billability diff origin/main HEAD
-      billability diff old-policy/ policy/ --format markdown
-      billability diff HEAD~1 HEAD --corpus corpus/boundaries.yaml
+      billability diff origin/main HEAD --format markdown > policy-diff.md
+      billability diff old-policy/ policy/
+      billability diff HEAD --corpus corpus/boundaries.yaml
 
-    Exit status: 0 when no outcome changes, 1 when some do, 2 for invalid input.
+    Exit status: 0 when no outcome changes (a pure rename included), 1 when some
+    do, 2 for invalid input or when either side's corpus does not load.
     """
-    from billability.diff import diff_markdown, diff_policies, diff_text, policy_at
+    from billability.diff import diff_markdown, diff_sides, diff_text
+    from billability.revisions import read_sides
 
-    # The corpus of the checkout being compared, so a pull request's own cases are run.
-    corpus = _corpus_folders(corpus_paths)
     try:
-        result = diff_policies(policy_at(base, folder), policy_at(head, folder), corpus, base, head)
+        sides = read_sides(base, head, folder, [Path(p) for p in corpus_paths])
+        result = diff_sides(*sides)
     except Problems as error:
         _fail(error.diagnostics)
     click.echo(diff_markdown(result) if output_format == "markdown" else diff_text(result))
+    if not result.corpus_loads:
+        # The text report lists them already; a Markdown report usually goes to a file.
+        if output_format == "markdown":
+            click.echo(diagnostics_text(result.corpus_problems), err=True)
+        count = len(result.corpus_problems)
+        click.echo(f"{count} error{'s' if count != 1 else ''}: the corpus does not load", err=True)
+        sys.exit(EXIT_INVALID)
     if result.outcomes_change:
         sys.exit(EXIT_PROBLEMS)
 

@@ -1,10 +1,15 @@
 """What a change to the policy does: the exact scenarios whose outcome changes.
 
-In: two compiled policies, BASE and HEAD (or, through `policy_at`, a policy folder or
-a git revision for each), and optionally the corpus files to re-run.
-Out: a `PolicyDiff`: the groups of scenarios whose outcome changes, each a readable
-condition with the outcome before and after; the rules and facts added, removed or
-changed; the corpus cases that HEAD now fails; and its text and Markdown renderings.
+In: two compiled policies, BASE and HEAD, or two `Side`s (`revisions.read_side`:
+the working tree, a folder or a git revision, each with its corpus).
+Out: a `PolicyDiff`: the facts and values renamed; the groups of scenarios whose
+outcome changes, each a readable condition with the outcome before and after; the
+rules and facts added, removed or changed; the corpus cases that HEAD fails and the
+corpus files of either side that do not load; and its text and Markdown renderings.
+
+Renames first: BASE is translated into HEAD's names (`renames.renamed_policy`)
+before anything is compared, so a pure rename changes no outcome and no rule, and
+is reported once, as a rename.
 
 How scenarios are counted: enum and boolean facts are finite, so a group counts the
 combinations of their values it holds. A whole-number fact has no upper end, so it is
@@ -18,19 +23,15 @@ scenario".
 from __future__ import annotations
 
 import dataclasses
-import io
-import subprocess
-import tarfile
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from billability.compile import load_policy
-from billability.corpus import corpus_files, load_file, run_case
+from billability.corpus import Case, run_case
 from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError
 from billability.model import Always, Condition, Fact, Outcome, Policy, Rule, Value
 from billability.regions import Judge, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
+from billability.renames import Rename, find_renames, renamed_policy
+from billability.revisions import Side
 
 # --- what changed --------------------------------------------------------------------
 
@@ -102,31 +103,50 @@ class CaseFailure:
 
 @dataclass(frozen=True, slots=True)
 class PolicyDiff:
+    """`corpus` names HEAD's corpus as shown (None: no corpus was run), and
+    `cases_run` how many of its cases loaded and ran."""
+
     base: str
     head: str
+    renames: tuple[Rename, ...]
     outcome_changes: tuple[OutcomeChange, ...]
     combinations: int
     changed_combinations: int
     settings: tuple[str, ...]
     facts: tuple[FactChange, ...]
     rules: tuple[RuleChange, ...]
-    failing_cases: tuple[CaseFailure, ...]
-    corpus_problems: tuple[Diagnostic, ...]
+    corpus: str | None = None
+    cases_run: int = 0
+    failing_cases: tuple[CaseFailure, ...] = ()
+    corpus_problems: tuple[Diagnostic, ...] = ()
 
     @property
     def outcomes_change(self) -> bool:
         return bool(self.outcome_changes)
 
+    @property
+    def corpus_loads(self) -> bool:
+        return not self.corpus_problems
 
-def diff_policies(
-    base: Policy,
-    head: Policy,
-    corpus: Sequence[Path] | None = None,
-    base_label: str = "base",
-    head_label: str = "head",
-) -> PolicyDiff:
-    """Compare two policies over their joint input space, and re-run the corpus files
-    given (none: the corpus is not run)."""
+
+def diff_sides(base: Side, head: Side) -> PolicyDiff:
+    """Compare the two sides' policies, run HEAD's corpus with HEAD, and collect the
+    corpus files of either side that do not load."""
+    diff = diff_policies(base.policy, head.policy, base.label, head.label)
+    failing = _failing_cases(renamed_policy(base.policy, diff.renames), head.policy, head.cases)
+    return dataclasses.replace(
+        diff,
+        corpus=head.corpus,
+        cases_run=len(head.cases),
+        failing_cases=failing,
+        corpus_problems=tuple(sorted((*base.problems, *head.problems), key=Diagnostic.sort_key)),
+    )
+
+
+def diff_policies(base: Policy, head: Policy, base_label: str = "base", head_label: str = "head") -> PolicyDiff:
+    """Compare two policies over their joint input space, BASE read in HEAD's names."""
+    renames = find_renames(base, head)
+    base = renamed_policy(base, renames)
     _check_fact_types(base, head)
     space = space_of(base, head)
     changes = []
@@ -137,18 +157,16 @@ def diff_policies(
         before: Outcome | None = leaf.key[0]
         after: Outcome | None = leaf.key[1]
         changes.append(OutcomeChange(leaf.restrictions, before, after, space.combinations(leaf.restrictions)))
-    failing, problems = _corpus(base, head, corpus or ())
     return PolicyDiff(
         base=base_label,
         head=head_label,
+        renames=renames,
         outcome_changes=tuple(changes),
         combinations=space.combinations(()),
         changed_combinations=_changed_combinations(space, changes),
         settings=_settings(base, head),
         facts=_fact_changes(base, head),
         rules=_rule_changes(base, head),
-        failing_cases=failing,
-        corpus_problems=problems,
     )
 
 
@@ -287,130 +305,48 @@ def _same_condition(old: Condition, new: Condition) -> bool:
     return old == new
 
 
-def _corpus(
-    base: Policy, head: Policy, paths: Iterable[Path]
-) -> tuple[tuple[CaseFailure, ...], tuple[Diagnostic, ...]]:
+def _failing_cases(base: Policy, head: Policy, cases: Iterable[Case]) -> tuple[CaseFailure, ...]:
+    """HEAD's failing cases; `base` is BASE in HEAD's names, so a case written for HEAD
+    can say whether it failed before the change too."""
     failures: list[CaseFailure] = []
-    problems: list[Diagnostic] = []
-    for file in corpus_files(list(paths)) if paths else []:
-        try:
-            cases = load_file(file, head)
-        except Problems as error:
-            # A case that names a value or rule HEAD removed cannot run at all: say where.
-            problems.extend(error.diagnostics)
+    for case in cases:
+        result = run_case(head, case)
+        if result.passed:
             continue
-        for case in cases:
-            result = run_case(head, case)
-            if result.passed:
-                continue
-            try:
-                failed_before = not run_case(base, case).passed
-            except ScenarioError:
-                failed_before = True
-            failures.append(CaseFailure(case.location, case.name, result.differences, failed_before))
-    return tuple(failures), tuple(sorted(problems, key=Diagnostic.sort_key))
-
-
-# --- reading a policy from a folder or a git revision ------------------------------------
-
-
-def policy_at(spec: str, folder: str = "policy") -> Policy:
-    """The policy in folder `spec`, or, when no such folder exists, the policy folder
-    `folder` (relative to the repository's top) at git revision `spec`."""
-    if Path(spec).exists():
-        return load_policy(spec)
-    revision = _git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], spec)
-    if revision is None:
-        raise Problems(
-            [
-                Diagnostic(
-                    "diff.unknown-policy",
-                    f"`{spec}` is neither a policy file or folder nor a git revision",
-                    Location(spec),
-                    hint="give a folder such as `policy/` or a revision such as `origin/main` or `HEAD`",
-                )
-            ]
-        )
-    archive = _git(["archive", "--format=tar", f"{revision.decode().strip()}:{folder}"], spec)
-    if archive is None:
-        raise Problems(
-            [
-                Diagnostic(
-                    "diff.no-policy-at-revision",
-                    f"revision `{spec}` has no folder `{folder}`",
-                    Location(spec),
-                    hint="name the policy folder with `--folder`",
-                )
-            ]
-        )
-    with tempfile.TemporaryDirectory(prefix="billability-") as temporary:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            # The `data` filter refuses links and paths that leave the folder (Python 3.11.4+;
-            # the archive comes from the repository itself, so older versions extract plainly).
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(temporary, filter="data")
-            else:  # pragma: no cover
-                tar.extractall(temporary)
-        prefix = str(Path(temporary).resolve())
-        label = f"{spec}:{folder}"
         try:
-            policy = load_policy(temporary)
-        except Problems as error:
-            raise Problems([_relocated(d, prefix, label) for d in error.diagnostics]) from None
-    return _relocated_policy(policy, prefix, label)
-
-
-def _git(arguments: list[str], spec: str) -> bytes | None:
-    try:
-        done = subprocess.run(["git", *arguments], capture_output=True, check=False)
-    except OSError:
-        raise Problems(
-            [
-                Diagnostic(
-                    "diff.unknown-policy",
-                    f"`{spec}` is not a folder, and git is not available to read it as a revision",
-                    Location(spec),
-                )
-            ]
-        ) from None
-    return done.stdout if done.returncode == 0 else None
-
-
-def _moved(location: Location | None, prefix: str, label: str) -> Location | None:
-    if location is None or not location.file.startswith(prefix):
-        return location
-    return dataclasses.replace(location, file=label + location.file[len(prefix) :])
-
-
-def _relocated(diagnostic: Diagnostic, prefix: str, label: str) -> Diagnostic:
-    return dataclasses.replace(diagnostic, location=_moved(diagnostic.location, prefix, label))
-
-
-def _relocated_policy(policy: Policy, prefix: str, label: str) -> Policy:
-    """The policy with file names that say the revision instead of a temporary folder."""
-    return dataclasses.replace(
-        policy,
-        rules=tuple(dataclasses.replace(r, location=_moved(r.location, prefix, label)) for r in policy.rules),
-        facts=tuple(dataclasses.replace(f, location=_moved(f.location, prefix, label)) for f in policy.facts),
-        files=tuple(label + f[len(prefix) :] if f.startswith(prefix) else f for f in policy.files),
-    )
+            failed_before = not run_case(base, case).passed
+        except ScenarioError:
+            failed_before = True
+        failures.append(CaseFailure(case.location, case.name, result.differences, failed_before))
+    return tuple(failures)
 
 
 # --- rendering ---------------------------------------------------------------------------
 
 
+RENAMES_BREAK = (
+    "breaking for callers and data mappings: scenarios, exports and mappings that use an old name stop working"
+)
+
+
 def diff_text(diff: PolicyDiff) -> str:
     lines = [f"policy diff {diff.base} -> {diff.head}"]
+    if diff.renames:
+        lines.append(f"renamed ({RENAMES_BREAK}):")
+        lines += [f"  - {_rename_text(rename, markdown=False)}" for rename in diff.renames]
+    under = " (compared under the renames)" if diff.renames else ""
     if diff.outcome_changes:
         lines.append(
             f"outcomes change in {diff.changed_combinations} of {diff.combinations} combinations of the enum and "
-            f"yes/no facts, in {len(diff.outcome_changes)} group{'s' if len(diff.outcome_changes) != 1 else ''}:"
+            f"yes/no facts, in {len(diff.outcome_changes)} group{'s' if len(diff.outcome_changes) != 1 else ''}"
+            f"{under}:"
         )
         for change in diff.outcome_changes:
             lines.append(f"  - {change.condition}: {change.transition}  [{change.count}]")
     else:
-        lines.append("no scenario changes outcome")
+        lines.append(f"no scenario changes outcome{under}")
     lines += _sections(diff, markdown=False)
+    lines.append(_corpus_summary(diff, markdown=False))
     return "\n".join(lines)
 
 
@@ -421,10 +357,19 @@ def diff_markdown(diff: PolicyDiff) -> str:
         f"### Policy diff: `{diff.base}` → `{diff.head}`",
         "",
     ]
+    if diff.renames:
+        lines += [
+            "> [!WARNING]",
+            f"> **Renamed**: {RENAMES_BREAK}.",
+            ">",
+            *(f"> - {_rename_text(rename, markdown=True)}" for rename in diff.renames),
+            "",
+        ]
+    under = " Compared under the renames." if diff.renames else ""
     if diff.outcome_changes:
         lines += [
             f"**{diff.changed_combinations}** of {diff.combinations} combinations of the enum and yes/no facts "
-            "change outcome (whole numbers are shown as ranges).",
+            f"change outcome (whole numbers are shown as ranges).{under}",
             "",
             "| scenarios | before | after | how many |",
             "|---|---|---|---|",
@@ -435,11 +380,39 @@ def diff_markdown(diff: PolicyDiff) -> str:
                 f"| {condition} | {_outcome_text(change.before)} | {_outcome_text(change.after)} | {change.count} |"
             )
     else:
-        lines.append("No scenario changes outcome.")
+        lines.append(f"No scenario changes outcome.{under}")
     sections = _sections(diff, markdown=True)
     if sections:
         lines += ["", *sections]
+    lines += ["", _corpus_summary(diff, markdown=True)]
     return "\n".join(lines)
+
+
+def _rename_text(rename: Rename, markdown: bool) -> str:
+    def code(text: str) -> str:
+        return f"`{text}`" if markdown else text
+
+    arrow = "→" if markdown else "->"
+    if rename.fact is None:
+        names = f"fact {code(rename.old)} {arrow} {code(rename.new)}"
+    elif markdown:
+        names = f"value {code(f'{rename.fact}: {rename.old}')} {arrow} {code(f'{rename.fact}: {rename.new}')}"
+    else:
+        names = f"value {rename.fact}: {rename.old} {arrow} {rename.new}"
+    return f"{names} ({rename.location})" if rename.location else names
+
+
+def _corpus_summary(diff: PolicyDiff, markdown: bool) -> str:
+    def code(text: str) -> str:
+        return f"`{text}`" if markdown else text
+
+    if diff.corpus is None:
+        return f"No corpus run against {code(diff.head)}." if markdown else f"no corpus run against {diff.head}"
+    failed = len(diff.failing_cases)
+    text = f"{code(diff.corpus)} against {code(diff.head)}: {diff.cases_run - failed} passed, {failed} failed"
+    if diff.corpus_problems:
+        text += ", and some files do not load"
+    return f"Corpus {text}." if markdown else text
 
 
 def _sections(diff: PolicyDiff, markdown: bool) -> list[str]:
@@ -472,6 +445,7 @@ def _sections(diff: PolicyDiff, markdown: bool) -> list[str]:
             lines.append(f"{bullet}{case.location}: {case.name}{already}")
             lines += [f"{detail}{difference}" for difference in case.differences]
     if diff.corpus_problems:
-        lines.append(heading("corpus files that no longer load"))
-        lines += [f"{bullet}{problem.render()}" for problem in diff.corpus_problems]
+        lines.append(heading("corpus files that do not load"))
+        indent = "\n" + " " * len(bullet)
+        lines += [f"{bullet}{problem.render().replace(chr(10), indent)}" for problem in diff.corpus_problems]
     return lines
