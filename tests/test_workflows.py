@@ -402,19 +402,17 @@ def test_every_editor_glob_matches_real_files_and_names_a_schema_that_exists() -
 
 
 def test_every_policy_and_corpus_file_is_checked_by_the_editor_against_the_right_schema() -> None:
-    """Each file the globs match is valid under its schema as the editor reads it (the YAML
-    language server implements draft 7), and each policy or corpus file is matched."""
-    matched: dict[str, str] = {}
-    for schema, globs in editor_schemas().items():
-        for name in tracked_files():
-            if name.endswith(".yaml") and any(glob_pattern(glob).fullmatch(name) for glob in globs):
-                assert matched.setdefault(name, schema) == schema, f"{name}: two schemas"
-    for name in tracked_files():
-        parts = Path(name).parts
-        if name.endswith(".yaml") and ("policy" in parts or "corpus" in parts):
-            assert name in matched, f"{name} is checked by no schema"
-    for name, schema in matched.items():
-        validator = jsonschema.Draft7Validator(json.loads((ROOT / schema).read_text(encoding="utf-8")))
+    """Each file of the checkout's policy/ and corpus/ is matched by one schema, and is valid
+    under it as the editor reads it (the YAML language server implements draft 7). Files
+    elsewhere that the globs match (the fixtures under tests/) may be wrong on purpose."""
+    own = [name for name in tracked_files() if name.endswith(".yaml") and name.split("/")[0] in ("policy", "corpus")]
+    assert own
+    for name in own:
+        schemas = [
+            schema for schema, globs in editor_schemas().items() if any(glob_pattern(g).fullmatch(name) for g in globs)
+        ]
+        assert len(schemas) == 1, f"{name} is checked by {len(schemas)} schemas"
+        validator = jsonschema.Draft7Validator(json.loads((ROOT / schemas[0]).read_text(encoding="utf-8")))
         errors = [error.message for error in validator.iter_errors(yaml.safe_load((ROOT / name).read_text("utf-8")))]
         assert not errors, (name, errors)
 
