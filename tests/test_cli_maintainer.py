@@ -122,26 +122,6 @@ def test_diff_of_an_unknown_revision_exits_2() -> None:
     assert "error[diff.unknown-policy]" in errors
 
 
-# --- validate --format github ---------------------------------------------------------------
-
-
-def test_validate_github_annotations_point_at_the_lines(tmp_path: Path) -> None:
-    root = edited_policy(tmp_path, ("rules/coordination.yaml", "activity: loc_transition", "activity: loc_transtion"))
-    status, output, _ = run("validate", str(root), "--format", "github")
-    assert status == 1
-    (line,) = output.splitlines()
-    match = re.fullmatch(r"::error file=([^,]+),line=(\d+),col=(\d+)::\[policy\.unknown-value\] .*", line)
-    assert match is not None
-    file, number = match.group(1), int(match.group(2))
-    assert file.endswith("rules/coordination.yaml")
-    assert "loc_transtion" in (root / "rules" / "coordination.yaml").read_text().splitlines()[number - 1]
-
-
-def test_validate_github_of_a_valid_policy_prints_nothing() -> None:
-    status, output, _ = run("validate", "--format", "github")
-    assert (status, output) == (0, "")
-
-
 # --- workflows and CI ----------------------------------------------------------------------
 
 
