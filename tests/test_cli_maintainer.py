@@ -1,5 +1,5 @@
-"""The maintainer commands (table, lint, diff, validate --format github) as a user runs
-them, and the workflows and CI script that run them."""
+"""The maintainer commands (table, diff) as a user runs them, and the workflows and CI script
+that run them. Lint and validate are tested in test_lint.py and test_compile.py."""
 
 from __future__ import annotations
 
@@ -47,44 +47,6 @@ def test_table_of_an_invalid_policy_is_located(tmp_path: Path) -> None:
     status, _, errors = run("table", "--policy", str(root))
     assert status == 2
     assert re.search(r"policy\.yaml:\d+:\d+: error\[policy\.unknown-fact\]", errors)
-
-
-# --- lint -------------------------------------------------------------------------------
-
-
-def test_lint_of_the_bundled_policy_passes_with_notes_only() -> None:
-    status, output, _ = run("lint")
-    assert status == 0
-    assert "error[" not in output and "warning[" not in output
-    assert "info[lint.overlap]" in output
-    assert output.splitlines()[-1].startswith("0 errors, 0 warnings, ")
-
-
-def test_lint_errors_exit_1_with_locations(tmp_path: Path) -> None:
-    root = write_small_policy(
-        tmp_path,
-        rule("talk", "billable", "activity: talk"),
-        rule("never", "billable", "all:\n  - activity: talk\n  - activity: drive"),
-    )
-    status, output, _ = run("lint", "--policy", str(root))
-    assert status == 1
-    assert re.search(r"policy\.yaml:\d+:\d+: error\[lint\.never-holds\]", output)
-    assert re.search(r"policy\.yaml:\d+:\d+: warning\[lint\.gap\]", output)
-
-
-def test_lint_github_annotations(tmp_path: Path) -> None:
-    root = write_small_policy(tmp_path, rule("talk", "billable", "activity: talk"))
-    status, output, _ = run("lint", "--policy", str(root), "--format", "github")
-    assert status == 0
-    lines = output.splitlines()
-    assert lines and all(re.match(r"::(warning|notice) file=[^,]+,line=\d+,col=\d+::\[lint\.", line) for line in lines)
-
-
-def test_lint_of_an_invalid_policy_exits_1(tmp_path: Path) -> None:
-    root = write_small_policy(tmp_path, rule("a", "billable", "activity: tlk"))
-    status, _, errors = run("lint", "--policy", str(root))
-    assert status == 1
-    assert "error[policy.unknown-value]" in errors
 
 
 # --- diff -------------------------------------------------------------------------------
