@@ -145,7 +145,7 @@ class _Compiler:
         self.problems: list[Diagnostic] = []
         self.facts: dict[str, Fact] = {}
         # Facts whose declaration has a schema error: declared, but what they allow is unknown.
-        self.unclear_facts: set[str] = set()
+        self.unclear_facts: list[str] = []
         self.topics: dict[str, Topic | None] = {}
         # Whether every fact and topic name is known: no file unread, no section of the wrong shape.
         self.all_facts_known = self.all_read
@@ -266,7 +266,7 @@ class _Compiler:
                     or not file.holds(values_path)
                     or not isinstance(body.get("values", {}), dict)
                 ):
-                    self.unclear_facts.add(name)
+                    self.unclear_facts.append(name)
                     continue
                 self._fact(file, name, body, path)
 
