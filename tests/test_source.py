@@ -62,6 +62,42 @@ def test_problems_are_located(text: str | bytes, expected: list[tuple[str, int, 
     assert codes_at(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A tab that indents a line, wherever the line is.
+        ("a:\n\tb: 1\n", [(2, 1, True)]),
+        ("\ta: 1\n", [(1, 1, True)]),
+        ("a:\n  b:\n  \tc: 1\n", [(3, 3, True)]),
+        ("rules:\n  - id: x\n\t  title: y\n", [(3, 1, True)]),
+        # Every tab-indented line at once, even when the first one breaks the structure.
+        ("a:\n  b: 1\n\tc: 2\n\td: 3\n", [(3, 1, True), (4, 1, True)]),
+        # A tab between the parts of a line.
+        ("a:\t1\n", [(1, 3, False)]),
+        ("a: [1,\t2]\n", [(1, 7, False)]),
+        ("a: b\t# a comment\n", [(1, 5, False)]),
+        ("a:\t1\nb:\t2\n", [(1, 3, False), (2, 3, False)]),
+    ],
+)
+def test_a_tab_is_located_with_a_hint(text: str, expected: list[tuple[int, int, bool]]) -> None:
+    with pytest.raises(Problems) as raised:
+        read_yaml(text, "f.yaml")
+    found = raised.value.diagnostics
+    assert [(d.code, d.location.line, d.location.column) for d in found if d.location] == [
+        ("yaml.tab", line, column) for line, column, _ in expected
+    ]
+    assert all(d.hint for d in found)
+    # A tab that indents gets the same hint everywhere; a tab between parts another one.
+    indenting = {d.hint for d, (*_, indents) in zip(found, expected, strict=True) if indents}
+    between = {d.hint for d, (*_, indents) in zip(found, expected, strict=True) if not indents}
+    assert len(indenting) <= 1 and len(between) <= 1 and not indenting & between
+
+
+@pytest.mark.parametrize("text", ['a: "x\ty"\n', "a: 'x\ty'\n", "# a\tcomment\na: 1\n"])
+def test_a_tab_inside_quotes_or_a_comment_is_text(text: str) -> None:
+    read_yaml(text, "f.yaml")
+
+
 def test_all_problems_of_a_file_are_reported_at_once_in_order() -> None:
     text = "a: 1\na: 2\nb: !tag x\nc:\n  <<: {}\n"
     assert [code for code, *_ in codes_at(text)] == ["yaml.duplicate-key", "yaml.tag", "yaml.merge-key"]

@@ -348,35 +348,49 @@ def table(output_format: str, policy_path: str | None) -> None:
 @main.command()
 @annotation_format_option
 @policy_option
-def lint(output_format: str, policy_path: str | None) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Also list the overlaps resolved by design.")
+def lint(output_format: str, policy_path: str | None, verbose: bool) -> None:
     """Find rules that never decide, conditions that never hold, unused facts and values,
     gaps where no rule speaks, and overlaps the precedence resolves.
 
     Errors (`lint.never-holds`, `lint.never-decides`) fail the check; warnings and
-    notes (`lint.overlap`, expected for this policy) are listed.
+    notes (`lint.overlap`) are listed. Overlaps resolved by design, where a
+    not_billable rule is an exception carved out of a billable or needs_review rule
+    (`lint.overlap-by-design`), are counted in one line; `--verbose` lists them.
 
     \b
     Examples:
       billability lint
+      billability lint --verbose
       billability lint --policy policy/ --format github
 
     Exit status: 0 without errors, 1 with errors or when the policy is invalid.
     """
     from billability.diagnostics import Severity
-    from billability.lint import counts, lint_policy
+    from billability.lint import by_design, counts, lint_policy
 
+    folder = _policy_folder(policy_path)
     try:
-        policy = load_policy(_policy_folder(policy_path))
+        policy = load_policy(folder)
     except Problems as error:
         _fail(error.diagnostics, EXIT_PROBLEMS, github=output_format == "github")
     findings = lint_policy(policy)
-    if findings:
-        click.echo(diagnostics_github(findings) if output_format == "github" else diagnostics_text(findings))
-    found = counts(findings)
+    designed = by_design(findings)
+    surprising = tuple(d for d in findings if d not in designed)
+    shown = findings if verbose else surprising
+    if shown:
+        click.echo(diagnostics_github(shown) if output_format == "github" else diagnostics_text(shown))
+    found = counts(surprising)
     if output_format == "text":
+        if designed:
+            listed = "listed above" if verbose else "--verbose lists them"
+            click.echo(
+                f"{len(designed)} overlap{'s' if len(designed) != 1 else ''} resolved by design by the precedence "
+                f"(not_billable exceptions inside billable or needs_review rules); {listed}"
+            )
         click.echo(
             f"{found[Severity.ERROR]} errors, {found[Severity.WARNING]} warnings, {found[Severity.INFO]} notes "
-            f"in {shown_folder(_policy_folder(policy_path))}"
+            f"in {shown_folder(folder)}"
         )
     if found[Severity.ERROR]:
         sys.exit(EXIT_PROBLEMS)

@@ -10,25 +10,55 @@ Out: located `Diagnostic`s, sorted by location:
   (`lint.unused-value`), scenarios where no rule speaks and the default decides
   (`lint.gap`);
 - information: rules with different outcomes that both apply somewhere, and which
-  outcome the precedence picks there (`lint.overlap`). A policy with a catch-all
-  exclusion, like the credential rule, has many of these by design.
+  outcome the precedence picks there. Most such overlaps are the policy's design: a
+  not_billable exception carved out of a billable (or needs_review) rule
+  (`lint.overlap-by-design`, which the command summarises in one line); the others may
+  be surprises (`lint.overlap`).
+
+A not_billable rule that wins over a billable or needs_review rule is an exception
+carved out of it when either
+- it is a sub-case of that rule: it holds only where that rule holds (an undocumented
+  hand-off inside hand-offs), or
+- it leaves that rule's own choices alone: wherever that rule holds, some values of
+  the facts that rule does not look at make the exception hold (an unqualified
+  credential, or an unsuccessful contact, inside any activity).
+Two rules that claim the same value of a fact for different outcomes (video calls
+billable in one, not billable in the other) are neither, and stay visible, as does an
+overlap between billable and needs_review (no exclusion decides it).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from billability.diagnostics import Diagnostic, Location, Problems, Severity
 from billability.evaluate import truth
-from billability.model import All, AnyOf, Condition, Fact, FactType, Is, Not, OneOf, Policy, Value, facts_of
+from billability.model import (
+    All,
+    AnyOf,
+    Condition,
+    Fact,
+    FactType,
+    Is,
+    Not,
+    OneOf,
+    Outcome,
+    Policy,
+    Rule,
+    Value,
+    facts_of,
+)
 from billability.regions import Leaf, Settled, Space, Verdict, decision_table, partition, space_of
 from billability.resources import real_path
 from billability.source import Located, read_yaml_file
 
 # Conditions that overlap in more places than this are summarised, not listed in full.
 _SHOWN_PLACES = 3
+
+OVERLAP = "lint.overlap"
+OVERLAP_BY_DESIGN = "lint.overlap-by-design"
 
 
 def lint_policy(policy: Policy) -> tuple[Diagnostic, ...]:
@@ -203,13 +233,59 @@ def _overlaps(policy: Policy, space: Space, holding: Mapping[str, bool]) -> Iter
         if not places:
             continue
         winner, loser = sorted((first, second), key=lambda rule: rank[rule.outcome])
+        where = _described(places)
+        if _is_exception(space, winner, loser):
+            yield Diagnostic(
+                OVERLAP_BY_DESIGN,
+                f"rule `{winner.id}` ({winner.outcome}) is an exception inside rule `{loser.id}` ({loser.outcome}): "
+                f"both apply when {where}; {winner.outcome} wins by the precedence",
+                loser.location,
+                severity=Severity.INFO,
+            )
+            continue
         yield Diagnostic(
-            "lint.overlap",
+            OVERLAP,
             f"rules `{loser.id}` ({loser.outcome}) and `{winner.id}` ({winner.outcome}) both apply when "
-            f"{_described(places)}; {winner.outcome} wins by the precedence",
+            f"{where}; {winner.outcome} wins by the precedence",
             loser.location,
             severity=Severity.INFO,
         )
+
+
+def _is_exception(space: Space, winner: Rule, loser: Rule) -> bool:
+    """Whether `winner` is a not_billable exception carved out of `loser` (see the module's docstring)."""
+    if winner.outcome is not Outcome.NOT_BILLABLE or loser.outcome is Outcome.NOT_BILLABLE:
+        return False
+    sub_case = not _holds_somewhere(space, All((winner.when, Not(loser.when))))
+    return sub_case or _leaves_alone(space, winner.when, loser.when)
+
+
+def _leaves_alone(space: Space, exception: Condition, general: Condition) -> bool:
+    """Wherever `general` holds, some values of the facts it does not look at make `exception` hold."""
+    own = facts_of(general)
+    needed = facts_of(exception)
+
+    def can_hold(scenario: Mapping[str, Value]) -> bool:
+        value = truth(exception, scenario)
+        if value is not None:
+            return value
+        name = next((f for f in space.facts if f in needed and f not in scenario), None)
+        return name is not None and any(can_hold({**scenario, name: p.value}) for p in space.pieces[name])
+
+    def always_can_hold(scenario: Mapping[str, Value]) -> bool:
+        if truth(general, scenario) is False or truth(exception, scenario) is True:
+            return True
+        name = next((f for f in space.facts if f in own and f not in scenario), None)
+        if name is None:
+            return can_hold(scenario)
+        return all(always_can_hold({**scenario, name: p.value}) for p in space.pieces[name])
+
+    return always_can_hold({})
+
+
+def by_design(findings: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """The overlaps the precedence resolves by design (not_billable exceptions inside other rules)."""
+    return tuple(d for d in findings if d.code == OVERLAP_BY_DESIGN)
 
 
 def _described(places: tuple[Leaf, ...]) -> str:

@@ -8,7 +8,8 @@ indexes) to the `Location` of the value at that path and of its key.
 Strict means: duplicate keys are an error; only `true` and `false` are booleans
 (`yes`, `no`, `on`, `off` stay strings, as does every quoted scalar); no merge
 keys; no tags; aliases are expanded only up to a bound; the file must be UTF-8,
-not empty and not enormous. Every problem raises `Problems` with a location.
+not empty and not enormous. Every problem raises `Problems` with a location; a tab
+where YAML allows none (`yaml.tab`) is reported at the tab, every such tab at once.
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ def read_yaml(raw: bytes | str, file: str) -> Located:
     except RecursionError:
         raise Problems([_too_deep(Location(file))]) from None
     except yaml.MarkedYAMLError as error:
+        tabs = _tabs(text, file, error)
+        if tabs:
+            raise Problems(tabs) from None
         mark = error.problem_mark or error.context_mark
         message = (error.problem or error.context or "not valid YAML").strip()
         if error.context and error.problem:
@@ -134,6 +138,67 @@ def read_yaml(raw: bytes | str, file: str) -> Located:
     if builder.problems:
         raise Problems(builder.problems)
     return Located(data, builder.locations, builder.key_locations, file)
+
+
+MAX_TABS = 50
+
+
+def _tab_at(text: str, mark: Any) -> tuple[int, int] | None:
+    """The line and column (from 0) of the tab the mark points at, if it points at one."""
+    if mark is None:
+        return None
+    lines = text.split("\n")
+    if mark.line >= len(lines) or lines[mark.line][mark.column : mark.column + 1] != "\t":
+        return None
+    return mark.line, mark.column
+
+
+def _tabs(text: str, file: str, error: yaml.MarkedYAMLError) -> list[Diagnostic]:
+    """Every tab that stops the scanner, each located, or nothing when the error is no tab's.
+
+    PyYAML stops at the first tab it cannot read; the tab is put aside (replaced by a
+    space, which keeps every column) and the text read again, to find the next one.
+    Once a replaced tab changes the indentation so that the text no longer reads, the
+    other lines indented with a tab are reported as they are."""
+    lines = text.split("\n")
+    place = _tab_at(text, error.problem_mark)
+    if place is None:
+        return []
+    found: dict[tuple[int, int], Diagnostic] = {}
+    while place is not None and len(found) < MAX_TABS:
+        line, column = place
+        found[place] = _tab(file, line, column, indenting=not lines[line][:column].strip())
+        lines[line] = lines[line][:column] + " " + lines[line][column + 1 :]
+        try:
+            yaml.compose("\n".join(lines), Loader=_PlainLoader)
+        except yaml.MarkedYAMLError as again:
+            place = _tab_at("\n".join(lines), again.problem_mark)
+        except (yaml.YAMLError, RecursionError):  # pragma: no cover - PyYAML marks its errors
+            place = None
+        else:
+            return list(found.values())
+    for line, content in enumerate(lines):
+        indentation = content[: len(content) - len(content.lstrip(" \t"))]
+        if "\t" in indentation and len(found) < MAX_TABS:
+            column = indentation.index("\t")
+            found.setdefault((line, column), _tab(file, line, column, indenting=True))
+    return sorted(found.values(), key=Diagnostic.sort_key)
+
+
+def _tab(file: str, line: int, column: int, indenting: bool) -> Diagnostic:
+    if indenting:
+        return Diagnostic(
+            "yaml.tab",
+            "a tab indents this line",
+            Location(file, line + 1, column + 1),
+            hint="indent with spaces, not tabs",
+        )
+    return Diagnostic(
+        "yaml.tab",
+        "a tab is not allowed here",
+        Location(file, line + 1, column + 1),
+        hint="use spaces, not tabs; a tab can stand only inside quoted text",
+    )
 
 
 def _decode(raw: bytes | str, file: str) -> str:
