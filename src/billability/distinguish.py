@@ -213,13 +213,13 @@ class _Gap:
 
 
 def _inexact(condition: Condition, space: Space) -> list[_Gap]:
-    if _names_each_fact_once(condition):
+    if _exact_by_shape(condition, space):
         return []
     names = [name for name in space.facts if name in _facts(condition)]
     gaps: list[_Gap] = []
     for known in _partial_scenarios(space, names):
         if truth(condition, known) is not None:
-            continue  # true or false in three values is true or false in every completion
+            continue  # true or false in three values is so in every completion
         unknown = tuple(n for n in names if n not in known)
         truths = {
             truth(condition, {**known, **dict(zip(unknown, completion, strict=True))})
@@ -237,11 +237,11 @@ def _partial_scenarios(space: Space, names: Sequence[str]) -> Iterator[Scenario]
         yield {n: v for n, v in zip(names, values, strict=True) if v is not None}
 
 
-def _tests(condition: Condition) -> Iterator[str]:
-    """The fact of each test in the condition, once per test."""
+def _tests(condition: Condition) -> Iterator[Is | OneOf | Compare]:
+    """Every test of one fact in the condition."""
     match condition:
-        case Is(fact=name) | OneOf(fact=name) | Compare(fact=name):
-            yield name
+        case Is() | OneOf() | Compare():
+            yield condition
         case All(items=items) | AnyOf(items=items):
             for item in items:
                 yield from _tests(item)
@@ -250,14 +250,19 @@ def _tests(condition: Condition) -> Iterator[str]:
 
 
 def _facts(condition: Condition) -> set[str]:
-    return set(_tests(condition))
+    return {test.fact for test in _tests(condition)}
 
 
-def _names_each_fact_once(condition: Condition) -> bool:
-    """A condition that tests each fact once has exact three-valued truth: its parts share
-    no fact, so their unknown parts can be completed independently."""
-    tested = list(_tests(condition))
-    return len(tested) == len(set(tested))
+def _exact_by_shape(condition: Condition, space: Space) -> bool:
+    """Three-valued truth is exact for a condition that tests each fact once, each test
+    being true for some values of its fact and false for others: its parts share no fact,
+    so their unknown parts can be completed independently, each either way. (A test that
+    every value passes, such as a list of all of a fact's values, is unknown while its
+    fact is, though it is always true.)"""
+    tests = list(_tests(condition))
+    if len({test.fact for test in tests}) != len(tests):
+        return False
+    return all(len({truth(test, {test.fact: p.value}) for p in space.pieces[test.fact]}) == 2 for test in tests)
 
 
 # --- step 3: declared relevance -------------------------------------------------------------
