@@ -37,12 +37,12 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from billability.evaluate import decide, truth
-from billability.model import All, AnyOf, Compare, Condition, Decision, Is, Not, OneOf, Outcome, Policy, Value
-from billability.regions import Leaf, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
+from billability.model import All, AnyOf, Compare, Condition, Decision, Is, Not, OneOf, Policy, Value
+from billability.regions import Judge, Leaf, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
 
 Scenario = dict[str, Value]
 
@@ -104,7 +104,7 @@ def shown_decision(comparison: Comparison, facts: Mapping[str, Value], decided: 
 def tell_apart(comparison: Comparison) -> Witness | None:
     """The fewest facts that the two decide differently, or None when no scenario can."""
     space = space_of(comparison.policy, comparison.variant)
-    differ = _decisions_differ(comparison)
+    differ = _decisions_differ(comparison, space)
     found = _complete_difference(comparison, space) or _partial_difference(comparison, space, differ)
     if found:
         return _witness(comparison, _fewest(found, differ))
@@ -119,18 +119,35 @@ def _witness(comparison: Comparison, facts: Scenario) -> Witness:
     return Witness(facts, decide(comparison.policy, facts), shown_decision(comparison, facts))
 
 
-def _decisions_differ(comparison: Comparison) -> Callable[[Scenario], bool]:
+def _decisions_differ(comparison: Comparison, space: Space) -> Callable[[Scenario], bool]:
     """Both decide the scenario (not undetermined) and differ in outcome or deciding rules."""
+    outcome_judges = [decision_judge(p, deciding_rules=False) for p in (comparison.policy, comparison.variant)]
 
     def differ(facts: Scenario) -> bool:
-        if alike_at(comparison, facts):
+        if alike_at(comparison, facts) or not all(_determined(judge, space, facts) for judge in outcome_judges):
             return False
         first, second = decide(comparison.policy, facts), decide(comparison.variant, facts)
-        if Outcome.UNDETERMINED in (first.outcome, second.outcome):
-            return False
         return (first.outcome, first.rules) != (second.outcome, second.rules)
 
     return differ
+
+
+def _determined(outcome_of: Judge, space: Space, facts: Scenario) -> bool:
+    """Whether every completion of the facts gets one outcome (what `decide` finds before it
+    works out which facts are missing, the costly part, not needed here)."""
+    seen: set[Hashable] = set()
+    pending = [facts]
+    while pending:
+        scenario = pending.pop()
+        verdict = outcome_of(scenario)
+        if isinstance(verdict, Settled):
+            seen.add(verdict.key)
+            if len(seen) > 1:
+                return False
+            continue
+        name = next(n for n in space.facts if n in verdict and n not in scenario)
+        pending.extend({**scenario, name: piece.value} for piece in space.pieces[name])
+    return True
 
 
 def _fewest(scenarios: Sequence[Scenario], tells_apart: Callable[[Scenario], bool]) -> Scenario:
@@ -192,7 +209,7 @@ def _partial_difference(comparison: Comparison, space: Space, differ: Callable[[
     not share, or of any rule when the precedence differs) has an inexact three-valued truth."""
     conditions = comparison.unshared
     if comparison.policy.precedence != comparison.variant.precedence:
-        conditions = tuple(rule.when for rule in comparison.policy.rules)
+        conditions += tuple(rule.when for rule in comparison.policy.rules)
     for gap in (gap for condition in conditions for gap in _inexact(condition, space)):
         fixed = set(gap.known) | set(gap.unknown)
         others = [name for name in space.facts if name not in fixed]

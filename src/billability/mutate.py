@@ -43,6 +43,7 @@ from billability.model import (
     Policy,
     Rule,
     Value,
+    facts_of,
 )
 from billability.resources import real_path
 from billability.source import Located, read_yaml_file
@@ -120,12 +121,12 @@ def mutants(policy: Policy) -> list[Mutant]:
     """Every mutant of the policy: rule by rule in policy order, then fact by fact, then the
     default outcome and the precedence. Names are unique: a change that reads the same at
     two places of one condition is told apart by the condition around it."""
-    locate = _Locator()
+    located = _policy_file(policy)
     found = [
         *(mutant for rule in policy.rules for mutant in _rule_mutants(policy, rule)),
         *(mutant for fact in policy.facts for mutant in _relevance_mutants(policy, fact)),
-        *_default_mutants(policy, locate),
-        *_precedence_mutants(policy, locate),
+        *_default_mutants(policy, located.where(("policy", "default", "outcome")) if located else None),
+        *_precedence_mutants(policy, located.where(("policy", "precedence")) if located else None),
     ]
     counts = Counter(mutant.name for mutant, _ in found)
     named = [
@@ -181,7 +182,7 @@ def _relevance_mutants(policy: Policy, fact: Fact) -> Iterator[_Found]:
         copied: list[Condition] = []
         for other in policy.facts:
             condition = other.relevant_when
-            if isinstance(condition, Always) or condition in copied or fact.name in _looked_at(condition):
+            if isinstance(condition, Always) or condition in copied or fact.name in facts_of(condition):
                 continue
             copied.append(condition)
             name = f"{label}: always -> as for {other.name}"
@@ -196,10 +197,6 @@ def _relevance_mutants(policy: Policy, fact: Fact) -> Iterator[_Found]:
             changed = replace_node(root, path, new_node)
             mutant = Mutant(f"{label}: {change}", _with_relevance(policy, fact, changed), where, fact=fact.name)
             yield mutant, _context(root, path, label)
-
-
-def _looked_at(condition: Condition) -> set[str]:
-    return {node.fact for _, node in nodes(condition) if isinstance(node, (Is, OneOf, Compare))}
 
 
 def _context(root: Condition, path: NodePath, label: str) -> str:
@@ -239,16 +236,14 @@ def _node_changes(
                     yield f"{name} is {value} -> {moved}", Is(name, moved, node.location)
 
 
-def _default_mutants(policy: Policy, locate: _Locator) -> Iterator[_Found]:
-    where = locate.policy_key(policy, ("policy", "default", "outcome"))
+def _default_mutants(policy: Policy, where: Location | None) -> Iterator[_Found]:
     for outcome in _RULE_OUTCOMES:
         if outcome != policy.default_outcome:
             name = f"default outcome {policy.default_outcome} -> {outcome}"
             yield Mutant(name, replace(policy, default_outcome=outcome), where), "default"
 
 
-def _precedence_mutants(policy: Policy, locate: _Locator) -> Iterator[_Found]:
-    where = locate.policy_key(policy, ("policy", "precedence"))
+def _precedence_mutants(policy: Policy, where: Location | None) -> Iterator[_Found]:
     order = policy.precedence
     for i in range(len(order)):
         for j in range(i + 1, len(order)):
@@ -258,26 +253,17 @@ def _precedence_mutants(policy: Policy, locate: _Locator) -> Iterator[_Found]:
             yield Mutant(name, replace(policy, precedence=tuple(swapped)), where), "precedence"
 
 
-@dataclass(slots=True)
-class _Locator:
-    """Reads the policy file again only to locate keys the compiled policy does not keep."""
-
-    files: dict[str, Located | None]
-
-    def __init__(self) -> None:
-        self.files = {}
-
-    def policy_key(self, policy: Policy, path: tuple[str, ...]) -> Location | None:
-        for file in policy.files:
-            if file not in self.files:
-                try:
-                    self.files[file] = read_yaml_file(real_path(file), file)
-                except Problems:
-                    self.files[file] = None
-            located = self.files[file]
-            if located is not None and isinstance(located.data, dict) and "policy" in located.data:
-                return located.where(path)
-        return None
+def _policy_file(policy: Policy) -> Located | None:
+    """The policy file that holds `policy:` (precedence and default), read again to locate
+    keys the compiled policy does not keep."""
+    for file in policy.files:
+        try:
+            located = read_yaml_file(real_path(file), file)
+        except Problems:
+            continue
+        if isinstance(located.data, dict) and "policy" in located.data:
+            return located
+    return None
 
 
 # --- running -------------------------------------------------------------------------------
