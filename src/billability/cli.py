@@ -476,8 +476,8 @@ def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], verbose: bool
         click.echo(diagnostics_text(error.diagnostics), err=True)
         failing = len(error.diagnostics)
         click.echo(
-            f"{_listed_folders(corpus_folders)} fails against {policy_folder}: {failing} case"
-            f"{'s' if failing != 1 else ''} fail, so no mutant can be judged and there is no kill rate; "
+            f"{_listed_folders(corpus_folders)} fails against {policy_folder}: "
+            f"{failing} case{' fails' if failing == 1 else 's fail'}, so no mutant can be judged (no kill rate); "
             "fix the corpus or the policy first (`billability test`)"
         )
         sys.exit(EXIT_PROBLEMS)
