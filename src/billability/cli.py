@@ -481,62 +481,69 @@ def _listed_folders(paths: Sequence[Path]) -> str:
 @policy_option
 @corpus_option
 @click.option(
-    "--equivalent",
-    "equivalent_path",
-    metavar="PATH",
-    default=None,
-    help="The list of equivalent mutants (default: tests/equivalent-mutants.yaml when it exists).",
+    "-v", "--verbose", is_flag=True, help="Also list each killed mutant with its case, and each equivalent one."
 )
-@click.option("-v", "--verbose", is_flag=True, help="List every mutant and the case that kills it.")
-def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], equivalent_path: str | None, verbose: bool) -> None:
-    """Change the policy in small ways and check that the corpus notices each change.
+def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], verbose: bool) -> None:
+    """Change the policy in small ways and check that the corpus notices each change that matters.
 
-    Each mutant drops or negates a condition, flips a rule's outcome, removes or adds
-    a value in a list, moves a number by one, deletes a rule or swaps two outcomes'
-    precedence. A mutant survives when every corpus case still passes: add a case
-    that tells it apart, or, when no scenario can, list it with the reason in the
-    equivalent list.
+    Each mutant drops or negates a condition, removes or adds a value in a list, moves a
+    number by one, flips a rule's outcome, deletes a rule, swaps two outcomes'
+    precedence, changes the default outcome, or changes when a fact is relevant. A
+    mutant that decides every scenario as the policy does is equivalent: that is
+    proved over the decision table, no list is kept. Any other mutant must fail some
+    corpus case; a survivor is printed with a case to paste into the corpus that kills it.
 
     \b
     Examples:
       billability mutate
       billability mutate --policy policy/ --corpus corpus/ -v
 
-    Exit status: 0 when every mutant is killed or listed as equivalent, 1 otherwise,
-    2 for invalid files.
+    Exit status: 0 when every mutant is killed or equivalent, 1 when one survives or the
+    corpus fails on the policy itself (no kill rate then), 2 for invalid files.
     """
-    from billability.conditions import describe
-    from billability.mutate import default_equivalent_path, load_equivalents, run_mutants
+    from billability.mutate import Status, corpus_case, decision_words, run_mutants
 
     policy = _policy(policy_path)
+    corpus_folders = _corpus_folders(corpus_paths)
     cases = _corpus(policy, corpus_paths)
-    path = Path(equivalent_path) if equivalent_path else default_equivalent_path()
-    equivalents = []
-    if equivalent_path or path.exists():
-        try:
-            equivalents = load_equivalents(path)
-        except Problems as error:
-            _fail(error.diagnostics)
-    report = run_mutants(policy, cases, equivalents)
+    policy_folder = shown_folder(_policy_folder(policy_path))
+    try:
+        report = run_mutants(policy, cases)
+    except Problems as error:
+        click.echo(diagnostics_text(error.diagnostics), err=True)
+        failing = len(error.diagnostics)
+        click.echo(
+            f"{_listed_folders(corpus_folders)} fails against {policy_folder}: "
+            f"{failing} case{' fails' if failing == 1 else 's fail'}, so no mutant can be judged (no kill rate); "
+            "fix the corpus or the policy first (`billability test`)"
+        )
+        sys.exit(EXIT_PROBLEMS)
+    printed: dict[str, str] = {}
     for result in report.results:
         where = f"{result.mutant.location}: " if result.mutant.location else ""
-        if result.survived:
+        if result.status is Status.SURVIVED and result.witness is not None:
+            witness = result.witness
             click.echo(f"{where}{result.mutant.name} survived")
-            changed = [rule for rule in result.mutant.policy.rules if rule.id == result.mutant.rule]
-            if changed:
-                click.echo(f"    the rule now applies when: {describe(changed[0].when)}")
+            click.echo(
+                f"  the policy decides {decision_words(witness.policy)}; the mutant {decision_words(witness.variant)}"
+            )
+            case = corpus_case(witness)
+            if case in printed:
+                click.echo(f"  the case printed for `{printed[case]}` kills it too")
+                continue
+            printed[case] = result.mutant.name
+            click.echo("  a corpus case that kills it (paste it under `cases:` in a corpus file):")
+            click.echo(case)
         elif verbose and result.killed_by is not None:
             click.echo(f"{where}{result.mutant.name} killed by {result.killed_by.location}")
-        elif verbose and result.equivalent is not None:
-            click.echo(f"{where}{result.mutant.name} equivalent: {result.equivalent.reason}")
-    if report.problems:
-        click.echo(diagnostics_text(report.problems), err=True)
-    total = len(report.results)
+        elif verbose:
+            click.echo(f"{where}{result.mutant.name} equivalent: it decides every scenario as the policy does")
     click.echo(
-        f"{total} mutants of {shown_folder(_policy_folder(policy_path))}: {report.killed} killed, {report.equivalent} equivalent, "
-        f"{len(report.survivors)} survived; kill rate {report.kill_rate:.1%}"
+        f"{len(report.results)} mutants of {policy_folder}: {report.killed} killed, "
+        f"{report.equivalent} equivalent by proof, {len(report.survivors)} survived; "
+        f"kill rate {report.kill_rate:.1%}"
     )
-    if report.survivors or report.problems:
+    if report.survivors:
         sys.exit(EXIT_PROBLEMS)
 
 

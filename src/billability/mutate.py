@@ -1,80 +1,107 @@
-"""Mutation testing of a policy: does the corpus notice when a rule changes?
+"""Mutation testing of a policy: does the corpus notice every change that matters?
 
-In: a compiled `Policy`, the corpus `Case`s, and the list of mutants known to be
-equivalent (`tests/equivalent-mutants.yaml`: each entry names a mutant and says why no
-scenario can tell it from the policy).
-Out: every mutant (a small change a maintainer could make by mistake: drop a
-condition, negate one, flip a rule's outcome, remove or add a value in a list, move
-a number by one, delete a rule, swap two outcomes' precedence), whether a corpus
-case kills it, and the problems of the equivalent list (an entry that names no
-mutant, or names one the corpus kills, so it was not equivalent after all).
+In: a compiled `Policy` and the corpus `Case`s (which must all pass on the policy).
+Out: every mutant (a small change a maintainer could make by mistake: drop or negate a
+condition, remove or add a value in a list, move a number by one, flip a rule's outcome,
+delete a rule, swap two outcomes' precedence, change the default outcome, or change a
+fact's `relevant_when`), and for each one: the case that kills it, or the proof that no
+scenario can tell it apart (equivalent, `distinguish.tell_apart`), or, for a survivor,
+the scenario that tells it apart, as a corpus case ready to paste (`corpus_case`).
 
-Mutants are policies in memory; `dump.dump_policy` writes any of them out as the
-policy YAML a maintainer would have written.
+No list is kept by hand: whether a mutant is equivalent is decided, not declared.
+Mutants are policies in memory; `dump.dump_policy` writes any of them out as the policy
+YAML a maintainer would have written. A mutant's name is its identity: the rule id or
+fact name and the condition changed, in the policy's words.
 """
 
 from __future__ import annotations
 
-import itertools
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
+from enum import StrEnum
 
 from billability.conditions import NodePath, describe, nodes, parent_of, shown
 from billability.conditions import replace as replace_node
-from billability.corpus import Case, run_case
-from billability.diagnostics import Diagnostic, Location, Problems, hint_for
-from billability.evaluate import decide, domain
-from billability.model import All, AnyOf, Compare, Condition, FactType, Is, Not, OneOf, Policy, Rule, Value
-from billability.resources import project
-from billability.schema import check
-from billability.source import read_yaml_file
+from billability.corpus import Case, CaseResult, run_cases
+from billability.diagnostics import Diagnostic, Location, Problems
+from billability.distinguish import Comparison, Witness, alike_at, compare, shown_decision, tell_apart
+from billability.model import (
+    All,
+    Always,
+    AnyOf,
+    Compare,
+    Condition,
+    Decision,
+    Fact,
+    FactType,
+    Is,
+    Not,
+    OneOf,
+    Outcome,
+    Policy,
+    Rule,
+    Value,
+    facts_of,
+)
+from billability.resources import real_path
+from billability.source import Located, read_yaml_file
 
-EQUIVALENT_FILE = "equivalent-mutants.schema.json"
-_RULE_OUTCOMES = ("billable", "not_billable", "needs_review")
+_RULE_OUTCOMES = (Outcome.BILLABLE, Outcome.NOT_BILLABLE, Outcome.NEEDS_REVIEW)
 
 
 @dataclass(frozen=True, slots=True)
 class Mutant:
-    """One small change to the policy. `name` says it in the maintainer's words and is
-    how the equivalent list refers to it."""
+    """One small change to the policy, named in the maintainer's words."""
 
     name: str
     policy: Policy
     location: Location | None
     rule: str | None = None
+    fact: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Equivalent:
-    mutant: str
-    reason: str
-    location: Location
+class Status(StrEnum):
+    KILLED = "killed"
+    EQUIVALENT = "equivalent"
+    SURVIVED = "survived"
 
 
 @dataclass(frozen=True, slots=True)
 class MutantResult:
+    """A mutant and its fate: killed by a case, proved equivalent (no case killed it and
+    no witness exists), or survived (no case killed it, and `witness` tells it apart)."""
+
     mutant: Mutant
     killed_by: Case | None
-    equivalent: Equivalent | None
+    witness: Witness | None
+
+    @property
+    def status(self) -> Status:
+        if self.killed_by is not None:
+            return Status.KILLED
+        return Status.EQUIVALENT if self.witness is None else Status.SURVIVED
 
     @property
     def survived(self) -> bool:
-        return self.killed_by is None and self.equivalent is None
+        return self.status is Status.SURVIVED
 
 
 @dataclass(frozen=True, slots=True)
 class MutationReport:
     results: tuple[MutantResult, ...]
-    problems: tuple[Diagnostic, ...]
+
+    def count(self, status: Status) -> int:
+        return sum(1 for result in self.results if result.status is status)
 
     @property
     def killed(self) -> int:
-        return sum(1 for result in self.results if result.killed_by is not None)
+        return self.count(Status.KILLED)
 
     @property
     def equivalent(self) -> int:
-        return sum(1 for result in self.results if result.equivalent is not None and result.killed_by is None)
+        return self.count(Status.EQUIVALENT)
 
     @property
     def survivors(self) -> tuple[MutantResult, ...]:
@@ -82,7 +109,7 @@ class MutationReport:
 
     @property
     def kill_rate(self) -> float:
-        """Killed among the mutants that can be killed (all but the equivalent ones)."""
+        """Killed among the mutants some scenario tells apart (all but the equivalent ones)."""
         killable = len(self.results) - self.equivalent
         return 1.0 if killable == 0 else self.killed / killable
 
@@ -91,16 +118,32 @@ class MutationReport:
 
 
 def mutants(policy: Policy) -> list[Mutant]:
-    """Every mutant of the policy, rule by rule in policy order, then the precedence swaps;
-    names are unique (a repeated change in one rule gets `#2`, `#3`)."""
-    found = [*(m for rule in policy.rules for m in _rule_mutants(policy, rule)), *_precedence_mutants(policy)]
-    seen: dict[str, int] = {}
+    """Every mutant of the policy: rule by rule in policy order, then fact by fact, then the
+    default outcome and the precedence. Names are unique: a change that reads the same at
+    two places of one condition is told apart by the condition around it."""
+    located = _policy_file(policy)
+    found = [
+        *(mutant for rule in policy.rules for mutant in _rule_mutants(policy, rule)),
+        *(mutant for fact in policy.facts for mutant in _relevance_mutants(policy, fact)),
+        *_default_mutants(policy, located.where(("policy", "default", "outcome")) if located else None),
+        *_precedence_mutants(policy, located.where(("policy", "precedence")) if located else None),
+    ]
+    counts = Counter(mutant.name for mutant, _ in found)
+    named = [
+        replace(mutant, name=f"{mutant.name} (in {context})") if counts[mutant.name] > 1 else mutant
+        for mutant, context in found
+    ]
+    # The same change inside the same surrounding condition twice: number them in order.
+    seen: Counter[str] = Counter()
     unique: list[Mutant] = []
-    for mutant in found:
-        count = seen.get(mutant.name, 0) + 1
-        seen[mutant.name] = count
-        unique.append(mutant if count == 1 else replace(mutant, name=f"{mutant.name} #{count}"))
+    for mutant in named:
+        seen[mutant.name] += 1
+        unique.append(mutant if seen[mutant.name] == 1 else replace(mutant, name=f"{mutant.name} #{seen[mutant.name]}"))
     return unique
+
+
+_Found = tuple[Mutant, str]
+"""A mutant and the words for the condition around the change (to tell apart like names)."""
 
 
 def _with_rule(policy: Policy, rule: Rule, changed: Rule | None) -> Policy:
@@ -108,23 +151,57 @@ def _with_rule(policy: Policy, rule: Rule, changed: Rule | None) -> Policy:
     return replace(policy, rules=rules)
 
 
-def _rule_mutants(policy: Policy, rule: Rule) -> Iterator[Mutant]:
+def _with_relevance(policy: Policy, fact: Fact, condition: Condition) -> Policy:
+    facts = tuple(replace(f, relevant_when=condition) if f.name == fact.name else f for f in policy.facts)
+    return replace(policy, facts=facts)
+
+
+def _rule_mutants(policy: Policy, rule: Rule) -> Iterator[_Found]:
     label = f"rule {rule.id}"
-    yield Mutant(f"{label} deleted", _with_rule(policy, rule, None), rule.location, rule.id)
+    yield Mutant(f"{label} deleted", _with_rule(policy, rule, None), rule.location, rule.id), label
     for outcome in _RULE_OUTCOMES:
         if outcome != rule.outcome:
-            flipped = replace(rule, outcome=type(rule.outcome)(outcome))
-            yield Mutant(
-                f"{label}: outcome {rule.outcome} -> {outcome}",
-                _with_rule(policy, rule, flipped),
-                rule.location,
-                rule.id,
-            )
+            flipped = replace(rule, outcome=outcome)
+            name = f"{label}: outcome {rule.outcome} -> {outcome}"
+            yield Mutant(name, _with_rule(policy, rule, flipped), rule.location, rule.id), label
     for path, node in nodes(rule.when):
         where = node.location or rule.location
+        context = _context(rule.when, path, label)
         for change, new_node in _node_changes(policy, rule.when, path, node):
             changed = replace(rule, when=replace_node(rule.when, path, new_node))
-            yield Mutant(f"{label}: {change}", _with_rule(policy, rule, changed), where, rule.id)
+            yield Mutant(f"{label}: {change}", _with_rule(policy, rule, changed), where, rule.id), context
+
+
+def _relevance_mutants(policy: Policy, fact: Fact) -> Iterator[_Found]:
+    """A fact's `relevant_when` changed like a rule's condition; a fact relevant `always`
+    instead gets the `relevant_when` of each other fact (a copy-and-paste slip), unless
+    that condition looks at the fact itself."""
+    label = f"fact {fact.name} relevant when"
+    root = fact.relevant_when
+    if isinstance(root, Always):
+        copied: list[Condition] = []
+        for other in policy.facts:
+            condition = other.relevant_when
+            if isinstance(condition, Always) or condition in copied or fact.name in facts_of(condition):
+                continue
+            copied.append(condition)
+            name = f"{label}: always -> as for {other.name}"
+            yield (
+                Mutant(name, _with_relevance(policy, fact, condition), root.location or fact.location, fact=fact.name),
+                label,
+            )
+        return
+    for path, node in nodes(root):
+        where = node.location or fact.location
+        for change, new_node in _node_changes(policy, root, path, node):
+            changed = replace_node(root, path, new_node)
+            mutant = Mutant(f"{label}: {change}", _with_relevance(policy, fact, changed), where, fact=fact.name)
+            yield mutant, _context(root, path, label)
+
+
+def _context(root: Condition, path: NodePath, label: str) -> str:
+    parent = parent_of(root, path)
+    return label if parent is None else describe(parent)
 
 
 def _node_changes(
@@ -151,7 +228,7 @@ def _node_changes(
                         yield f"{name} also {value}", OneOf(name, (*values, value), node.location)
         case Compare(fact=name, op=op, bound=bound):
             for moved in (bound - 1, bound + 1):
-                yield f"{describe(node)} -> {moved}", Compare(name, op, moved, node.location)
+                yield f"{words} -> {moved}", Compare(name, op, moved, node.location)
         case Is(fact=name, value=value) if isinstance(value, int) and not isinstance(value, bool):
             fact = policy.fact_index.get(name)
             for moved in (value - 1, value + 1):
@@ -159,125 +236,138 @@ def _node_changes(
                     yield f"{name} is {value} -> {moved}", Is(name, moved, node.location)
 
 
-def _precedence_mutants(policy: Policy) -> Iterator[Mutant]:
+def _default_mutants(policy: Policy, where: Location | None) -> Iterator[_Found]:
+    for outcome in _RULE_OUTCOMES:
+        if outcome != policy.default_outcome:
+            name = f"default outcome {policy.default_outcome} -> {outcome}"
+            yield Mutant(name, replace(policy, default_outcome=outcome), where), "default"
+
+
+def _precedence_mutants(policy: Policy, where: Location | None) -> Iterator[_Found]:
     order = policy.precedence
     for i in range(len(order)):
         for j in range(i + 1, len(order)):
             swapped = list(order)
             swapped[i], swapped[j] = swapped[j], swapped[i]
-            yield Mutant(
-                f"precedence: {order[i]} and {order[j]} swapped", replace(policy, precedence=tuple(swapped)), None
-            )
+            name = f"precedence: {order[i]} and {order[j]} swapped"
+            yield Mutant(name, replace(policy, precedence=tuple(swapped)), where), "precedence"
 
 
-# --- the equivalent list ----------------------------------------------------------------
+def _policy_file(policy: Policy) -> Located | None:
+    """The policy file that holds `policy:` (precedence and default), read again to locate
+    keys the compiled policy does not keep."""
+    for file in policy.files:
+        try:
+            located = read_yaml_file(real_path(file), file)
+        except Problems:
+            continue
+        if isinstance(located.data, dict) and "policy" in located.data:
+            return located
+    return None
 
 
-def default_equivalent_path() -> Path:
-    """The project's equivalent list: `tests/equivalent-mutants.yaml` in the checkout."""
-    found = project()
-    return (found.root or found.corpus.parent) / "tests" / "equivalent-mutants.yaml"
+# --- running -------------------------------------------------------------------------------
 
 
-def load_equivalents(path: Path) -> list[Equivalent]:
-    """Read and schema-check the equivalent list; raise `Problems` for what is wrong."""
-    located = read_yaml_file(path)
-    problems = check(located, EQUIVALENT_FILE)
-    if problems:
-        raise Problems(problems)
-    return [
-        Equivalent(body["mutant"], body["reason"], located.where(("equivalent", index, "mutant")))
-        for index, body in enumerate(located.data.get("equivalent") or [])
-    ]
+def meets(case: Case, decision: Decision) -> bool:
+    """Whether a decision is what the case expects (what `billability test` checks)."""
+    if decision.outcome != case.outcome:
+        return False
+    if case.rules is not None and sorted(case.rules) != sorted(decision.rules):
+        return False
+    return case.missing is None or list(case.missing) == list(decision.missing)
 
 
-# --- running ---------------------------------------------------------------------------------
-
-
-def killer(policy: Policy, cases: Iterable[Case]) -> Case | None:
-    """The first case whose expectation the policy no longer meets."""
-    for case in cases:
-        if not run_case(policy, case).passed:
+def killer(comparison: Comparison, results: Iterable[CaseResult]) -> Case | None:
+    """The first case whose expectation the mutant (`comparison.variant`) no longer meets;
+    `results` are the cases run on the policy itself, all passing."""
+    for result in results:
+        case = result.case
+        if not comparison.relevance and alike_at(comparison, case.facts):
+            continue  # the mutant decides this case as the policy does, and the case passes
+        if not meets(case, shown_decision(comparison, case.facts, result.decision)):
             return case
     return None
 
 
-def witness(policy: Policy, mutant: Policy) -> dict[str, Value] | None:
-    """A complete scenario the two policies decide differently (outcome or deciding rules),
-    trying every combination of each fact's representative values; None when there is none."""
-    names = [fact.name for fact in policy.facts]
-    values = [domain(policy, fact) for fact in policy.facts]
-    # The mutant may compare with a moved number: try its representatives too.
-    values = [
-        tuple(sorted(set(own) | set(domain(mutant, fact)), key=repr))
-        for own, fact in zip(values, mutant.facts, strict=True)
-    ]
-    for combination in itertools.product(*values):
-        scenario = dict(zip(names, combination, strict=True))
-        first, second = decide(policy, scenario), decide(mutant, scenario)
-        if first.outcome != second.outcome or first.rules != second.rules:
-            return scenario
-    return None
-
-
-def run_mutants(policy: Policy, cases: list[Case], equivalents: Iterable[Equivalent] = ()) -> MutationReport:
-    """Run the corpus against every mutant and check the equivalent list against the results."""
-    problems: list[Diagnostic] = []
-    failing = killer(policy, cases)
-    if failing is not None:
-        problems.append(
-            Diagnostic(
-                "mutation.corpus-fails",
-                f"the corpus fails on the policy itself (`{failing.name}`), so it cannot judge mutants",
-                failing.location,
-                hint="run `billability test` and fix the corpus or the policy first",
-            )
+def corpus_failures(results: Iterable[CaseResult]) -> list[Diagnostic]:
+    """A located problem for each case that fails on the policy itself."""
+    return [
+        Diagnostic(
+            "mutation.corpus-fails",
+            f"the case `{result.case.name}` fails on the policy itself ({'; '.join(result.differences)}), "
+            "so the corpus cannot judge mutants",
+            result.case.location,
+            hint="run `billability test`, and fix the corpus or the policy first",
         )
-        return MutationReport((), tuple(problems))
-    generated = mutants(policy)
-    names = [mutant.name for mutant in generated]
-    listed: dict[str, Equivalent] = {}
-    for listing in equivalents:
-        if listing.mutant not in names:
-            problems.append(
-                Diagnostic(
-                    "mutation.unknown-mutant",
-                    f"no mutant of this policy is named `{listing.mutant}`",
-                    listing.location,
-                    hint=hint_for(listing.mutant, names),
-                )
-            )
-        elif listing.mutant in listed:
-            problems.append(
-                Diagnostic("mutation.duplicate-entry", f"`{listing.mutant}` is listed twice", listing.location)
-            )
-        else:
-            listed[listing.mutant] = listing
-    results: list[MutantResult] = []
-    for mutant in generated:
-        killed_by = killer(mutant.policy, cases)
-        entry: Equivalent | None = listed.get(mutant.name)
-        if entry is not None and killed_by is not None:
-            problems.append(
-                Diagnostic(
-                    "mutation.not-equivalent",
-                    f"`{mutant.name}` is listed as equivalent, but `{killed_by.name}` kills it",
-                    entry.location,
-                    hint="remove the entry: the corpus tells this mutant apart from the policy",
-                )
-            )
-        elif entry is not None:
-            found = witness(policy, mutant.policy)
-            if found is not None:
-                shown_scenario = ", ".join(f"{name}: {shown(value)}" for name, value in found.items())
-                problems.append(
-                    Diagnostic(
-                        "mutation.not-equivalent",
-                        f"`{mutant.name}` is listed as equivalent, but a scenario tells it apart from the policy",
-                        entry.location,
-                        hint=f"add a corpus case for {{{shown_scenario}}} and remove the entry",
-                    )
-                )
-                entry = None
-        results.append(MutantResult(mutant, killed_by, entry))
-    return MutationReport(tuple(results), tuple(problems))
+        for result in results
+        if not result.passed
+    ]
+
+
+def run_mutants(policy: Policy, cases: list[Case]) -> MutationReport:
+    """Run the corpus against every mutant and prove the ones it does not kill equivalent
+    or find what tells them apart. Raises `Problems` when the corpus fails on the policy
+    itself: a failing corpus kills mutants for the wrong reason."""
+    passing = run_cases(policy, cases)
+    failures = corpus_failures(passing)
+    if failures:
+        raise Problems(failures)
+    results = []
+    for mutant in mutants(policy):
+        comparison = compare(policy, mutant.policy)
+        killed_by = killer(comparison, passing)
+        witness = None if killed_by is not None else tell_apart(comparison)
+        results.append(MutantResult(mutant, killed_by, witness))
+    return MutationReport(tuple(results))
+
+
+# --- the case to paste ----------------------------------------------------------------------
+
+_PLAIN = re.compile(r"^[a-z][a-z0-9_]*$")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "none"}
+
+
+def corpus_case(witness: Witness) -> str:
+    """The witness as a corpus case that expects what the policy decides, indented to go
+    under `cases:` in a corpus file."""
+    decision = witness.policy
+    facts = ", ".join(f"{name}: {_scalar(value)}" for name, value in witness.facts.items())
+    if decision.outcome is Outcome.UNDETERMINED:
+        expect = f"{{outcome: {decision.outcome}, missing: [{', '.join(decision.missing)}]}}"
+    else:
+        expect = f"{{outcome: {decision.outcome}, rules: [{', '.join(decision.rules)}]}}"
+    return "\n".join([f"  - name: {_case_name(witness)}", f"    facts: {{{facts}}}", f"    expect: {expect}"])
+
+
+def _case_name(witness: Witness) -> str:
+    decision = witness.policy
+    given = [f"{name} is {shown(value)}" for name, value in witness.facts.items()]
+    when = "whatever the facts" if not given else "when " + _joined(given)
+    if decision.outcome is Outcome.UNDETERMINED:
+        sentence = f"Asks for {_joined(list(decision.missing))} {when}"
+    else:
+        sentence = f"{str(decision.outcome).replace('_', ' ').capitalize()} {when}"
+    return _scalar(sentence)
+
+
+def _joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _scalar(value: Value) -> str:
+    """A value as YAML that reads back as the same value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if (_PLAIN.match(value) and value not in _YAML_WORDS) or re.match(r"^[A-Z][A-Za-z0-9_ ,]*$", value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def decision_words(decision: Decision) -> str:
+    """A decision in one line: `needs_review by communication-video-or-text`."""
+    if decision.outcome is Outcome.UNDETERMINED:
+        return f"undetermined, asking for {', '.join(decision.missing) or 'nothing'}"
+    return f"{decision.outcome} by {', '.join(decision.rules) or 'the default'}"
