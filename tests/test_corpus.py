@@ -33,12 +33,6 @@ def test_the_source_table_has_the_statements_we_expect(policy: Policy) -> None:
     ] == [5, 5, 2, 1, 2, 3]
 
 
-def test_the_corpus_as_a_whole_cites_every_statement_and_pins_every_rule(policy: Policy, cases: list) -> None:  # type: ignore[type-arg]
-    results = run_cases(policy, cases)
-    assert [str(d.location) + ": " + d.message for d in corpus_findings(policy, results)] == []
-    assert [(str(r.case.location), r.differences) for r in results if not r.passed] == []
-
-
 def test_a_row_added_to_the_source_without_a_case_is_noticed(policy: Policy, cases: list) -> None:  # type: ignore[type-arg]
     text = policy.source_text.replace(
         "\tCommunity Resources\t", "\t\tHelp clients find a dentist.\n\tCommunity Resources\t", 1

@@ -2,7 +2,9 @@
 
 In: the YAML files pytest finds under a `corpus` folder (enable with `-p billability.pytest_plugin`).
 Out: one test item per case, named by the case's sentence; a file with problems
-becomes one failing item that lists every diagnostic.
+becomes one failing item that lists every diagnostic; and, with the first file of a
+checkout's corpus, one item for the corpus as a whole (every statement of the source
+cited, every rule deciding a case: what `billability test` checks beyond each case).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import Any
 import pytest
 
 from billability.compile import load_policy
-from billability.corpus import Case, load_file, run_case
+from billability.corpus import Case, corpus_findings, load_cases, load_file, run_case, run_cases
 from billability.diagnostics import Problems
 from billability.model import Policy
 from billability.resources import project
+from billability.source import iter_yaml_files
 
 
 @cache
@@ -46,6 +49,10 @@ class CorpusFile(pytest.File):
             return
         for case in cases:
             yield CaseItem.from_parent(self, name=case.name, case=case)
+        checkout = project(self.path.parent)
+        files = list(iter_yaml_files(checkout.corpus)) if checkout.corpus.is_dir() else []
+        if files and files[0].resolve() == self.path.resolve():
+            yield WholeCorpusItem.from_parent(self, name=WHOLE_CORPUS, corpus=checkout.corpus)
 
 
 class CaseItem(pytest.Item):
@@ -65,6 +72,29 @@ class CaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, max(self.case.location.line - 1, 0), f"case: {self.case.name}"
+
+
+WHOLE_CORPUS = "the corpus as a whole cites every statement of the source and pins every rule"
+
+
+class WholeCorpusItem(pytest.Item):
+    def __init__(self, *, corpus: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.corpus = corpus
+
+    def runtest(self) -> None:
+        policy = _policy_for(self.corpus)
+        findings = corpus_findings(policy, run_cases(policy, load_cases([self.corpus], policy)))
+        if findings:
+            raise Problems(findings)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, Problems):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, "the corpus as a whole"
 
 
 class InvalidCorpusFile(pytest.Item):
