@@ -4,6 +4,7 @@ copies of the bundled policy with the edits a maintainer would make in a pull re
 from __future__ import annotations
 
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -72,10 +73,11 @@ def small_policy(*rules: str, facts: str = FACTS) -> Policy:
     return compile_texts({"policy.yaml": HEADER + facts + "rules:\n" + "".join(rules)}, SOURCE)
 
 
-def edited_policy(root: Path, *changes: tuple[str, str, str]) -> Path:
-    """A copy of the bundled policy under `root` with each (file, old, new) text replaced once."""
+def edited_policy(root: Path, *changes: tuple[str, str, str], source: Path = CHECKOUT / "policy") -> Path:
+    """A copy of a policy folder (the checkout's by default) under `root` with each
+    (file, old, new) text replaced once."""
     target = root / "policy"
-    shutil.copytree(CHECKOUT / "policy", target)
+    shutil.copytree(source, target)
     for file, old, new in changes:
         path = target / file
         text = path.read_text(encoding="utf-8")
@@ -120,3 +122,13 @@ def write_small_policy(root: Path, *rules: str, facts: str = FACTS) -> Path:
     (root / "source.txt").write_text(SOURCE, encoding="utf-8")
     (root / "policy.yaml").write_text(HEADER + facts + "rules:\n" + "".join(rules), encoding="utf-8")
     return root
+
+
+def git(repository: Path, *arguments: str) -> None:
+    """Run git in a repository made by a test, as a fixed author."""
+    subprocess.run(
+        ["git", "-c", "user.name=test", "-c", "user.email=test@example.org", *arguments],
+        cwd=repository,
+        check=True,
+        capture_output=True,
+    )

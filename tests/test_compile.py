@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,21 +22,14 @@ from billability.cli import main
 from billability.compile import compile_texts
 from billability.diagnostics import Problems
 from billability.model import All, Compare, FactType, Is, Not
-from policy_texts import CLINIC, FACTS, HEADER, SOURCE, rule
+from policy_texts import CLINIC, FACTS, HEADER, SOURCE, edited_policy, rule
 
 Found = list[tuple[str, str]]
 
 
 def clinic_copy(root: Path, *changes: tuple[str, str, str]) -> Path:
     """A copy of the clinic policy under `root` with each (file, old, new) text replaced once."""
-    target = root / "policy"
-    shutil.copytree(CLINIC / "policy", target)
-    for file, old, new in changes:
-        path = target / file
-        text = path.read_text(encoding="utf-8")
-        assert old in text, f"{old!r} is not in {file}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return target
+    return edited_policy(root, *changes, source=CLINIC / "policy")
 
 
 def diagnosed(root: Path) -> Found:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from billability.model import FactType, Value
 from billability.regions import space_of
 from billability.renames import renamed_policy
 from billability.revisions import read_side
-from policy_texts import CLINIC, FACTS, rule, small_policy
+from policy_texts import CLINIC, FACTS, git, rule, small_policy
 
 Edit = tuple[str, str, str]  # (file in the checkout, old text, new text): every occurrence
 
@@ -289,15 +288,6 @@ DIAGNOSTIC = re.compile(r"^\s*(?:- )?(\S+):(\d+):(\d+): error\[([\w.-]+)\]", re.
 
 def diagnostics(text: str) -> set[tuple[str, int, str]]:
     return {(m.group(1), int(m.group(2)), m.group(4)) for m in DIAGNOSTIC.finditer(text)}
-
-
-def git(repository: Path, *arguments: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=test", "-c", "user.email=test@example.org", *arguments],
-        cwd=repository,
-        check=True,
-        capture_output=True,
-    )
 
 
 def commit(repository: Path, message: str) -> None:

@@ -11,7 +11,6 @@ import itertools
 import json
 import math
 import random
-import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,7 +34,7 @@ from billability.regions import (
     table_rows,
 )
 from billability.strategies import near_bounds
-from policy_texts import CLINIC, rule, small_policy
+from policy_texts import CLINIC, edited_policy, rule, small_policy
 
 # Edits of the clinic fixture, of the kinds a maintainer makes: (file, old text, new text).
 CLINIC_WINDOW_21 = (("rules/connection.yaml", "more_than: 14", "more_than: 21"),)
@@ -48,14 +47,7 @@ CLINIC_ADD_CREDENTIAL = (
 
 def edited_clinic(root: Path, *changes: tuple[str, str, str]) -> Policy:
     """The clinic fixture policy, copied under `root` with each (file, old, new) text replaced once."""
-    target = root / "policy"
-    shutil.copytree(CLINIC / "policy", target)
-    for file, old, new in changes:
-        path = target / file
-        text = path.read_text(encoding="utf-8")
-        assert old in text, f"{old!r} is not in {file}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return load_policy(target)
+    return load_policy(edited_policy(root, *changes, source=CLINIC / "policy"))
 
 
 def small_policies() -> list[Policy]:

@@ -4,7 +4,6 @@ its own corpus; files at a revision named `REV:path`, never by a temporary folde
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -13,16 +12,7 @@ import pytest
 from billability.diagnostics import Diagnostic, Location, Problems
 from billability.model import Outcome
 from billability.revisions import WORKING_TREE, Side, read_side, read_sides, relocated
-from policy_texts import CLINIC
-
-
-def git(repository: Path, *arguments: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=test", "-c", "user.email=test@example.org", *arguments],
-        cwd=repository,
-        check=True,
-        capture_output=True,
-    )
+from policy_texts import CLINIC, git
 
 
 def edit(root: Path, file: str, old: str, new: str) -> None:
