@@ -18,7 +18,7 @@ import yaml
 from policy_texts import CHECKOUT, CLINIC
 
 CONFIG = CHECKOUT / "docs" / "mkdocs.yml"
-CLINIC_CONTRASTS = Path(__file__).resolve().parent / "fixtures" / "site" / "contrasts.yaml"
+CLINIC_CONTRASTS = Path(__file__).resolve().parent / "fixtures" / "clinic-site" / "contrasts.yaml"
 
 
 def build_site(target: Path, config: Path = CONFIG) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,7 @@
 """The staff reference site: pages generated from the policy and corpus, and the strict build.
 
 What a page says is tested on the clinic fixture (tests/fixtures/clinic, with the
-contrasts of tests/fixtures/site/contrasts.yaml). The repository's own site is built
+contrasts of tests/fixtures/clinic-site/contrasts.yaml). The repository's own site is built
 strictly from the checkout, and checked only against what its policy and corpus hold.
 """
 
