@@ -3,6 +3,10 @@
 In: a checkout (the repository's, or a copy of the clinic fixture given the
 repository's `docs/` folder and a contrasts file of its own).
 Out: the built site in a folder; the build's output when it fails.
+
+The build refuses while a corpus case fails (the site never shows an example the tests
+fail), so after a policy edit that fails corpus cases, tests of the built repository
+site check that refusal and leave the content to the corpus cases that report it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from billability.compile import load_policy
+from billability.corpus import load_cases, run_cases
 from policy_texts import CHECKOUT, CLINIC
 
 CONFIG = CHECKOUT / "docs" / "mkdocs.yml"
@@ -30,6 +36,14 @@ def build_site(target: Path, config: Path = CONFIG) -> subprocess.CompletedProce
         check=False,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
+
+
+def failing_cases(checkout: Path = CHECKOUT) -> list[str]:
+    """The checkout's corpus cases its policy fails: the site refuses to build while there are any."""
+    policy = load_policy(checkout / "policy")
+    return [
+        result.case.name for result in run_cases(policy, load_cases([checkout / "corpus"], policy)) if not result.passed
+    ]
 
 
 def clinic_checkout_with_docs(root: Path) -> Path:

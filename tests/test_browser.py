@@ -25,7 +25,7 @@ import pytest
 from billability.model import Outcome, Policy
 from billability.site import HOME, OUTCOME_WORDS, build_pages, rule_placements, topic_path
 from policy_texts import CHECKOUT
-from site_builds import CONFIG, build_site
+from site_builds import CONFIG, build_site, failing_cases
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -67,6 +67,10 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    failing = failing_cases()
+    if failing:
+        # The build refuses while a case fails; tests/test_site.py checks that refusal.
+        pytest.skip(f"the checkout's corpus fails ({len(failing)} cases), so its site is not built")
     target = tmp_path_factory.mktemp("site")
     built = build_site(target)
     assert built.returncode == 0, built.stderr
