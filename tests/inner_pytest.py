@@ -7,6 +7,7 @@ and failure text, and pytest's own output for the failure message.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -35,6 +36,7 @@ class Run:
     status: int
     items: tuple[Item, ...]
     output: str
+    seconds: float  # as pytest measured its session
 
     @property
     def failed(self) -> list[Item]:
@@ -42,10 +44,15 @@ class Run:
 
 
 def start_pytest(
-    arguments: Sequence[str], cwd: Path, report: Path, environment: Mapping[str, str] | None = None
+    arguments: Sequence[str],
+    cwd: Path,
+    report: Path,
+    environment: Mapping[str, str] | None = None,
+    nice: int = 0,
 ) -> subprocess.Popen[str]:
-    """pytest started with the same interpreter, writing its JUnit report to `report`."""
-    return subprocess.Popen(
+    """pytest started with the same interpreter, writing its JUnit report to `report`;
+    `nice` lowers its priority and its children's (where the system allows it)."""
+    process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junit-xml={report}", *arguments],
         cwd=cwd,
         env={**os.environ, **(environment or {})},
@@ -53,12 +60,19 @@ def start_pytest(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    if nice and hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, process.pid, nice)
+    return process
 
 
 def finish_pytest(process: subprocess.Popen[str], report: Path, timeout: float | None = None) -> Run:
     output, _ = process.communicate(timeout=timeout)
-    items = read_report(report) if report.exists() else ()
-    return Run(process.returncode, items, output)
+    if not report.exists():
+        return Run(process.returncode, (), output, 0.0)
+    suites = list(ElementTree.parse(report).getroot().iter("testsuite"))
+    seconds = sum(float(suite.get("time", "0")) for suite in suites)
+    return Run(process.returncode, read_report(report), output, seconds)
 
 
 def run_pytest(arguments: Sequence[str], cwd: Path, environment: Mapping[str, str] | None = None) -> Run:

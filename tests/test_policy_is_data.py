@@ -21,7 +21,8 @@ install of the checkout being edited).
 The inner runs leave out this module (it would copy itself without end) and
 tests/test_browser.py (it drives Chromium against the built site, whose content
 tests/test_site.py checks in the inner runs). They use the fast Hypothesis profile
-(`dev`) and run at the same time.
+(`dev`), start as soon as pytest has selected these tests (see conftest.py), and run
+at the same time as each other and as the rest of the suite, at a lower priority.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import os
 import re
 import shutil
 import subprocess
-import time
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -72,13 +73,11 @@ class Edit:
 
 
 def _git(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-c", "user.name=scratch", "-c", "user.email=scratch@example.org", *arguments],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command = ["git", "-c", "user.name=scratch", "-c", "user.email=scratch@example.org", *arguments]
+    try:
+        return subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    except OSError as error:  # no git here: copy the files without it
+        return subprocess.CompletedProcess(command, 127, "", str(error))
 
 
 def copy_repository(target: Path) -> Path:
@@ -241,7 +240,6 @@ class Scratch:
     root: Path
     edit: Edit
     run: Run
-    seconds: float
 
     def node_id(self, item: Item) -> str:
         """The item as pytest names it (`tests/test_cli.py::test_x`), from JUnit's dotted name
@@ -256,40 +254,83 @@ class Scratch:
         return str(item)
 
 
-@pytest.fixture(scope="module")
-def scratch_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Scratch | Exception]]:
-    """Every edit applied to its own copy, and the copies' suites run at the same time."""
-    started = {}
-    prepared: dict[str, Scratch | Exception] = {}
+@dataclass
+class Started:
+    root: Path
+    edit: Edit
+    process: subprocess.Popen[str]
+    report: Path
+
+    def finish(self) -> Scratch | Exception:
+        try:
+            run = finish_pytest(self.process, self.report, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired as error:
+            self.process.kill()
+            self.process.communicate()
+            return error
+        return Scratch(self.root, self.edit, run)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
+def start_scratch_runs(base: Path) -> dict[str, Started | Exception]:
+    """Every edit applied to its own copy under `base`, and the copies' suites started at once,
+    at a lower priority than the suite that started them."""
+    started: dict[str, Started | Exception] = {}
     for name, apply in EDITS.items():
-        root = copy_repository(tmp_path_factory.mktemp(f"scratch-{name}"))
+        root = copy_repository(base / name)
         try:
             edit = apply(root)
         except Exception as error:
-            prepared[name] = error
+            started[name] = error
             continue
-        report = root.parent / f"{name}-report.xml"
         environment = {
             "HYPOTHESIS_PROFILE": "dev",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "src"), os.environ.get("PYTHONPATH")])),
         }
         arguments = [f"--ignore={path}" for path in LEFT_OUT]
-        started[name] = (root, edit, start_pytest(arguments, root, report, environment), report)
-    begun = time.monotonic()
+        report = base / f"{name}-report.xml"
+        process = start_pytest(arguments, root, report, environment, nice=10)
+        started[name] = Started(root, edit, process, report)
+    return started
+
+
+# Started by `start_early` (called from conftest.py once the items are collected), so that
+# the copies' suites run beside the rest of the suite rather than after it.
+_early: dict[str, Started | Exception] | None = None
+
+
+def start_early(config: pytest.Config) -> None:
+    global _early
+    base = Path(tempfile.mkdtemp(prefix="billability-scratch-"))
+    config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))
     try:
-        for name, (root, edit, process, report) in started.items():
-            try:
-                run = finish_pytest(process, report, timeout=TIMEOUT)
-            except subprocess.TimeoutExpired as error:
-                process.kill()
-                prepared[name] = error
-                continue
-            prepared[name] = Scratch(root, edit, run, time.monotonic() - begun)
-        yield prepared
+        started = start_scratch_runs(base)
+    except Exception:
+        return  # the fixture tries again, where the failure is reported as the test's
+    _early = started
+
+    def stop() -> None:
+        for found in started.values():
+            if isinstance(found, Started):
+                found.stop()
+
+    config.add_cleanup(stop)
+
+
+@pytest.fixture(scope="module")
+def scratch_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Scratch | Exception]]:
+    """The finished runs of the copies' suites (started early when conftest.py could)."""
+    started = _early if _early is not None else start_scratch_runs(tmp_path_factory.mktemp("scratch"))
+    try:
+        yield {name: found.finish() if isinstance(found, Started) else found for name, found in started.items()}
     finally:
-        for _, _, process, _ in started.values():
-            if process.poll() is None:
-                process.kill()
+        for found in started.values():
+            if isinstance(found, Started):
+                found.stop()
 
 
 def _scratch(runs: dict[str, Scratch | Exception], name: str) -> Scratch:
@@ -310,7 +351,7 @@ def is_corpus_case(item: Item) -> bool:
 
 def _listed(scratch: Scratch, items: list[Item]) -> str:
     """The items by file (how many in each), then each item with the first line of its failure."""
-    named = sorted((scratch.node_id(item), item) for item in items)
+    named = sorted(((scratch.node_id(item), item) for item in items), key=lambda pair: pair[0])
     files = Counter(node.partition("::")[0] for node, _ in named)
     lines = [f"  {file}: {count}" for file, count in sorted(files.items())]
     for node, item in named:
@@ -333,7 +374,7 @@ def _assert_only_corpus_fails(scratch: Scratch, expected_cases: set[str]) -> Non
             f"  expected but not failing: {sorted(expected_cases - cases)}"
         )
     assert not problems, (
-        f"after the edit ({scratch.edit.summary}), of the {len(scratch.run.items)} items of the copy's suite ({scratch.seconds:.0f} s):\n"
+        f"after the edit ({scratch.edit.summary}), of the {len(scratch.run.items)} items of the copy's suite ({scratch.run.seconds:.0f} s):\n"
         + "\n".join(problems)
     )
 
