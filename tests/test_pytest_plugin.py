@@ -98,6 +98,7 @@ def test_the_repository_corpus_runs_against_the_repository_policy(policy: Policy
             "bad.yaml:4:41: error[corpus.unknown-rule]",
         ),
     ],
+    ids=["unknown-fact", "unknown-rule"],
 )
 def test_an_invalid_corpus_file_fails_with_its_diagnostics(tmp_path: Path, text: str, diagnostic: str) -> None:
     root = tmp_path / "clinic"
