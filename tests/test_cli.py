@@ -159,7 +159,8 @@ def test_check_locates_problems_in_a_scenario_file(in_clinic: Path, tmp_path: Pa
 
 def test_validate_the_checkout_you_are_in(in_clinic: Path, clinic: Policy) -> None:
     status, out, _ = run("validate")
-    assert (status, out) == (0, f"policy/: {len(clinic.facts)} facts, {len(clinic.rules)} rules: valid\n")
+    assert status == 0
+    assert out.splitlines()[-1] == f"policy/: {len(clinic.facts)} facts, {len(clinic.rules)} rules: valid"
 
 
 def test_validate_reports_every_problem_and_exits_1(clinic_copy: Path) -> None:
@@ -186,7 +187,8 @@ def test_validate_github_annotations(clinic_copy: Path) -> None:
 
 def test_test_runs_the_corpus_of_the_checkout(in_clinic: Path, clinic_cases: list[Case]) -> None:
     status, out, _ = run("test")
-    assert (status, out) == (0, f"corpus/ against policy/: {len(clinic_cases)} passed, 0 failed\n")
+    assert status == 0
+    assert out.splitlines()[-1] == f"corpus/ against policy/: {len(clinic_cases)} passed, 0 failed"
 
 
 def test_test_reports_a_failure_with_its_line(in_clinic: Path, tmp_path: Path) -> None:
@@ -223,24 +225,23 @@ def test_an_edit_to_the_checkout_is_what_commands_see(clinic_copy: Path, clinic_
 # --- where commands look: the checkout you are in, or the options ---------------------------
 
 
-def summary(command: str, out: str, err: str) -> str:
-    """The line of a command's output that names the policy folder it read."""
-    if command == "table":
-        return err.rstrip().splitlines()[-1]
-    return out.rstrip().splitlines()[-1]
+def has_summary(pattern: str, out: str, err: str) -> bool:
+    """Whether a line of the command's output (stderr for `table`) is its summary line."""
+    return any(re.fullmatch(pattern, line) for line in (out + err).splitlines())
 
 
 # What each command's summary line says about the clinic policy read from `policy` (and
 # its corpus from `corpus`), as the command shows those folders.
 def expected_summary(command: str, policy: str, corpus: str, clinic: Policy, cases: list[Case]) -> str:
+    policy, corpus = re.escape(policy), re.escape(corpus)
     return {
-        "check": rf"\(decided by the policy in {re.escape(policy)}\)",
-        "validate": rf"{re.escape(policy)}: {len(clinic.facts)} facts, {len(clinic.rules)} rules: valid",
-        "test": rf"{re.escape(corpus)} against {re.escape(policy)}: {len(cases)} passed, 0 failed",
-        "table": rf"{len(decision_table(clinic).regions)} regions of {re.escape(policy)}",
-        "lint": rf"\d+ errors, \d+ warnings, \d+ notes in {re.escape(policy)}",
-        "mutate": rf"\d+ mutants of {re.escape(policy)}: .*",
-        "coverage": rf"{re.escape(policy)}: rules: {len(clinic.rules)}/{len(clinic.rules)} decide a case .*",
+        "check": rf"\(decided by the policy in {policy}\)",
+        "validate": rf"{policy}: {len(clinic.facts)} facts, {len(clinic.rules)} rules: valid",
+        "test": rf"{corpus} against {policy}: {len(cases)} passed, 0 failed",
+        "table": rf"{len(decision_table(clinic).regions)} regions of {policy}",
+        "lint": rf"\d+ errors, \d+ warnings, \d+ notes in {policy}(?:[ ;,(].*)?",
+        "mutate": rf"\d+ mutants of {policy}: .*",
+        "coverage": rf"{policy}: rules: {len(clinic.rules)}/{len(clinic.rules)} decide a case .*",
     }[command]
 
 
@@ -272,9 +273,7 @@ def test_commands_read_the_checkout_you_are_in(
 ) -> None:
     status, out, err = run(command)
     assert status in (0, 1), err
-    assert re.fullmatch(
-        expected_summary(command, "policy/", "corpus/", clinic, clinic_cases), summary(command, out, err)
-    )
+    assert has_summary(expected_summary(command, "policy/", "corpus/", clinic, clinic_cases), out, err), out + err
 
 
 @pytest.mark.parametrize("command", SUMMARIZED)
@@ -285,9 +284,8 @@ def test_commands_find_the_checkout_from_a_subfolder(
     monkeypatch.chdir(clinic_copy / "notes" / "drafts")
     status, out, err = run(command)
     assert status in (0, 1), err
-    assert re.fullmatch(
-        expected_summary(command, "../../policy/", "../../corpus/", clinic, clinic_cases), summary(command, out, err)
-    )
+    pattern = expected_summary(command, "../../policy/", "../../corpus/", clinic, clinic_cases)
+    assert has_summary(pattern, out, err), out + err
 
 
 def test_a_subfolder_shows_located_problems_relative_to_it(clinic_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -311,10 +309,8 @@ def test_options_name_the_policy_and_corpus_to_read(
     status, out, err = run(command, *(item for option in options for item in (option, given[option])))
     assert status in (0, 1), err
     shown = str(root) + "/"
-    assert re.fullmatch(
-        expected_summary(command, shown + "policy/", shown + "corpus/", clinic, clinic_cases),
-        summary(command, out, err),
-    )
+    pattern = expected_summary(command, shown + "policy/", shown + "corpus/", clinic, clinic_cases)
+    assert has_summary(pattern, out, err), out + err
 
 
 def test_options_relative_to_the_working_folder_are_shown_as_given(
@@ -323,7 +319,8 @@ def test_options_relative_to_the_working_folder_are_shown_as_given(
     shutil.copytree(CLINIC, tmp_path / "clinic")
     monkeypatch.chdir(tmp_path)
     status, out, _ = run("test", "--policy", "clinic/policy", "--corpus", "clinic/corpus")
-    assert (status, out) == (0, f"clinic/corpus/ against clinic/policy/: {len(clinic_cases)} passed, 0 failed\n")
+    assert status == 0
+    assert out.splitlines()[-1] == f"clinic/corpus/ against clinic/policy/: {len(clinic_cases)} passed, 0 failed"
 
 
 def test_diff_reruns_the_corpus_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
