@@ -7,10 +7,11 @@ Out: Markdown pages by path inside the site: `index.md` (the one-screen answer),
 `how-decisions-are-made.md`. The functions are pure and the output is
 deterministic: the same policy and corpus give the same bytes.
 
-`build_pages` loads the bundled policy and corpus, runs every case, and refuses
-(raising `Problems`) when the policy and the corpus disagree or a contrast names a
-case the corpus does not have, so the site never shows an example the tests fail.
-The MkDocs hook in `docs/hooks.py` calls it at every build.
+`build_pages` loads a policy and its corpus (the checkout's, from `docs/hooks.py`;
+the bundled ones by default), runs every case, and refuses (raising `Problems`) when
+the policy and the corpus disagree or a contrast names a case the corpus does not
+have, so the site never shows an example the tests fail. The MkDocs hook in
+`docs/hooks.py` calls it at every build. The command-line example is a corpus case.
 """
 
 from __future__ import annotations
