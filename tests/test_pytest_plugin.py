@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,13 @@ def run_corpus(target: Path, cwd: Path) -> Run:
     return run_pytest(["-p", "billability.pytest_plugin", str(target)], cwd)
 
 
+def case_outcomes(result: Run, names: Iterable[str]) -> dict[str, str]:
+    """What pytest reported for each of the cases named (other items, such as checks of a
+    corpus as a whole, are left out)."""
+    wanted = set(names)
+    return {item.name: item.outcome for item in result.items if item.name in wanted}
+
+
 def case_text(name: str, facts: dict[str, Any], outcome: Outcome, rules: list[str], missing: list[str]) -> str:
     """One corpus case; the facts and the expectation written as YAML flow mappings (JSON)."""
     expect: dict[str, Any] = {"outcome": str(outcome)}
@@ -31,6 +39,9 @@ def case_text(name: str, facts: dict[str, Any], outcome: Outcome, rules: list[st
     else:
         expect["rules"] = rules
     return f"  - name: {name}\n    facts: {json.dumps(facts)}\n    expect: {json.dumps(expect)}\n"
+
+
+TWO_CASES = {"The policy decides this": "passed", "The policy decides otherwise": "failed"}
 
 
 def passing_and_failing_cases(policy: Policy) -> str:
@@ -52,10 +63,7 @@ def test_a_corpus_file_outside_any_checkout_runs_against_the_bundled_policy(tmp_
     (corpus / "cases.yaml").write_text(passing_and_failing_cases(load_policy(policy_dir())), encoding="utf-8")
     result = run_corpus(corpus, tmp_path)
     assert result.status == 1, result.output
-    assert [(item.name, item.outcome) for item in result.items] == [
-        ("The policy decides this", "passed"),
-        ("The policy decides otherwise", "failed"),
-    ]
+    assert case_outcomes(result, TWO_CASES) == TWO_CASES
     assert "cases.yaml:5:5: The policy decides otherwise" in result.output
     assert "outcome: expected " in result.output
 
@@ -66,24 +74,21 @@ def test_a_corpus_file_inside_a_checkout_runs_against_that_checkout(tmp_path: Pa
     (root / "corpus" / "more.yaml").write_text(passing_and_failing_cases(clinic), encoding="utf-8")
     # From outside the checkout: the file's checkout decides, not the working folder.
     result = run_corpus(root / "corpus" / "more.yaml", tmp_path)
-    assert [(item.name, item.outcome) for item in result.items] == [
-        ("The policy decides this", "passed"),
-        ("The policy decides otherwise", "failed"),
-    ], result.output
+    assert case_outcomes(result, TWO_CASES) == TWO_CASES, result.output
     assert "more.yaml:5:5: The policy decides otherwise" in result.output
 
 
 def test_the_clinic_fixture_corpus_runs_against_the_clinic_policy(tmp_path: Path, clinic_cases: list[Case]) -> None:
     result = run_corpus(CLINIC / "corpus", tmp_path)
     assert result.status == 0, result.output
-    assert sorted(item.name for item in result.items) == sorted(case.name for case in clinic_cases)
+    assert case_outcomes(result, (case.name for case in clinic_cases)) == {case.name: "passed" for case in clinic_cases}
 
 
 def test_the_repository_corpus_runs_against_the_repository_policy(policy: Policy, cases: list[Case]) -> None:
     # From inside another checkout (the clinic fixture): the corpus file's own checkout decides.
     result = run_corpus(CHECKOUT / "corpus", CLINIC)
     expected = {r.case.name: "passed" if r.passed else "failed" for r in run_cases(policy, cases)}
-    assert {item.name: item.outcome for item in result.items} == expected, result.output
+    assert case_outcomes(result, expected) == expected, result.output
 
 
 @pytest.mark.parametrize(
