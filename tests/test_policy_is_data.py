@@ -16,7 +16,8 @@ fails and says which, rather than passing vacuously. The copy is a git repositor
 the unedited files committed, so the edit is a change in the working tree, as it is
 for a maintainer. The copy's `src/` comes first on the import path, so the package the
 inner suite imports, and the policy it bundles, are the edited copy's (as in an editable
-install of the checkout being edited).
+install of the checkout being edited). Each inner suite has a temporary folder of its
+own, apart from its copy, as a checkout is apart from the temporary folder.
 
 The inner runs leave out this module (it would copy itself without end) and
 tests/test_browser.py (it drives Chromium against the built site, whose content
@@ -295,9 +296,14 @@ def start_scratch_runs(base: Path) -> dict[str, Started | Exception]:
         except Exception as error:
             started[name] = error
             continue
+        # A temporary folder of its own, apart from the copy: a checkout is not inside the
+        # temporary folder (tests check that no temporary path is ever shown).
+        temporary = base / f"{name}-tmp"
+        temporary.mkdir()
         environment = {
             "HYPOTHESIS_PROFILE": "dev",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "src"), os.environ.get("PYTHONPATH")])),
+            "TMPDIR": str(temporary),
         }
         arguments = [f"--ignore={path}" for path in LEFT_OUT]
         report = base / f"{name}-report.xml"
