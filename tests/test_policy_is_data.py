@@ -374,10 +374,6 @@ def _listed(scratch: Scratch, items: list[Item]) -> str:
     return "\n".join(lines)
 
 
-def _count(items: list[Item], noun: str) -> str:
-    return f"{len(items)} {noun} fails" if len(items) == 1 else f"{len(items)} {noun}s fail"
-
-
 def _assert_only_corpus_fails(scratch: Scratch, expected_cases: set[str]) -> None:
     failed = scratch.run.failed
     others = [item for item in failed if not is_corpus_case(item)]
@@ -387,9 +383,9 @@ def _assert_only_corpus_fails(scratch: Scratch, expected_cases: set[str]) -> Non
     checks = [item for item in failed if is_corpus_case(item) and item.name not in scratch.edit.case_names]
     problems = []
     if others:
-        problems.append(f"{_count(others, 'item')} other than corpus cases:\n{_listed(scratch, others)}")
+        problems.append(f"items other than corpus cases that fail ({len(others)}):\n{_listed(scratch, others)}")
     if checks and not expected_cases:
-        problems.append(f"{_count(checks, 'corpus item')} that are not cases:\n{_listed(scratch, checks)}")
+        problems.append(f"corpus items other than cases that fail ({len(checks)}):\n{_listed(scratch, checks)}")
     if cases != expected_cases:
         problems.append(
             "the failing corpus cases are not the ones the edit changes:\n"
