@@ -78,3 +78,15 @@ def edited_policy(tmp_path: Path) -> EditPolicy:
         return root
 
     return edit
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the scratch-copy suites of tests/test_policy_is_data.py as soon as they are
+    selected: they take minutes, and run beside the rest of the suite at a lower priority."""
+    if session.config.option.collectonly:
+        return
+    selected = [item for item in session.items if item.path.name == "test_policy_is_data.py"]
+    if selected:
+        module = getattr(selected[0], "module", None)
+        if module is not None:
+            module.start_early(session.config)

@@ -28,16 +28,19 @@ def run(*arguments: str) -> tuple[int, str, str]:
 # --- table ------------------------------------------------------------------------------
 
 
-def test_table_formats_agree() -> None:
+def test_table_formats_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    # In the clinic fixture checkout: `table` prints the regions of the checkout it runs in.
+    monkeypatch.chdir(Path(__file__).resolve().parent / "fixtures" / "clinic")
     _, markdown, _ = run("table")
     _, comma_separated, _ = run("table", "--format", "csv")
-    status, document, _ = run("table", "--format", "json")
+    status, document, summary = run("table", "--format", "json")
     assert status == 0
     regions = json.loads(document)["regions"]
     rows = list(csv.reader(io.StringIO(comma_separated)))
     assert rows[0][0] == "region" and rows[0][-2:] == ["outcome", "rules"]
     assert len(rows) - 1 == len(regions) == sum(1 for line in markdown.splitlines() if re.match(r"\| \d+ \|", line))
     assert [row[-2] for row in rows[1:]] == [region["outcome"] for region in regions]
+    assert summary == f"{len(regions)} regions of policy/\n"
 
 
 def test_table_of_an_invalid_policy_is_located(tmp_path: Path) -> None:

@@ -103,14 +103,17 @@ def test_the_test_command_fails_on_a_statement_without_a_case(tmp_path: Path, mo
     assert CliRunner().invoke(main, ["test", "corpus/cases.yaml"]).exit_code == 0
 
 
+# --- the corpus loader's own diagnostics, on the clinic fixture policy ---------------------
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("cases:\n  - name: x\n    facts: {activty: advocacy}\n    expect: {outcome: undetermined, missing: []}\n",
+        ("cases:\n  - name: x\n    facts: {activty: benefits}\n    expect: {outcome: undetermined, missing: []}\n",
          [("scenario.unknown-fact", 3, 13)]),
-        ("cases:\n  - name: x\n    facts: {activity: advocacy}\n    expect: {outcome: billable, rules: [advocasy]}\n",
+        ("cases:\n  - name: x\n    facts: {activity: benefits}\n    expect: {outcome: billable, rules: [benefts]}\n",
          [("corpus.unknown-rule", 4, 41)]),
-        ("cases:\n  - name: x\n    facts: {activity: advocacy}\n    expect: {outcome: billable}\n",
+        ("cases:\n  - name: x\n    facts: {activity: benefits}\n    expect: {outcome: billable}\n",
          [("corpus.expect-rules", 4, 5)]),
         ("cases:\n  - name: x\n    facts: {}\n    expect: {outcome: undetermined}\n",
          [("corpus.expect-missing", 4, 5)]),
@@ -123,43 +126,44 @@ def test_the_test_command_fails_on_a_statement_without_a_case(tmp_path: Path, mo
     ],
 )  # fmt: skip
 def test_mistakes_in_a_corpus_file_are_located(
-    policy: Policy, tmp_path: Path, text: str, expected: list[tuple[str, int, int]]
+    clinic: Policy, tmp_path: Path, text: str, expected: list[tuple[str, int, int]]
 ) -> None:
     file = tmp_path / "cases.yaml"
     file.write_text(text, encoding="utf-8")
     with pytest.raises(Problems) as raised:
-        load_cases([file], policy)
+        load_cases([file], clinic)
     assert [(d.code, d.location.line, d.location.column) for d in raised.value.diagnostics if d.location] == expected
 
 
-def test_a_failing_case_says_what_differs(policy: Policy, tmp_path: Path) -> None:
+def test_a_failing_case_says_what_differs(clinic: Policy, tmp_path: Path) -> None:
     file = tmp_path / "cases.yaml"
     file.write_text(
-        "cases:\n  - name: Email is billable\n    facts: {provider_credential: lpha, activity: advocacy, contact_mode: email}\n"
-        "    expect: {outcome: billable, rules: [advocacy]}\n",
+        "cases:\n  - name: Email is billable\n"
+        "    facts: {provider_credential: counselor, activity: provider_call, contact_mode: email}\n"
+        "    expect: {outcome: billable, rules: [provider-call]}\n",
         encoding="utf-8",
     )
-    (result,) = run_cases(policy, load_cases([file], policy))
+    (result,) = run_cases(clinic, load_cases([file], clinic))
     assert not result.passed
     assert result.case.location.line == 2
     assert result.differences == (
         "outcome: expected billable, got not_billable",
-        "rules: expected [advocacy], got [communication-email-or-written]",
+        "rules: expected [provider-call], got [provider-call-voicemail-or-email]",
     )
 
 
-def test_a_corpus_folder_without_cases_is_an_error_not_zero_cases(policy: Policy, tmp_path: Path) -> None:
+def test_a_corpus_folder_without_cases_is_an_error_not_zero_cases(clinic: Policy, tmp_path: Path) -> None:
     with pytest.raises(Problems) as raised:
-        load_cases([tmp_path], policy)
+        load_cases([tmp_path], clinic)
     assert [d.code for d in raised.value.diagnostics] == ["corpus.no-files"]
 
 
-def test_two_cases_with_one_name_are_an_error(policy: Policy, tmp_path: Path) -> None:
-    case = "  - name: Driving a client is not billable\n    facts: {activity: transportation}\n    expect: {outcome: not_billable, rules: [transportation]}\n"
+def test_two_cases_with_one_name_are_an_error(clinic: Policy, tmp_path: Path) -> None:
+    case = "  - name: Driving a client is not billable\n    facts: {activity: driving}\n    expect: {outcome: not_billable, rules: [driving]}\n"
     (tmp_path / "a.yaml").write_text("cases:\n" + case, encoding="utf-8")
     (tmp_path / "b.yaml").write_text("cases:\n" + case, encoding="utf-8")
     with pytest.raises(Problems) as raised:
-        load_cases([tmp_path], policy)
+        load_cases([tmp_path], clinic)
     assert [
         (d.code, d.location.file.endswith("b.yaml"), d.location.line) for d in raised.value.diagnostics if d.location
     ] == [("corpus.duplicate-name", True, 2)]

@@ -263,7 +263,8 @@ def validate(paths: tuple[str, ...], output_format: str, policy_path: str | None
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("-v", "--verbose", is_flag=True, help="List every case, not only failures.")
 @policy_option
-def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None) -> None:
+@corpus_option
+def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None, corpus_paths: tuple[str, ...]) -> None:
     """Run the scenario corpus against the policy.
 
     Each failing case is printed with its file:line and what differs. Run on whole
@@ -275,12 +276,12 @@ def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None)
     Examples:
       billability test
       billability test corpus/boundaries.yaml -v
-      billability test --policy my-policy/ corpus/
+      billability test --policy my-policy/ --corpus my-corpus/
 
     Exit status: 0 when every case passes, 1 when any fails, 2 for invalid files.
     """
     policy = _policy(policy_path)
-    corpus = _corpus_folders(paths)
+    corpus = _corpus_folders([*paths, *corpus_paths])
     try:
         cases = load_cases(corpus, policy)
     except Problems as error:

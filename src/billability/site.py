@@ -7,10 +7,11 @@ Out: Markdown pages by path inside the site: `index.md` (the one-screen answer),
 `how-decisions-are-made.md`. The functions are pure and the output is
 deterministic: the same policy and corpus give the same bytes.
 
-`build_pages` loads the bundled policy and corpus, runs every case, and refuses
-(raising `Problems`) when the policy and the corpus disagree or a contrast names a
-case the corpus does not have, so the site never shows an example the tests fail.
-The MkDocs hook in `docs/hooks.py` calls it at every build.
+`build_pages` loads a policy and its corpus (the checkout's, from `docs/hooks.py`;
+the bundled ones by default), runs every case, and refuses (raising `Problems`) when
+the policy and the corpus disagree or a contrast names a case the corpus does not
+have, so the site never shows an example the tests fail. The MkDocs hook in
+`docs/hooks.py` calls it at every build. The command-line example is a corpus case.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def site_pages(policy: Policy, results: Sequence[CaseResult], contrasts: Sequenc
     pages = {
         HOME: home_page(policy, contrasts),
         CONTRASTS: contrasts_page(policy, results, contrasts),
-        HOW_DECISIONS: how_decisions_page(policy, results),
+        HOW_DECISIONS: how_decisions_page(policy, results, contrasts),
     }
     for topic in policy.topics:
         pages[topic_path(topic.name)] = topic_page(policy, topic.name, results)
@@ -366,7 +367,7 @@ def contrasts_page(policy: Policy, results: Sequence[CaseResult], contrasts: Seq
     return "\n".join(lines)
 
 
-def how_decisions_page(policy: Policy, results: Sequence[CaseResult]) -> str:
+def how_decisions_page(policy: Policy, results: Sequence[CaseResult], contrasts: Sequence[Contrast] = ()) -> str:
     """Credential first, then the activity, then how it was done; what each answer means."""
     placements = rule_placements(policy)
     credential_rules = _rules_where(policy, placements, kind="note")
@@ -419,18 +420,38 @@ def how_decisions_page(policy: Policy, results: Sequence[CaseResult]) -> str:
             "",
         ]
         lines += _example_table(policy, undetermined)
-    lines += [
-        "",
-        "## Checking a scenario yourself",
-        "",
-        "The same rules answer on the command line, with the county's words and the questions still open:",
-        "",
-        "```",
-        "billability check provider_credential=lpha activity=provider_communication contact_mode=voicemail",
-        "```",
-        "",
-    ]
+    example = _check_example(results, contrasts)
+    if example is not None:
+        lines += [
+            "",
+            "## Checking a scenario yourself",
+            "",
+            "The same rules answer on the command line, with the county's words and the questions still open:",
+            "",
+            "```",
+            "billability check " + " ".join(f"{name}={_argument(value)}" for name, value in example.case.facts.items()),
+            "```",
+            "",
+        ]
     return "\n".join(lines)
+
+
+def _check_example(results: Sequence[CaseResult], contrasts: Sequence[Contrast]) -> CaseResult | None:
+    """A corpus case to show as a `billability check` command, so the command always runs
+    against this policy: the first not-billable case of the contrasts, else of the corpus."""
+    by_name = {result.case.name: result for result in results}
+    named = [by_name[name] for contrast in contrasts for name in contrast.cases if name in by_name]
+    for result in (*named, *results):
+        if result.decision.outcome is Outcome.NOT_BILLABLE:
+            return result
+    return results[0] if results else None
+
+
+def _argument(value: Any) -> str:
+    """A fact's value as `billability check` reads it from FACT=VALUE."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 # --- one rule ------------------------------------------------------------------------------

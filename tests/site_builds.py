@@ -1,0 +1,63 @@
+"""Strict MkDocs builds of the staff site, for the site and browser tests.
+
+In: a checkout (the repository's, or a copy of the clinic fixture given the
+repository's `docs/` folder and a contrasts file of its own).
+Out: the built site in a folder; the build's output when it fails.
+
+The build refuses while a corpus case fails (the site never shows an example the tests
+fail), so after a policy edit that fails corpus cases, tests of the built repository
+site check that refusal and leave the content to the corpus cases that report it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from billability.compile import load_policy
+from billability.corpus import load_cases, run_cases
+from policy_texts import CHECKOUT, CLINIC
+
+CONFIG = CHECKOUT / "docs" / "mkdocs.yml"
+CLINIC_CONTRASTS = Path(__file__).resolve().parent / "fixtures" / "clinic-site" / "contrasts.yaml"
+
+
+def build_site(target: Path, config: Path = CONFIG) -> subprocess.CompletedProcess[str]:
+    """`mkdocs build --strict`, as CI and the README run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
+def failing_cases(checkout: Path = CHECKOUT) -> list[str]:
+    """The checkout's corpus cases its policy fails: the site refuses to build while there are any."""
+    policy = load_policy(checkout / "policy")
+    return [
+        result.case.name for result in run_cases(policy, load_cases([checkout / "corpus"], policy)) if not result.passed
+    ]
+
+
+def clinic_checkout_with_docs(root: Path) -> Path:
+    """A copy of the clinic fixture checkout under `root` with the site's `docs/` folder;
+    the path of its MkDocs configuration.
+
+    The hook builds the pages from the checkout the configuration sits in. The
+    navigation is left to MkDocs: the repository's lists the bundled policy's topics."""
+    checkout = root / "clinic"
+    shutil.copytree(CLINIC, checkout)
+    docs = checkout / "docs"
+    shutil.copytree(CONFIG.parent, docs, ignore=shutil.ignore_patterns("__pycache__", "contrasts.yaml"))
+    shutil.copy(CLINIC_CONTRASTS, docs / "contrasts.yaml")
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    del config["nav"]
+    (docs / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return docs / "mkdocs.yml"
