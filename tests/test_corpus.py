@@ -38,9 +38,9 @@ def test_a_row_added_to_the_source_without_a_case_is_noticed(policy: Policy, cas
         "\tCommunity Resources\t", "\t\tHelp clients find a dentist.\n\tCommunity Resources\t", 1
     )
     findings = corpus_findings(replace(policy, source_text=text), run_cases(policy, cases))
-    assert [(d.code, d.message.endswith("\u201cHelp clients find a dentist.\u201d")) for d in findings] == [
-        ("corpus.statement-without-case", True)
-    ]
+    # Only the statements matter here: whether the corpus passes is the corpus items' concern.
+    uncited = [d.message for d in findings if d.code == "corpus.statement-without-case"]
+    assert [message.endswith("\u201cHelp clients find a dentist.\u201d") for message in uncited] == [True]
 
 
 # --- the corpus as a whole, on the clinic fixture -------------------------------------------
