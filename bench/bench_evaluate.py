@@ -61,20 +61,39 @@ def hand_written(s: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
             return "not_billable", tuple(not_billable)
         return "billable", (CONNECTION[activity],)
     if activity == "warm_handoff":
+        mode = s["contact_mode"]
         if not s["medically_necessary"]:
             not_billable.append("warm-handoff-not-medically-necessary")
         if not s["documented"]:
             not_billable.append("warm-handoff-not-documented")
         if s["after_discharge"] and s["days_since_discharge"] > 30:
             not_billable.append("warm-handoff-tcs-window")
-        if not_billable:
-            return "not_billable", tuple(sorted(not_billable))
-        return "billable", ("warm-handoff",)
-    if activity in COORDINATION:
+        if mode == "voicemail":
+            not_billable.append("warm-handoff-voicemail")
+        elif mode in ("email", "written_report"):
+            not_billable.append("warm-handoff-email-or-written")
         if not s["contact_successful"]:
             not_billable.append("contact-not-successful")
         if not_billable:
             return "not_billable", tuple(sorted(not_billable))
+        if mode in ("video", "text_message"):
+            return "needs_review", ("warm-handoff-video-or-text",)
+        return "billable", ("warm-handoff",)
+    if activity in COORDINATION:
+        mode = s["contact_mode"]
+        in_writing = mode in ("email", "written_report")
+        if mode == "voicemail":
+            not_billable.append("coordination-voicemail")
+        elif in_writing and activity != "loc_transition":
+            not_billable.append("coordination-email-or-written")
+        if not s["contact_successful"]:
+            not_billable.append("contact-not-successful")
+        if not_billable:
+            return "not_billable", tuple(sorted(not_billable))
+        if in_writing:
+            return "needs_review", ("loc-transition-in-writing",)
+        if mode in ("video", "text_message"):
+            return "needs_review", ("coordination-video-or-text",)
         return "billable", (COORDINATION[activity],)
     if activity in COMMUNICATION:
         mode = s["contact_mode"]
