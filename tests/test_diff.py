@@ -6,6 +6,7 @@ the command runs in real git repositories made for each test."""
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import shutil
@@ -271,7 +272,10 @@ def test_markdown_is_a_marked_comment_with_a_table(clinic: Policy, edited: dict[
 
 # --- the command, in real repositories ----------------------------------------------------------
 
-SHOWN_NEVER = (tempfile.gettempdir(), "site-packages")
+# The folders diff unpacks revisions into, and where packages are installed. (Not the whole
+# temporary folder: the checkout these tests run in may itself be in it, and a path the user
+# typed is shown as typed.)
+SHOWN_NEVER = (os.path.join(tempfile.gettempdir(), "billability-"), "site-packages")
 
 
 def run(*arguments: str) -> tuple[int, str, str]:
