@@ -185,14 +185,19 @@ def _check_case(
 
 def run_case(policy: Policy, case: Case) -> CaseResult:
     decision = decide(policy, case.facts)
-    differences: list[str] = []
+    return CaseResult(case, decision, differences(case, decision))
+
+
+def differences(case: Case, decision: Decision) -> tuple[str, ...]:
+    """What differs between what the case expects and the decision (nothing: the case passes)."""
+    found: list[str] = []
     if decision.outcome != case.outcome:
-        differences.append(f"outcome: expected {case.outcome}, got {decision.outcome}")
+        found.append(f"outcome: expected {case.outcome}, got {decision.outcome}")
     if case.rules is not None and sorted(case.rules) != sorted(decision.rules):
-        differences.append(f"rules: expected {_listed(sorted(case.rules))}, got {_listed(sorted(decision.rules))}")
+        found.append(f"rules: expected {_listed(sorted(case.rules))}, got {_listed(sorted(decision.rules))}")
     if case.missing is not None and list(case.missing) != list(decision.missing):
-        differences.append(f"missing: expected {_listed(case.missing)}, got {_listed(decision.missing)}")
-    return CaseResult(case, decision, tuple(differences))
+        found.append(f"missing: expected {_listed(case.missing)}, got {_listed(decision.missing)}")
+    return tuple(found)
 
 
 def run_cases(policy: Policy, cases: Iterable[Case]) -> list[CaseResult]:

@@ -41,7 +41,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from billability.evaluate import decide, truth
-from billability.model import All, AnyOf, Compare, Condition, Decision, Is, Not, OneOf, Policy, Value
+from billability.model import All, AnyOf, Compare, Condition, Decision, Is, Not, OneOf, Policy, Value, facts_of
 from billability.regions import Judge, Leaf, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
 
 Scenario = dict[str, Value]
@@ -232,7 +232,7 @@ class _Gap:
 def _inexact(condition: Condition, space: Space) -> list[_Gap]:
     if _exact_by_shape(condition, space):
         return []
-    names = [name for name in space.facts if name in _facts(condition)]
+    names = [name for name in space.facts if name in facts_of(condition)]
     gaps: list[_Gap] = []
     for known in _partial_scenarios(space, names):
         if truth(condition, known) is not None:
@@ -264,10 +264,6 @@ def _tests(condition: Condition) -> Iterator[Is | OneOf | Compare]:
                 yield from _tests(item)
         case Not(item=item):
             yield from _tests(item)
-
-
-def _facts(condition: Condition) -> set[str]:
-    return {test.fact for test in _tests(condition)}
 
 
 def _exact_by_shape(condition: Condition, space: Space) -> bool:
@@ -308,7 +304,7 @@ def _hidden_where_needed(comparison: Comparison, name: str, space: Space) -> lis
     """Scenarios, every fact known but `name`, where `name` changes the policy's outcome and
     the variant's `relevant_when` for it is false."""
     condition = comparison.variant.fact_index[name].relevant_when
-    looked_at = [n for n in space.facts if n in _facts(condition) and n != name]
+    looked_at = [n for n in space.facts if n in facts_of(condition) and n != name]
     found: list[Scenario] = []
     for leaf in _where_needed(comparison.policy, name):
         allowed = {r.fact: r for r in leaf.restrictions}

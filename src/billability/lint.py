@@ -33,7 +33,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from billability.diagnostics import Diagnostic, Location, Problems, Severity
+from billability.diagnostics import Diagnostic, Location, Severity
 from billability.evaluate import truth
 from billability.model import (
     All,
@@ -51,8 +51,7 @@ from billability.model import (
     facts_of,
 )
 from billability.regions import Leaf, Settled, Space, Verdict, decision_table, partition, space_of
-from billability.resources import real_path
-from billability.source import Located, read_yaml_file
+from billability.source import Located, policy_section, reread
 
 # Conditions that overlap in more places than this are summarised, not listed in full.
 _SHOWN_PLACES = 3
@@ -307,10 +306,7 @@ class _Locator:
 
     def read(self, file: str) -> Located | None:
         if file not in self.files:
-            try:
-                self.files[file] = read_yaml_file(real_path(file), file)
-            except Problems:
-                self.files[file] = None
+            self.files[file] = reread(file)
         return self.files[file]
 
     def key(self, fact: Fact, path: tuple[str, ...]) -> Location | None:
@@ -320,8 +316,7 @@ class _Locator:
         return located.where_key(path)
 
     def default(self, policy: Policy) -> Location | None:
-        for file in policy.files:
-            located = self.read(file)
-            if located is not None and isinstance(located.data, dict) and "policy" in located.data:
-                return located.where_key(("policy", "default"))
+        located = policy_section(policy.files, self.read)
+        if located is not None:
+            return located.where_key(("policy", "default"))
         return Location(policy.files[0]) if policy.files else None

@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from billability.conditions import NodePath, describe, nodes, parent_of, shown
 from billability.conditions import replace as replace_node
-from billability.corpus import Case, CaseResult, run_cases
+from billability.corpus import Case, CaseResult, differences, run_cases
 from billability.diagnostics import Diagnostic, Location, Problems
 from billability.distinguish import Comparison, Witness, alike_at, compare, shown_decision, tell_apart
 from billability.model import (
@@ -45,8 +45,7 @@ from billability.model import (
     Value,
     facts_of,
 )
-from billability.resources import real_path
-from billability.source import Located, read_yaml_file
+from billability.source import policy_section
 
 _RULE_OUTCOMES = (Outcome.BILLABLE, Outcome.NOT_BILLABLE, Outcome.NEEDS_REVIEW)
 
@@ -121,7 +120,7 @@ def mutants(policy: Policy) -> list[Mutant]:
     """Every mutant of the policy: rule by rule in policy order, then fact by fact, then the
     default outcome and the precedence. Names are unique: a change that reads the same at
     two places of one condition is told apart by the condition around it."""
-    located = _policy_file(policy)
+    located = policy_section(policy.files)
     found = [
         *(mutant for rule in policy.rules for mutant in _rule_mutants(policy, rule)),
         *(mutant for fact in policy.facts for mutant in _relevance_mutants(policy, fact)),
@@ -253,29 +252,12 @@ def _precedence_mutants(policy: Policy, where: Location | None) -> Iterator[_Fou
             yield Mutant(name, replace(policy, precedence=tuple(swapped)), where), "precedence"
 
 
-def _policy_file(policy: Policy) -> Located | None:
-    """The policy file that holds `policy:` (precedence and default), read again to locate
-    keys the compiled policy does not keep."""
-    for file in policy.files:
-        try:
-            located = read_yaml_file(real_path(file), file)
-        except Problems:
-            continue
-        if isinstance(located.data, dict) and "policy" in located.data:
-            return located
-    return None
-
-
 # --- running -------------------------------------------------------------------------------
 
 
 def meets(case: Case, decision: Decision) -> bool:
     """Whether a decision is what the case expects (what `billability test` checks)."""
-    if decision.outcome != case.outcome:
-        return False
-    if case.rules is not None and sorted(case.rules) != sorted(decision.rules):
-        return False
-    return case.missing is None or list(case.missing) == list(decision.missing)
+    return not differences(case, decision)
 
 
 def killer(comparison: Comparison, results: Iterable[CaseResult]) -> Case | None:

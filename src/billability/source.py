@@ -15,7 +15,7 @@ where YAML allows none (`yaml.tab`) is reported at the tab, every such tab at on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from billability.diagnostics import Diagnostic, Location, Problems
-from billability.resources import shown_path
+from billability.resources import real_path, shown_path
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -346,3 +346,22 @@ def iter_yaml_files(path: Path) -> Iterator[Path]:
 def display_name(path: Path) -> str:
     """A file's name as diagnostics show it: relative to the working folder (see `resources.shown_path`)."""
     return shown_path(path)
+
+
+def policy_section(files: Iterable[str], read: Callable[[str], Located | None] | None = None) -> Located | None:
+    """The file among `files` (names as messages show them) that holds the `policy:`
+    section, read again to locate keys a compiled policy does not keep; `read` may be a
+    caching reader that returns None for a file it cannot read."""
+    for file in files:
+        located = read(file) if read is not None else reread(file)
+        if located is not None and isinstance(located.data, dict) and "policy" in located.data:
+            return located
+    return None
+
+
+def reread(file: str) -> Located | None:
+    """A file a compiled policy names (as messages show it), read again; None when it cannot be."""
+    try:
+        return read_yaml_file(real_path(file), file)
+    except Problems:
+        return None
