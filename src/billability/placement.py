@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from billability.compile import normalize
 from billability.evaluate import domain, truth
-from billability.model import All, Condition, Outcome, Policy, Rule, facts_of
+from billability.model import All, Condition, Outcome, Policy, Rule, Value, facts_of
 from billability.sourcetext import Statement, statements
 from billability.wording import md
 
@@ -119,7 +119,7 @@ def quoted_passages(policy: Policy, rule: Rule) -> list[str]:
 # --- by enumeration over the facts' domains ---------------------------------------------------
 
 
-def _scenarios(policy: Policy, *conditions: Condition) -> Iterable[dict[str, object]]:
+def _scenarios(policy: Policy, *conditions: Condition) -> Iterable[dict[str, Value]]:
     facts = policy.fact_index
     names = sorted(frozenset().union(*(facts_of(condition) for condition in conditions)))
     for values in itertools.product(*(domain(policy, facts[name]) for name in names)):
