@@ -72,7 +72,7 @@ def test_an_example_is_one_list_item_with_its_answer_and_open_questions(
         '<span class="outcome outcome-not-billable">Not billable</span></li>'
     )
     questions = " ".join(clinic.fact_index[name].question for name in chosen[1].decision.missing)
-    assert lines[2].endswith(f"Still to answer: {questions}</li>")
+    assert lines[2].endswith(f"</span>; still to answer: {questions}</li>")
 
 
 def test_an_example_escapes_the_case_name(clinic: Policy, results: list[CaseResult]) -> None:

@@ -56,7 +56,7 @@ def example_list(policy: Policy, results: Sequence[CaseResult]) -> list[str]:
             questions = " ".join(
                 html.escape(policy.fact_index[name].question, quote=False) for name in decision.missing
             )
-            answer += f" Still to answer: {questions}"
+            answer += f"; still to answer: {questions}"
         lines.append(
             f'<li data-case="{html.escape(result.case.name)}">{html.escape(situation(result), quote=False)} \u2014 {answer}</li>'
         )

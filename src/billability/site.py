@@ -386,7 +386,7 @@ def summary_page(policy: Policy) -> str:
         f"{md(advice(policy, Outcome.NEEDS_REVIEW))}",
         "",
         f"When no rule covers an activity, the answer is {badge(policy.default_outcome)}: "
-        f"{md(sentence(policy.default_reason))}",
+        f"{_clause(policy.default_reason)}",
         "",
         "</div>",
         "",
@@ -473,7 +473,7 @@ def how_decisions_page(policy: Policy, results: Sequence[CaseResult], contrasts:
         + " that any applying rule gives, and every rule giving that answer is shown, "
         "so you see each reason at once.",
         "",
-        f"When no rule applies, the answer is {badge(policy.default_outcome)}: {md(sentence(policy.default_reason))}",
+        f"When no rule applies, the answer is {badge(policy.default_outcome)}: {_clause(policy.default_reason)}",
         "",
         "## What the answers mean",
         "",
@@ -495,9 +495,10 @@ def how_decisions_page(policy: Policy, results: Sequence[CaseResult], contrasts:
     if example is not None:
         lines += [
             "",
-            "## Checking a scenario yourself",
+            "## Checking a scenario on the command line",
             "",
-            "The same rules answer on the command line, with the county's words and the questions still open:",
+            "Maintainers can ask the same rules on the command line, which answers with the county's words "
+            "and the questions still open:",
             "",
             "```",
             "billability check " + " ".join(f"{name}={_argument(value)}" for name, value in example.case.facts.items()),
@@ -616,6 +617,12 @@ def _link(here: str, rule: Rule) -> str:
 
 def _relative(here: str, target: str) -> str:
     return posixpath.relpath(target, posixpath.dirname(here) or ".")
+
+
+def _clause(text: str) -> str:
+    """A reason after a colon: as written, lower case first, with a final stop."""
+    text = text.strip().rstrip(".")
+    return md(text) + "."
 
 
 def _anchor(title: str) -> str:

@@ -58,7 +58,7 @@ def advice(policy: Policy, outcome: Outcome) -> str:
         case Outcome.NEEDS_REVIEW:
             return (
                 "The county's table does not settle it. "
-                f"Ask {md(policy.review.team)} before billing it as case management: {md(sentence(policy.review.how))}"
+                f"Ask {md(policy.review.team)} before billing it as case management. {md(sentence(policy.review.how))}"
             )
     return "Something you have not said yet decides it. Answer the questions listed with the example, then check again."
 
