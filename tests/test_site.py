@@ -564,37 +564,6 @@ def test_conditions_read_as_plain_words(
 # --- problems stop the build, each with a code and a location --------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "code", "line"),
-    [
-        (
-            "contrasts:\n  - title: A\n    cases: [Driving a client is not billable, No such case]\n",
-            "site.unknown-case",
-            3,
-        ),
-        ("contrasts:\n  - title: A\n    cases: [Only one]\n", "site.contrasts-shape", 2),
-        ("contrasts:\n  - title: A\n    cases: [x, y]\n    note: z\n", "site.contrasts-shape", 2),
-        ("pairs: []\n", "site.contrasts-shape", 1),
-    ],
-)
-def test_contrast_problems(tmp_path: Path, results: list[CaseResult], text: str, code: str, line: int) -> None:
-    path = tmp_path / "contrasts.yaml"
-    path.write_text(text)
-    with pytest.raises(Problems) as caught:
-        load_contrasts(path, [result.case.name for result in results])
-    assert [(d.code, d.location.line if d.location else None) for d in caught.value.diagnostics][:1] == [(code, line)]
-
-
-def test_a_contrast_naming_a_repeated_case_is_ambiguous(tmp_path: Path) -> None:
-    path = tmp_path / "contrasts.yaml"
-    path.write_text("contrasts:\n  - title: A\n    cases: [Twice, Once]\n")
-    with pytest.raises(Problems) as caught:
-        load_contrasts(path, ["Twice", "Twice", "Once"])
-    assert [(d.code, d.location.line if d.location else None) for d in caught.value.diagnostics] == [
-        ("site.ambiguous-case", 3)
-    ]
-
-
 def test_a_failing_case_stops_the_build(tmp_path: Path) -> None:
     corpus = tmp_path / "wrong.yaml"
     corpus.write_text(

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from billability.compile import load_policy
+from billability.contrasts import Contrast, load_contrasts
 from billability.corpus import CaseResult, load_cases, run_cases
-from billability.diagnostics import Diagnostic, Location, Problems, hint_for
+from billability.diagnostics import Diagnostic, Problems
 from billability.examples import example_list, teaching
 from billability.model import FactType, Outcome, Policy, Rule
 from billability.placement import (
@@ -42,7 +42,6 @@ from billability.placement import (
     rule_placements,
     rules_where,
 )
-from billability.source import read_yaml_file
 from billability.wording import (
     OUTCOME_WORDS,
     advice,
@@ -84,15 +83,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Contrast:
-    """Two or three corpus cases that staff confuse, shown side by side."""
-
-    title: str
-    cases: tuple[str, ...]
-    location: Location
-
-
 # --- loading -------------------------------------------------------------------------------
 
 
@@ -128,67 +118,6 @@ def build_pages(
     # the staff pages, which link to them only when they exist.
     pages.update(site_pages(policy, results, contrasts, present={*present, *pages}))
     return dict(sorted(pages.items()))
-
-
-def load_contrasts(path: Path, case_names: Sequence[str]) -> tuple[Contrast, ...]:
-    """The contrasts file: `contrasts: [{title: ..., cases: [case name, case name]}]`."""
-    located = read_yaml_file(path, str(path))
-    problems: list[Diagnostic] = []
-    found: list[Contrast] = []
-    body = located.data
-    if not isinstance(body, dict) or set(body) != {"contrasts"} or not isinstance(body["contrasts"], list):
-        raise Problems(
-            [
-                Diagnostic(
-                    "site.contrasts-shape",
-                    "a contrasts file holds one key, `contrasts`, with a list of contrasts",
-                    located.where(()),
-                )
-            ]
-        )
-    known = set(case_names)
-    repeated = {name for name in known if case_names.count(name) > 1}
-    for index, entry in enumerate(body["contrasts"]):
-        path_key: tuple[str | int, ...] = ("contrasts", index)
-        if (
-            not isinstance(entry, dict)
-            or set(entry) != {"title", "cases"}
-            or not isinstance(entry["title"], str)
-            or not isinstance(entry["cases"], list)
-            or not 2 <= len(entry["cases"]) <= 3
-            or not all(isinstance(name, str) for name in entry["cases"])
-        ):
-            problems.append(
-                Diagnostic(
-                    "site.contrasts-shape",
-                    "a contrast has a `title` and a list of two or three `cases` (corpus case names)",
-                    located.where(path_key),
-                )
-            )
-            continue
-        for position, name in enumerate(entry["cases"]):
-            if name not in known:
-                problems.append(
-                    Diagnostic(
-                        "site.unknown-case",
-                        f"the corpus has no case named `{name}`",
-                        located.where((*path_key, "cases", position)),
-                        hint=hint_for(name, sorted(known)),
-                    )
-                )
-            elif name in repeated:
-                problems.append(
-                    Diagnostic(
-                        "site.ambiguous-case",
-                        f"more than one corpus case is named `{name}`",
-                        located.where((*path_key, "cases", position)),
-                        hint="give each of those cases its own name",
-                    )
-                )
-        found.append(Contrast(entry["title"], tuple(entry["cases"]), located.where(path_key)))
-    if problems:
-        raise Problems(problems)
-    return tuple(found)
 
 
 # --- the pages -----------------------------------------------------------------------------
