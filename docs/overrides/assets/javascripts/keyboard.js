@@ -5,15 +5,20 @@
  * theme's checkbox it stands for (`__drawer`, `__search`), and the theme's table
  * wrappers (`.md-typeset__scrollwrap`).
  * Out: a press toggles the checkbox as the theme's own icon label would, and the
- * button's `aria-expanded` follows the checkbox whoever changes it; the menu takes the
- * keyboard into the navigation when it opens, Escape closes it, and a panel that closes
+ * button's `aria-expanded` follows the checkbox whoever changes it; a button that opens its
+ * panel takes the keyboard into it (the navigation's first link, the search box), Escape
+ * closes the navigation (the theme closes search on Escape itself), and a panel that closes
  * gives the keyboard back to its button while that button is on screen. A table wider
  * than its box can be reached with Tab and scrolled with the arrow keys.
  */
 (function () {
   "use strict"
 
-  var panels = { __drawer: ".md-sidebar--primary", __search: ".md-search__inner" }
+  // Each checkbox's panel, and where the keyboard goes in it when the button opens it.
+  var panels = {
+    __drawer: { panel: ".md-sidebar--primary", first: "a[href], label[tabindex], button, input" },
+    __search: { panel: ".md-search__inner", first: ".md-search__input" },
+  }
 
   function onScreen(element) {
     return element.getClientRects().length > 0
@@ -22,7 +27,9 @@
   document.querySelectorAll("button[data-md-toggles]").forEach(function (button) {
     var toggle = document.getElementById(button.getAttribute("data-md-toggles"))
     if (!toggle) return
-    var panel = document.querySelector(panels[toggle.id])
+    var known = panels[toggle.id]
+    if (!known) return
+    var panel = document.querySelector(known.panel)
     var pressed = false
 
     button.addEventListener("click", function () {
@@ -32,9 +39,9 @@
 
     toggle.addEventListener("change", function () {
       button.setAttribute("aria-expanded", String(toggle.checked))
-      if (toggle.checked && pressed && toggle.id === "__drawer" && panel) {
-        // The open drawer is visible at once (site.css), so its first link can take focus.
-        var first = panel.querySelector("a[href], label[tabindex], button, input")
+      if (toggle.checked && pressed && panel) {
+        // An open panel is visible at once (site.css), so its first control can take focus.
+        var first = panel.querySelector(known.first)
         if (first) first.focus()
       }
       if (!toggle.checked && onScreen(button)) {
