@@ -322,12 +322,53 @@ def test_tab_from_the_top_lands_only_on_what_a_person_can_see_outlined_and_reada
     assert not problems, "what the keyboard reaches:\n" + "\n".join(problems)
 
 
+def test_tab_through_the_open_menu_on_a_phone_lands_only_on_what_a_person_can_see(
+    browser: Browser, site_url: str, site_pages: list[str]
+) -> None:
+    page = _open(browser, PHONE)
+    drawer = page.locator(".md-sidebar--primary")
+    problems = []
+    for address in site_pages:
+        _visit(page, site_url, address)
+        page.add_style_tag(content=NO_MOTION)
+        page.get_by_role("button", name="Menu").focus()
+        page.keyboard.press("Enter")
+        stops = 0
+        while drawer.evaluate("drawer => drawer.contains(document.activeElement)"):
+            focused = page.evaluate("window.pageProbes.focused()")
+            if not focused["seen"]:
+                problems.append(
+                    f"{_where(address, PHONE)}: in the open menu, Tab lands on {focused['element']}, which is not visible"
+                )
+            stops += 1
+            if stops == MOST_TAB_STOPS:
+                problems.append(f"{_where(address, PHONE)}: Tab never leaves the open menu")
+                break
+            page.keyboard.press("Tab")
+        if not stops:
+            problems.append(f"{_where(address, PHONE)}: opening the menu does not take the keyboard into it")
+    page.close()
+    assert not problems, "what the keyboard reaches in the menu:\n" + "\n".join(problems)
+
+
 def test_the_header_buttons_and_the_search_dialog_have_names(browser: Browser, site_url: str) -> None:
     page = _open(browser, PHONE)
     _visit(page, site_url, "")
     expect(page.get_by_role("button", name="Menu")).to_be_visible()
     expect(page.get_by_role("button", name="Search")).to_be_visible()
     expect(page.get_by_role("dialog", name="Search", include_hidden=True)).to_have_count(1)
+    page.close()
+
+
+def test_a_wide_screen_shows_tabs_and_a_search_box_instead_of_the_header_buttons(
+    browser: Browser, site_url: str
+) -> None:
+    page = _open(browser, DESKTOP)
+    _visit(page, site_url, "")
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(page.get_by_role("button", name="Search")).to_be_hidden()
+    expect(page.get_by_role("textbox", name="Search")).to_be_visible()
+    expect(page.locator(".md-tabs__link").first).to_be_visible()
     page.close()
 
 
@@ -349,6 +390,14 @@ def test_the_menu_opens_and_closes_from_the_keyboard_on_a_phone(browser: Browser
     expect(drawer.get_by_role("link").first).to_be_hidden()
     page.keyboard.press(" ")
     expect(menu).to_have_attribute("aria-expanded", "true")
+    # A section opens from the keyboard too, and its links become reachable.
+    section = drawer.locator("label.md-nav__link[tabindex='0']").first
+    section.focus()
+    page.keyboard.press("Enter")
+    inside = drawer.locator(f"#{section.get_attribute('for')} ~ nav a[href]").first
+    expect(inside).to_be_in_viewport()
+    page.keyboard.press("Tab")
+    expect(inside).to_be_focused()
     page.close()
 
 
