@@ -20,6 +20,7 @@ import functools
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -171,17 +172,171 @@ def _blocking(axe: Axe, page: Page, where: str, context: str | None = None) -> l
     return lines
 
 
-@pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_no_page_has_a_serious_or_critical_axe_violation(
+@dataclass(frozen=True, slots=True)
+class PageSurvey:
+    """What one page of the built site shows at one screen size: measured once, judged by
+    the tests below."""
+
+    where: str
+    blocking: tuple[str, ...]  # axe-core's serious and critical violations, one line per element
+    contrasts: tuple[tuple[str, dict[str, Any]], ...]  # (kind of text, measured) per visible text
+    headings: tuple[dict[str, Any], ...]  # level and text, in document order
+    width: dict[str, Any]  # the page's width, the screen's, and what sticks out past it
+    tables: int
+    squeezed: tuple[str, ...]  # table cells narrower than NARROWEST_COLUMN_EMS
+    unreachable_tables: int  # tables that scroll sideways in a box Tab cannot reach
+    printed: tuple[str, ...]  # what shows on paper besides the page's content
+    tab_stops: tuple[dict[str, Any], ...]  # where Tab from the top lands, until it comes back
+
+
+TEXTS = {"link": "a[href]", "menu tab": ".md-tabs__link", "outcome badge": ".outcome"}
+
+
+def _survey(page: Page, axe: Axe, site_url: str, address: str, viewport: dict[str, int]) -> PageSurvey:
+    _visit(page, site_url, address)
+    where = _where(address, viewport)
+    blocking = _blocking(axe, page, where)
+    contrasts = tuple(
+        (kind, measured)
+        for kind, selector in TEXTS.items()
+        for measured in page.evaluate("selector => window.pageProbes.contrasts(selector)", selector)
+    )
+    headings = tuple(page.evaluate("window.pageProbes.headings()"))
+    width = page.evaluate("window.pageProbes.stickingOut()")
+    tables = page.locator(".md-typeset table").count()
+    squeezed = tuple(page.evaluate("ems => window.pageProbes.squeezedCells(ems)", NARROWEST_COLUMN_EMS))
+    unreachable_tables = page.evaluate(
+        "() => [...document.querySelectorAll('.md-typeset__scrollwrap')]"
+        ".filter(box => box.scrollWidth > box.clientWidth + 1 && box.getAttribute('tabindex') !== '0').length"
+    )
+    page.emulate_media(media="print")
+    printed = tuple(page.evaluate("window.pageProbes.outside('article.md-content__inner')"))
+    page.emulate_media(media="screen")
+    # Last: Tab moves the focus and scrolls the page.
+    page.add_style_tag(content=NO_MOTION)
+    assert not page.locator("#__drawer").is_checked()
+    stops: list[dict[str, Any]] = []
+    for _ in range(MOST_TAB_STOPS):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("window.pageProbes.focused()")
+        if focused is None or (stops and focused["path"] == stops[0]["path"]):
+            break
+        stops.append(focused)
+    return PageSurvey(
+        where, tuple(blocking), contrasts, headings, width, tables, squeezed, unreachable_tables, printed, tuple(stops)
+    )
+
+
+def _surveys(
     browser: Browser, axe: Axe, site_url: str, site_pages: list[str], viewport: dict[str, int]
-) -> None:
+) -> list[PageSurvey]:
     page = _open(browser, viewport)
-    found = []
-    for address in site_pages:
-        _visit(page, site_url, address)
-        found += _blocking(axe, page, _where(address, viewport))
-    page.close()
+    try:
+        return [_survey(page, axe, site_url, address, viewport) for address in site_pages]
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def desktop(browser: Browser, axe: Axe, site_url: str, site_pages: list[str]) -> list[PageSurvey]:
+    return _surveys(browser, axe, site_url, site_pages, DESKTOP)
+
+
+@pytest.fixture(scope="module")
+def phone(browser: Browser, axe: Axe, site_url: str, site_pages: list[str]) -> list[PageSurvey]:
+    return _surveys(browser, axe, site_url, site_pages, PHONE)
+
+
+SCREENS = ["desktop", "phone"]
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_no_page_has_a_serious_or_critical_axe_violation(request: pytest.FixtureRequest, screen: str) -> None:
+    surveys: list[PageSurvey] = request.getfixturevalue(screen)
+    found = [line for survey in surveys for line in survey.blocking]
     assert not found, "axe-core finds what some readers cannot get past:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_links_menu_tabs_and_outcome_badges_meet_aa_contrast(request: pytest.FixtureRequest, screen: str) -> None:
+    surveys: list[PageSurvey] = request.getfixturevalue(screen)
+    kinds = {kind for survey in surveys for kind, _ in survey.contrasts}
+    assert {"link", "outcome badge"} <= kinds, f"the site shows no link or no outcome badge to measure: {kinds}"
+    if screen == "desktop":
+        assert "menu tab" in kinds, "the desktop site shows no menu tabs to measure"
+    low = [
+        f"{survey.where}: {kind} {text['element']}: {text['ratio']}:1 ({text['foreground']} on {text['background']})"
+        for survey in surveys
+        for kind, text in survey.contrasts
+        if text["ratio"] < MINIMUM_CONTRAST
+    ]
+    assert not low, f"texts under {MINIMUM_CONTRAST}:1 against their background:\n" + "\n".join(low)
+
+
+def test_every_page_has_one_h1_first_and_skips_no_heading_level(desktop: list[PageSurvey]) -> None:
+    skipped = []
+    for survey in desktop:
+        levels = [heading["level"] for heading in survey.headings]
+        if not levels or levels[0] != 1 or levels.count(1) != 1:
+            skipped.append(f"{survey.where}: the page must open with its one h1; its levels are {levels}")
+        previous = 1
+        for heading in survey.headings:
+            if heading["level"] > previous + 1:
+                skipped.append(f"{survey.where}: h{previous} is followed by h{heading['level']}: {heading['text']}")
+            previous = heading["level"]
+    assert not skipped, "headings out of order:\n" + "\n".join(skipped)
+
+
+def test_no_page_scrolls_sideways_on_a_phone(phone: list[PageSurvey]) -> None:
+    wide = [
+        f"{survey.where}: the page is {survey.width['scrollWidth']} px wide on a {survey.width['width']} px "
+        "screen; past its right edge: " + "; ".join(survey.width["elements"])
+        for survey in phone
+        if survey.width["scrollWidth"] > survey.width["width"] or survey.width["elements"]
+    ]
+    assert not wide, "pages wider than a phone:\n" + "\n".join(wide)
+
+
+def test_tables_on_a_phone_keep_readable_columns_and_scroll_within_a_box_the_keyboard_reaches(
+    phone: list[PageSurvey],
+) -> None:
+    if not any(survey.tables for survey in phone):
+        pytest.skip("the site has no table")
+    problems = [f"{survey.where}: a column squeezed to {cell}" for survey in phone for cell in survey.squeezed]
+    problems += [
+        f"{survey.where}: {survey.unreachable_tables} tables scroll sideways but Tab cannot reach them"
+        for survey in phone
+        if survey.unreachable_tables
+    ]
+    assert not problems, "tables a phone cannot read:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_tab_from_the_top_lands_only_on_what_a_person_can_see_outlined_and_readable(
+    request: pytest.FixtureRequest, screen: str
+) -> None:
+    surveys: list[PageSurvey] = request.getfixturevalue(screen)
+    problems = []
+    for survey in surveys:
+        if len(survey.tab_stops) == MOST_TAB_STOPS:
+            problems.append(f"{survey.where}: Tab never came back to the top in {MOST_TAB_STOPS} presses")
+        for stop in survey.tab_stops:
+            where = f"{survey.where}: Tab lands on {stop['element']}"
+            contrast = stop["contrast"]
+            if not stop["seen"]:
+                problems.append(f"{where}, which is not visible")
+            elif not stop["outlined"]:
+                problems.append(f"{where}, which shows no focus outline")
+            elif contrast and contrast["ratio"] < MINIMUM_CONTRAST:
+                problems.append(
+                    f"{where}, whose text is {contrast['ratio']}:1 ({contrast['foreground']} on {contrast['background']})"
+                )
+    assert not problems, "what the keyboard reaches:\n" + "\n".join(problems)
+
+
+def test_a_printed_page_is_its_content_without_the_site_chrome(desktop: list[PageSurvey]) -> None:
+    shown = [f"{survey.where}: {element}" for survey in desktop for element in survey.printed]
+    assert not shown, "printed besides the page's content:\n" + "\n".join(shown)
 
 
 def test_the_open_menu_and_search_results_have_no_serious_axe_violation(
@@ -203,123 +358,6 @@ def test_the_open_menu_and_search_results_have_no_serious_axe_violation(
     found += _blocking(axe, page, "/ with search results at 1366x900", context=".md-search")
     page.close()
     assert not found, "axe-core finds what some readers cannot get past:\n" + "\n".join(found)
-
-
-@pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_links_menu_tabs_and_outcome_badges_meet_aa_contrast(
-    browser: Browser, site_url: str, site_pages: list[str], viewport: dict[str, int]
-) -> None:
-    page = _open(browser, viewport)
-    measured: dict[str, list[dict[str, Any]]] = {"link": [], "menu tab": [], "outcome badge": []}
-    selectors = {"link": "a[href]", "menu tab": ".md-tabs__link", "outcome badge": ".outcome"}
-    for address in site_pages:
-        _visit(page, site_url, address)
-        for kind, selector in selectors.items():
-            measured[kind] += [
-                {**text, "where": _where(address, viewport)}
-                for text in page.evaluate("selector => window.pageProbes.contrasts(selector)", selector)
-            ]
-    page.close()
-    assert measured["link"] and measured["outcome badge"], "the site shows no link or no outcome badge to measure"
-    if viewport["width"] == DESKTOP["width"]:
-        assert measured["menu tab"], "the desktop site shows no menu tabs to measure"
-    low = [
-        f"{text['where']}: {kind} {text['element']}: {text['ratio']}:1 ({text['foreground']} on {text['background']})"
-        for kind, texts in measured.items()
-        for text in texts
-        if text["ratio"] < MINIMUM_CONTRAST
-    ]
-    assert not low, f"texts under {MINIMUM_CONTRAST}:1 against their background:\n" + "\n".join(low)
-
-
-def test_every_page_has_one_h1_first_and_skips_no_heading_level(
-    browser: Browser, site_url: str, site_pages: list[str]
-) -> None:
-    page = _open(browser, DESKTOP)
-    skipped = []
-    for address in site_pages:
-        _visit(page, site_url, address)
-        headings = page.evaluate("window.pageProbes.headings()")
-        levels = [heading["level"] for heading in headings]
-        if not levels or levels[0] != 1 or levels.count(1) != 1:
-            skipped.append(f"/{address}: the page must open with its one h1; its levels are {levels}")
-        previous = 1
-        for heading in headings:
-            if heading["level"] > previous + 1:
-                skipped.append(f"/{address}: h{previous} is followed by h{heading['level']}: {heading['text']}")
-            previous = heading["level"]
-    page.close()
-    assert not skipped, "headings out of order:\n" + "\n".join(skipped)
-
-
-def test_no_page_scrolls_sideways_on_a_phone(browser: Browser, site_url: str, site_pages: list[str]) -> None:
-    page = _open(browser, PHONE)
-    wide = []
-    for address in site_pages:
-        _visit(page, site_url, address)
-        measured = page.evaluate("window.pageProbes.stickingOut()")
-        if measured["scrollWidth"] > measured["width"] or measured["elements"]:
-            wide.append(
-                f"{_where(address, PHONE)}: the page is {measured['scrollWidth']} px wide on a "
-                f"{measured['width']} px screen; past its right edge: " + "; ".join(measured["elements"])
-            )
-    page.close()
-    assert not wide, "pages wider than a phone:\n" + "\n".join(wide)
-
-
-def test_tables_on_a_phone_keep_readable_columns_and_scroll_within_a_box_the_keyboard_reaches(
-    browser: Browser, site_url: str, site_pages: list[str]
-) -> None:
-    page = _open(browser, PHONE)
-    problems = []
-    tables = 0
-    for address in site_pages:
-        _visit(page, site_url, address)
-        tables += page.locator(".md-typeset table").count()
-        squeezed = page.evaluate("ems => window.pageProbes.squeezedCells(ems)", NARROWEST_COLUMN_EMS)
-        problems += [f"{_where(address, PHONE)}: a column squeezed to {cell}" for cell in squeezed]
-        for wrapper in page.locator(".md-typeset__scrollwrap").all():
-            scrolls = wrapper.evaluate("box => box.scrollWidth > box.clientWidth + 1")
-            if scrolls and wrapper.get_attribute("tabindex") != "0":
-                problems.append(f"{_where(address, PHONE)}: a table scrolls sideways but Tab cannot reach it")
-    page.close()
-    if not tables:
-        pytest.skip("the site has no table")
-    assert not problems, "tables a phone cannot read:\n" + "\n".join(problems)
-
-
-@pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_tab_from_the_top_lands_only_on_what_a_person_can_see_outlined_and_readable(
-    browser: Browser, site_url: str, site_pages: list[str], viewport: dict[str, int]
-) -> None:
-    page = _open(browser, viewport)
-    problems = []
-    for address in site_pages:
-        _visit(page, site_url, address)
-        page.add_style_tag(content=NO_MOTION)
-        assert not page.locator("#__drawer").is_checked()
-        first = None
-        for _ in range(MOST_TAB_STOPS):
-            page.keyboard.press("Tab")
-            focused = page.evaluate("window.pageProbes.focused()")
-            if focused is None or focused["path"] == first:
-                break
-            first = first or focused["path"]
-            where = f"{_where(address, viewport)}: Tab lands on {focused['element']}"
-            if not focused["seen"]:
-                problems.append(f"{where}, which is not visible")
-            elif not focused["outlined"]:
-                problems.append(f"{where}, which shows no focus outline")
-            contrast = focused["contrast"]
-            if contrast and focused["seen"] and contrast["ratio"] < MINIMUM_CONTRAST:
-                problems.append(
-                    f"{where}, whose text is {contrast['ratio']}:1 "
-                    f"({contrast['foreground']} on {contrast['background']})"
-                )
-        else:
-            problems.append(f"{_where(address, viewport)}: Tab never came back to the top in {MOST_TAB_STOPS} presses")
-    page.close()
-    assert not problems, "what the keyboard reaches:\n" + "\n".join(problems)
 
 
 def test_tab_through_the_open_menu_on_a_phone_lands_only_on_what_a_person_can_see(
@@ -417,20 +455,3 @@ def test_the_search_button_opens_search_from_the_keyboard_on_a_phone(browser: Br
     expect(button).to_be_focused()
     expect(button).to_have_attribute("aria-expanded", "false")
     page.close()
-
-
-def test_a_printed_page_is_its_content_without_the_site_chrome(
-    browser: Browser, site_url: str, site_pages: list[str]
-) -> None:
-    page = _open(browser, DESKTOP)
-    page.emulate_media(media="print")
-    shown = []
-    for address in site_pages:
-        _visit(page, site_url, address)
-        expect(page.locator("article.md-content__inner")).to_be_visible()
-        shown += [
-            f"/{address}: {element}"
-            for element in page.evaluate("window.pageProbes.outside('article.md-content__inner')")
-        ]
-    page.close()
-    assert not shown, "printed besides the page's content:\n" + "\n".join(shown)
