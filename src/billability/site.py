@@ -28,6 +28,7 @@ from billability.compile import load_policy, normalize
 from billability.corpus import CaseResult, load_cases, run_cases
 from billability.diagnostics import Diagnostic, Location, Problems, hint_for
 from billability.evaluate import domain, truth
+from billability.history import history_pages
 from billability.model import (
     All,
     Always,
@@ -127,7 +128,7 @@ def build_pages(
     if failures:
         raise Problems(failures)
     contrasts = load_contrasts(contrasts_path, [result.case.name for result in results])
-    return site_pages(policy, results, contrasts)
+    return dict(sorted({**site_pages(policy, results, contrasts), **history_pages(policy_path, policy)}.items()))
 
 
 def load_contrasts(path: Path, case_names: Sequence[str]) -> tuple[Contrast, ...]:
