@@ -11,7 +11,7 @@ The page: the working tree's uncommitted edits first, as unreleased changes, whe
 change some answer; then each version with its effective date and at most
 `MAX_STATEMENTS` changes, each linking its topic page; a note for commits left out
 because their policy does not compile. Outside a git clone, or in a shallow one, the
-page says how to get the history; it never stops the build. Changess are cached in
+page says how to get the history; it never stops the build. Comparisons are cached in
 memory by the pair of commits (the working tree by its files' contents).
 """
 
@@ -65,7 +65,7 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
     topics = {topic.name: topic.title for topic in policy.topics}
     if history.unreleased is not None:
         newest = releases[-1]
-        section = _section(newest, history.unreleased, policy, topics)
+        section = _section(newest, history.unreleased, topics)
         if section:
             shown = history.unreleased.version
             lines += ["## Unreleased changes", ""]
@@ -78,7 +78,8 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
             ]
     for index in range(len(releases) - 1, -1, -1):
         release = releases[index]
-        lines += [f"## {_name(release, releases)[:1].upper()}{_name(release, releases)[1:]}", ""]
+        name = _name(release, releases)
+        lines += [f"## {name[:1].upper()}{name[1:]}", ""]
         if release.version is None:
             lines += [f"The policy as it stood before versions were numbered (last changed {release.date}).", ""]
         elif release.effective_from is not None:
@@ -88,7 +89,7 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
             continue
         previous = releases[index - 1]
         lines += [f"Compared with {_name(previous, releases)}:", ""]
-        lines += _section(previous, release, policy, topics) or ["No answer changed.", ""]
+        lines += _section(previous, release, topics) or ["No answer changed.", ""]
     if history.skipped:
         lines += ['!!! note "Left out of this history"', ""]
         for skipped in history.skipped:
@@ -112,24 +113,23 @@ def _name(release: Release, releases: Sequence[Release]) -> str:
     return f"the policy before version {_md(later[0])}" if later else "the policy before versions were numbered"
 
 
-def _section(base: Release, head: Release, page_policy: Policy, topics: Mapping[str, str]) -> list[str]:
-    """The list of changes from `base` to `head`; empty when no answer changed and nothing was renamed."""
-    comparison = _comparison(base, head)
-    if comparison.problem is not None:
-        return [f"These two cannot be compared answer by answer: {_md(comparison.problem)}.", ""]
-    statements = comparison.statements
+def _section(base: Release, head: Release, topics: Mapping[str, str]) -> list[str]:
+    """The changes from `base` to `head` as lines of the page. For the working tree
+    (no commit), nothing when no answer changed: only answers make a preview worth showing."""
+    changes = _changes(base, head)
+    if changes.problem is not None:
+        return [f"These two cannot be compared answer by answer: {_md(changes.problem)}.", ""]
+    statements = changes.statements
     if not statements:
-        if comparison.renames and comparison.base is not None:
-            renamed = "; ".join(_md(rename_text(r, head.policy, comparison.base)) for r in comparison.renames)
+        if not head.commit:
+            return []
+        if changes.renames and changes.base is not None:
+            renamed = "; ".join(_md(rename_text(r, head.policy, changes.base)) for r in changes.renames)
             return [f"Renamed {renamed} (no answer changed).", ""]
-        if head.commit:
-            return ["No answer changed" + (" (only wording changed)." if comparison.reworded else "."), ""]
-        return []
+        return ["No answer changed" + (" (only wording changed)." if changes.reworded else "."), ""]
     lines = []
     for statement in statements[:MAX_STATEMENTS]:
-        lines.append(
-            f"- {_statement_markdown(statement, head.policy, comparison.base)}{_link(statement, head, topics)}"
-        )
+        lines.append(f"- {_statement_markdown(statement, head.policy, changes.base)}{_link(statement, head, topics)}")
     hidden = len(statements) - MAX_STATEMENTS
     if hidden > 0:
         what = f"{base.commit[:7]} {head.commit[:7]}" if head.commit else base.commit[:7]
@@ -170,7 +170,7 @@ def _link(statement: Statement, head: Release, topics: Mapping[str, str]) -> str
     return f" See [{_md(topics[topic])}](topics/{topic.replace('_', '-')}.md)."
 
 
-def _comparison(base: Release, head: Release) -> Changes:
+def _changes(base: Release, head: Release) -> Changes:
     key = (base.commit, head.commit or head.fingerprint)
     if key not in _compared:
         _compared[key] = changes_between(base.policy, head.policy)

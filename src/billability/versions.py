@@ -90,7 +90,7 @@ _compiled: dict[tuple[str, str], Policy | str] = {}
 
 def read_history(policy_folder: Path, policy: Policy) -> History:
     """The versions of the policy folder in its git repository, and `policy` (the working
-    tree's) as unreleased when the folder has uncommitted edits that change an outcome."""
+    tree's) as unreleased when the folder has uncommitted edits."""
     folder = policy_folder.resolve()
     top = _git(folder, "rev-parse", "--show-toplevel")
     if top is None:
@@ -99,27 +99,28 @@ def read_history(policy_folder: Path, policy: Policy) -> History:
         return History(unavailable=SHALLOW)
     prefix = _git(folder, "rev-parse", "--show-prefix") or ""
     listing = _git(folder, "log", "--first-parent", "--reverse", "--format=%H %cs", "--", ".")
-    commits = [tuple(line.split(" ", 1)) for line in (listing or "").splitlines() if line]
+    commits = [(line[:40], line[41:]) for line in (listing or "").splitlines() if line]
     if not commits:
         return History(unavailable=NO_COMMITS)
+    position = {commit: index for index, (commit, _) in enumerate(commits)}
     metadata = _metadata_at(folder, [commit for commit, _ in commits], prefix)
     # Each version's commits, newest first, in the order of each version's last commit.
     groups: dict[str | None, list[tuple[str, str]]] = {}
     for commit, date in commits:
         version = metadata[commit][0]
         groups.setdefault(version, []).insert(0, (commit, date))
-    order = sorted(groups, key=lambda version: _last_index(commits, groups[version][0][0]))
+    order = sorted(groups, key=lambda version: position[groups[version][0][0]])
     releases: list[Release] = []
     skipped: list[Skipped] = []
     for version in order:
         for commit, date in groups[version]:
-            compiled = _compile_at(str(top), folder, commit, prefix)
+            compiled = _compile_at(top, commit, prefix)
             if isinstance(compiled, str):
                 skipped.append(Skipped(commit, date, compiled))
                 continue
             releases.append(Release(version, metadata[commit][1], commit, date, compiled))
             break
-    skipped.sort(key=lambda s: _last_index(commits, s.commit))
+    skipped.sort(key=lambda s: position[s.commit])
     unreleased = None
     if releases and _git(folder, "status", "--porcelain", "--", "."):
         version, effective = metadata_of(read_text(folder / "policy.yaml"))
@@ -127,14 +128,10 @@ def read_history(policy_folder: Path, policy: Policy) -> History:
     return History(tuple(releases), tuple(skipped), None, unreleased)
 
 
-def _last_index(commits: Sequence[tuple[str, ...]], commit: str) -> int:
-    return next(i for i, entry in enumerate(commits) if entry[0] == commit)
-
-
-def _git(folder: Path, *arguments: str, given: bytes | None = None) -> str | None:
+def _git(folder: Path, *arguments: str) -> str | None:
     """Git's output in `folder`, stripped, or None when git fails or is not installed."""
     try:
-        done = subprocess.run(["git", *arguments], cwd=folder, input=given, capture_output=True, check=False)
+        done = subprocess.run(["git", *arguments], cwd=folder, capture_output=True, check=False)
     except OSError:
         return None
     return done.stdout.decode("utf-8", "replace").strip() if done.returncode == 0 else None
@@ -187,33 +184,32 @@ def metadata_of(text: str) -> tuple[str | None, str | None]:
     )
 
 
-def _compile_at(top: str, folder: Path, commit: str, prefix: str) -> Policy | str:
+def _compile_at(top: str, commit: str, prefix: str) -> Policy | str:
     """The policy folder at `commit`, compiled, or its first problem as one line."""
     key = (top, commit)
     if key not in _compiled:
-        _compiled[key] = _compile_fresh(folder, commit, prefix)
+        _compiled[key] = _compile_fresh(Path(top), commit, prefix)
     return _compiled[key]
 
 
-def _compile_fresh(folder: Path, commit: str, prefix: str) -> Policy | str:
-    path = prefix.rstrip("/") or "."
+def _compile_fresh(top: Path, commit: str, prefix: str) -> Policy | str:
     try:
+        # `COMMIT:FOLDER/` is the policy folder's tree: the archive's names start inside it.
         archive = subprocess.run(
-            ["git", "archive", "--format=tar", commit, "--", "."], cwd=folder, capture_output=True, check=True
+            ["git", "archive", "--format=tar", f"{commit}:{prefix}"], cwd=top, capture_output=True, check=True
         ).stdout
     except (OSError, subprocess.CalledProcessError):
-        return f"git cannot read `{path}` at this commit"
+        return f"git cannot read `{prefix or '.'}` at this commit"
     label = f"{commit[:7]}:{prefix}"
     with tempfile.TemporaryDirectory(prefix="billability-") as temporary:
-        root = Path(temporary) / "policy"
-        root.mkdir()
+        inner = Path(temporary) / "policy"
+        inner.mkdir()
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            # The `data` filter refuses links and paths that leave the folder (Python 3.11.4+).
             if hasattr(tarfile, "data_filter"):
-                tar.extractall(root, filter="data")
+                tar.extractall(inner, filter="data")
             else:  # pragma: no cover
-                tar.extractall(root)
-        # `git archive` run inside the folder keeps the folder's own path in its names.
-        inner = root / prefix if (root / prefix).is_dir() and prefix else root
+                tar.extractall(inner)
         policy_file = inner / "policy.yaml"
         if policy_file.is_file():
             policy_file.write_text(_with_placeholders(read_text(policy_file)), encoding="utf-8")
