@@ -12,6 +12,8 @@ import pytest
 
 from policy_texts import CLINIC, git
 
+_METADATA = ("version", "effective_from", "source_document", "review")
+
 Edit = tuple[str, str, str]  # (file in the checkout, old text, new text)
 
 VIDEO_NOT_BILLABLE = (
@@ -46,19 +48,29 @@ def apply(root: Path, *edits: Edit) -> None:
         path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def _without(lines: list[str], fields: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The lines without the `policy:` fields named (each with the lines indented under
+    it), and the lines taken out."""
+    kept: list[str] = []
+    taken: list[str] = []
+    dropping = False
+    for line in lines:
+        if not (dropping and (line.startswith("    ") or not line.strip())):
+            dropping = re.match(rf"  ({'|'.join(fields)}):", line) is not None
+        (taken if dropping else kept).append(line)
+    return kept, taken
+
+
 def set_version(root: Path, version: str | None, effective: str = "2026-12-01") -> None:
-    """Give policy.yaml the version (None: take the version fields out, as before they existed)."""
+    """Give policy.yaml the version, with the clinic fixture's source document and review
+    contact (None: no version and none of those fields, as before versions existed)."""
     path = root / "policy" / "policy.yaml"
-    lines = [
-        line
-        for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
-        if not re.match(r"  (version|effective_from):", line)
-    ]
+    lines, _ = _without(path.read_text(encoding="utf-8").splitlines(keepends=True), _METADATA)
     if version is not None:
+        fixture = (CLINIC / "policy" / "policy.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+        _, contacts = _without(fixture, ("source_document", "review"))
         at = lines.index("policy:\n") + 1
-        lines[at:at] = [f'  version: "{version}"\n', f'  effective_from: "{effective}"\n']
-    else:
-        lines = [line for line in lines if not re.match(r"  (source_document|review):", line)]
+        lines[at:at] = [f'  version: "{version}"\n', f'  effective_from: "{effective}"\n', *contacts]
     path.write_text("".join(lines), encoding="utf-8")
 
 

@@ -31,13 +31,19 @@ from billability.changes import (
 )
 from billability.model import Outcome, Policy
 from billability.resources import policy_dir
-from billability.versions import NO_COMMITS, SHALLOW, Release, metadata_of, read_history, read_text
+from billability.versions import NO_COMMITS, SHALLOW, Release, forget_commits, read_history
 
 CHANGES = "changes.md"
 # The most outcome changes one version lists; the rest are counted.
 MAX_STATEMENTS = 8
 
 _compared: dict[tuple[str, str], Changes] = {}
+
+
+def forget_history() -> None:
+    """Empty the in-memory caches of compiled commits and comparisons (for timing a cold build)."""
+    _compared.clear()
+    forget_commits()
 
 
 def history_pages(policy_path: str | Path | None, policy: Policy) -> dict[str, str]:
@@ -49,7 +55,6 @@ def history_pages(policy_path: str | Path | None, policy: Policy) -> dict[str, s
 def changes_page(policy_folder: Path, policy: Policy) -> str:
     """The What changed page for the policy folder; `policy` is the folder's working tree."""
     history = read_history(policy_folder, policy)
-    version, effective = metadata_of(read_text(policy_folder / "policy.yaml"))
     lines = [
         "# What changed",
         "",
@@ -57,8 +62,8 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
         "from the version before it. An activity not listed under a version got the same answer as before.",
         "",
     ]
-    if version is not None:
-        lines += [f"This site shows version {_md(version)}" + _effective(effective, ", effective from ") + ".", ""]
+    if policy.version:
+        lines += [f"This site shows version {_md(policy.version)}, effective from {_md(policy.effective_from)}.", ""]
     if history.unavailable is not None:
         return "\n".join([*lines, *_unavailable(history.unavailable)])
     releases = history.releases
@@ -99,10 +104,6 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
             ]
         lines += [""]
     return "\n".join(lines)
-
-
-def _effective(effective: str | None, words: str) -> str:
-    return f"{words}{_md(effective)}" if effective is not None else ""
 
 
 def _name(release: Release, releases: Sequence[Release]) -> str:

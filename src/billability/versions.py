@@ -88,6 +88,11 @@ NO_COMMITS = "no-commits"
 _compiled: dict[tuple[str, str], Policy | str] = {}
 
 
+def forget_commits() -> None:
+    """Empty the in-memory cache of compiled commits."""
+    _compiled.clear()
+
+
 def read_history(policy_folder: Path, policy: Policy) -> History:
     """The versions of the policy folder in its git repository, and `policy` (the working
     tree's) as unreleased when the folder has uncommitted edits."""
@@ -123,8 +128,9 @@ def read_history(policy_folder: Path, policy: Policy) -> History:
     skipped.sort(key=lambda s: position[s.commit])
     unreleased = None
     if releases and _git(folder, "status", "--porcelain", "--", "."):
-        version, effective = metadata_of(read_text(folder / "policy.yaml"))
-        unreleased = Release(version, effective, "", "", policy, _fingerprint(folder))
+        unreleased = Release(
+            policy.version or None, policy.effective_from or None, "", "", policy, _fingerprint(folder)
+        )
     return History(tuple(releases), tuple(skipped), None, unreleased)
 
 
