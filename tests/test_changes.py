@@ -140,17 +140,23 @@ def test_scenario_words(clinic: Policy) -> None:
         ),
         # Most of a fact's values: said as what it is not.
         statement(Restriction("contact_mode", ("phone", "voicemail", "video"))): (
-            f"{mode.label}: anything but {email.lower()}"
+            f"Any {activity.label.lower()} ({mode.label.lower()}: anything but {email.lower()})"
         ),
         statement(Restriction("activity", ("handoff", "driving", "provider_call", "other"))): (
             f"Any {activity.label.lower()} but {benefits.lower()}"
         ),
-        statement(Restriction("documented", (False,)), Restriction("days_since_discharge", low=15, integer=True)): (
-            f"{documented.label}: no; {days.label.lower()}: 15 or more"
+        statement(
+            Restriction("activity", ("handoff",)),
+            Restriction("documented", (False,)),
+            Restriction("days_since_discharge", low=15, integer=True),
+        ): f"{handoff} ({documented.label.lower()}: no; {days.label.lower()}: 15 or more)",
+        statement(Restriction("days_since_discharge", low=0, high=14, integer=True)): (
+            f"Any {activity.label.lower()} ({days.label.lower()}: 14 or fewer)"
         ),
-        statement(Restriction("days_since_discharge", low=0, high=14, integer=True)): f"{days.label}: 14 or fewer",
-        statement(Restriction("days_since_discharge", low=15, high=21, integer=True)): f"{days.label}: 15 to 21",
-        statement(): "Every case",
+        statement(Restriction("days_since_discharge", low=15, high=21, integer=True)): (
+            f"Any {activity.label.lower()} ({days.label.lower()}: 15 to 21)"
+        ),
+        statement(): f"Any {activity.label.lower()}",
     }
     for change, words in cases.items():
         assert statement_text(change, clinic) == f"{words}: Billable → Not billable"
@@ -163,7 +169,7 @@ def test_abbreviations_keep_their_capitals(clinic: Policy, tmp_path: Path) -> No
         ("policy/facts.yaml", "label: How the contact was made", "label: SUD contact mode"),
     )
     text = statement_text(statement(Restriction("contact_mode", ("phone", "email"))), head)
-    assert text.startswith("SUD contact mode: PSTN phone or email:")
+    assert text.startswith(f"Any {head.fact_index['activity'].label.lower()} (SUD contact mode: PSTN phone or email):")
 
 
 def test_a_renamed_fact_with_a_new_label(clinic: Policy, tmp_path: Path) -> None:
@@ -178,3 +184,31 @@ def test_a_renamed_fact_with_a_new_label(clinic: Policy, tmp_path: Path) -> None
     (rename,) = changes.renames
     old = clinic.fact_index["documented"].label
     assert rename_text(rename, head, changes.base) == f"“{old}” to “Documented in a note”"
+
+
+def test_a_condition_another_question_implies_goes_without_saying(clinic: Policy, tmp_path: Path) -> None:
+    # Days since discharge asked only of documented hand-offs: naming the days says "documented".
+    head = edited(
+        tmp_path,
+        (
+            "policy/facts.yaml",
+            "question: How many days after discharge did the hand-off happen?\n    relevant_when:\n      activity: handoff",
+            "question: How many days after discharge did the hand-off happen?\n    relevant_when:\n"
+            "      activity: handoff\n      documented: true",
+        ),
+    )
+    days, documented = head.fact_index["days_since_discharge"], head.fact_index["documented"]
+    handoff = Restriction("activity", ("handoff",))
+    (label,) = labels(head, "activity", "handoff")
+    window = Restriction("days_since_discharge", low=15, high=21, integer=True)
+    assert statement_text(statement(handoff, Restriction("documented", (True,)), window), head) == (
+        f"{label} ({days.label.lower()}: 15 to 21): Billable → Not billable"
+    )
+    # Without the days, the documentation is the whole condition.
+    assert statement_text(statement(handoff, Restriction("documented", (True,))), head) == (
+        f"{label} ({documented.label.lower()}: yes): Billable → Not billable"
+    )
+    # In the fixture as it is, the days are asked whatever the documentation: both are named.
+    assert statement_text(statement(handoff, Restriction("documented", (True,)), window), clinic) == (
+        f"{label} ({documented.label.lower()}: yes; {days.label.lower()}: 15 to 21): Billable → Not billable"
+    )

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from billability.diagnostics import Problems
 from billability.diff import diff_policies
+from billability.evaluate import truth
 from billability.model import Fact, FactType, Outcome, Policy, Value
 from billability.regions import Judge, Leaf, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
 from billability.renames import Rename, renamed_policy
@@ -240,7 +241,8 @@ def statement_text(statement: Statement, head: Policy, base: Policy | None = Non
 
 
 def scenario_text(statement: Statement, head: Policy, base: Policy | None = None) -> str:
-    """The scenarios of a change: the activity, then the other facts in parentheses."""
+    """The scenarios of a change: the activity ("Any activity" when it does not matter),
+    then the other facts in parentheses."""
     facts = {**(base.fact_index if base is not None else {}), **head.fact_index}
     subject_name = subject_fact(head)
     subject = ""
@@ -249,13 +251,26 @@ def scenario_text(statement: Statement, head: Policy, base: Policy | None = None
         fact = facts[restriction.fact]
         if fact.name == subject_name:
             subject = _subject_text(fact, restriction, base)
-        else:
+        elif not _implied(restriction, statement.restrictions, facts):
             qualifiers.append(_qualifier_text(fact, restriction, base))
-    if subject:
-        return subject + (f" ({'; '.join(qualifiers)})" if qualifiers else "")
-    if qualifiers:
-        return _capital("; ".join(qualifiers))
-    return "Every case"
+    if not subject:
+        subject = f"Any {_lower(facts[subject_name].label)}" if subject_name is not None else "Every case"
+    return subject + (f" ({'; '.join(qualifiers)})" if qualifiers else "")
+
+
+def _implied(restriction: Restriction, restrictions: Sequence[Restriction], facts: Mapping[str, Fact]) -> bool:
+    """Whether another fact of the change is asked only when this restriction holds
+    ("days since discharge" only after discharge), so that naming it says nothing more."""
+    if restriction.integer:
+        return False
+    fact = facts[restriction.fact]
+    others: list[Value] = [True, False] if fact.type is FactType.BOOLEAN else list(fact.value_names)
+    outside = [value for value in others if value not in restriction.values]
+    return any(
+        other.fact != restriction.fact
+        and all(truth(facts[other.fact].relevant_when, {restriction.fact: value}) is False for value in outside)
+        for other in restrictions
+    )
 
 
 def transition_text(before: Outcome | None, after: Outcome | None) -> str:
