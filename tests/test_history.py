@@ -11,9 +11,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from billability import Policy, load_policy
 from billability.history import CHANGES, changes_page, history_pages
+from billability.site import build_pages
 from history_repos import (
     BROKEN,
     NARROW_AGAIN,
@@ -29,7 +31,7 @@ from history_repos import (
     set_version,
     short_head,
 )
-from policy_texts import CLINIC, git
+from policy_texts import CHECKOUT, CLINIC, git
 
 
 @pytest.fixture
@@ -235,3 +237,17 @@ def test_a_long_list_is_cut_with_the_count_of_the_rest(repo: Path, monkeypatch: 
     assert re.search(
         r"- …and 1 more change \(a maintainer can list them all with `billability diff \w+ \w+`\)\.", newest
     )
+
+
+def test_the_pages_workflow_checks_out_the_whole_history() -> None:
+    workflow = yaml.safe_load((CHECKOUT / ".github" / "workflows" / "docs.yml").read_text(encoding="utf-8"))
+    (checkout,) = [
+        step for step in workflow["jobs"]["build"]["steps"] if step.get("uses", "").startswith("actions/checkout@")
+    ]
+    assert checkout["with"]["fetch-depth"] == 0
+
+
+def test_the_site_has_the_page() -> None:
+    pages = build_pages(CLINIC.parent / "clinic-site" / "contrasts.yaml", CLINIC / "policy", [CLINIC / "corpus"])
+    assert pages[CHANGES].startswith("# What changed")
+    assert list(pages) == sorted(pages)
