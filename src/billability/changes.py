@@ -67,7 +67,8 @@ def changes_between(base: Policy, head: Policy) -> Changes:
     except Problems as error:
         return Changes(problem=error.diagnostics[0].message)
     renamed = renamed_policy(base, diff.renames)
-    reworded = bool(diff.rules or diff.facts or diff.settings)
+    # Wording: rules, facts or the default's reason; a new version number alone is not.
+    reworded = bool(diff.rules or diff.facts or base.default_reason != head.default_reason)
     if not diff.outcome_changes:
         return Changes((), diff.renames, reworded, renamed)
     space = space_of(renamed, head)
