@@ -33,6 +33,7 @@ from billability.contrasts import Contrast, load_contrasts
 from billability.corpus import CaseResult, load_cases, run_cases
 from billability.diagnostics import Diagnostic, Problems
 from billability.examples import example_list, teaching
+from billability.history import history_pages
 from billability.model import FactType, Outcome, Policy, Rule
 from billability.placement import (
     Placement,
@@ -116,6 +117,7 @@ def build_pages(
     pages: dict[str, str] = {}
     # Pages written by other stages from the same policy go into `pages` here, before
     # the staff pages, which link to them only when they exist.
+    pages.update(history_pages(policy_path, policy))
     pages.update(site_pages(policy, results, contrasts, present={*present, *pages}))
     return dict(sorted(pages.items()))
 
