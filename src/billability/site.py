@@ -127,7 +127,9 @@ def build_pages(
     if failures:
         raise Problems(failures)
     contrasts = load_contrasts(contrasts_path, [result.case.name for result in results])
-    return site_pages(policy, results, contrasts)
+    from billability.checker import checker_pages  # here, not at the top: the checker reads this module's words
+
+    return dict(sorted({**site_pages(policy, results, contrasts), **checker_pages(policy)}.items()))
 
 
 def load_contrasts(path: Path, case_names: Sequence[str]) -> tuple[Contrast, ...]:
