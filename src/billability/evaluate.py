@@ -260,6 +260,11 @@ class _Plan:
 
     # validation ---------------------------------------------------------------------
 
+    @property
+    def stamp(self) -> tuple[str, str]:
+        """The policy id and version every decision carries."""
+        return self.policy.id, self.policy.version
+
     def validate(self, facts: Mapping[str, Any], locate: Locate | None) -> Scenario:
         checks = self._checks
         clean = True
@@ -321,8 +326,8 @@ class _Plan:
         assert outcome is not None
         deciding = [rules[i] for i in candidates.rules if holds[i] is True and rules[i].outcome is outcome]
         if not deciding:
-            return Decision(outcome, (), (self.policy.default_reason,), (), (), trace)
-        return _decision(outcome, deciding, trace)
+            return Decision(outcome, (), (self.policy.default_reason,), (), (), trace, *self.stamp)
+        return _decision(outcome, deciding, trace, self.stamp)
 
     def _outcome_of(self, holds: Mapping[int, bool | None]) -> Outcome | None:
         """The outcome when three-valued truths settle it, else None."""
@@ -352,15 +357,15 @@ class _Plan:
             # Settled only by splitting: cite the rules of that outcome that apply in some completion.
             deciding = [rules[i] for i in candidates.rules if holds[i] is not False and rules[i].outcome is outcome]
             if not deciding:
-                return Decision(outcome, (), (self.policy.default_reason,), (), (), trace)
-            return _decision(outcome, deciding, trace)
+                return Decision(outcome, (), (self.policy.default_reason,), (), (), trace, *self.stamp)
+            return _decision(outcome, deciding, trace, self.stamp)
         missing = self.missing(scenario)
         possible = [
             o.replace("_", " ") for o in (*self.policy.precedence, self.policy.default_outcome) if o in outcomes
         ]
         asked = ", ".join(self.facts[name].label.lower() for name in missing)
         reason = f"it could be {' or '.join(dict.fromkeys(possible))}, depending on facts not given: {asked}"
-        return Decision(Outcome.UNDETERMINED, (), (reason,), (), missing, trace)
+        return Decision(Outcome.UNDETERMINED, (), (reason,), (), missing, trace, *self.stamp)
 
     # exact reasoning over unknown facts ---------------------------------------------
 
@@ -406,7 +411,9 @@ def _trace(
     return tuple(sorted(events, key=lambda event: event.rule))
 
 
-def _decision(outcome: Outcome, deciding: list[Rule], trace: tuple[TraceEvent, ...]) -> Decision:
+def _decision(
+    outcome: Outcome, deciding: list[Rule], trace: tuple[TraceEvent, ...], stamp: tuple[str, str]
+) -> Decision:
     # Sorted by id, so that the order of rules in the policy files never shows in a decision.
     deciding = sorted(deciding, key=lambda rule: rule.id)
     return Decision(
@@ -416,6 +423,7 @@ def _decision(outcome: Outcome, deciding: list[Rule], trace: tuple[TraceEvent, .
         tuple(Citation(rule.id, rule.quotes) for rule in deciding),
         (),
         trace,
+        *stamp,
     )
 
 
