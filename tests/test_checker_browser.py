@@ -391,6 +391,25 @@ def test_the_answer_survives_a_reload_and_a_shared_link(
         other.close()
 
 
+def test_the_answer_copies_its_own_link(browser: Browser, checker_url: str, policy: Policy) -> None:
+    steps = shortest_walk(policy, ending_in(policy, Outcome.NEEDS_REVIEW)) or long_walk(policy)
+    assert steps is not None
+    context = browser.new_context(viewport=DESKTOP)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(checker_url)
+        click_through(page, policy, steps)
+        page.get_by_role("button", name="Copy the link to this answer").click()
+        expect(page.locator(".checker-copied")).to_have_text("Link copied.")
+        assert page.evaluate("navigator.clipboard.readText()") == page.url
+        assert address_answers(page.evaluate("navigator.clipboard.readText()")) == {
+            step.fact: param(step.value) for step in steps
+        }
+    finally:
+        context.close()
+
+
 def test_a_link_with_unknown_or_wrong_answers_says_what_it_left_out(
     page: Page, checker_url: str, policy: Policy
 ) -> None:

@@ -71,7 +71,10 @@ def checker_pages(policy: Policy, directory_urls: bool = True) -> dict[str, str]
 def checker_page(policy: Policy, directory_urls: bool = True) -> str:
     """The page: the questions and the answer are drawn by `checker.js` in the browser."""
     # Markdown links, so the site's strict build checks that each topic page exists.
-    topics = [f"- [{_markdown_text(topic.title)}]({posixpath.relpath(topic_path(topic.name), FOLDER)})" for topic in policy.topics]
+    topics = [
+        f"- [{_markdown_text(topic.title)}]({posixpath.relpath(topic_path(topic.name), FOLDER)})"
+        for topic in policy.topics
+    ]
     return "\n".join(
         [
             "---",
@@ -124,17 +127,16 @@ def checker_data(policy: Policy, directory_urls: bool = True) -> dict[str, Any]:
         "policy": {
             "id": policy.id,
             "title": policy.title,
-            "version": getattr(policy, "version", ""),  # TEMP
-            "effective_from": getattr(policy, "effective_from", ""),  # TEMP
+            "version": policy.version,
+            "effective_from": policy.effective_from,
         },
         "unknown": {"param": UNKNOWN, "label": UNKNOWN_LABEL},
         "questions": [_question(fact) for fact in policy.facts],
         "outcomes": {
-            str(outcome): {"words": OUTCOME_WORDS[outcome], "advice": _advice(policy, outcome)}
-            for outcome in Outcome
+            str(outcome): {"words": OUTCOME_WORDS[outcome], "advice": _advice(policy, outcome)} for outcome in Outcome
         },
         "default_reason": _sentence(policy.default_reason),
-        "review": {"team": "TEMP team", "how": "TEMP how"},
+        "review": {"team": policy.review.team, "how": policy.review.how},
         "rules": {rule.id: _rule(rule, directory_urls) for rule in policy.rules},
     }
 
@@ -154,7 +156,9 @@ def _question(fact: Fact) -> dict[str, Any]:
     if fact.type is FactType.ENUM:
         question["choices"] = [{"value": v.name, "param": v.name, "label": v.label} for v in fact.values]
     elif fact.type is FactType.BOOLEAN:
-        question["choices"] = [{"value": value, "param": param, "label": label} for value, param, label in BOOLEAN_CHOICES]
+        question["choices"] = [
+            {"value": value, "param": param, "label": label} for value, param, label in BOOLEAN_CHOICES
+        ]
     else:
         question["minimum"] = fact.minimum
         question["maximum"] = fact.maximum
@@ -173,10 +177,7 @@ def _rule(rule: Rule, directory_urls: bool) -> dict[str, Any]:
 
 def _advice(policy: Policy, outcome: Outcome) -> str:
     if outcome is Outcome.NEEDS_REVIEW:
-        return (
-            "The county's table does not settle it. Before billing it as case management, "
-            f"ask TEMP."
-        )
+        return f"The county's table does not settle it. Before billing it as case management, ask {policy.review.team}."
     if outcome is Outcome.UNDETERMINED:
         return UNDETERMINED_ADVICE
     return OUTCOME_ADVICE[outcome]

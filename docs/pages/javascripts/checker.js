@@ -274,12 +274,7 @@
     );
     if (decision.outcome === "needs_review") {
       box.append(
-        element("p", { class: "checker-review" }, [
-          element("strong", { text: "Who decides: " }),
-          data.review.team + ". ",
-          element("strong", { text: "How to reach them: " }),
-          data.review.how,
-        ]),
+        element("p", { class: "checker-review" }, [element("strong", { text: "What to do: " }), data.review.how]),
       );
     }
     if (decision.outcome === "undetermined") {
@@ -289,9 +284,23 @@
     } else {
       box.append(reasons(decision));
     }
+    box.append(copyLink());
     result.replaceChildren(box);
     if (shownOutcome !== decision.outcome && answered) bringIntoView(box);
     shownOutcome = decision.outcome;
+  }
+
+  // The address keeps the answers: a reviewer or a colleague opening it sees this same answer.
+  function copyLink() {
+    const button = element("button", { type: "button", class: "md-button checker-copy", text: "Copy the link to this answer" });
+    const said = element("span", { class: "checker-copied", role: "status" });
+    button.addEventListener("click", () => {
+      const done = () => (said.textContent = "Link copied.");
+      const failed = () => (said.textContent = "Copy the address in the address bar: it keeps your answers.");
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(location.href).then(done, failed);
+      else failed();
+    });
+    return element("p", { class: "checker-share" }, [button, " ", said]);
   }
 
   function reasons(decision) {
