@@ -248,8 +248,10 @@
   // --- the answer ---------------------------------------------------------------------
 
   function render(decision, next, answered) {
-    const settled = decision.outcome !== "undetermined" || next === null;
-    if (!settled) {
+    // Undetermined is an answer once an "I don't know" is among what would decide it, or nothing is left to ask.
+    const doubted = decision.missing.some((fact) => answers.get(fact) === UNKNOWN);
+    const shown = decision.outcome !== "undetermined" || next === null || doubted;
+    if (!shown) {
       shownOutcome = null;
       // Said in the live region, so a screen reader hears where the next question is.
       result.replaceChildren(
