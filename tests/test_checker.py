@@ -30,7 +30,7 @@ from billability.diagram import diagram_script
 from billability.model import FactType, Outcome, Policy
 from billability.site import OUTCOME_WORDS, build_pages, topic_path
 from policy_texts import CLINIC, edited_policy
-from site_builds import CLINIC_CONTRASTS
+from site_builds import CLINIC_CONTRASTS, build_site, clinic_checkout_with_docs
 
 SCRIPT_PREFIX = "window.billability.checker = "
 
@@ -242,3 +242,26 @@ def test_the_site_gets_the_checker(clinic: Policy) -> None:
     assert {PAGE, DIAGRAM, DATA} <= set(pages)
     assert {path: pages[path] for path in (PAGE, DIAGRAM, DATA)} == checker_pages(clinic)
     assert list(pages) == sorted(pages)
+
+
+def test_the_strict_site_build_serves_the_checker(tmp_path: Path, clinic: Policy) -> None:
+    """MkDocs passes the page's HTML through and resolves its links to the topic pages."""
+    result = build_site(tmp_path / "site", clinic_checkout_with_docs(tmp_path))
+    assert result.returncode == 0, result.stderr
+    built = tmp_path / "site" / "check"
+    assert (built / "checker-data.js").read_text(encoding="utf-8") == checker_script(clinic)
+    assert (built / "diagram.js").read_text(encoding="utf-8") == diagram_script(clinic)
+    page = (built / "index.html").read_text(encoding="utf-8")
+    noscript = page[page.index("<noscript>") : page.index("</noscript>")]
+    for topic in clinic.topics:
+        address = topic_path(topic.name).removesuffix(".md")
+        assert f'<a href="../{address}/">{topic.title}</a>' in noscript
+        assert (tmp_path / "site" / address / "index.html").exists()
+    assert '<div id="checker-result" class="checker-result" aria-live="polite"></div>' in page
+    scripts = [src for src in re.findall(r'<script src="([^"]+)"></script>', page) if "assets/" not in src]
+    assert scripts == [
+        "../javascripts/decide.js",
+        "diagram.js",
+        "checker-data.js",
+        "../javascripts/checker.js",
+    ]
