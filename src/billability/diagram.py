@@ -409,7 +409,9 @@ class _Builder:
         key = (index_value, leftovers)
         found = self.leaf_memo.get(key)
         if found is None:
-            candidates = self.plan.candidates({} if index_value is None else {self.names[self.index]: index_value})  # type: ignore[index]
+            # The reference's candidates: the rules the index fact's value leaves possible.
+            plan = self.plan
+            candidates = plan.every_rule if self.index is None or index_value is None else plan.by_value[index_value]
             everything = self.holds(leftovers)
             holds = {i: everything[i] for i in candidates.rules}
             diagram = self.outcome_node(leftovers)
@@ -434,7 +436,7 @@ def build_diagram(policy: Policy) -> Diagram:
 
 def diagram_json(diagram: Diagram) -> dict[str, Any]:
     """The diagram reduced again over outcome, deciding rules and missing facts (see the
-    module docstring for the shape); nodes and leaves numbered depth first from the root."""
+    module docstring for the shape); every node comes before its children."""
     keys: dict[tuple[Any, ...], int] = {}  # a reduced node or leaf -> its number here
     items: list[tuple[Any, ...]] = []
     memo: dict[int, int] = {}
@@ -459,19 +461,25 @@ def diagram_json(diagram: Diagram) -> dict[str, Any]:
         return found
 
     root = reduce(diagram.root)
-    nodes: list[int] = []
-    leaves: list[int] = []
-    order = [root]
-    seen = {root}
-    while order:
-        item = order.pop()
+    # Nodes in reverse post-order (every node before its children), leaves as first met.
+    finished: list[int] = []
+    visited: set[int] = set()
+
+    def visit(item: int) -> None:
+        visited.add(item)
         key = items[item]
-        (leaves if key[0] == "leaf" else nodes).append(item)
         if key[0] == "node":
-            for child in reversed((*key[2], key[3])):
-                if child not in seen:
-                    seen.add(child)
-                    order.append(child)
+            for child in (*key[2], key[3]):
+                if child not in visited:
+                    visit(child)
+        finished.append(item)
+
+    visit(root)
+    ordered = finished[::-1]
+    nodes = [item for item in ordered if items[item][0] == "node"]
+    leaves = list(dict.fromkeys(c for n in nodes for c in (*items[n][2], items[n][3]) if items[c][0] == "leaf"))
+    if items[root][0] == "leaf":
+        leaves = [root]
     number = {item: at for at, item in enumerate(nodes)}
     number.update({item: len(nodes) + at for at, item in enumerate(leaves)})
     return {
