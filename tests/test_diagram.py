@@ -78,10 +78,8 @@ def asked(diagram: Diagram, scenario: Mapping[str, Value | None]) -> list[str]:
     while isinstance(child, Node):
         facts.append(child.fact)
         value = scenario.get(child.fact)
-        if value is None:
-            child = child.unknown
-        else:
-            child = child.branches[diagram.facts[child.position].class_of(value)]
+        classes = diagram.facts[child.position]
+        child = child.unknown if value is None else child.branches[classes.class_of(value)]
     return facts
 
 
@@ -193,7 +191,6 @@ def test_generated_policies_decide_as_the_reference(policy: Policy, rng: random.
     """Every complete combination, and a sample of partial scenarios made from them by
     leaving out any set of facts (generated policies have at most four facts)."""
     diagram = build_diagram(policy)
-    names = [fact.name for fact in policy.facts]
     combinations = list(complete_combinations(policy))
     for scenario in combinations:
         assert diagram.decide(scenario) == reference_decide(policy, scenario), scenario
