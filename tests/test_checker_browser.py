@@ -297,6 +297,7 @@ def expect_answer(page: Page, policy: Policy, steps: Path_) -> None:
         expect(item.locator(".checker-reason")).to_have_text(shown["reason"])
         expect(item.locator("blockquote")).to_have_text([f"\u201c{quote}\u201d" for quote in shown["quotes"]])
         expect(item.get_by_role("link")).to_have_attribute("href", shown["link"])
+        expect(item.get_by_role("link")).to_contain_text(shown["title"])
     if decision.outcome is Outcome.NEEDS_REVIEW:
         expect(live).to_contain_text(policy.review.team)
         expect(live).to_contain_text(policy.review.how)

@@ -321,17 +321,11 @@
           item.append(element("blockquote", {}, [element("p", { text: "\u201c" + quote + "\u201d" })]));
         }
       }
-      item.append(element("p", {}, [element("a", { href: rule.link, text: "More about " + lowerFirst(rule.title) })]));
+      item.append(element("p", {}, [element("a", { href: rule.link, text: "Read more: " + rule.title })]));
       list.append(item);
     }
     part.append(list);
     return part;
-  }
-
-  function lowerFirst(text) {
-    // "Calling a provider" reads as "More about calling a provider"; an acronym keeps its capitals.
-    if (/^[A-Z][a-z]/.test(text)) return text.charAt(0).toLowerCase() + text.slice(1);
-    return text;
   }
 
   function bringIntoView(box) {
