@@ -29,6 +29,10 @@ policy:
   default:
     outcome: needs_review
     reason: no rule speaks
+  version: "1.0"
+  effective_from: "2026-01-01"
+  source_document: {title: A small table, publisher: A clinic, date: "2025-12-01"}
+  review: {team: QA, how: ask before you bill}
 topics:
   general:
     title: General

@@ -75,7 +75,9 @@ def test_check_json(in_clinic: Path) -> None:
     status, out, _ = run("check", "--json", "activity=benefits", "provider_credential=counselor")
     assert status == 0
     answer = json.loads(out)
-    assert set(answer) == {"outcome", "rules", "reasons", "citations", "missing"}
+    assert set(answer) == {"policy", "outcome", "rules", "reasons", "citations", "missing"}
+    # A saved answer says which policy, and which version of it, decided.
+    assert answer["policy"] == {"id": "clinic", "version": "1.0"}
     assert answer["outcome"] == "billable"
     assert answer["rules"] == ["benefits"]
     assert answer["citations"][0]["rule"] == "benefits"

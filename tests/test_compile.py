@@ -62,6 +62,12 @@ def test_the_clinic_policy_compiles(clinic: Policy) -> None:
     assert clinic.precedence == (Outcome.NOT_BILLABLE, Outcome.NEEDS_REVIEW, Outcome.BILLABLE)
     assert len({rule.id for rule in clinic.rules}) == len(clinic.rules) == 9
     assert clinic.source_name == "sources/table.txt"
+    assert (clinic.version, clinic.effective_from) == ("1.0", "2026-01-01")
+    assert clinic.source_document.date == "2025-12-01"
+    assert clinic.review.team == "the clinic's QA lead"
+    # Every decision says which policy, and which version of it, decided.
+    decision = clinic.evaluate({"activity": "benefits"})
+    assert (decision.policy_id, decision.policy_version) == ("clinic", "1.0")
 
 
 def test_conditions_compile_to_their_forms(clinic: Policy) -> None:
@@ -118,6 +124,12 @@ def test_a_policy_can_be_compiled_from_texts() -> None:
          [("policy.source-missing", "policy.yaml:6:11")]),
         (("policy.yaml", "[not_billable, needs_review, billable]", "[not_billable, billable, billable]"),
          [("schema.duplicate", "policy.yaml:7:15")]),
+        (("policy.yaml", 'effective_from: "2026-01-01"', 'effective_from: "2026-02-30"'),
+         [("policy.bad-date", "policy.yaml:12:19")]),
+        (("policy.yaml", 'date: "2025-12-01"', 'date: "1 December 2025"'),
+         [("schema.pattern", "policy.yaml:16:11")]),
+        (("policy.yaml", '  version: "1.0"\n', ""),
+         [("schema.required", "policy.yaml:4:3")]),
         # A fact renamed to a reserved word no longer declares its old name.
         (("facts.yaml", "  documented:", "  all:"),
          [("schema.name", "facts.yaml:50:3"), ("policy.unknown-fact", "rules/connection.yaml:30:7")]),

@@ -298,7 +298,7 @@ def json_decide(form: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[str,
 def test_the_json_form_has_its_documented_shape(any_policy: Policy) -> None:
     form = diagram_json(build_diagram(any_policy))
     assert set(form) == {"policy", "facts", "nodes", "leaves", "root"}
-    assert form["policy"]["id"] == any_policy.id
+    assert form["policy"] == {"id": any_policy.id, "version": any_policy.version}
     assert [fact["name"] for fact in form["facts"]] == [fact.name for fact in any_policy.facts]
     total = len(form["nodes"]) + len(form["leaves"])
     for at, node in enumerate(form["nodes"]):
@@ -358,7 +358,9 @@ def test_evaluate_through_the_diagram_decides_as_the_reference(clinic: Policy, d
     fresh = replace(clinic)
     scenarios = [*complete_combinations(fresh), *partial_scenarios(fresh, 500, seed=4, most_unknown=5)]
     for scenario in scenarios:
-        assert decide(fresh, scenario) == reference_decide(fresh, scenario), scenario
+        decision = decide(fresh, scenario)
+        assert decision == reference_decide(fresh, scenario), scenario
+        assert (decision.policy_id, decision.policy_version) == (fresh.id, fresh.version)
     assert evaluate.reference_plan(fresh).root is diagram_of(fresh).root
 
 

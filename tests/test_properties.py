@@ -373,6 +373,10 @@ policy:
   source: source.txt
   precedence: [not_billable, needs_review, billable]
   default: {outcome: billable, reason: no rule applies}
+  version: "1.0"
+  effective_from: "2026-01-01"
+  source_document: {title: A table, publisher: A clinic, date: "2025-12-01"}
+  review: {team: QA, how: ask before you bill}
 topics:
   general: {title: General}
 facts:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ from billability.model import (
     OneOf,
     Outcome,
     Policy,
+    ReviewContact,
     Rule,
+    SourceDocument,
     Topic,
 )
 from billability.quotes import is_verbatim, mismatch_hint, normalize
@@ -158,6 +161,7 @@ class _Compiler:
         """The policy, or None when it has problems (collected in `self.problems`)."""
         section = self._policy_section()
         source_name, source_text = self._source(section)
+        self._dates(section)
         source_file = ""
         if section is not None and self.source_text is None and source_text:
             source_file = shown_path(real_path(section.located.file).parent / source_name)
@@ -185,6 +189,10 @@ class _Compiler:
             rules=rules,
             files=tuple(f.located.file for f in self.files),
             source_file=source_file,
+            version=header["version"],
+            effective_from=header["effective_from"],
+            source_document=SourceDocument(**header["source_document"]),
+            review=ReviewContact(**header["review"]),
         )
 
     # --- the `policy:` section and its source text ---------------------------------
@@ -208,6 +216,26 @@ class _Compiler:
                 extra.where_key(("policy",)),
             )
         return found[0]
+
+    def _dates(self, section: _File | None) -> None:
+        """The schema checks a date's shape; here, that it is a day of the calendar."""
+        if section is None:
+            return
+        for path in (("policy", "effective_from"), ("policy", "source_document", "date")):
+            if not section.sound(path):
+                continue
+            written = section.located.data["policy"]
+            for key in path[1:]:
+                written = written[key]
+            try:
+                date.fromisoformat(written)
+            except ValueError:
+                self.problem(
+                    "policy.bad-date",
+                    f"`{written}` is not a date of the calendar",
+                    section.where(path),
+                    hint="write the date as YYYY-MM-DD, e.g. 2026-12-01",
+                )
 
     def _source(self, section: _File | None) -> tuple[str, str]:
         if section is None or not section.sound(("policy", "source")):

@@ -483,7 +483,7 @@ def diagram_json(diagram: Diagram) -> dict[str, Any]:
     number = {item: at for at, item in enumerate(nodes)}
     number.update({item: len(nodes) + at for at, item in enumerate(leaves)})
     return {
-        "policy": {"id": diagram.policy.id, "version": getattr(diagram.policy, "version", "")},
+        "policy": {"id": diagram.policy.id, "version": diagram.policy.version},
         "facts": [classes.as_json() for classes in diagram.facts],
         "nodes": [
             {"fact": items[n][1], "branches": [number[b] for b in items[n][2]], "unknown": number[items[n][3]]}

@@ -36,7 +36,15 @@ def dump_policy(policy: Policy, rule_files: Mapping[str, str] | None = None) -> 
         "policy": {
             "id": policy.id,
             "title": policy.title,
+            "version": policy.version,
+            "effective_from": policy.effective_from,
             "source": policy.source_name,
+            "source_document": {
+                "title": policy.source_document.title,
+                "publisher": policy.source_document.publisher,
+                "date": policy.source_document.date,
+            },
+            "review": {"team": policy.review.team, "how": policy.review.how},
             "precedence": [str(o) for o in policy.precedence],
             "default": {"outcome": str(policy.default_outcome), "reason": policy.default_reason},
         },

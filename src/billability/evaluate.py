@@ -279,6 +279,11 @@ class ReferencePlan:
 
     # deciding -------------------------------------------------------------------------
 
+    @property
+    def stamp(self) -> tuple[str, str]:
+        """The policy id and version every decision carries."""
+        return self.policy.id, self.policy.version
+
     def candidates(self, scenario: Scenario) -> Candidates:
         if self.index is None:
             return self.every_rule
@@ -310,15 +315,15 @@ class ReferencePlan:
                 # Settled only by splitting: cite the rules of that outcome that apply in some completion.
                 deciding = [rules[i] for i in candidates.rules if holds[i] is not False and rules[i].outcome is outcome]
             if not deciding:
-                return Decision(outcome, (), (self.policy.default_reason,), (), (), trace)
-            return _decision(outcome, deciding, trace)
+                return Decision(outcome, (), (self.policy.default_reason,), (), (), trace, *self.stamp)
+            return _decision(outcome, deciding, trace, self.stamp)
         asked = missing()
         possible = [
             o.replace("_", " ") for o in (*self.policy.precedence, self.policy.default_outcome) if o in outcomes
         ]
         words = ", ".join(self.facts[name].label.lower() for name in asked)
         reason = f"it could be {' or '.join(dict.fromkeys(possible))}, depending on facts not given: {words}"
-        return Decision(Outcome.UNDETERMINED, (), (reason,), (), asked, trace)
+        return Decision(Outcome.UNDETERMINED, (), (reason,), (), asked, trace, *self.stamp)
 
     def outcome_of(self, holds: Mapping[int, bool | None]) -> Outcome | None:
         """The outcome when three-valued truths settle it, else None."""
@@ -373,7 +378,9 @@ class ReferencePlan:
         return tuple(name for name in self.facts if name in found)
 
 
-def _decision(outcome: Outcome, deciding: list[Rule], trace: tuple[TraceEvent, ...]) -> Decision:
+def _decision(
+    outcome: Outcome, deciding: list[Rule], trace: tuple[TraceEvent, ...], stamp: tuple[str, str]
+) -> Decision:
     # Sorted by id, so that the order of rules in the policy files never shows in a decision.
     deciding = sorted(deciding, key=lambda rule: rule.id)
     return Decision(
@@ -383,6 +390,7 @@ def _decision(outcome: Outcome, deciding: list[Rule], trace: tuple[TraceEvent, .
         tuple(Citation(rule.id, rule.quotes) for rule in deciding),
         (),
         trace,
+        *stamp,
     )
 
 

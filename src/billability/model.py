@@ -168,6 +168,23 @@ class Rule:
         return facts_of(self.when)
 
 
+@dataclass(frozen=True, slots=True)
+class SourceDocument:
+    """The document the source text is copied from, as staff would cite it."""
+
+    title: str = ""
+    publisher: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewContact:
+    """Who decides an activity the policy marks needs review, and how staff reach them."""
+
+    team: str = ""
+    how: str = ""
+
+
 @dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
 class Policy:
     """A compiled policy. Compare policies by their rules and facts, not by identity."""
@@ -186,6 +203,10 @@ class Policy:
     # The source text's file as messages show it (`policy/sources/...txt`), empty when
     # the policy was compiled from texts in memory.
     source_file: str = ""
+    version: str = ""
+    effective_from: str = ""
+    source_document: SourceDocument = SourceDocument()
+    review: ReviewContact = ReviewContact()
 
     @property
     def fact_index(self) -> Mapping[str, Fact]:
@@ -232,9 +253,13 @@ class Decision:
     citations: tuple[Citation, ...]
     missing: tuple[str, ...] = ()
     trace: tuple[TraceEvent, ...] = ()
+    # The policy that decided, so a saved decision says which rules it was made under.
+    policy_id: str = ""
+    policy_version: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "policy": {"id": self.policy_id, "version": self.policy_version},
             "outcome": str(self.outcome),
             "rules": list(self.rules),
             "reasons": list(self.reasons),

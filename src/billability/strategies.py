@@ -33,7 +33,9 @@ from billability.model import (
     OneOf,
     Outcome,
     Policy,
+    ReviewContact,
     Rule,
+    SourceDocument,
     Topic,
     Value,
 )
@@ -252,6 +254,10 @@ def policies(draw: st.DrawFn, source_text: str, quote: str) -> Policy:
         topics=(Topic("general", "General"),),
         facts=tuple(Fact(f.name, f.type, f.label, f.question, f.values, f.minimum, f.maximum, Always()) for f in facts),
         rules=rules,
+        version="1.0",
+        effective_from="2026-01-01",
+        source_document=SourceDocument("A generated table", "A generated clinic", "2025-12-01"),
+        review=ReviewContact("QA", "ask before you bill"),
     )
 
 
