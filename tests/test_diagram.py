@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from billability import ScenarioError, evaluate, load_policy, strategies
 from billability.diagram import (
     Diagram,
+    DiagramTooLarge,
     Node,
     build_diagram,
     diagram_json,
@@ -351,7 +352,7 @@ def test_the_script_is_safe_inside_a_script_element(clinic: Policy) -> None:
 
 @pytest.fixture
 def diagram_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(evaluate, "DIAGRAM_AFTER", 0)
+    monkeypatch.setattr(evaluate, "DIAGRAM_AFTER", 1)
 
 
 def test_evaluate_through_the_diagram_decides_as_the_reference(clinic: Policy, diagram_at_once: None) -> None:
@@ -362,6 +363,18 @@ def test_evaluate_through_the_diagram_decides_as_the_reference(clinic: Policy, d
         assert decision == reference_decide(fresh, scenario), scenario
         assert (decision.policy_id, decision.policy_version) == (fresh.id, fresh.version)
     assert evaluate.reference_plan(fresh).root is diagram_of(fresh).root
+
+
+def test_a_policy_whose_diagram_is_too_large_keeps_the_reference(
+    clinic: Policy, diagram_at_once: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluate, "DIAGRAM_STATES", 5)
+    fresh = replace(clinic)
+    with pytest.raises(DiagramTooLarge):
+        build_diagram(fresh, limit=5)
+    for scenario in partial_scenarios(fresh, 50, seed=5, most_unknown=3):
+        assert decide(fresh, scenario) == reference_decide(fresh, scenario), scenario
+    assert evaluate.reference_plan(fresh).root is None
 
 
 @given(st.data())

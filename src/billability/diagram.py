@@ -197,11 +197,11 @@ def walk(child: Child, scenario: Mapping[str, Value | None]) -> Decision:
 _DIAGRAMS: weakref.WeakKeyDictionary[Policy, Diagram] = weakref.WeakKeyDictionary()
 
 
-def diagram_of(policy: Policy) -> Diagram:
+def diagram_of(policy: Policy, limit: int | None = None) -> Diagram:
     """The policy's diagram, built once."""
     diagram = _DIAGRAMS.get(policy)
     if diagram is None:
-        diagram = build_diagram(policy)
+        diagram = build_diagram(policy, limit)
         _DIAGRAMS[policy] = diagram
     return diagram
 
@@ -244,6 +244,11 @@ def given(condition: Condition, name: str, value: Value) -> Condition | bool:
 
 # --- the build --------------------------------------------------------------------------
 
+
+class DiagramTooLarge(Exception):
+    """The policy's diagram would take more states than the build was allowed."""
+
+
 _FALSE, _TRUE = 0, 1
 _UNASSIGNED = object()  # the index fact is not yet asked on this path
 
@@ -254,8 +259,9 @@ class _Builder:
     """One build: interned leftover conditions, the complete-scenario outcome diagram
     (for reachable outcomes and `missing`), and the decision diagram itself."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, limit: int | None) -> None:
         self.policy = policy
+        self.limit = limit
         self.plan: ReferencePlan = reference_plan(policy)
         self.classes = tuple(fact_classes(policy, fact) for fact in policy.facts)
         self.names = tuple(fact.name for fact in policy.facts)
@@ -389,6 +395,8 @@ class _Builder:
         unknown = self.build(position + 1, None if is_index else index_value, leftovers)
         found = self.node(position, branches, unknown)
         self.memo[key] = found
+        if self.limit is not None and len(self.memo) + len(self.leaf_memo) > self.limit:
+            raise DiagramTooLarge(f"policy `{self.policy.id}` needs more than {self.limit} states")
         return found
 
     def node(self, position: int, branches: tuple[Child, ...], unknown: Child) -> Child:
@@ -423,9 +431,10 @@ class _Builder:
         return found
 
 
-def build_diagram(policy: Policy) -> Diagram:
-    """Compile the policy into its decision diagram (see the module docstring)."""
-    builder = _Builder(policy)
+def build_diagram(policy: Policy, limit: int | None = None) -> Diagram:
+    """Compile the policy into its decision diagram (see the module docstring); raises
+    `DiagramTooLarge` when it would take more than `limit` states."""
+    builder = _Builder(policy, limit)
     start = tuple(builder.intern(rule.when) for rule in policy.rules)
     root = builder.build(0, _UNASSIGNED, start)
     return Diagram(policy, builder.classes, root)

@@ -199,6 +199,9 @@ def _problems(plan: ReferencePlan, facts: Mapping[str, Any], locate: Locate | No
 # answers each later one in a walk of a few steps, while a policy decided only a few
 # times (a mutant, a variant under comparison) never pays for the build.
 DIAGRAM_AFTER = 300
+# A policy whose diagram would take more states than this (seconds of building) keeps
+# the reference engine; the bundled policy takes about ten thousand.
+DIAGRAM_STATES = 200_000
 
 
 def decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = None) -> Decision:
@@ -212,9 +215,12 @@ def decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = Non
     if root is None:
         scenario = plan.validate(facts, locate)
         plan.decided += 1
-        if plan.decided < DIAGRAM_AFTER:
+        if plan.decided != DIAGRAM_AFTER:
             return plan.decide(scenario)
-        root = plan.root = _diagram.diagram_of(policy).root
+        try:
+            root = plan.root = _diagram.diagram_of(policy, DIAGRAM_STATES).root
+        except _diagram.DiagramTooLarge:
+            return plan.decide(scenario)  # the reference keeps deciding this policy
     else:
         # A complete scenario of valid values passes `complete` alone, one expression.
         try:
