@@ -150,7 +150,10 @@ Child = Node | Decision
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Diagram:
-    policy: Policy
+    # The policy's id and version, not the policy: a cache of diagrams keyed weakly by
+    # policy must not keep its keys alive.
+    policy_id: str
+    policy_version: str
     facts: tuple[FactClasses, ...]
     root: Child
 
@@ -437,7 +440,7 @@ def build_diagram(policy: Policy, limit: int | None = None) -> Diagram:
     builder = _Builder(policy, limit)
     start = tuple(builder.intern(rule.when) for rule in policy.rules)
     root = builder.build(0, _UNASSIGNED, start)
-    return Diagram(policy, builder.classes, root)
+    return Diagram(policy.id, policy.version, builder.classes, root)
 
 
 # --- the browser's form ----------------------------------------------------------------
@@ -492,7 +495,7 @@ def diagram_json(diagram: Diagram) -> dict[str, Any]:
     number = {item: at for at, item in enumerate(nodes)}
     number.update({item: len(nodes) + at for at, item in enumerate(leaves)})
     return {
-        "policy": {"id": diagram.policy.id, "version": diagram.policy.version},
+        "policy": {"id": diagram.policy_id, "version": diagram.policy_version},
         "facts": [classes.as_json() for classes in diagram.facts],
         "nodes": [
             {"fact": items[n][1], "branches": [number[b] for b in items[n][2]], "unknown": number[items[n][3]]}
