@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from billability import ScenarioError, evaluate, load_policy, strategies
 from billability.diagram import (
     Diagram,
+    DiagramTooLarge,
     Node,
     build_diagram,
     diagram_json,
@@ -298,7 +299,7 @@ def json_decide(form: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[str,
 def test_the_json_form_has_its_documented_shape(any_policy: Policy) -> None:
     form = diagram_json(build_diagram(any_policy))
     assert set(form) == {"policy", "facts", "nodes", "leaves", "root"}
-    assert form["policy"]["id"] == any_policy.id
+    assert form["policy"] == {"id": any_policy.id, "version": any_policy.version}
     assert [fact["name"] for fact in form["facts"]] == [fact.name for fact in any_policy.facts]
     total = len(form["nodes"]) + len(form["leaves"])
     for at, node in enumerate(form["nodes"]):
@@ -325,8 +326,7 @@ def test_the_json_form_decides_as_evaluate(any_policy: Policy) -> None:
 
 def test_the_script_is_deterministic_and_sets_the_diagram(any_policy: Policy) -> None:
     script = diagram_script(any_policy)
-    again = build_diagram(replace(any_policy))
-    assert script == diagram_script(again.policy)
+    assert script == diagram_script(replace(any_policy))
     prefix = "window.billability.diagram = "
     line = next(line for line in script.splitlines() if line.startswith(prefix))
     assert json.loads(line.removeprefix(prefix).removesuffix(";")) == json.loads(
@@ -351,15 +351,29 @@ def test_the_script_is_safe_inside_a_script_element(clinic: Policy) -> None:
 
 @pytest.fixture
 def diagram_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(evaluate, "DIAGRAM_AFTER", 0)
+    monkeypatch.setattr(evaluate, "DIAGRAM_AFTER", 1)
 
 
 def test_evaluate_through_the_diagram_decides_as_the_reference(clinic: Policy, diagram_at_once: None) -> None:
     fresh = replace(clinic)
     scenarios = [*complete_combinations(fresh), *partial_scenarios(fresh, 500, seed=4, most_unknown=5)]
     for scenario in scenarios:
-        assert decide(fresh, scenario) == reference_decide(fresh, scenario), scenario
+        decision = decide(fresh, scenario)
+        assert decision == reference_decide(fresh, scenario), scenario
+        assert (decision.policy_id, decision.policy_version) == (fresh.id, fresh.version)
     assert evaluate.reference_plan(fresh).root is diagram_of(fresh).root
+
+
+def test_a_policy_whose_diagram_is_too_large_keeps_the_reference(
+    clinic: Policy, diagram_at_once: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluate, "DIAGRAM_STATES", 5)
+    fresh = replace(clinic)
+    with pytest.raises(DiagramTooLarge):
+        build_diagram(fresh, limit=5)
+    for scenario in partial_scenarios(fresh, 50, seed=5, most_unknown=3):
+        assert decide(fresh, scenario) == reference_decide(fresh, scenario), scenario
+    assert evaluate.reference_plan(fresh).root is None
 
 
 @given(st.data())

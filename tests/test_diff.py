@@ -6,6 +6,7 @@ the command runs in real git repositories made for each test."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import re
@@ -224,6 +225,20 @@ def test_cases_written_in_the_new_names_run_against_the_old_policy(
     )
     assert failed_before is False
     assert diff.cases_run == len(read_side(None).cases)
+
+
+def test_a_change_of_outcomes_under_the_same_version_is_flagged(clinic: Policy, edited: dict[str, Policy]) -> None:
+    head = edited["window-21"]
+    assert clinic.version == head.version
+    same = diff_policies(clinic, head)
+    assert same.version_note is not None and f"still {clinic.version}" in same.version_note
+    assert f"warning: {same.version_note}" in diff_text(same)
+    assert "> [!WARNING]" in diff_markdown(same).split("|")[0]
+    raised = diff_policies(clinic, dataclasses.replace(head, version="1.1"))
+    assert raised.version_note is None
+    assert f"version: {clinic.version} -> 1.1" in raised.settings
+    # A new version alone changes no outcome and needs no reminder.
+    assert diff_policies(clinic, clinic).version_note is None
 
 
 def test_a_policy_against_itself_changes_nothing(clinic: Policy) -> None:

@@ -150,7 +150,10 @@ Child = Node | Decision
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Diagram:
-    policy: Policy
+    # The policy's id and version, not the policy: a cache of diagrams keyed weakly by
+    # policy must not keep its keys alive.
+    policy_id: str
+    policy_version: str
     facts: tuple[FactClasses, ...]
     root: Child
 
@@ -197,11 +200,11 @@ def walk(child: Child, scenario: Mapping[str, Value | None]) -> Decision:
 _DIAGRAMS: weakref.WeakKeyDictionary[Policy, Diagram] = weakref.WeakKeyDictionary()
 
 
-def diagram_of(policy: Policy) -> Diagram:
+def diagram_of(policy: Policy, limit: int | None = None) -> Diagram:
     """The policy's diagram, built once."""
     diagram = _DIAGRAMS.get(policy)
     if diagram is None:
-        diagram = build_diagram(policy)
+        diagram = build_diagram(policy, limit)
         _DIAGRAMS[policy] = diagram
     return diagram
 
@@ -244,6 +247,11 @@ def given(condition: Condition, name: str, value: Value) -> Condition | bool:
 
 # --- the build --------------------------------------------------------------------------
 
+
+class DiagramTooLarge(Exception):
+    """The policy's diagram would take more states than the build was allowed."""
+
+
 _FALSE, _TRUE = 0, 1
 _UNASSIGNED = object()  # the index fact is not yet asked on this path
 
@@ -254,8 +262,9 @@ class _Builder:
     """One build: interned leftover conditions, the complete-scenario outcome diagram
     (for reachable outcomes and `missing`), and the decision diagram itself."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, limit: int | None) -> None:
         self.policy = policy
+        self.limit = limit
         self.plan: ReferencePlan = reference_plan(policy)
         self.classes = tuple(fact_classes(policy, fact) for fact in policy.facts)
         self.names = tuple(fact.name for fact in policy.facts)
@@ -389,6 +398,8 @@ class _Builder:
         unknown = self.build(position + 1, None if is_index else index_value, leftovers)
         found = self.node(position, branches, unknown)
         self.memo[key] = found
+        if self.limit is not None and len(self.memo) + len(self.leaf_memo) > self.limit:
+            raise DiagramTooLarge(f"policy `{self.policy.id}` needs more than {self.limit} states")
         return found
 
     def node(self, position: int, branches: tuple[Child, ...], unknown: Child) -> Child:
@@ -423,12 +434,13 @@ class _Builder:
         return found
 
 
-def build_diagram(policy: Policy) -> Diagram:
-    """Compile the policy into its decision diagram (see the module docstring)."""
-    builder = _Builder(policy)
+def build_diagram(policy: Policy, limit: int | None = None) -> Diagram:
+    """Compile the policy into its decision diagram (see the module docstring); raises
+    `DiagramTooLarge` when it would take more than `limit` states."""
+    builder = _Builder(policy, limit)
     start = tuple(builder.intern(rule.when) for rule in policy.rules)
     root = builder.build(0, _UNASSIGNED, start)
-    return Diagram(policy, builder.classes, root)
+    return Diagram(policy.id, policy.version, builder.classes, root)
 
 
 # --- the browser's form ----------------------------------------------------------------
@@ -483,7 +495,7 @@ def diagram_json(diagram: Diagram) -> dict[str, Any]:
     number = {item: at for at, item in enumerate(nodes)}
     number.update({item: len(nodes) + at for at, item in enumerate(leaves)})
     return {
-        "policy": {"id": diagram.policy.id, "version": getattr(diagram.policy, "version", "")},
+        "policy": {"id": diagram.policy_id, "version": diagram.policy_version},
         "facts": [classes.as_json() for classes in diagram.facts],
         "nodes": [
             {"fact": items[n][1], "branches": [number[b] for b in items[n][2]], "unknown": number[items[n][3]]}

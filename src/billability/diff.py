@@ -119,10 +119,23 @@ class PolicyDiff:
     cases_run: int = 0
     failing_cases: tuple[CaseFailure, ...] = ()
     corpus_problems: tuple[Diagnostic, ...] = ()
+    # The policy's declared version on each side (`policy.yaml`'s `version`).
+    versions: tuple[str, str] = ("", "")
 
     @property
     def outcomes_change(self) -> bool:
         return bool(self.outcome_changes)
+
+    @property
+    def version_note(self) -> str | None:
+        """A reminder when outcomes change and the version staff see stays the same."""
+        before, after = self.versions
+        if not self.outcome_changes or before != after:
+            return None
+        return (
+            f"outcomes change but the version is still {before}: raise `version` in policy.yaml, "
+            "so staff and saved decisions can tell the two apart"
+        )
 
     @property
     def corpus_loads(self) -> bool:
@@ -167,6 +180,7 @@ def diff_policies(base: Policy, head: Policy, base_label: str = "base", head_lab
         settings=_settings(base, head),
         facts=_fact_changes(base, head),
         rules=_rule_changes(base, head),
+        versions=(base.version, head.version),
     )
 
 
@@ -233,6 +247,10 @@ def _check_fact_types(base: Policy, head: Policy) -> None:
 
 def _settings(base: Policy, head: Policy) -> tuple[str, ...]:
     found = []
+    if base.version != head.version:
+        found.append(f"version: {base.version} -> {head.version}")
+    if base.effective_from != head.effective_from:
+        found.append(f"effective from: {base.effective_from} -> {head.effective_from}")
     if base.precedence != head.precedence:
         found.append(f"precedence: {', '.join(base.precedence)} -> {', '.join(head.precedence)}")
     if base.default_outcome is not head.default_outcome:
@@ -345,6 +363,8 @@ def diff_text(diff: PolicyDiff) -> str:
             lines.append(f"  - {change.condition}: {change.transition}  [{change.count}]")
     else:
         lines.append(f"no scenario changes outcome{under}")
+    if diff.version_note:
+        lines.append(f"warning: {diff.version_note}")
     lines += _sections(diff, markdown=False)
     lines.append(_corpus_summary(diff, markdown=False))
     return "\n".join(lines)
@@ -357,6 +377,8 @@ def diff_markdown(diff: PolicyDiff) -> str:
         f"### Policy diff: `{diff.base}` → `{diff.head}`",
         "",
     ]
+    if diff.version_note:
+        lines += ["> [!WARNING]", f"> {diff.version_note[0].upper()}{diff.version_note[1:]}.", ""]
     if diff.renames:
         lines += [
             "> [!WARNING]",

@@ -18,6 +18,11 @@ numbers, one value from each interval the policy's comparisons cut), until every
 branch is settled. That makes the outcome and `missing` exact: the outcome is the
 one all completions share, or `undetermined`; `missing` holds exactly the unknown
 facts for which two completions that differ only in that fact decide differently.
+
+That splitting engine is the reference (`reference_decide`). Once a policy has decided
+`DIAGRAM_AFTER` scenarios, `decide` compiles it into its decision diagram
+(`billability.diagram`), whose leaves are the reference's decisions, and from then on
+walks it: the same decisions, in a few steps each.
 """
 
 from __future__ import annotations
@@ -115,7 +120,7 @@ def _compare(op: str, known: Any, bound: int) -> bool:
 
 def validate(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = None) -> Scenario:
     """The known facts of a scenario, checked against the policy's declarations."""
-    return _plan(policy).validate(facts, locate)
+    return reference_plan(policy).validate(facts, locate)
 
 
 def _problems(plan: ReferencePlan, facts: Mapping[str, Any], locate: Locate | None) -> list[Diagnostic]:
@@ -194,11 +199,14 @@ def _problems(plan: ReferencePlan, facts: Mapping[str, Any], locate: Locate | No
 # answers each later one in a walk of a few steps, while a policy decided only a few
 # times (a mutant, a variant under comparison) never pays for the build.
 DIAGRAM_AFTER = 300
+# A policy whose diagram would take more states than this (seconds of building) keeps
+# the reference engine; the bundled policy takes about ten thousand.
+DIAGRAM_STATES = 200_000
 
 
 def decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = None) -> Decision:
     """Decide one scenario (see the module docstring for the semantics)."""
-    plan = _last[1] if _last[0] is policy else _plan(policy)
+    plan = _last[1] if _last[0] is policy else reference_plan(policy)
     if facts.__class__ is not dict and not isinstance(facts, Mapping):
         raise ScenarioError(
             [Diagnostic("scenario.type", f"a scenario is a mapping of facts to values, not {shown(facts)}")]
@@ -207,9 +215,12 @@ def decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = Non
     if root is None:
         scenario = plan.validate(facts, locate)
         plan.decided += 1
-        if plan.decided < DIAGRAM_AFTER:
+        if plan.decided != DIAGRAM_AFTER:
             return plan.decide(scenario)
-        root = plan.root = _diagram.diagram_of(policy).root
+        try:
+            root = plan.root = _diagram.diagram_of(policy, DIAGRAM_STATES).root
+        except _diagram.DiagramTooLarge:
+            return plan.decide(scenario)  # the reference keeps deciding this policy
     else:
         # A complete scenario of valid values passes `complete` alone, one expression.
         try:
@@ -224,7 +235,7 @@ def decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = Non
 def reference_decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = None) -> Decision:
     """Decide one scenario by splitting on unknown facts, never through the diagram: the
     reference the diagram is tested against."""
-    plan = _plan(policy)
+    plan = reference_plan(policy)
     if not isinstance(facts, Mapping):
         raise ScenarioError(
             [Diagnostic("scenario.type", f"a scenario is a mapping of facts to values, not {shown(facts)}")]
@@ -250,8 +261,8 @@ class ReferencePlan:
     by_value: dict[Any, Candidates]
     every_rule: Candidates
     domains: dict[str, tuple[Value, ...]]
-    checks: dict[str, Any]
-    complete: Callable[[Mapping[str, Any]], bool]
+    valid: Callable[[Mapping[str, Any]], bool]  # true for a valid scenario (may be false, or raise, for others)
+    complete: Callable[[Mapping[str, Any]], bool]  # the same, for one that gives every fact
     size: int
     events: dict[tuple[int, bool | None], TraceEvent]
     root: Any = None  # the decision diagram's root, once built
@@ -259,33 +270,9 @@ class ReferencePlan:
 
     # validation ---------------------------------------------------------------------
 
-    @property
-    def stamp(self) -> tuple[str, str]:
-        """The policy id and version every decision carries."""
-        return self.policy.id, self.policy.version
-
     def validate(self, facts: Mapping[str, Any], locate: Locate | None) -> Scenario:
-        checks = self.checks
-        clean = True
         try:
-            for name, value in facts.items():
-                check = checks.get(name)
-                if check is None:
-                    clean = False
-                    break
-                if value is None:
-                    continue
-                if check.__class__ is frozenset:
-                    if value.__class__ is not str or value not in check:
-                        clean = False
-                        break
-                elif check is bool:
-                    if value.__class__ is not bool:
-                        clean = False
-                        break
-                elif value.__class__ is not int or not (check[0] <= value <= check[1]):
-                    clean = False
-                    break
+            clean = self.valid(facts)
         except TypeError:
             clean = False
         if not clean:
@@ -297,6 +284,11 @@ class ReferencePlan:
         return facts
 
     # deciding -------------------------------------------------------------------------
+
+    @property
+    def stamp(self) -> tuple[str, str]:
+        """The policy id and version every decision carries."""
+        return self.policy.id, self.policy.version
 
     def candidates(self, scenario: Scenario) -> Candidates:
         if self.index is None:
@@ -416,10 +408,6 @@ _last: list[Any] = [None, None]
 
 
 def reference_plan(policy: Policy) -> ReferencePlan:
-    return _plan(policy)
-
-
-def _plan(policy: Policy) -> ReferencePlan:
     plan = _PLANS.get(policy)
     if plan is None:
         plan = _build_plan(policy)
@@ -439,16 +427,6 @@ def _build_plan(policy: Policy) -> ReferencePlan:
                 i for i, rule in enumerate(policy.rules) if value in _allowed_values(rule.when, index, facts[index])
             ]
             by_value[value] = _candidates(policy, allowed)
-    checks: dict[str, Any] = {}
-    for fact in policy.facts:
-        if fact.type is FactType.ENUM:
-            checks[fact.name] = frozenset(fact.value_names)
-        elif fact.type is FactType.BOOLEAN:
-            checks[fact.name] = bool
-        else:
-            low = fact.minimum if fact.minimum is not None else -(2**63)
-            high = fact.maximum if fact.maximum is not None else 2**63
-            checks[fact.name] = (low, high)
     return ReferencePlan(
         policy=policy,
         facts=facts,
@@ -456,8 +434,8 @@ def _build_plan(policy: Policy) -> ReferencePlan:
         by_value=by_value,
         every_rule=every,
         domains={fact.name: domain(policy, fact) for fact in policy.facts},
-        checks=checks,
-        complete=_complete_check(policy),
+        valid=_valid_check(policy, every_fact=False),
+        complete=_valid_check(policy, every_fact=True),
         size=len(policy.facts),
         events={
             (i, holds): TraceEvent(rule.id, rule.outcome, holds)
@@ -467,25 +445,27 @@ def _build_plan(policy: Policy) -> ReferencePlan:
     )
 
 
-def _complete_check(policy: Policy) -> Callable[[Mapping[str, Any]], bool]:
-    """One expression that is true for a scenario giving every fact a valid value or None
-    (it raises KeyError or TypeError for some others). Every other scenario goes through
-    the full check, so this only makes the common case cheap."""
-    constants: dict[str, Any] = {}
-    tests = []
+def _valid_check(policy: Policy, every_fact: bool) -> Callable[[Mapping[str, Any]], bool]:
+    """One expression, true for a scenario that names only declared facts and gives each a
+    valid value or None. It may be false or raise for a valid scenario (a number beyond
+    64 bits), which then takes the full check; with `every_fact`, it is only for scenarios
+    that give every fact and raises KeyError when one is left out."""
+    constants: dict[str, Any] = {"names": frozenset(fact.name for fact in policy.facts)}
+    tests = [] if every_fact else ["s.keys() <= names"]
     for at, fact in enumerate(policy.facts):
         constants[f"n{at}"] = fact.name
+        value = f"s[n{at}]" if every_fact else f"s.get(n{at})"
         if fact.type is FactType.ENUM:
             constants[f"v{at}"] = frozenset((*fact.value_names, None))
-            tests.append(f"s[n{at}] in v{at}")
+            tests.append(f"{value} in v{at}")
         elif fact.type is FactType.BOOLEAN:
-            tests.append(f"((x := s[n{at}]) is True or x is False or x is None)")
+            tests.append(f"((x := {value}) is True or x is False or x is None)")
         else:
             constants[f"low{at}"] = fact.minimum if fact.minimum is not None else -(2**63)
             constants[f"high{at}"] = fact.maximum if fact.maximum is not None else 2**63
-            tests.append(f"((x := s[n{at}]) is None or (x.__class__ is int and low{at} <= x <= high{at}))")
+            tests.append(f"((x := {value}) is None or (x.__class__ is int and low{at} <= x <= high{at}))")
     body = " and ".join(tests) or "True"
-    check: Callable[[Mapping[str, Any]], bool] = eval(f"lambda s: {body}", constants)  # names enter as constants
+    check: Callable[[Mapping[str, Any]], bool] = eval(f"lambda s: {body}", constants)  # values enter as constants
     return check
 
 
