@@ -2,18 +2,23 @@
 
 In: the MkDocs configuration and the hand-written pages under `pages/`.
 Out: the same files plus every page `billability.site.build_pages` writes, so a
-policy or corpus change shows on the next build and can never leave the site stale.
+policy or corpus change shows on the next build and can never leave the site stale;
+and the footer of every page (`config.copyright`): the policy's version and effective
+date, its source document and the commit the site is built from.
 A policy the corpus disagrees with, or a contrast naming no case, stops the build.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
+from billability.colophon import build_commit, footer_line
+from billability.compile import load_policy
 from billability.diagnostics import Problems
 from billability.resources import project
 from billability.site import build_pages
@@ -26,12 +31,19 @@ _CHECKOUT = project(_HERE)
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     # `mkdocs serve` rebuilds when the policy, the corpus or the contrasts change.
     config.watch.extend(str(path) for path in (_CHECKOUT.policy, _CHECKOUT.corpus, _HERE / "contrasts.yaml"))
+    try:
+        policy = load_policy(_CHECKOUT.policy)
+    except Problems as error:
+        raise PluginError("the site's pages cannot be generated:\n" + str(error)) from None
+    config.copyright = footer_line(policy, build_commit(_CHECKOUT.root or _HERE.parent, os.environ))
     return config
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     try:
-        pages = build_pages(_HERE / "contrasts.yaml", _CHECKOUT.policy, [_CHECKOUT.corpus])
+        pages = build_pages(
+            _HERE / "contrasts.yaml", _CHECKOUT.policy, [_CHECKOUT.corpus], present=[file.src_uri for file in files]
+        )
     except Problems as error:
         raise PluginError("the site's pages cannot be generated:\n" + str(error)) from None
     for path, text in pages.items():

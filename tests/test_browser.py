@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from billability.corpus import Case
+from billability.examples import teaches
 from billability.model import Outcome, Policy
 from billability.site import HOME, OUTCOME_WORDS, build_pages, rule_placements, topic_path
 from policy_texts import CHECKOUT
@@ -96,7 +98,17 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    opened = browser.new_page(viewport={"width": 1280, "height": 900})
+    opened = browser.new_page(viewport={"width": 1366, "height": 900})
+    opened.set_default_timeout(10_000)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    opened = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     opened.set_default_timeout(10_000)
     try:
         yield opened
@@ -132,11 +144,11 @@ def home() -> str:
 def test_home_page_shows_each_topic_card_and_who_may_bill(page: Page, site_url: str, home: str, tmp_path: Path) -> None:
     page.goto(site_url)
     expect(page.locator("h1")).to_contain_text("Can I bill this as case management?")
-    cards = re.findall(r"^-   ### \[(.*?)\]", home, flags=re.M)
+    cards = re.findall(r"^-   ## \[(.*?)\]", home, flags=re.M)
     assert cards
-    expect(page.locator(".grid.cards h3")).to_have_count(len(cards))
-    expect(page.locator(".grid.cards h3")).to_contain_text(cards)
-    for heading in page.locator(".grid.cards h3").all():
+    expect(page.locator(".grid.cards h2")).to_have_count(len(cards))
+    expect(page.locator(".grid.cards h2")).to_contain_text(cards)
+    for heading in page.locator(".grid.cards h2").all():
         expect(heading).to_be_in_viewport()
     if '"Who may bill"' in home:
         expect(page.locator(".admonition-title", has_text="Who may bill")).to_be_in_viewport()
@@ -168,3 +180,58 @@ def test_search_finds_each_topic_page_by_its_rules_words(page: Page, site_url: s
         # reading a snapshot of a list that may be replaced under us.
         link = page.locator(f'.md-search-result__link[href*="{topic_path(topic.name).removesuffix(".md")}/"]')
         expect(link.first).to_be_attached()
+
+
+def test_a_rule_section_shows_its_exceptions_right_under_its_answer(page: Page, site_url: str, policy: Policy) -> None:
+    """A reader who lands on a rule sees, before its quotes and examples, every exception."""
+    from billability.placement import overriding_rules
+
+    rule = max(
+        (rule for rule in policy.rules if rule.outcome is Outcome.BILLABLE),
+        key=lambda rule: len(overriding_rules(policy, rule)),
+    )
+    overrides = overriding_rules(policy, rule)
+    if not overrides:
+        pytest.skip("no billable rule of this policy has an exception")
+    page.goto(f"{site_url}{topic_path(rule.topic).removesuffix('.md')}/#{rule.id}")
+    answer = page.locator(f"h3#{rule.id} + p")
+    expect(answer).to_contain_text(f"{OUTCOME_WORDS[rule.outcome]} unless")
+    exceptions = page.locator(f"h3#{rule.id} ~ h4", has_text="Exceptions").first.locator(
+        "xpath=following-sibling::ul[1]"
+    )
+    expect(exceptions.locator("> li")).to_have_count(len(overrides))
+    for other in overrides:
+        item = exceptions.locator("> li", has_text=other.title)
+        expect(item.locator(".outcome")).to_have_text(OUTCOME_WORDS[other.outcome])
+        expect(item.locator("a")).to_have_attribute("href", re.compile(f"#{other.id}$"))
+
+
+def test_every_topic_page_fits_a_phone_and_its_examples_are_lines(phone: Page, site_url: str, policy: Policy) -> None:
+    for topic in policy.topics:
+        phone.goto(f"{site_url}{topic_path(topic.name).removesuffix('.md')}/")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{topic.title} is {width} px wide on a 390 px phone"
+        expect(phone.locator("article table")).to_have_count(0)
+        for item in phone.locator("article ul.examples > li").all():
+            expect(item.locator(".outcome")).to_have_count(1)
+
+
+def test_search_finds_no_case_that_only_pins_the_policy(page: Page, site_url: str, cases: list[Case]) -> None:
+    pinning = next((case for case in cases if not teaches(case) and len(case.name.split()) > 6), None)
+    if pinning is None:
+        pytest.skip("every case of this corpus teaches")
+    page.goto(site_url)
+    box = page.get_by_placeholder("Search")
+    box.click()
+    box.press_sequentially(pinning.name, delay=5)
+    page.wait_for_function("document.querySelector('.md-search-result__meta') !== null")
+    expect(page.locator(".md-search-result__list")).not_to_contain_text(pinning.name)
+
+
+def test_every_page_footer_shows_the_policy_version(page: Page, site_url: str, policy: Policy) -> None:
+    for path in ("", topic_path(policy.topics[0].name).removesuffix(".md") + "/"):
+        page.goto(site_url + path)
+        footer = page.locator(".md-copyright")
+        expect(footer).to_contain_text(f"version {policy.version}")
+        expect(footer).to_contain_text(policy.effective_from)
+        expect(footer).to_contain_text(policy.source_document.title)

@@ -20,8 +20,9 @@ install of the checkout being edited). Each inner suite has a temporary folder o
 own, apart from its copy, as a checkout is apart from the temporary folder.
 
 The inner runs leave out this module (it would copy itself without end),
-tests/test_browser.py (it drives Chromium against the built site, whose content
-tests/test_site.py checks in the inner runs) and tests/test_decide_browser.py (it
+tests/test_browser.py, tests/test_accessibility.py and tests/test_checker_browser.py (they
+drive Chromium against the built site, whose content tests/test_site.py and
+tests/test_checker.py check in the inner runs) and tests/test_decide_browser.py (it
 drives Chromium over the diagram's JSON form, which tests/test_diagram.py walks in the
 inner runs). They use the fast Hypothesis profile
 (`dev`), start as soon as pytest has selected these tests (see conftest.py), and run
@@ -49,8 +50,14 @@ from billability.model import Is, Outcome
 from inner_pytest import Item, Run, finish_pytest, start_pytest
 from policy_texts import CHECKOUT
 
-# Left out of the inner runs: this module, and the browser test (see the docstring).
-LEFT_OUT = ("tests/test_policy_is_data.py", "tests/test_browser.py", "tests/test_decide_browser.py")
+# Left out of the inner runs: this module, and the browser tests (see the docstring).
+LEFT_OUT = (
+    "tests/test_policy_is_data.py",
+    "tests/test_browser.py",
+    "tests/test_accessibility.py",
+    "tests/test_checker_browser.py",
+    "tests/test_decide_browser.py",
+)
 # The longest an inner suite may take before it is stopped and reported.
 TIMEOUT = 1200
 # Ignored when the repository is copied without git.

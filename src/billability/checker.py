@@ -26,7 +26,8 @@ from billability.compile import normalize
 from billability.diagnostics import Diagnostic, Problems
 from billability.diagram import diagram_script
 from billability.model import Fact, FactType, Outcome, Policy, Rule
-from billability.site import OUTCOME_ADVICE, OUTCOME_WORDS, topic_path
+from billability.site import topic_path
+from billability.wording import OUTCOME_WORDS, advice
 
 FOLDER = "check"
 PAGE = f"{FOLDER}/index.md"
@@ -95,7 +96,7 @@ def checker_page(policy: Policy, directory_urls: bool = True) -> str:
             "<noscript markdown>",
             '<div class="checker-noscript" markdown>',
             "",
-            "**This checker needs JavaScript, which is turned off in this browser.** "
+            "**This checker runs on scripts, and this browser has them turned off.** "
             "Every answer it gives is also on the topic pages: find your activity there, "
             "with its conditions and the county's exact words.",
             "",
@@ -180,7 +181,7 @@ def _advice(policy: Policy, outcome: Outcome) -> str:
         return f"The county's table does not settle it. Before billing it as case management, ask {policy.review.team}."
     if outcome is Outcome.UNDETERMINED:
         return UNDETERMINED_ADVICE
-    return OUTCOME_ADVICE[outcome]
+    return advice(policy, outcome)
 
 
 def _address(page: str, directory_urls: bool) -> str:

@@ -33,6 +33,9 @@ class Case:
     missing: tuple[str, ...] | None
     source: str | None
     location: Location
+    # The case teaches staff: the site shows it as an example (a case quoting the table
+    # with `source` is shown as well).
+    staff_example: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,7 @@ def load_file(file: Path, policy: Policy) -> list[Case]:
                 missing=tuple(expect["missing"]) if "missing" in expect else None,
                 source=body.get("source"),
                 location=located.where(path),
+                staff_example=body.get("staff_example", False),
             )
         )
     if problems:
