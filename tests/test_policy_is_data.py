@@ -20,8 +20,11 @@ install of the checkout being edited). Each inner suite has a temporary folder o
 own, apart from its copy, as a checkout is apart from the temporary folder.
 
 The inner runs leave out this module (it would copy itself without end),
-tests/test_browser.py and tests/test_accessibility.py (they drive Chromium against the
-built site, whose content tests/test_site.py checks in the inner runs). They use the fast Hypothesis profile
+tests/test_browser.py, tests/test_accessibility.py, tests/test_checker_browser.py and
+tests/test_summary_browser.py (they drive Chromium against the built site, whose content tests/test_site.py and
+tests/test_checker.py check in the inner runs) and tests/test_decide_browser.py (it
+drives Chromium over the diagram's JSON form, which tests/test_diagram.py walks in the
+inner runs). They use the fast Hypothesis profile
 (`dev`), start as soon as pytest has selected these tests (see conftest.py), and run
 at the same time as each other and as the rest of the suite, at a lower priority.
 """
@@ -48,7 +51,14 @@ from inner_pytest import Item, Run, finish_pytest, start_pytest
 from policy_texts import CHECKOUT
 
 # Left out of the inner runs: this module, and the browser tests (see the docstring).
-LEFT_OUT = ("tests/test_policy_is_data.py", "tests/test_browser.py", "tests/test_accessibility.py")
+LEFT_OUT = (
+    "tests/test_policy_is_data.py",
+    "tests/test_browser.py",
+    "tests/test_accessibility.py",
+    "tests/test_checker_browser.py",
+    "tests/test_decide_browser.py",
+    "tests/test_summary_browser.py",
+)
 # The longest an inner suite may take before it is stopped and reported.
 TIMEOUT = 1200
 # Ignored when the repository is copied without git.

@@ -18,18 +18,22 @@ numbers, one value from each interval the policy's comparisons cut), until every
 branch is settled. That makes the outcome and `missing` exact: the outcome is the
 one all completions share, or `undetermined`; `missing` holds exactly the unknown
 facts for which two completions that differ only in that fact decide differently.
+
+That splitting engine is the reference (`reference_decide`). Once a policy has decided
+`DIAGRAM_AFTER` scenarios, `decide` compiles it into its decision diagram
+(`billability.diagram`), whose leaves are the reference's decisions, and from then on
+walks it: the same decisions, in a few steps each.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from billability.diagnostics import Diagnostic, Location, ScenarioError, hint_for, one_of, shown
 from billability.model import (
-    COMPARISONS,
     All,
     Always,
     AnyOf,
@@ -111,50 +115,15 @@ def _compare(op: str, known: Any, bound: int) -> bool:
     return bool(known <= bound)
 
 
-def _fast_test(condition: Condition) -> Callable[[Scenario], bool]:
-    """The same meaning as `truth`, for a scenario whose facts are all known, compiled
-    to one Python expression: several times cheaper than walking the condition."""
-    constants: dict[str, Any] = {}
-    source = _expression(condition, constants)
-    test: Callable[[Scenario], bool] = eval(f"lambda s: {source}", constants)  # built from checked values only
-    return test
-
-
-def _expression(condition: Condition, constants: dict[str, Any]) -> str:
-    """Python source for a condition; every name and value enters through `constants`."""
-
-    def constant(value: Any) -> str:
-        name = f"c{len(constants)}"
-        constants[name] = value
-        return name
-
-    match condition:
-        case Always():
-            return "True"
-        case Is(fact=name, value=value):
-            return f"(s[{constant(name)}] == {constant(value)})"
-        case OneOf(fact=name, values=values):
-            return f"(s[{constant(name)}] in {constant(frozenset(values))})"
-        case Compare(fact=name, op=op, bound=bound):
-            return f"(s[{constant(name)}] {COMPARISONS[op]} {constant(bound)})"
-        case All(items=items):
-            return "(" + " and ".join(_expression(item, constants) for item in items) + ")"
-        case AnyOf(items=items):
-            return "(" + " or ".join(_expression(item, constants) for item in items) + ")"
-        case Not(item=item):
-            return f"(not {_expression(item, constants)})"
-    raise TypeError(f"not a condition: {condition!r}")  # pragma: no cover
-
-
 # --- validation of a scenario ---------------------------------------------------------
 
 
 def validate(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = None) -> Scenario:
     """The known facts of a scenario, checked against the policy's declarations."""
-    return _plan(policy).validate(facts, locate)
+    return reference_plan(policy).validate(facts, locate)
 
 
-def _problems(plan: _Plan, facts: Mapping[str, Any], locate: Locate | None) -> list[Diagnostic]:
+def _problems(plan: ReferencePlan, facts: Mapping[str, Any], locate: Locate | None) -> list[Diagnostic]:
     where = locate or (lambda name: None)
     problems: list[Diagnostic] = []
     for name, value in facts.items():
@@ -226,67 +195,84 @@ def _problems(plan: _Plan, facts: Mapping[str, Any], locate: Locate | None) -> l
 
 # --- deciding -------------------------------------------------------------------------
 
+# A policy's decision diagram is built once it has decided this many scenarios: it
+# answers each later one in a walk of a few steps, while a policy decided only a few
+# times (a mutant, a variant under comparison) never pays for the build.
+DIAGRAM_AFTER = 300
+# A policy whose diagram would take more states than this (seconds of building) keeps
+# the reference engine; the bundled policy takes about ten thousand.
+DIAGRAM_STATES = 200_000
+
 
 def decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = None) -> Decision:
     """Decide one scenario (see the module docstring for the semantics)."""
-    plan = _plan(policy)
+    plan = _last[1] if _last[0] is policy else reference_plan(policy)
     if facts.__class__ is not dict and not isinstance(facts, Mapping):
         raise ScenarioError(
             [Diagnostic("scenario.type", f"a scenario is a mapping of facts to values, not {shown(facts)}")]
         )
-    scenario = plan.validate(facts, locate)
-    return plan.decide(scenario)
+    root = plan.root
+    if root is None:
+        scenario = plan.validate(facts, locate)
+        plan.decided += 1
+        if plan.decided != DIAGRAM_AFTER:
+            return plan.decide(scenario)
+        try:
+            root = plan.root = _diagram.diagram_of(policy, DIAGRAM_STATES).root
+        except _diagram.DiagramTooLarge:
+            return plan.decide(scenario)  # the reference keeps deciding this policy
+    else:
+        # A complete scenario of valid values passes `complete` alone, one expression.
+        try:
+            valid = len(facts) == plan.size and plan.complete(facts)
+        except (KeyError, TypeError):
+            valid = False
+        if not valid:
+            plan.validate(facts, locate)
+    return _diagram.walk(root, facts)
+
+
+def reference_decide(policy: Policy, facts: Mapping[str, Any], locate: Locate | None = None) -> Decision:
+    """Decide one scenario by splitting on unknown facts, never through the diagram: the
+    reference the diagram is tested against."""
+    plan = reference_plan(policy)
+    if not isinstance(facts, Mapping):
+        raise ScenarioError(
+            [Diagnostic("scenario.type", f"a scenario is a mapping of facts to values, not {shown(facts)}")]
+        )
+    return plan.decide(plan.validate(facts, locate))
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidates:
+class Candidates:
     """The rules that may apply once the index fact has a given value."""
 
     rules: tuple[int, ...]
-    tests: tuple[tuple[int, Callable[[Scenario], bool]], ...]
-    needs: frozenset[str]
+    by_id: tuple[int, ...]  # the same rules in the order of their ids, as a trace lists them
 
 
 @dataclass(eq=False)
-class _Plan:
+class ReferencePlan:
+    """What evaluation precomputes once per policy, and the reference engine."""
+
     policy: Policy
     facts: dict[str, Fact]
     index: str | None
-    by_value: dict[Any, _Candidates]
-    every_rule: _Candidates
+    by_value: dict[Any, Candidates]
+    every_rule: Candidates
     domains: dict[str, tuple[Value, ...]]
-    decisions: dict[tuple[Any, tuple[int, ...]], Decision] = field(default_factory=dict)
-    _checks: dict[str, Any] = field(default_factory=dict)
+    valid: Callable[[Mapping[str, Any]], bool]  # true for a valid scenario (may be false, or raise, for others)
+    complete: Callable[[Mapping[str, Any]], bool]  # the same, for one that gives every fact
+    size: int
+    events: dict[tuple[int, bool | None], TraceEvent]
+    root: Any = None  # the decision diagram's root, once built
+    decided: int = 0
 
     # validation ---------------------------------------------------------------------
 
-    @property
-    def stamp(self) -> tuple[str, str]:
-        """The policy id and version every decision carries."""
-        return self.policy.id, self.policy.version
-
     def validate(self, facts: Mapping[str, Any], locate: Locate | None) -> Scenario:
-        checks = self._checks
-        clean = True
         try:
-            for name, value in facts.items():
-                check = checks.get(name)
-                if check is None:
-                    clean = False
-                    break
-                if value is None:
-                    continue
-                if check.__class__ is frozenset:
-                    if value.__class__ is not str or value not in check:
-                        clean = False
-                        break
-                elif check is bool:
-                    if value.__class__ is not bool:
-                        clean = False
-                        break
-                elif value.__class__ is not int or not (check[0] <= value <= check[1]):
-                    clean = False
-                    break
+            clean = self.valid(facts)
         except TypeError:
             clean = False
         if not clean:
@@ -299,37 +285,53 @@ class _Plan:
 
     # deciding -------------------------------------------------------------------------
 
-    def candidates(self, scenario: Scenario) -> _Candidates:
+    @property
+    def stamp(self) -> tuple[str, str]:
+        """The policy id and version every decision carries."""
+        return self.policy.id, self.policy.version
+
+    def candidates(self, scenario: Scenario) -> Candidates:
         if self.index is None:
             return self.every_rule
         value = scenario.get(self.index)
         return self.every_rule if value is None else self.by_value[value]
 
     def decide(self, scenario: Scenario) -> Decision:
-        candidates = self.candidates(scenario)
-        if len(scenario) == len(self.facts) or candidates.needs.issubset(scenario.keys()):
-            applying = tuple([i for i, test in candidates.tests if test(scenario)])
-            key = (scenario.get(self.index) if self.index else None, applying)
-            decision = self.decisions.get(key)
-            if decision is None:
-                decision = self._settled(candidates, {i: i in applying for i in candidates.rules})
-                if len(self.decisions) < 100_000:
-                    self.decisions[key] = decision
-            return decision
-        return self._decide_partial(scenario, candidates)
+        candidates, holds = self._truths(scenario)
+        return self.conclude(candidates, holds, self.outcomes(scenario), lambda: self.missing(scenario))
 
-    def _settled(self, candidates: _Candidates, holds: Mapping[int, bool | None]) -> Decision:
-        """The decision when the applying rules are known (holds: rule index -> truth)."""
+    def conclude(
+        self,
+        candidates: Candidates,
+        holds: Mapping[int, bool | None],
+        outcomes: frozenset[Outcome],
+        missing: Callable[[], tuple[str, ...]],
+    ) -> Decision:
+        """The decision, given what the candidate rules come to (holds: rule index ->
+        truth), the outcomes the completions reach, and the missing facts when asked."""
         rules = self.policy.rules
-        outcome = self._outcome_of(holds)
-        trace = _trace(rules, candidates, holds)
-        assert outcome is not None
-        deciding = [rules[i] for i in candidates.rules if holds[i] is True and rules[i].outcome is outcome]
-        if not deciding:
-            return Decision(outcome, (), (self.policy.default_reason,), (), (), trace, *self.stamp)
-        return _decision(outcome, deciding, trace, self.stamp)
+        # What each candidate rule came to, in the order of their ids.
+        trace = tuple([self.events[i, holds[i]] for i in candidates.by_id])
+        if len(outcomes) == 1:
+            (outcome,) = outcomes
+            if self.outcome_of(holds) is outcome:
+                # Settled by the rules that apply: they decide.
+                deciding = [rules[i] for i in candidates.rules if holds[i] is True and rules[i].outcome is outcome]
+            else:
+                # Settled only by splitting: cite the rules of that outcome that apply in some completion.
+                deciding = [rules[i] for i in candidates.rules if holds[i] is not False and rules[i].outcome is outcome]
+            if not deciding:
+                return Decision(outcome, (), (self.policy.default_reason,), (), (), trace, *self.stamp)
+            return _decision(outcome, deciding, trace, self.stamp)
+        asked = missing()
+        possible = [
+            o.replace("_", " ") for o in (*self.policy.precedence, self.policy.default_outcome) if o in outcomes
+        ]
+        words = ", ".join(self.facts[name].label.lower() for name in asked)
+        reason = f"it could be {' or '.join(dict.fromkeys(possible))}, depending on facts not given: {words}"
+        return Decision(Outcome.UNDETERMINED, (), (reason,), (), asked, trace, *self.stamp)
 
-    def _outcome_of(self, holds: Mapping[int, bool | None]) -> Outcome | None:
+    def outcome_of(self, holds: Mapping[int, bool | None]) -> Outcome | None:
         """The outcome when three-valued truths settle it, else None."""
         rules = self.policy.rules
         for outcome in self.policy.precedence:
@@ -340,32 +342,10 @@ class _Plan:
                 return None
         return self.policy.default_outcome
 
-    def _truths(self, scenario: Scenario) -> tuple[_Candidates, dict[int, bool | None]]:
+    def _truths(self, scenario: Scenario) -> tuple[Candidates, dict[int, bool | None]]:
         candidates = self.candidates(scenario)
         rules = self.policy.rules
         return candidates, {i: truth(rules[i].when, scenario) for i in candidates.rules}
-
-    def _decide_partial(self, scenario: Scenario, candidates: _Candidates) -> Decision:
-        _, holds = self._truths(scenario)
-        outcomes = self.outcomes(scenario)
-        rules = self.policy.rules
-        trace = _trace(rules, candidates, holds)
-        if len(outcomes) == 1:
-            (outcome,) = outcomes
-            if self._outcome_of(holds) is outcome:
-                return self._settled(candidates, holds)
-            # Settled only by splitting: cite the rules of that outcome that apply in some completion.
-            deciding = [rules[i] for i in candidates.rules if holds[i] is not False and rules[i].outcome is outcome]
-            if not deciding:
-                return Decision(outcome, (), (self.policy.default_reason,), (), (), trace, *self.stamp)
-            return _decision(outcome, deciding, trace, self.stamp)
-        missing = self.missing(scenario)
-        possible = [
-            o.replace("_", " ") for o in (*self.policy.precedence, self.policy.default_outcome) if o in outcomes
-        ]
-        asked = ", ".join(self.facts[name].label.lower() for name in missing)
-        reason = f"it could be {' or '.join(dict.fromkeys(possible))}, depending on facts not given: {asked}"
-        return Decision(Outcome.UNDETERMINED, (), (reason,), (), missing, trace, *self.stamp)
 
     # exact reasoning over unknown facts ---------------------------------------------
 
@@ -376,7 +356,7 @@ class _Plan:
     def leaves(self, scenario: Scenario) -> Iterable[tuple[dict[str, Value], Outcome]]:
         """Settled partial scenarios that together cover every completion."""
         _, holds = self._truths(scenario)
-        settled = self._outcome_of(holds)
+        settled = self.outcome_of(holds)
         if settled is not None:
             yield dict(scenario), settled
             return
@@ -404,13 +384,6 @@ class _Plan:
         return tuple(name for name in self.facts if name in found)
 
 
-def _trace(
-    rules: tuple[Rule, ...], candidates: _Candidates, holds: Mapping[int, bool | None]
-) -> tuple[TraceEvent, ...]:
-    events = (TraceEvent(rules[i].id, rules[i].outcome, holds[i]) for i in candidates.rules)
-    return tuple(sorted(events, key=lambda event: event.rule))
-
-
 def _decision(
     outcome: Outcome, deciding: list[Rule], trace: tuple[TraceEvent, ...], stamp: tuple[str, str]
 ) -> Decision:
@@ -429,57 +402,76 @@ def _decision(
 
 # --- the plan: what evaluation precomputes once per policy ---------------------------
 
-_PLANS: weakref.WeakKeyDictionary[Policy, _Plan] = weakref.WeakKeyDictionary()
+_PLANS: weakref.WeakKeyDictionary[Policy, ReferencePlan] = weakref.WeakKeyDictionary()
+# The policy decided last and its plan: a run of decisions under one policy skips the lookup.
+_last: list[Any] = [None, None]
 
 
-def _plan(policy: Policy) -> _Plan:
+def reference_plan(policy: Policy) -> ReferencePlan:
     plan = _PLANS.get(policy)
     if plan is None:
         plan = _build_plan(policy)
         _PLANS[policy] = plan
+    _last[:] = [policy, plan]
     return plan
 
 
-def _build_plan(policy: Policy) -> _Plan:
+def _build_plan(policy: Policy) -> ReferencePlan:
     facts = {fact.name: fact for fact in policy.facts}
     index = _index_fact(policy)
     every = _candidates(policy, range(len(policy.rules)))
-    by_value: dict[Any, _Candidates] = {}
+    by_value: dict[Any, Candidates] = {}
     if index is not None:
         for value in facts[index].value_names:
             allowed = [
                 i for i, rule in enumerate(policy.rules) if value in _allowed_values(rule.when, index, facts[index])
             ]
             by_value[value] = _candidates(policy, allowed)
-    checks: dict[str, Any] = {}
-    for fact in policy.facts:
-        if fact.type is FactType.ENUM:
-            checks[fact.name] = frozenset(fact.value_names)
-        elif fact.type is FactType.BOOLEAN:
-            checks[fact.name] = bool
-        else:
-            low = fact.minimum if fact.minimum is not None else -(2**63)
-            high = fact.maximum if fact.maximum is not None else 2**63
-            checks[fact.name] = (low, high)
-    return _Plan(
+    return ReferencePlan(
         policy=policy,
         facts=facts,
         index=index,
         by_value=by_value,
         every_rule=every,
         domains={fact.name: domain(policy, fact) for fact in policy.facts},
-        _checks=checks,
+        valid=_valid_check(policy, every_fact=False),
+        complete=_valid_check(policy, every_fact=True),
+        size=len(policy.facts),
+        events={
+            (i, holds): TraceEvent(rule.id, rule.outcome, holds)
+            for i, rule in enumerate(policy.rules)
+            for holds in (True, False, None)
+        },
     )
 
 
-def _candidates(policy: Policy, indexes: Iterable[int]) -> _Candidates:
+def _valid_check(policy: Policy, every_fact: bool) -> Callable[[Mapping[str, Any]], bool]:
+    """One expression, true for a scenario that names only declared facts and gives each a
+    valid value or None. It may be false or raise for a valid scenario (a number beyond
+    64 bits), which then takes the full check; with `every_fact`, it is only for scenarios
+    that give every fact and raises KeyError when one is left out."""
+    constants: dict[str, Any] = {"names": frozenset(fact.name for fact in policy.facts)}
+    tests = [] if every_fact else ["s.keys() <= names"]
+    for at, fact in enumerate(policy.facts):
+        constants[f"n{at}"] = fact.name
+        value = f"s[n{at}]" if every_fact else f"s.get(n{at})"
+        if fact.type is FactType.ENUM:
+            constants[f"v{at}"] = frozenset((*fact.value_names, None))
+            tests.append(f"{value} in v{at}")
+        elif fact.type is FactType.BOOLEAN:
+            tests.append(f"((x := {value}) is True or x is False or x is None)")
+        else:
+            constants[f"low{at}"] = fact.minimum if fact.minimum is not None else -(2**63)
+            constants[f"high{at}"] = fact.maximum if fact.maximum is not None else 2**63
+            tests.append(f"((x := {value}) is None or (x.__class__ is int and low{at} <= x <= high{at}))")
+    body = " and ".join(tests) or "True"
+    check: Callable[[Mapping[str, Any]], bool] = eval(f"lambda s: {body}", constants)  # values enter as constants
+    return check
+
+
+def _candidates(policy: Policy, indexes: Iterable[int]) -> Candidates:
     chosen = tuple(indexes)
-    rules = policy.rules
-    return _Candidates(
-        rules=chosen,
-        tests=tuple((i, _fast_test(rules[i].when)) for i in chosen),
-        needs=frozenset().union(*(rules[i].facts for i in chosen)),
-    )
+    return Candidates(rules=chosen, by_id=tuple(sorted(chosen, key=lambda i: policy.rules[i].id)))
 
 
 def _allowed_values(condition: Condition, name: str, fact: Fact) -> frozenset[Any]:
@@ -551,3 +543,7 @@ def domain(policy: Policy, fact: Fact) -> tuple[Value, ...]:
     for bound in comparison_bounds(policy, fact.name):
         points.update((bound - 1, bound, bound + 1))
     return tuple(sorted(p for p in points if low <= p <= high))
+
+
+# Imported last: the diagram is built from the reference plan above.
+import billability.diagram as _diagram  # noqa: E402

@@ -117,6 +117,9 @@ def build_pages(
     pages: dict[str, str] = {}
     # Pages written by other stages from the same policy go into `pages` here, before
     # the staff pages, which link to them only when they exist.
+    from billability.checker import checker_pages  # here, not at the top: the checker reads this module's words
+
+    pages.update(checker_pages(policy))
     pages.update(history_pages(policy_path, policy))
     pages.update(site_pages(policy, results, contrasts, present={*present, *pages}))
     return dict(sorted(pages.items()))
