@@ -16,30 +16,15 @@ missing Chromium, Playwright or axe-core fails the module; elsewhere it skips wi
 
 from __future__ import annotations
 
-import functools
-import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from site_builds import build_site, failing_cases
+from browsers import checkout_site, chromium, require_browser, served
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PROBES = Path(__file__).resolve().parent / "page_probes.js"
 
 DESKTOP = {"width": 1366, "height": 900}
@@ -64,55 +49,21 @@ NO_MOTION = (
 )
 
 
-def _unavailable() -> str | None:
-    if not CHROMIUM.exists():
-        return f"no browser at {CHROMIUM}: install Debian's package with `apt-get install -y chromium`"
-    try:
-        import axe_playwright_python  # noqa: F401
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright or axe-playwright-python is not installed: pip install -e '.[docs]'"
-    return None
-
-
-_REASON = _unavailable()
-if _REASON is not None:
-    if os.environ.get("CI"):
-        # In CI the accessibility test must run: a missing browser is a failure, not a skip.
-        pytest.fail(f"the accessibility test cannot run in CI: {_REASON}", pytrace=False)
-    pytest.skip(_REASON, allow_module_level=True)
+require_browser("axe_playwright_python")
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    failing = failing_cases()
-    if failing:
-        # The build refuses while a case fails; tests/test_site.py checks that refusal.
-        pytest.skip(f"the checkout's corpus fails ({len(failing)} cases), so its site is not built")
-    target = tmp_path_factory.mktemp("site")
-    built = build_site(target)
-    assert built.returncode == 0, built.stderr
-    return target
+    return checkout_site(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def site_url(built_site: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built_site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(built_site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -127,12 +78,8 @@ def site_pages(built_site: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,11 @@ with the reason. Screenshots go to pytest's temporary folder, and also to
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,74 +22,25 @@ from billability.corpus import Case
 from billability.examples import teaches
 from billability.model import Outcome, Policy
 from billability.site import HOME, OUTCOME_WORDS, build_pages, rule_placements, topic_path
+from browsers import checkout_site, chromium, require_browser, served
 from policy_texts import CHECKOUT
-from site_builds import CONFIG, build_site, failing_cases
+from site_builds import CONFIG
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+require_browser()
 
-
-def _unavailable() -> str | None:
-    if not CHROMIUM.exists():
-        return f"no browser at {CHROMIUM}: install Debian's package with `apt-get install -y chromium`"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed: pip install -e '.[docs]'"
-    return None
-
-
-_REASON = _unavailable()
-if _REASON is not None:
-    if os.environ.get("CI"):
-        # In CI the browser test must run: a missing browser is a failure, not a skip.
-        pytest.fail(f"the browser test cannot run in CI: {_REASON}", pytrace=False)
-    pytest.skip(_REASON, allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    failing = failing_cases()
-    if failing:
-        # The build refuses while a case fails; tests/test_site.py checks that refusal.
-        pytest.skip(f"the checkout's corpus fails ({len(failing)} cases), so its site is not built")
-    target = tmp_path_factory.mktemp("site")
-    built = build_site(target)
-    assert built.returncode == 0, built.stderr
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(target)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(checkout_site(tmp_path_factory)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

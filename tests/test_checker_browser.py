@@ -10,17 +10,13 @@ Screenshots go to pytest's temporary folder, and also to `$BILLABILITY_SCREENSHO
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
@@ -29,41 +25,15 @@ from billability.checker import UNKNOWN, UNKNOWN_LABEL, checker_data
 from billability.evaluate import domain
 from billability.model import Fact, FactType, Outcome, Policy, Value
 from billability.site import OUTCOME_WORDS, topic_path
-from site_builds import build_site, failing_cases
+from browsers import checkout_site, chromium, require_browser, served
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def _unavailable() -> str | None:
-    if not CHROMIUM.exists():
-        return f"no browser at {CHROMIUM}: install Debian's package with `apt-get install -y chromium`"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed: pip install -e '.[docs]'"
-    return None
+require_browser()
 
-
-_REASON = _unavailable()
-if _REASON is not None:
-    if os.environ.get("CI"):
-        # In CI the browser test must run: a missing browser is a failure, not a skip.
-        pytest.fail(f"the browser test cannot run in CI: {_REASON}", pytrace=False)
-    pytest.skip(_REASON, allow_module_level=True)
-
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
 
 # --- the answers a person gives, and what the page should do with them -------------------
 
@@ -178,33 +148,15 @@ def choice_label(fact: Fact, value: Value | None) -> str:
 # --- the served site ---------------------------------------------------------------------
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    failing = failing_cases()
-    if failing:
-        # The build refuses while a case fails; tests/test_site.py checks that refusal.
-        pytest.skip(f"the checkout's corpus fails ({len(failing)} cases), so its site is not built")
-    target = tmp_path_factory.mktemp("site")
-    result = build_site(target)
-    assert result.returncode == 0, result.stderr
-    return target
+    return checkout_site(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def site_url(built: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(built) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -214,12 +166,8 @@ def checker_url(site_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -3,131 +3,76 @@ as Python's `evaluate`: outcome, deciding rules and missing facts, on every comp
 combination of the facts' domain values and thousands of seeded partial scenarios, for
 the checkout's policy and the clinic fixture.
 
-The page under test comes from one fixture, `decide_page`: a page laid out as the site's
-checker (`check/` loading `../javascripts/diagram.js` and `../javascripts/decide.js`).
-In CI (`CI` set) a missing Chromium or Playwright fails the test; elsewhere it skips.
+The page under test is the site's own checker page, `check/`, built strictly from the
+policy's checkout (fixture `decide_page`): the diagram the build compiled and
+`decide.js`, loaded as staff's browsers load them. In CI (`CI` set) a missing Chromium or Playwright fails the test; elsewhere it skips.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import itertools
 import json
-import os
 import random
-import threading
 from collections.abc import Callable, Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from billability.diagram import diagram_script
+from billability.compile import load_policy
 from billability.evaluate import domain
 from billability.model import Policy, Value
-from policy_texts import CHECKOUT
+from browsers import checkout_site, chromium, require_browser, served
+from policy_texts import CLINIC
+from site_builds import build_site, clinic_checkout_with_docs
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DECIDE_JS = CHECKOUT / "docs" / "pages" / "javascripts" / "decide.js"
 # Scenarios sent to the page per call: one `page.evaluate` decides a whole batch, sent
 # and returned as one JSON text (Playwright's own serialisation of many objects is slow).
 BATCH = 10_000
 DECIDE_BATCH = "text => JSON.stringify(JSON.parse(text).map(facts => window.billability.decide(facts)))"
 
 
-def _unavailable() -> str | None:
-    if not CHROMIUM.exists():
-        return f"no browser at {CHROMIUM}: install Debian's package with `apt-get install -y chromium`"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed: pip install -e '.[docs]'"
-    return None
+require_browser()
 
-
-_REASON = _unavailable()
-if _REASON is not None:
-    if os.environ.get("CI"):
-        # In CI the browser test must run: a missing browser is a failure, not a skip.
-        pytest.fail(f"the browser test cannot run in CI: {_REASON}", pytrace=False)
-    pytest.skip(_REASON, allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-CHECK_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Check</title>
-<script src="../javascripts/diagram.js"></script>
-<script src="../javascripts/decide.js"></script>
-</head><body></body></html>
-"""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
 def decide_page(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Policy], Page]]:
-    """Open, for a policy, a page that has loaded its diagram and decide.js.
-
-    The files are laid out as the built site lays them out (`<site>/check/index.html`,
-    `<site>/javascripts/diagram.js`, `<site>/javascripts/decide.js`). To test the site's
-    own checker page instead, build the site for the policy's checkout with
-    `site_builds.build_site` (the clinic's with `clinic_checkout_with_docs`) and serve
-    that folder here in place of `_write_site`; the rest of the tests stay as they are."""
-    root = tmp_path_factory.mktemp("decide")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    """Open the checker page (`check/`) of the site built strictly from the policy's
+    checkout (the clinic fixture's, given the repository's `docs/`, or the repository's):
+    the diagram the build compiled and `decide.js`, as staff's browsers load them."""
+    clinic_id = load_policy(CLINIC / "policy").id
     opened: list[Page] = []
 
     def open_for(policy: Policy) -> Page:
-        site = _write_site(root / f"site-{len(opened)}", policy)
+        if policy.id == clinic_id:
+            root = tmp_path_factory.mktemp("clinic")
+            site = root / "site"
+            built = build_site(site, clinic_checkout_with_docs(root))
+            assert built.returncode == 0, built.stderr
+        else:
+            site = checkout_site(tmp_path_factory)
+        url = stack.enter_context(served(site))
         page = browser.new_page()
         page.set_default_timeout(60_000)
         opened.append(page)
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/{site.name}/check/")
+        page.goto(f"{url}check/")
         page.wait_for_function("typeof window.billability?.decide === 'function' && !!window.billability.diagram")
         return page
 
-    try:
-        yield open_for
-    finally:
-        for page in opened:
-            page.close()
-        server.shutdown()
-        server.server_close()
-
-
-def _write_site(site: Path, policy: Policy) -> Path:
-    (site / "check").mkdir(parents=True)
-    (site / "javascripts").mkdir()
-    (site / "check" / "index.html").write_text(CHECK_PAGE, encoding="utf-8")
-    (site / "javascripts" / "diagram.js").write_text(diagram_script(policy), encoding="utf-8")
-    (site / "javascripts" / "decide.js").write_text(DECIDE_JS.read_text(encoding="utf-8"), encoding="utf-8")
-    return site
+    with contextlib.ExitStack() as stack:
+        try:
+            yield open_for
+        finally:
+            for page in opened:
+                page.close()
 
 
 # --- the scenarios -------------------------------------------------------------------------

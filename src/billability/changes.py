@@ -28,16 +28,10 @@ from billability.evaluate import truth
 from billability.model import Fact, FactType, Outcome, Policy, Value
 from billability.regions import Judge, Leaf, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
 from billability.renames import Rename, renamed_policy
+from billability.wording import OUTCOME_WORDS
+
 
 # As the topic pages name the outcomes.
-OUTCOME_WORDS = {
-    Outcome.BILLABLE: "Billable",
-    Outcome.NOT_BILLABLE: "Not billable",
-    Outcome.NEEDS_REVIEW: "Needs review",
-    Outcome.UNDETERMINED: "Undetermined",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Statement:
     """Every scenario meeting `restrictions` that had `before` now has `after` (None:

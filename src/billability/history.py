@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from billability.changes import (
-    OUTCOME_WORDS,
     Changes,
     Statement,
     changes_between,
@@ -32,6 +31,7 @@ from billability.changes import (
 from billability.model import Outcome, Policy
 from billability.resources import policy_dir
 from billability.versions import NO_COMMITS, SHALLOW, Release, forget_commits, read_history
+from billability.wording import badge, md, review_note
 
 CHANGES = "changes.md"
 # The most outcome changes one version lists; the rest are counted.
@@ -63,7 +63,7 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
         "",
     ]
     if policy.version:
-        lines += [f"This site shows version {_md(policy.version)}, effective from {_md(policy.effective_from)}.", ""]
+        lines += [f"This site shows version {md(policy.version)}, effective from {md(policy.effective_from)}.", ""]
     if history.unavailable is not None:
         return "\n".join([*lines, *_unavailable(history.unavailable)])
     releases = history.releases
@@ -76,7 +76,7 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
             lines += ["## Unreleased changes", ""]
             lines += [
                 "These edits to the policy are not committed yet: a preview, not in effect"
-                + (f" (they will be version {_md(shown)})" if shown is not None and shown != newest.version else "")
+                + (f" (they will be version {md(shown)})" if shown is not None and shown != newest.version else "")
                 + f". Compared with {_name(newest, releases)}:",
                 "",
                 *section,
@@ -88,7 +88,7 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
         if release.version is None:
             lines += [f"The policy as it stood before versions were numbered (last changed {release.date}).", ""]
         elif release.effective_from is not None:
-            lines += [f"Effective from {_md(release.effective_from)}.", ""]
+            lines += [f"Effective from {md(release.effective_from)}.", ""]
         if index == 0:
             lines += ["This is the earliest state in the history: there is nothing before it to compare with.", ""]
             continue
@@ -100,18 +100,21 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
         for skipped in history.skipped:
             lines += [
                 f"    - Commit {skipped.commit[:7]} ({skipped.date}): its policy does not compile "
-                f"({_md(skipped.problem)}).",
+                f"({md(skipped.problem)}).",
             ]
         lines += [""]
+    if any(badge(Outcome.NEEDS_REVIEW) in line for line in lines):
+        # Staff who read that an activity now needs review learn at once whom to ask.
+        lines[lines.index("") + 1 : lines.index("") + 1] = review_note(policy)
     return "\n".join(lines)
 
 
 def _name(release: Release, releases: Sequence[Release]) -> str:
     """How the page names a state: "version 1.1", "the policy before version 1.0"."""
     if release.version is not None:
-        return f"version {_md(release.version)}"
+        return f"version {md(release.version)}"
     later = [r.version for r in releases if r.version is not None and releases.index(r) > releases.index(release)]
-    return f"the policy before version {_md(later[0])}" if later else "the policy before versions were numbered"
+    return f"the policy before version {md(later[0])}" if later else "the policy before versions were numbered"
 
 
 def _section(base: Release, head: Release, topics: Mapping[str, str]) -> list[str]:
@@ -119,13 +122,13 @@ def _section(base: Release, head: Release, topics: Mapping[str, str]) -> list[st
     (no commit), nothing when no answer changed: only answers make a preview worth showing."""
     changes = _changes(base, head)
     if changes.problem is not None:
-        return [f"These two cannot be compared answer by answer: {_md(changes.problem)}.", ""]
+        return [f"These two cannot be compared answer by answer: {md(changes.problem)}.", ""]
     statements = changes.statements
     if not statements:
         if not head.commit:
             return []
         if changes.renames and changes.base is not None:
-            renamed = "; ".join(_md(rename_text(r, head.policy, changes.base)) for r in changes.renames)
+            renamed = "; ".join(md(rename_text(r, head.policy, changes.base)) for r in changes.renames)
             return [f"Renamed {renamed} (no answer changed).", ""]
         return ["No answer changed" + (" (only wording changed)." if changes.reworded else "."), ""]
     lines = []
@@ -142,16 +145,16 @@ def _section(base: Release, head: Release, topics: Mapping[str, str]) -> list[st
 
 
 def _statement_markdown(statement: Statement, head: Policy, base: Policy | None) -> str:
-    return f"{_md(scenario_text(statement, head, base))}: {_transition_markdown(statement.before, statement.after)}."
+    return f"{md(scenario_text(statement, head, base))}: {_transition_markdown(statement.before, statement.after)}."
 
 
 def _transition_markdown(before: Outcome | None, after: Outcome | None) -> str:
     if before is None and after is not None:
-        return f"{_badge(after)} (a new answer)"
+        return f"{badge(after)} (a new answer)"
     if after is None and before is not None:
-        return f"no longer an answer (was {_badge(before)})"
+        return f"no longer an answer (was {badge(before)})"
     if before is not None and after is not None:
-        return f"{_badge(before)} → {_badge(after)}"
+        return f"{badge(before)} → {badge(after)}"
     return "no answer"  # pragma: no cover - a change has an answer on one side at least
 
 
@@ -168,7 +171,7 @@ def _link(statement: Statement, head: Release, topics: Mapping[str, str]) -> str
     topic = found.pop()
     if topic is None or topic not in topics:
         return ""
-    return f" See [{_md(topics[topic])}](topics/{topic.replace('_', '-')}.md)."
+    return f" See [{md(topics[topic])}](topics/{topic.replace('_', '-')}.md)."
 
 
 def _changes(base: Release, head: Release) -> Changes:
@@ -195,15 +198,3 @@ def _unavailable(reason: str) -> list[str]:
         "changed in each version.",
         "",
     ]
-
-
-def _badge(outcome: Outcome) -> str:
-    return f'<span class="outcome outcome-{outcome.value.replace("_", "-")}">{OUTCOME_WORDS[outcome]}</span>'
-
-
-def _md(text: str) -> str:
-    """Text shown as written: HTML and Markdown markup characters escaped."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for mark in ("\\", "`", "*", "_", "[", "]"):
-        escaped = escaped.replace(mark, "\\" + mark)
-    return escaped
