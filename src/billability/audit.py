@@ -1,0 +1,324 @@
+"""Audit an export: decide every service record under the policy and sum up the results.
+
+In: an `Export` (records.py), a `Binding` of its columns to the policy's facts
+(mapping.py), an `Engine` that decides scenarios, and maybe a `ResultsWriter`.
+Out: every row's `RowResult` handed to the writer in input order (rows in = rows out:
+a row whose cells cannot be read is `invalid`, never dropped), and a `Summary`: rows
+and minutes by outcome, the deciding rules, the facts most often missing, the invalid
+rows, and breakdowns by staff and program when the mapping names those columns.
+
+Records repeat the same few combinations of codes: each distinct combination is read
+and decided once per run, then looked up. An engine decides a batch of distinct
+scenarios at a time, so that another engine (SQL, say) can take its place.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from operator import itemgetter
+from typing import Any, Protocol
+
+from billability.diagnostics import ScenarioError
+from billability.mapping import Binding, RowProblem
+from billability.model import Decision, Outcome, Policy, Value
+from billability.records import Export, batches
+from billability.results import ResultsWriter, RowResult
+
+INVALID = "invalid"
+OUTCOMES: tuple[str, ...] = (*(str(o) for o in Outcome), INVALID)
+FIRST_INVALID_ROWS = 10
+
+
+# --- engines: what decides a scenario --------------------------------------------------
+
+
+class Engine(Protocol):
+    """Decides scenarios; a scenario it finds invalid comes back as its `ScenarioError`."""
+
+    name: str
+
+    def decide(self, scenarios: Sequence[Mapping[str, Value]]) -> list[Decision | ScenarioError]: ...
+
+
+class PythonEngine:
+    """Decides each scenario with `Policy.evaluate`."""
+
+    name = "python"
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    def decide(self, scenarios: Sequence[Mapping[str, Value]]) -> list[Decision | ScenarioError]:
+        decided: list[Decision | ScenarioError] = []
+        for scenario in scenarios:
+            try:
+                decided.append(self.policy.evaluate(scenario))
+            except ScenarioError as error:
+                decided.append(error)
+        return decided
+
+
+ENGINES: dict[str, Callable[[Policy], Engine]] = {"python": PythonEngine}
+
+
+# --- the summary ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Rows and minutes of one part of the export."""
+
+    rows: int = 0
+    minutes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTally:
+    rule: str
+    outcome: str
+    reason: str
+    rows: int
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class MissingTally:
+    fact: str
+    label: str
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemTally:
+    code: str
+    column: str
+    example: str
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTally:
+    """One staff member or program: rows by outcome (in `OUTCOMES` order) and minutes."""
+
+    name: str
+    rows: tuple[int, ...]
+    minutes: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    source: str
+    policy_id: str
+    policy_version: str
+    engine: str
+    rows: int
+    by_outcome: tuple[tuple[str, Tally], ...]
+    rules: tuple[RuleTally, ...]
+    missing: tuple[MissingTally, ...]
+    invalid_rows: tuple[int, ...]
+    problems: tuple[ProblemTally, ...]
+    minutes_column: str | None = None
+    rows_without_minutes: int = 0
+    staff_column: str | None = None
+    by_staff: tuple[GroupTally, ...] = ()
+    program_column: str | None = None
+    by_program: tuple[GroupTally, ...] = ()
+
+    def count(self, outcome: str) -> int:
+        return dict(self.by_outcome)[outcome].rows
+
+
+# --- the audit -----------------------------------------------------------------------
+
+
+def _getter(indexes: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function from a row to the tuple of its cells at `indexes` (always a tuple)."""
+    if len(indexes) == 1:
+        (only,) = indexes
+        return lambda row: (row[only],)
+    if not indexes:
+        return lambda row: ()
+    return itemgetter(*indexes)
+
+
+class _Results:
+    """The result of each distinct combination of fact cells, read and decided once."""
+
+    def __init__(self, policy: Policy, binding: Binding, engine: Engine) -> None:
+        self.binding = binding
+        self.engine = engine
+        self.policy = policy
+        self.index: dict[tuple[Any, ...], int] = {}
+        self.results: list[RowResult] = []
+
+    def add(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        new = [key for key in dict.fromkeys(keys) if key not in self.index]
+        if not new:
+            return
+        read = [self.binding.facts(key) for key in new]
+        to_decide = [facts for facts, problems in read if not problems]
+        decided = iter(self.engine.decide(to_decide)) if to_decide else iter(())
+        for key, (facts, problems) in zip(new, read, strict=True):
+            self.index[key] = len(self.results)
+            self.results.append(self._result(facts, problems if problems else next(decided)))
+
+    def _result(
+        self, facts: Mapping[str, Value], outcome: tuple[RowProblem, ...] | Decision | ScenarioError
+    ) -> RowResult:
+        if isinstance(outcome, Decision):
+            return RowResult(str(outcome.outcome), outcome.rules, outcome.reasons, outcome.missing)
+        if isinstance(outcome, ScenarioError):
+            return RowResult(INVALID, problems=tuple(self._problem(facts, d) for d in outcome.diagnostics))
+        return RowResult(INVALID, problems=outcome)
+
+    def _problem(self, facts: Mapping[str, Value], diagnostic: Any) -> RowProblem:
+        """An engine's complaint about a scenario, said of the column the fact came from."""
+        named = [word for word in diagnostic.message.split("`")[1::2] if word in facts]
+        fact = named[0] if named else ""
+        value = facts.get(fact)
+        text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
+        return RowProblem(diagnostic.code, self.binding.column_of(fact), text, diagnostic.message, diagnostic.hint)
+
+
+def audit(
+    export: Export,
+    binding: Binding,
+    policy: Policy,
+    engine: Engine,
+    writer: ResultsWriter | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Decide every row of the export (see the module docstring)."""
+    known = _Results(policy, binding, engine)
+    key_of = _getter(binding.indexes)
+    summary_indexes = [i for i in binding.summary_indexes if i is not None]
+    extras_of = _getter(summary_indexes) if summary_indexes else None
+    counts: Counter[Any] = Counter()
+    invalid_rows: list[int] = []
+    done = 0
+    for rows in batches(export):
+        keys = list(map(key_of, rows))
+        known.add(keys)
+        ids = list(map(known.index.__getitem__, keys))
+        results = known.results
+        if writer is not None:
+            writer.write(rows, done + 1, list(map(results.__getitem__, ids)))
+        counts.update(zip(ids, map(extras_of, rows), strict=True) if extras_of is not None else ids)
+        if len(invalid_rows) < FIRST_INVALID_ROWS:
+            invalid = {i for i in set(ids) if results[i].outcome == INVALID}
+            if invalid:
+                found = (done + n for n, i in enumerate(ids, start=1) if i in invalid)
+                invalid_rows += islice(found, FIRST_INVALID_ROWS - len(invalid_rows))
+        done += len(rows)
+        if progress is not None:
+            progress(done)
+    return _summary(export, binding, policy, engine, known.results, counts, done, tuple(invalid_rows))
+
+
+def _minutes(text: Any) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        return None
+    return int(value) if value >= 0 and value == value and value != float("inf") else None
+
+
+def _summary(
+    export: Export,
+    binding: Binding,
+    policy: Policy,
+    engine: Engine,
+    results: list[RowResult],
+    counts: Counter[Any],
+    rows: int,
+    invalid_rows: tuple[int, ...],
+) -> Summary:
+    mapping = binding.mapping
+    roles = [
+        role
+        for role, index in zip(("minutes", "staff", "program"), binding.summary_indexes, strict=True)
+        if index is not None
+    ]
+    by_outcome: dict[str, list[int]] = {o: [0, 0] for o in OUTCOMES}
+    by_rule: dict[tuple[str, str], list[int]] = {}
+    missing: Counter[str] = Counter()
+    problems: dict[tuple[str, str], list[Any]] = {}
+    groups: dict[str, dict[str, list[Any]]] = {"staff": {}, "program": {}}
+    without_minutes = 0
+    for key, number in counts.items():
+        index, extras = key if roles else (key, ())
+        extra = dict(zip(roles, extras, strict=True))
+        minutes = _minutes(extra.get("minutes")) if "minutes" in extra else 0
+        if minutes is None:
+            without_minutes += number
+            minutes = 0
+        result = results[index]
+        tally = by_outcome[result.outcome]
+        tally[0] += number
+        tally[1] += minutes * number
+        for rule in result.rules:
+            entry = by_rule.setdefault((result.outcome, rule), [0, 0])
+            entry[0] += number
+            entry[1] += minutes * number
+        for fact in result.missing:
+            missing[fact] += number
+        for problem in result.problems:
+            found = problems.setdefault((problem.column, problem.code), [problem.value, 0])
+            found[1] += number
+        for role in ("staff", "program"):
+            if role in extra:
+                name = "" if extra[role] is None else str(extra[role]).strip()
+                group = groups[role].setdefault(name or "(blank)", [Counter(), 0])
+                group[0][result.outcome] += number
+                group[1] += minutes * number
+    reasons = {rule.id: rule.reason for rule in policy.rules}
+    labels = {fact.name: fact.label for fact in policy.facts}
+    order = {o: n for n, o in enumerate(OUTCOMES)}
+
+    def grouped(role: str) -> tuple[GroupTally, ...]:
+        tallies = [
+            GroupTally(name, tuple(counter[o] for o in OUTCOMES), minutes)
+            for name, (counter, minutes) in groups[role].items()
+        ]
+        return tuple(sorted(tallies, key=lambda g: (-g.total, g.name)))
+
+    return Summary(
+        source=export.shown,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        engine=engine.name,
+        rows=rows,
+        by_outcome=tuple((o, Tally(*by_outcome[o])) for o in OUTCOMES),
+        rules=tuple(
+            sorted(
+                (RuleTally(rule, outcome, reasons.get(rule, ""), n, m) for (outcome, rule), (n, m) in by_rule.items()),
+                key=lambda r: (order[r.outcome], -r.rows, r.rule),
+            )
+        ),
+        missing=tuple(
+            MissingTally(fact, labels.get(fact, fact), n)
+            for fact, n in sorted(missing.items(), key=lambda item: (-item[1], item[0]))
+        ),
+        invalid_rows=invalid_rows,
+        problems=tuple(
+            sorted(
+                (ProblemTally(code, column, example, n) for (column, code), (example, n) in problems.items()),
+                key=lambda p: (-p.rows, p.column, p.code),
+            )
+        ),
+        minutes_column=mapping.minutes,
+        rows_without_minutes=without_minutes if mapping.minutes else 0,
+        staff_column=mapping.staff,
+        by_staff=grouped("staff"),
+        program_column=mapping.program,
+        by_program=grouped("program"),
+    )
