@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
 from typing import Any, Protocol
@@ -101,11 +101,10 @@ class ProblemTally:
 
 @dataclass(frozen=True, slots=True)
 class GroupTally:
-    """One staff member or program: rows by outcome (in `OUTCOMES` order) and minutes."""
+    """One staff member or program: rows by outcome (in `OUTCOMES` order)."""
 
     name: str
     rows: tuple[int, ...]
-    minutes: int
 
     @property
     def total(self) -> int:
@@ -149,34 +148,56 @@ def _getter(indexes: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]
 
 
 class _Results:
-    """The result of each distinct combination of fact cells, read and decided once."""
+    """The result of each distinct combination of fact cells, read and decided once.
 
-    def __init__(self, policy: Policy, binding: Binding, engine: Engine) -> None:
+    Many combinations of codes mean the same facts (`LCSW` and `LMFT` are both `lpha`),
+    and many facts decide alike: each distinct scenario is decided once, and equal
+    results share one id, so that the tallies stay as small as the policy's answers."""
+
+    def __init__(self, binding: Binding, engine: Engine) -> None:
         self.binding = binding
         self.engine = engine
-        self.policy = policy
         self.index: dict[tuple[Any, ...], int] = {}
+        self.by_facts: dict[tuple[tuple[str, Value], ...], int] = {}
+        self.ids: dict[RowResult, int] = {}
         self.results: list[RowResult] = []
+        self.outcomes: list[str] = []
+
+    def _id(self, result: RowResult) -> int:
+        found = self.ids.get(result)
+        if found is None:
+            found = self.ids[result] = len(self.results)
+            self.results.append(result)
+            self.outcomes.append(result.outcome)
+        return found
 
     def add(self, keys: Iterable[tuple[Any, ...]]) -> None:
         new = [key for key in dict.fromkeys(keys) if key not in self.index]
         if not new:
             return
-        read = [self.binding.facts(key) for key in new]
-        to_decide = [facts for facts, problems in read if not problems]
-        decided = iter(self.engine.decide(to_decide)) if to_decide else iter(())
-        for key, (facts, problems) in zip(new, read, strict=True):
-            self.index[key] = len(self.results)
-            self.results.append(self._result(facts, problems if problems else next(decided)))
+        waiting: dict[tuple[tuple[str, Value], ...], list[tuple[Any, ...]]] = {}
+        for key in new:
+            facts, problems = self.binding.facts(key)
+            if problems:
+                self.index[key] = self._id(RowResult(INVALID, problems=problems))
+                continue
+            scenario = tuple(facts.items())
+            if scenario in self.by_facts:
+                self.index[key] = self.by_facts[scenario]
+            else:
+                waiting.setdefault(scenario, []).append(key)
+        if not waiting:
+            return
+        decided = self.engine.decide([dict(scenario) for scenario in waiting])
+        for (scenario, scenario_keys), outcome in zip(waiting.items(), decided, strict=True):
+            found = self.by_facts[scenario] = self._id(self._result(dict(scenario), outcome))
+            for key in scenario_keys:
+                self.index[key] = found
 
-    def _result(
-        self, facts: Mapping[str, Value], outcome: tuple[RowProblem, ...] | Decision | ScenarioError
-    ) -> RowResult:
+    def _result(self, facts: Mapping[str, Value], outcome: Decision | ScenarioError) -> RowResult:
         if isinstance(outcome, Decision):
             return RowResult(str(outcome.outcome), outcome.rules, outcome.reasons, outcome.missing)
-        if isinstance(outcome, ScenarioError):
-            return RowResult(INVALID, problems=tuple(self._problem(facts, d) for d in outcome.diagnostics))
-        return RowResult(INVALID, problems=outcome)
+        return RowResult(INVALID, problems=tuple(self._problem(facts, d) for d in outcome.diagnostics))
 
     def _problem(self, facts: Mapping[str, Value], diagnostic: Any) -> RowProblem:
         """An engine's complaint about a scenario, said of the column the fact came from."""
@@ -185,6 +206,17 @@ class _Results:
         value = facts.get(fact)
         text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
         return RowProblem(diagnostic.code, self.binding.column_of(fact), text, diagnostic.message, diagnostic.hint)
+
+
+@dataclass
+class _Counts:
+    """What the summary needs, counted a batch at a time at C speed: rows by result,
+    (result, minutes cell), (outcome, staff cell) and (outcome, program cell)."""
+
+    rows: Counter[int] = field(default_factory=Counter)
+    minutes: Counter[tuple[int, Any]] = field(default_factory=Counter)
+    staff: Counter[tuple[str, Any]] = field(default_factory=Counter)
+    program: Counter[tuple[str, Any]] = field(default_factory=Counter)
 
 
 def audit(
@@ -196,23 +228,31 @@ def audit(
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Decide every row of the export (see the module docstring)."""
-    known = _Results(policy, binding, engine)
+    known = _Results(binding, engine)
     key_of = _getter(binding.indexes)
-    summary_indexes = [i for i in binding.summary_indexes if i is not None]
-    extras_of = _getter(summary_indexes) if summary_indexes else None
-    counts: Counter[Any] = Counter()
+    minutes_at, staff_at, program_at = binding.summary_indexes
+    counts = _Counts()
     invalid_rows: list[int] = []
     done = 0
     for rows in batches(export):
         keys = list(map(key_of, rows))
-        known.add(keys)
-        ids = list(map(known.index.__getitem__, keys))
-        results = known.results
+        ids: list[Any] = list(map(known.index.get, keys))
+        if None in ids:
+            known.add(key for key, i in zip(keys, ids, strict=True) if i is None)
+            ids = list(map(known.index.__getitem__, keys))
         if writer is not None:
-            writer.write(rows, done + 1, list(map(results.__getitem__, ids)))
-        counts.update(zip(ids, map(extras_of, rows), strict=True) if extras_of is not None else ids)
+            writer.write(rows, done + 1, ids, known.results)
+        counts.rows.update(ids)
+        if minutes_at is not None:
+            counts.minutes.update(zip(ids, map(itemgetter(minutes_at), rows), strict=True))
+        if staff_at is not None or program_at is not None:
+            outcomes = list(map(known.outcomes.__getitem__, ids))
+            if staff_at is not None:
+                counts.staff.update(zip(outcomes, map(itemgetter(staff_at), rows), strict=True))
+            if program_at is not None:
+                counts.program.update(zip(outcomes, map(itemgetter(program_at), rows), strict=True))
         if len(invalid_rows) < FIRST_INVALID_ROWS:
-            invalid = {i for i in set(ids) if results[i].outcome == INVALID}
+            invalid = {i for i in set(ids) if known.outcomes[i] == INVALID}
             if invalid:
                 found = (done + n for n, i in enumerate(ids, start=1) if i in invalid)
                 invalid_rows += islice(found, FIRST_INVALID_ROWS - len(invalid_rows))
@@ -222,14 +262,19 @@ def audit(
     return _summary(export, binding, policy, engine, known.results, counts, done, tuple(invalid_rows))
 
 
-def _minutes(text: Any) -> int | None:
-    if text is None:
+def _minutes(cell: Any) -> int | None:
+    """A minutes cell as a whole number of minutes, or None when it holds none."""
+    if cell is None or isinstance(cell, bool):
         return None
     try:
-        value = float(str(text).strip())
+        value = float(str(cell).strip())
     except ValueError:
         return None
-    return int(value) if value >= 0 and value == value and value != float("inf") else None
+    return int(value) if 0 <= value < 1e9 else None
+
+
+def _group_name(cell: Any) -> str:
+    return ("" if cell is None else str(cell).strip()) or "(blank)"
 
 
 def _summary(
@@ -238,57 +283,46 @@ def _summary(
     policy: Policy,
     engine: Engine,
     results: list[RowResult],
-    counts: Counter[Any],
+    counts: _Counts,
     rows: int,
     invalid_rows: tuple[int, ...],
 ) -> Summary:
     mapping = binding.mapping
-    roles = [
-        role
-        for role, index in zip(("minutes", "staff", "program"), binding.summary_indexes, strict=True)
-        if index is not None
-    ]
+    minutes_of: Counter[int] = Counter()
+    without_minutes = 0
+    for (index, cell), number in counts.minutes.items():
+        minutes = _minutes(cell)
+        if minutes is None:
+            without_minutes += number
+        else:
+            minutes_of[index] += minutes * number
     by_outcome: dict[str, list[int]] = {o: [0, 0] for o in OUTCOMES}
     by_rule: dict[tuple[str, str], list[int]] = {}
     missing: Counter[str] = Counter()
     problems: dict[tuple[str, str], list[Any]] = {}
-    groups: dict[str, dict[str, list[Any]]] = {"staff": {}, "program": {}}
-    without_minutes = 0
-    for key, number in counts.items():
-        index, extras = key if roles else (key, ())
-        extra = dict(zip(roles, extras, strict=True))
-        minutes = _minutes(extra.get("minutes")) if "minutes" in extra else 0
-        if minutes is None:
-            without_minutes += number
-            minutes = 0
-        result = results[index]
+    for index, number in counts.rows.items():
+        result, minutes = results[index], minutes_of[index]
         tally = by_outcome[result.outcome]
         tally[0] += number
-        tally[1] += minutes * number
+        tally[1] += minutes
         for rule in result.rules:
             entry = by_rule.setdefault((result.outcome, rule), [0, 0])
             entry[0] += number
-            entry[1] += minutes * number
+            entry[1] += minutes
         for fact in result.missing:
             missing[fact] += number
         for problem in result.problems:
             found = problems.setdefault((problem.column, problem.code), [problem.value, 0])
             found[1] += number
-        for role in ("staff", "program"):
-            if role in extra:
-                name = "" if extra[role] is None else str(extra[role]).strip()
-                group = groups[role].setdefault(name or "(blank)", [Counter(), 0])
-                group[0][result.outcome] += number
-                group[1] += minutes * number
     reasons = {rule.id: rule.reason for rule in policy.rules}
     labels = {fact.name: fact.label for fact in policy.facts}
     order = {o: n for n, o in enumerate(OUTCOMES)}
 
-    def grouped(role: str) -> tuple[GroupTally, ...]:
-        tallies = [
-            GroupTally(name, tuple(counter[o] for o in OUTCOMES), minutes)
-            for name, (counter, minutes) in groups[role].items()
-        ]
+    def grouped(counted: Counter[tuple[str, Any]]) -> tuple[GroupTally, ...]:
+        groups: dict[str, Counter[str]] = {}
+        for (outcome, cell), number in counted.items():
+            groups.setdefault(_group_name(cell), Counter())[outcome] += number
+        tallies = [GroupTally(name, tuple(by[o] for o in OUTCOMES)) for name, by in groups.items()]
         return tuple(sorted(tallies, key=lambda g: (-g.total, g.name)))
 
     return Summary(
@@ -316,9 +350,9 @@ def _summary(
             )
         ),
         minutes_column=mapping.minutes,
-        rows_without_minutes=without_minutes if mapping.minutes else 0,
+        rows_without_minutes=without_minutes,
         staff_column=mapping.staff,
-        by_staff=grouped("staff"),
+        by_staff=grouped(counts.staff),
         program_column=mapping.program,
-        by_program=grouped("program"),
+        by_program=grouped(counts.program),
     )

@@ -791,15 +791,10 @@ def _progress_bar(export: Any) -> Any:
 
 
 def _write_aside(target: Path, text: str) -> None:
-    """Write a file beside the target under a temporary name, then move it into place."""
-    import os
-    import tempfile
+    from billability.results import write_aside
 
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.resolve().parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(name, target)
+        write_aside(target, text)
     except OSError as error:
         _fail([Diagnostic("file.unwritable", f"cannot write the report: {error.strerror}", Location(str(target)))])
 
@@ -810,7 +805,7 @@ def _print_summary(summary: Any, output: str | None, report_path: str | None) ->
     from billability.report import summary_tables
 
     console = Console(file=sys.stdout, highlight=False)
-    console.print(summary_tables(summary))
+    console.print(summary_tables(summary), soft_wrap=True)
     for what, path in (("rows", output), ("report", report_path)):
         if path is not None:
             console.print(f"wrote the {what} to {path}", markup=False)

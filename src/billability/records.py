@@ -43,6 +43,13 @@ EXTENSIONS = {
 }
 
 
+def connect() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in memory that prints nothing (its own progress bar included)."""
+    connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+
 @dataclass(frozen=True, slots=True)
 class Export:
     """A file of service records: where it is, how it is read, and its columns in order."""
@@ -87,7 +94,7 @@ def open_export(path: Path, given_format: str | None = None) -> Export:
     if file_format is Format.CSV:
         columns = _csv_header(path, shown)
         return Export(path, file_format, columns, ("VARCHAR",) * len(columns))
-    connection = duckdb.connect()
+    connection = connect()
     try:
         cursor = connection.execute(f"DESCRIBE SELECT * FROM {_reader(file_format)}", [str(path)])
         described = cursor.fetchall()
@@ -159,7 +166,7 @@ def _reader(file_format: Format) -> str:
 def batches(export: Export, size: int = BATCH_ROWS) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of the export in file order, `size` at a time; a malformed line raises
     `Problems` located at `file:line` when the reading reaches it."""
-    connection = duckdb.connect()
+    connection = connect()
     parameters: list[Any] = [str(export.path)]
     if export.format is Format.CSV:
         parameters.append(dict.fromkeys(export.columns, "VARCHAR"))
@@ -180,7 +187,7 @@ def batches(export: Export, size: int = BATCH_ROWS) -> Iterator[list[tuple[Any, 
 
 def count_rows(export: Export) -> int:
     """How many rows the export holds (one quick pass, or the Parquet metadata)."""
-    connection = duckdb.connect()
+    connection = connect()
     parameters: list[Any] = [str(export.path)]
     if export.format is Format.CSV:
         parameters.append(dict.fromkeys(export.columns, "VARCHAR"))

@@ -204,7 +204,7 @@ def report_html(summary: Summary) -> str:
         if column is None:
             continue
         parts.append(f"<h2>Rows by {title}</h2>")
-        parts.append(_group_section(title, column, groups, minutes))
+        parts.append(_group_section(title, column, groups))
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
 
@@ -277,17 +277,15 @@ def _stacked(title: str, groups: Sequence[GroupTally]) -> str:
     )
 
 
-def _group_section(role: str, column: str, groups: Sequence[GroupTally], minutes: bool) -> str:
+def _group_section(role: str, column: str, groups: Sequence[GroupTally]) -> str:
     shown = groups[:TOP_GROUPS]
     note = (
         f"<p>The {len(shown)} with the most rows of {len(groups)}, from the column <code>{escape(column)}</code>.</p>"
         if len(groups) > len(shown)
         else f"<p>From the column <code>{escape(column)}</code>.</p>"
     )
-    header = [role.capitalize(), *(LABELS[o] for o in OUTCOMES), "Rows"] + (["Minutes"] if minutes else [])
-    body = [
-        [g.name, *(f"{n:,}" for n in g.rows), f"{g.total:,}"] + ([f"{g.minutes:,}"] if minutes else []) for g in shown
-    ]
+    header = [role.capitalize(), *(LABELS[o] for o in OUTCOMES), "Rows"]
+    body = [[g.name, *(f"{n:,}" for n in g.rows), f"{g.total:,}"] for g in shown]
     return (
         note
         + _table(f"Rows by {role} and outcome", header, body, numeric_from=1)

@@ -13,6 +13,7 @@ never leaves a file that looks finished; `discard` removes the temporary file.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -21,15 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import duckdb
-
 from billability.diagnostics import Diagnostic, Location, Problems
 from billability.mapping import RowProblem
-from billability.records import Export, Format, format_of
+from billability.records import Export, Format, connect, format_of
 from billability.resources import shown_path
 
 OUTPUT_COLUMNS = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
 LIST_SEPARATOR = ";"
+# Ends each row while a batch's input cells are made CSV text; no export holds it.
+_ROW_END = "\x1f\x1e\n"
 
 _PROBLEM_TYPE = 'STRUCT(code VARCHAR, "column" VARCHAR, value VARCHAR, message VARCHAR, hint VARCHAR)[]'
 _OUTPUT_TYPES = {
@@ -56,9 +57,23 @@ class RowResult:
 
 
 def _temporary_beside(target: Path, suffix: str) -> Path:
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    """A new hidden file beside `target`, with the permissions a file made there would have."""
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.resolve().parent)
     os.close(handle)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(name, 0o666 & ~mask)
     return Path(name)
+
+
+def write_aside(target: Path, text: str) -> None:
+    """Write a text file beside `target` under a temporary name, then move it into place."""
+    part = _temporary_beside(target, ".part")
+    try:
+        part.write_text(text, encoding="utf-8")
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 class ResultsWriter:
@@ -73,7 +88,8 @@ class ResultsWriter:
             raise Problems(
                 [Diagnostic("file.unwritable", "the folder to write into does not exist", Location(shown_path(target)))]
             )
-        self._cells: dict[int, Any] = {}
+        self._cells: list[Any] = []
+        self._dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
         try:
             # Parquet is written by DuckDB from JSON Lines once every row is in.
             self.part = _temporary_beside(target, ".part")
@@ -89,29 +105,43 @@ class ResultsWriter:
             self._csv.writerow([*export.columns, *OUTPUT_COLUMNS])
         self._keys = [json.dumps(name, ensure_ascii=False) for name in export.columns]
 
-    def write(self, rows: Sequence[tuple[Any, ...]], first: int, results: Sequence[RowResult]) -> None:
-        """Write rows numbered from `first`, each with its result."""
+    def write(
+        self, rows: Sequence[tuple[Any, ...]], first: int, ids: Sequence[int], results: Sequence[RowResult]
+    ) -> None:
+        """Write rows numbered from `first`; `ids` gives each row's result among `results`."""
         cells = self._cells
-        for result in results:
-            if id(result) not in cells:
-                cells[id(result)] = self._rendered(result)
+        while len(cells) < len(results):
+            cells.append(self._rendered(results[len(cells)]))
+        numbers = range(first, first + len(rows))
         if self._csv is not None:
-            self._csv.writerows(
-                (*row, number, *cells[id(result)])
-                for number, row, result in zip(range(first, first + len(rows)), rows, results, strict=True)
-            )
+            self._write_csv(rows, numbers, ids)
             return
         columns = self.export.columns
-        dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+        dumps = self._dumps
         self._file.writelines(
-            f'{dumps(dict(zip(columns, row, strict=True)))[:-1]}, "row": {number}{cells[id(result)]}'
-            for number, row, result in zip(range(first, first + len(rows)), rows, results, strict=True)
+            f'{dumps(dict(zip(columns, row, strict=True)))[:-1]}, "row": {number}{cells[i]}'
+            for number, row, i in zip(numbers, rows, ids, strict=True)
+        )
+
+    def _write_csv(self, rows: Sequence[tuple[Any, ...]], numbers: range, ids: Sequence[int]) -> None:
+        """The input cells go through the csv module; each result's cells were made CSV
+        text once (`_rendered`), so that its long reasons are not quoted again per row."""
+        assert self._csv is not None
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator=_ROW_END).writerows(rows)
+        lines = buffer.getvalue().split(_ROW_END)
+        cells = self._cells
+        if len(lines) != len(rows) + 1:  # a cell holds the separator itself: write plainly
+            self._csv.writerows((*row, number, *cells[i][1]) for number, row, i in zip(numbers, rows, ids, strict=True))
+            return
+        self._file.writelines(
+            f"{line},{number}{cells[i][0]}" for line, number, i in zip(lines, numbers, ids, strict=False)
         )
 
     def _rendered(self, result: RowResult) -> Any:
         """The output cells after `row` for one result, computed once per distinct result."""
         if self._csv is not None:
-            return (
+            values = (
                 result.outcome,
                 LIST_SEPARATOR.join(result.rules),
                 LIST_SEPARATOR.join(result.reasons),
@@ -119,6 +149,9 @@ class ResultsWriter:
                 LIST_SEPARATOR.join(str(p) for p in result.problems),
                 *self.stamp,
             )
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerow(("", *values))
+            return buffer.getvalue(), values
         tail = {
             "outcome": result.outcome,
             "rules": list(result.rules),
@@ -152,7 +185,7 @@ class ResultsWriter:
 
     def _parquet(self, lines: Path, part: Path) -> None:
         types = dict(zip(self.export.columns, self.export.types, strict=True)) | _OUTPUT_TYPES
-        connection = duckdb.connect()
+        connection = connect()
         try:
             connection.execute(
                 f"COPY (SELECT * FROM read_json(?, format = 'newline_delimited', columns = ?)) "
