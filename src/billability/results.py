@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import duckdb
+
 from billability.diagnostics import Diagnostic, Location, Problems
 from billability.mapping import RowProblem
 from billability.records import Export, Format, connect, format_of
@@ -192,6 +194,17 @@ class ResultsWriter:
                 f"TO '{_sql_text(str(part))}' (FORMAT parquet)",
                 [str(lines), types],
             )
+        except duckdb.Error as error:
+            message = str(error).splitlines()[0] if str(error) else "cannot write Parquet"
+            raise Problems(
+                [
+                    Diagnostic(
+                        "file.unwritable",
+                        f"cannot write the Parquet file: {message}",
+                        Location(shown_path(self.target)),
+                    )
+                ]
+            ) from None
         finally:
             connection.close()
 
