@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any
 
 from billability.diagnostics import ScenarioError
+from billability.engines import ENGINES, Engine, PythonEngine
 from billability.mapping import Binding, RowProblem
 from billability.model import Decision, Outcome, Policy, Value
 from billability.records import Export, batches
@@ -29,39 +30,8 @@ from billability.results import ResultsWriter, RowResult
 
 INVALID = "invalid"
 OUTCOMES: tuple[str, ...] = (*(str(o) for o in Outcome), INVALID)
+__all__ = ["ENGINES", "INVALID", "OUTCOMES", "Engine", "PythonEngine", "Summary", "audit"]
 FIRST_INVALID_ROWS = 10
-
-
-# --- engines: what decides a scenario --------------------------------------------------
-
-
-class Engine(Protocol):
-    """Decides scenarios; a scenario it finds invalid comes back as its `ScenarioError`."""
-
-    name: str
-
-    def decide(self, scenarios: Sequence[Mapping[str, Value]]) -> list[Decision | ScenarioError]: ...
-
-
-class PythonEngine:
-    """Decides each scenario with `Policy.evaluate`."""
-
-    name = "python"
-
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-
-    def decide(self, scenarios: Sequence[Mapping[str, Value]]) -> list[Decision | ScenarioError]:
-        decided: list[Decision | ScenarioError] = []
-        for scenario in scenarios:
-            try:
-                decided.append(self.policy.evaluate(scenario))
-            except ScenarioError as error:
-                decided.append(error)
-        return decided
-
-
-ENGINES: dict[str, Callable[[Policy], Engine]] = {"python": PythonEngine}
 
 
 # --- the summary ---------------------------------------------------------------------
@@ -210,13 +180,12 @@ class _Results:
 
 @dataclass
 class _Counts:
-    """What the summary needs, counted a batch at a time at C speed: rows by result,
-    (result, minutes cell), (outcome, staff cell) and (outcome, program cell)."""
+    """What the summary needs, counted a batch at a time at C speed: rows by result and
+    minutes cell (the cell None when no column holds minutes), and rows by outcome, staff
+    cell and program cell. Both stay as small as the distinct values they count."""
 
-    rows: Counter[int] = field(default_factory=Counter)
-    minutes: Counter[tuple[int, Any]] = field(default_factory=Counter)
-    staff: Counter[tuple[str, Any]] = field(default_factory=Counter)
-    program: Counter[tuple[str, Any]] = field(default_factory=Counter)
+    rows: Counter[tuple[int, Any]] = field(default_factory=Counter)
+    groups: Counter[tuple[str, Any, Any]] = field(default_factory=Counter)
 
 
 def audit(
@@ -232,6 +201,14 @@ def audit(
     key_of = _getter(binding.indexes)
     minutes_at, staff_at, program_at = binding.summary_indexes
     counts = _Counts()
+    minutes_of = itemgetter(minutes_at) if minutes_at is not None else None
+    staff_of = itemgetter(staff_at) if staff_at is not None else lambda row: None
+    program_of = itemgetter(program_at) if program_at is not None else lambda row: None
+
+    def cells_of(rows: list[tuple[Any, ...]]) -> tuple[Iterable[Any], Iterable[Any]]:
+        return map(staff_of, rows), map(program_of, rows)
+
+    groups_of = cells_of if staff_at is not None or program_at is not None else None
     invalid_rows: list[int] = []
     done = 0
     for rows in batches(export):
@@ -242,15 +219,9 @@ def audit(
             ids = list(map(known.index.__getitem__, keys))
         if writer is not None:
             writer.write(rows, done + 1, ids, known.results)
-        counts.rows.update(ids)
-        if minutes_at is not None:
-            counts.minutes.update(zip(ids, map(itemgetter(minutes_at), rows), strict=True))
-        if staff_at is not None or program_at is not None:
-            outcomes = list(map(known.outcomes.__getitem__, ids))
-            if staff_at is not None:
-                counts.staff.update(zip(outcomes, map(itemgetter(staff_at), rows), strict=True))
-            if program_at is not None:
-                counts.program.update(zip(outcomes, map(itemgetter(program_at), rows), strict=True))
+        counts.rows.update(zip(ids, map(minutes_of, rows), strict=True) if minutes_of else zip(ids, repeat(None)))
+        if groups_of is not None:
+            counts.groups.update(zip(map(known.outcomes.__getitem__, ids), *groups_of(rows), strict=True))
         if len(invalid_rows) < FIRST_INVALID_ROWS:
             invalid = {i for i in set(ids) if known.outcomes[i] == INVALID}
             if invalid:
@@ -289,8 +260,12 @@ def _summary(
 ) -> Summary:
     mapping = binding.mapping
     minutes_of: Counter[int] = Counter()
+    rows_of: Counter[int] = Counter()
     without_minutes = 0
-    for (index, cell), number in counts.minutes.items():
+    for (index, cell), number in counts.rows.items():
+        rows_of[index] += number
+        if mapping.minutes is None:
+            continue
         minutes = _minutes(cell)
         if minutes is None:
             without_minutes += number
@@ -300,7 +275,7 @@ def _summary(
     by_rule: dict[tuple[str, str], list[int]] = {}
     missing: Counter[str] = Counter()
     problems: dict[tuple[str, str], list[Any]] = {}
-    for index, number in counts.rows.items():
+    for index, number in rows_of.items():
         result, minutes = results[index], minutes_of[index]
         tally = by_outcome[result.outcome]
         tally[0] += number
@@ -318,10 +293,10 @@ def _summary(
     labels = {fact.name: fact.label for fact in policy.facts}
     order = {o: n for n, o in enumerate(OUTCOMES)}
 
-    def grouped(counted: Counter[tuple[str, Any]]) -> tuple[GroupTally, ...]:
+    def grouped(role: int) -> tuple[GroupTally, ...]:
         groups: dict[str, Counter[str]] = {}
-        for (outcome, cell), number in counted.items():
-            groups.setdefault(_group_name(cell), Counter())[outcome] += number
+        for key, number in counts.groups.items():
+            groups.setdefault(_group_name(key[role]), Counter())[key[0]] += number
         tallies = [GroupTally(name, tuple(by[o] for o in OUTCOMES)) for name, by in groups.items()]
         return tuple(sorted(tallies, key=lambda g: (-g.total, g.name)))
 
@@ -352,7 +327,7 @@ def _summary(
         minutes_column=mapping.minutes,
         rows_without_minutes=without_minutes,
         staff_column=mapping.staff,
-        by_staff=grouped(counts.staff),
+        by_staff=grouped(1) if mapping.staff else (),
         program_column=mapping.program,
-        by_program=grouped(counts.program),
+        by_program=grouped(2) if mapping.program else (),
     )

@@ -598,7 +598,7 @@ def _percent(part: int, whole: int) -> str:
 
 
 def _engine_choices() -> list[str]:
-    from billability.audit import ENGINES
+    from billability.engines import ENGINES
 
     return sorted(ENGINES)
 
@@ -659,8 +659,9 @@ def audit(
     a `--fail-on` outcome occurred; 2 when the input or mapping cannot be used
     (nothing is written then).
     """
-    from billability.audit import ENGINES, OUTCOMES
+    from billability.audit import OUTCOMES
     from billability.audit import audit as audit_export
+    from billability.engines import ENGINES
     from billability.mapping import bind, default_mapping, load_mapping
     from billability.records import Export, open_export
     from billability.results import ResultsWriter, check_target
