@@ -31,6 +31,7 @@ from billability.resources import shown_path
 
 OUTPUT_COLUMNS = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
 LIST_SEPARATOR = ";"
+PARQUET_MEMORY = "256MB"
 # Ends each row while a batch's input cells are made CSV text; no export holds it.
 _ROW_END = "\x1f\x1e\n"
 
@@ -188,7 +189,11 @@ class ResultsWriter:
     def _parquet(self, lines: Path, part: Path) -> None:
         types = dict(zip(self.export.columns, self.export.types, strict=True)) | _OUTPUT_TYPES
         connection = connect()
+        spill = tempfile.TemporaryDirectory(prefix="billability-")
         try:
+            # Bounded: without a limit DuckDB holds much of the file while it keeps the rows' order.
+            connection.execute(f"SET memory_limit = '{PARQUET_MEMORY}'")
+            connection.execute(f"SET temp_directory = '{_sql_text(spill.name)}'")
             connection.execute(
                 f"COPY (SELECT * FROM read_json(?, format = 'newline_delimited', columns = ?)) "
                 f"TO '{_sql_text(str(part))}' (FORMAT parquet)",
@@ -207,6 +212,7 @@ class ResultsWriter:
             ) from None
         finally:
             connection.close()
+            spill.cleanup()
 
 
 def _sql_text(text: str) -> str:
