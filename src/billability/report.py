@@ -211,7 +211,7 @@ def report_html(summary: Summary) -> str:
 
 def _table(caption: str, header: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int) -> str:
     def cell(tag: str, n: int, text: str) -> str:
-        numeric = ' class="n"' if n >= numeric_from and not (tag == "td" and n < numeric_from) else ""
+        numeric = ' class="n"' if n >= numeric_from else ""
         scope = ' scope="col"' if tag == "th" else ""
         return f"<{tag}{scope}{numeric}>{escape(text)}</{tag}>"
 
