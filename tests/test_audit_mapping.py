@@ -150,3 +150,28 @@ def test_equal_results_share_one_entry(clinic: Policy, tmp_path: Path) -> None:
     assert summary.rows == 4
     assert summary.count("not_billable") == 2 and summary.count("billable") == 1 and summary.count(INVALID) == 1
     assert summary.invalid_rows == (4,)
+
+
+def test_forgetting_the_lookups_midway_changes_no_result(
+    clinic: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import billability.audit as audit_module
+
+    records = tmp_path / "export.csv"
+    cells = ["peer,benefits", "counselor,benefits", "counselor,driving", "counselor,nothing", ",handoff"]
+    records.write_text("provider_credential,activity\n" + "\n".join(cells * 7) + "\n", encoding="utf-8")
+    export = open_export(records)
+    mapping = bind(default_mapping(clinic, export.columns), clinic, export.columns)
+
+    def audited() -> list[str]:
+        target = tmp_path / "out.csv"
+        writer = ResultsWriter(target, export, ("clinic", "1.0"))
+        audit(export, mapping, clinic, PythonEngine(clinic), writer)
+        writer.commit()
+        return target.read_text(encoding="utf-8").splitlines()
+
+    remembered = audited()
+    monkeypatch.setattr(audit_module, "MAX_REMEMBERED", 1)
+    monkeypatch.setattr(audit_module, "batches", lambda export: batches(export, size=3))
+    assert audited() == remembered
+    assert len(remembered) == 36

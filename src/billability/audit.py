@@ -32,6 +32,7 @@ INVALID = "invalid"
 OUTCOMES: tuple[str, ...] = (*(str(o) for o in Outcome), INVALID)
 __all__ = ["ENGINES", "INVALID", "OUTCOMES", "Engine", "PythonEngine", "Summary", "audit"]
 FIRST_INVALID_ROWS = 10
+MAX_REMEMBERED = 200_000
 
 
 # --- the summary ---------------------------------------------------------------------
@@ -142,6 +143,13 @@ class _Results:
         return found
 
     def add(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Read and decide the keys not seen yet, so that every key of `keys` has an id."""
+        # An export whose cells hardly repeat must not fill memory: start the lookups
+        # afresh (the results and their ids stay).
+        if len(self.index) > MAX_REMEMBERED:
+            self.index.clear()
+        if len(self.by_facts) > MAX_REMEMBERED:
+            self.by_facts.clear()
         new = [key for key in dict.fromkeys(keys) if key not in self.index]
         if not new:
             return
@@ -215,7 +223,7 @@ def audit(
         keys = list(map(key_of, rows))
         ids: list[Any] = list(map(known.index.get, keys))
         if None in ids:
-            known.add(key for key, i in zip(keys, ids, strict=True) if i is None)
+            known.add(keys)
             ids = list(map(known.index.__getitem__, keys))
         if writer is not None:
             writer.write(rows, done + 1, ids, known.results)
