@@ -475,3 +475,22 @@ def test_the_python_engine_is_the_only_one_offered_and_the_help_says_so() -> Non
     assert "--engine [python]" in stdout and "only engine" in stdout
     status, _, stderr = run("audit", "x.csv", "--engine", "duckdb")
     assert status == 2 and "Invalid value for '--engine'" in stderr
+
+
+def test_cells_with_commas_quotes_and_line_breaks_come_out_as_they_went_in(tmp_path: Path) -> None:
+    records = tmp_path / "facts.csv"
+    given = [
+        ["note", "activity", "provider_credential"],
+        ['said "hi", left', "benefits", "counselor"],
+        ["two\nlines", "driving", ""],
+        [" spaced ", "", "peer"],
+        ["", "other", "counselor"],
+    ]
+    with records.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows(given)
+    status, _, stderr = audit(records, None, "-o", tmp_path / "out.csv")
+    assert status == 0, stderr
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as file:
+        written = list(csv.reader(file))
+    assert [row[:3] for row in written] == given
+    assert [row[3] for row in written[1:]] == ["1", "2", "3", "4"]

@@ -118,8 +118,8 @@ def test_an_interrupted_run_leaves_no_file(clinic: Policy, tmp_path: Path, monke
     writer = ResultsWriter(target, export, ("clinic", "1.0"))
     import billability.audit as audit_module
 
-    def interrupted(export: Any, size: int = 0) -> Any:
-        yield [("benefits",)]
+    def interrupted(export: Any, **options: Any) -> Any:
+        yield [("benefits", "benefits")] if options.get("as_csv_line") is not None else [("benefits",)]
         raise KeyboardInterrupt
 
     monkeypatch.setattr(audit_module, "batches", interrupted)
@@ -172,6 +172,6 @@ def test_forgetting_the_lookups_midway_changes_no_result(
 
     remembered = audited()
     monkeypatch.setattr(audit_module, "MAX_REMEMBERED", 1)
-    monkeypatch.setattr(audit_module, "batches", lambda export: batches(export, size=3))
+    monkeypatch.setattr(audit_module, "batches", lambda export, **options: batches(export, size=3, **options))
     assert audited() == remembered
     assert len(remembered) == 36

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice, repeat
 from operator import itemgetter
 from typing import Any
@@ -206,6 +206,18 @@ def audit(
 ) -> Summary:
     """Decide every row of the export (see the module docstring)."""
     known = _Results(binding, engine)
+    if writer is not None and writer.wants_lines:
+        # DuckDB makes each row one line of CSV text, followed by the cells read here.
+        needed = sorted({*binding.indexes, *(i for i in binding.summary_indexes if i is not None)})
+        moved = {index: place for place, index in enumerate(needed, start=1)}
+        binding = replace(
+            binding,
+            indexes=tuple(moved[i] for i in binding.indexes),
+            summary_indexes=tuple(None if i is None else moved[i] for i in binding.summary_indexes),  # type: ignore[arg-type]
+        )
+        rows_read = batches(export, as_csv_line=needed)
+    else:
+        rows_read = batches(export)
     key_of = _getter(binding.indexes)
     minutes_at, staff_at, program_at = binding.summary_indexes
     counts = _Counts()
@@ -219,7 +231,7 @@ def audit(
     groups_of = cells_of if staff_at is not None or program_at is not None else None
     invalid_rows: list[int] = []
     done = 0
-    for rows in batches(export):
+    for rows in rows_read:
         keys = list(map(key_of, rows))
         ids: list[Any] = list(map(known.index.get, keys))
         if None in ids:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -163,14 +163,23 @@ def _reader(file_format: Format) -> str:
     return "read_parquet(?)"
 
 
-def batches(export: Export, size: int = BATCH_ROWS) -> Iterator[list[tuple[Any, ...]]]:
+def batches(
+    export: Export, size: int = BATCH_ROWS, as_csv_line: Sequence[int] | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of the export in file order, `size` at a time; a malformed line raises
-    `Problems` located at `file:line` when the reading reaches it."""
+    `Problems` located at `file:line` when the reading reaches it.
+
+    With `as_csv_line`, each row is instead its cells as one line of CSV text (quoted as
+    Python's csv module quotes, without the line's end), then the cells at those positions:
+    DuckDB writes the text, so the cells no other stage reads never become Python values."""
     connection = connect()
     parameters: list[Any] = [str(export.path)]
     if export.format is Format.CSV:
         parameters.append(dict.fromkeys(export.columns, "VARCHAR"))
     names = ", ".join(_quoted(name) for name in export.columns)
+    if as_csv_line is not None:
+        line = " || ',' || ".join(_csv_cell(_quoted(name)) for name in export.columns)
+        names = ", ".join([line, *(_quoted(export.columns[i]) for i in as_csv_line)])
     try:
         try:
             cursor = connection.execute(f"SELECT {names} FROM {_reader(export.format)}", parameters)
@@ -202,6 +211,16 @@ def count_rows(export: Export) -> int:
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _csv_cell(column: str) -> str:
+    """SQL for a cell as CSV text: quoted when it holds a comma, a quote or a line break."""
+    text = f"CAST({column} AS VARCHAR)"
+    return (
+        f"CASE WHEN {column} IS NULL THEN '' "
+        f"WHEN regexp_matches({text}, '[,\"\r\n]') THEN '\"' || replace({text}, '\"', '\"\"') || '\"' "
+        f"ELSE {text} END"
+    )
 
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")

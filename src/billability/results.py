@@ -32,8 +32,6 @@ from billability.resources import shown_path
 OUTPUT_COLUMNS = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
 LIST_SEPARATOR = ";"
 PARQUET_MEMORY = "256MB"
-# Ends each row while a batch's input cells are made CSV text; no export holds it.
-_ROW_END = "\x1f\x1e\n"
 
 _PROBLEM_TYPE = 'STRUCT(code VARCHAR, "column" VARCHAR, value VARCHAR, message VARCHAR, hint VARCHAR)[]'
 _OUTPUT_TYPES = {
@@ -108,6 +106,12 @@ class ResultsWriter:
             self._csv.writerow([*export.columns, *OUTPUT_COLUMNS])
         self._keys = [json.dumps(name, ensure_ascii=False) for name in export.columns]
 
+    @property
+    def wants_lines(self) -> bool:
+        """Whether `write` takes each row as its input cells made one line of CSV text
+        (`records.batches(as_csv_line=...)`) rather than as the cells themselves."""
+        return self._csv is not None
+
     def write(
         self, rows: Sequence[tuple[Any, ...]], first: int, ids: Sequence[int], results: Sequence[RowResult]
     ) -> None:
@@ -117,28 +121,16 @@ class ResultsWriter:
             cells.append(self._rendered(results[len(cells)]))
         numbers = range(first, first + len(rows))
         if self._csv is not None:
-            self._write_csv(rows, numbers, ids)
+            # Each row starts with its input cells as one line of CSV text (see `wants_lines`).
+            self._file.writelines(
+                f"{row[0]},{number}{cells[i][0]}" for row, number, i in zip(rows, numbers, ids, strict=True)
+            )
             return
         columns = self.export.columns
         dumps = self._dumps
         self._file.writelines(
             f'{dumps(dict(zip(columns, row, strict=True)))[:-1]}, "row": {number}{cells[i]}'
             for number, row, i in zip(numbers, rows, ids, strict=True)
-        )
-
-    def _write_csv(self, rows: Sequence[tuple[Any, ...]], numbers: range, ids: Sequence[int]) -> None:
-        """The input cells go through the csv module; each result's cells were made CSV
-        text once (`_rendered`), so that its long reasons are not quoted again per row."""
-        assert self._csv is not None
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator=_ROW_END).writerows(rows)
-        lines = buffer.getvalue().split(_ROW_END)
-        cells = self._cells
-        if len(lines) != len(rows) + 1:  # a cell holds the separator itself: write plainly
-            self._csv.writerows((*row, number, *cells[i][1]) for number, row, i in zip(numbers, rows, ids, strict=True))
-            return
-        self._file.writelines(
-            f"{line},{number}{cells[i][0]}" for line, number, i in zip(lines, numbers, ids, strict=False)
         )
 
     def _rendered(self, result: RowResult) -> Any:
@@ -154,7 +146,7 @@ class ResultsWriter:
             )
             buffer = io.StringIO()
             csv.writer(buffer, lineterminator="\n").writerow(("", *values))
-            return buffer.getvalue(), values
+            return (buffer.getvalue(),)
         tail = {
             "outcome": result.outcome,
             "rules": list(result.rules),
