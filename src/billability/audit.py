@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import islice, repeat
-from operator import itemgetter
+from itertools import compress, islice, repeat
+from operator import is_, itemgetter
 from typing import Any
 
 from billability.diagnostics import ScenarioError
@@ -142,14 +142,17 @@ class _Results:
             self.outcomes.append(result.outcome)
         return found
 
+    def forget_if_full(self) -> bool:
+        """Start the lookups afresh when they have grown past the bound (the results and
+        their ids stay), so that an export whose cells hardly repeat cannot fill memory."""
+        full = len(self.index) > MAX_REMEMBERED or len(self.by_facts) > MAX_REMEMBERED
+        if full:
+            self.index.clear()
+            self.by_facts.clear()
+        return full
+
     def add(self, keys: Iterable[tuple[Any, ...]]) -> None:
         """Read and decide the keys not seen yet, so that every key of `keys` has an id."""
-        # An export whose cells hardly repeat must not fill memory: start the lookups
-        # afresh (the results and their ids stay).
-        if len(self.index) > MAX_REMEMBERED:
-            self.index.clear()
-        if len(self.by_facts) > MAX_REMEMBERED:
-            self.by_facts.clear()
         new = [key for key in dict.fromkeys(keys) if key not in self.index]
         if not new:
             return
@@ -235,7 +238,8 @@ def audit(
         keys = list(map(key_of, rows))
         ids: list[Any] = list(map(known.index.get, keys))
         if None in ids:
-            known.add(keys)
+            # Only the keys not found are read, unless the lookups were just forgotten.
+            known.add(keys if known.forget_if_full() else compress(keys, map(is_, ids, repeat(None))))
             ids = list(map(known.index.__getitem__, keys))
         if writer is not None:
             writer.write(rows, done + 1, ids, known.results)
