@@ -251,6 +251,8 @@ def _located_error(error: duckdb.Error, shown: str, file_format: Format) -> Diag
         )
     message = lines[0] if lines else "cannot read the file"
     message = re.sub(r"^[A-Za-z ]*Error: ", "", message)
+    message = re.sub(r' in file "[^"]*"', "", message).rstrip(". ")
+    message = message[:1].lower() + message[1:]
     return Diagnostic(
         "records.unreadable",
         f"cannot read the file as {file_format}: {message}",
