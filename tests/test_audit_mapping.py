@@ -175,3 +175,19 @@ def test_forgetting_the_lookups_midway_changes_no_result(
     monkeypatch.setattr(audit_module, "batches", lambda export, **options: batches(export, size=3, **options))
     assert audited() == remembered
     assert len(remembered) == 36
+
+
+def test_the_example_mapping_is_valid_as_an_editor_reads_it() -> None:
+    """The YAML language server reads YAML 1.2 and checks draft 7 of JSON Schema."""
+    import json
+
+    import jsonschema
+    import yaml
+
+    from policy_texts import CHECKOUT
+
+    schema = json.loads((CHECKOUT / "schema" / "mapping.schema.json").read_text(encoding="utf-8"))
+    example = yaml.safe_load((CHECKOUT / "docs" / "audit" / "mapping.yaml").read_text(encoding="utf-8"))
+    assert not [error.message for error in jsonschema.Draft7Validator(schema).iter_errors(example)]
+    fraction = {"facts": {"activity": {"column": "service", "codes": {"A": 1.5}}}}
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(fraction))
