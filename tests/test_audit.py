@@ -494,3 +494,23 @@ def test_cells_with_commas_quotes_and_line_breaks_come_out_as_they_went_in(tmp_p
         written = list(csv.reader(file))
     assert [row[:3] for row in written] == given
     assert [row[3] for row in written[1:]] == ["1", "2", "3", "4"]
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_the_report_text_contrasts_at_least_4_5_to_1_with_its_backgrounds() -> None:
+    import re
+
+    from billability.report import _CSS
+
+    texts = set(re.findall(r"(?:^|[;{ ])(?:color|fill): (#[0-9a-f]{6})", _CSS))
+    backgrounds = set(re.findall(r"background: (#[0-9a-f]{6})", _CSS))
+    assert texts and "#ffffff" in backgrounds
+    for text in texts:
+        for background in backgrounds:
+            lighter, darker = sorted((_luminance(text), _luminance(background)), reverse=True)
+            assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (text, background)
