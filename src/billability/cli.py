@@ -592,3 +592,221 @@ def coverage(policy_path: str | None, corpus_paths: tuple[str, ...]) -> None:
 
 def _percent(part: int, whole: int) -> str:
     return f"{(part / whole if whole else 1.0):.1%}"
+
+
+# --- audit: an export of service records, decided row by row -----------------------------
+
+
+def _engine_choices() -> list[str]:
+    from billability.engines import ENGINES
+
+    return sorted(ENGINES)
+
+
+@main.command()
+@click.argument("records", metavar="RECORDS")
+@click.option(
+    "--map", "mapping_path", metavar="MAPPING", help="YAML mapping of the export's columns and codes to facts."
+)
+@click.option("-o", "--output", metavar="OUT", help="Write every row with its decision (.csv, .jsonl or .parquet).")
+@click.option(
+    "--format",
+    "input_format",
+    type=click.Choice(["csv", "jsonl", "parquet"]),
+    default=None,
+    help="The format of RECORDS (default: from its extension).",
+)
+@click.option("--report", "report_path", metavar="REPORT.html", help="Write a self-contained HTML report.")
+@click.option(
+    "--fail-on",
+    metavar="OUTCOMES",
+    default="",
+    help="Exit 1 when any row has one of these outcomes (comma list, e.g. `not_billable,invalid`).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(_engine_choices()),
+    default="python",
+    show_default=True,
+    help="What decides the rows; `python` (the policy's own evaluator) is the only engine so far.",
+)
+@policy_option
+def audit(
+    records: str,
+    mapping_path: str | None,
+    output: str | None,
+    input_format: str | None,
+    report_path: str | None,
+    fail_on: str,
+    engine: str,
+    policy_path: str | None,
+) -> None:
+    """Decide every service record of an export and sum up what may be billed.
+
+    RECORDS is a CSV, JSON Lines or Parquet file, one service a row. Without
+    `--map`, columns named like the facts hold the facts. A blank cell is an unknown
+    fact; a row with a cell the mapping cannot read is `invalid`. Every row comes
+    out, in order, with `row`, `outcome`, `rules`, `reasons`, `missing`, `problems`,
+    `policy_id` and `policy_version` after its own columns.
+
+    \b
+    Examples:
+      billability audit docs/audit/ehr-export.csv --map docs/audit/mapping.yaml
+      billability audit export.csv --map mapping.yaml -o audited.csv --report audit.html
+      billability audit export.parquet --map mapping.yaml -o audited.parquet --fail-on not_billable,invalid
+
+    Exit status: 0 when every row was read and written, whatever the outcomes; 1 when
+    a `--fail-on` outcome occurred; 2 when the input or mapping cannot be used
+    (nothing is written then).
+    """
+    from billability.audit import OUTCOMES
+    from billability.audit import audit as audit_export
+    from billability.engines import ENGINES
+    from billability.mapping import bind, default_mapping, load_mapping
+    from billability.records import Export, open_export
+    from billability.results import ResultsWriter, check_target
+
+    policy = _policy(policy_path)
+    problems: list[Diagnostic] = []
+    failing = _outcomes(fail_on, OUTCOMES, problems)
+    export: Export | None = None
+    try:
+        export = open_export(Path(records), input_format)
+    except Problems as error:
+        problems += error.diagnostics
+    columns = export.columns if export is not None else None
+    mapping = None
+    if mapping_path is not None:
+        try:
+            mapping = load_mapping(Path(mapping_path), policy, columns)
+        except Problems as error:
+            problems += error.diagnostics
+    elif export is not None:
+        mapping = default_mapping(policy, export.columns)
+        if not mapping.facts:
+            problems.append(
+                Diagnostic(
+                    "records.no-facts",
+                    "no column is named like a fact of the policy",
+                    Location(export.shown, 1),
+                    hint="give `--map` a mapping of the export's columns to facts, or name the columns "
+                    + ", ".join(f"`{f.name}`" for f in policy.facts),
+                )
+            )
+    if export is not None and output is not None:
+        problems += check_target(Path(output), export)
+    if report_path is not None and not Path(report_path).resolve().parent.is_dir():
+        problems.append(
+            Diagnostic("file.unwritable", "the folder to write the report into does not exist", Location(report_path))
+        )
+    if problems or export is None or mapping is None:
+        _fail(problems)
+    binding = bind(mapping, policy, export.columns)
+    writer = None
+    try:
+        if output is not None:
+            writer = ResultsWriter(Path(output), export, (policy.id, policy.version))
+        with _progress_bar(export) as progress:
+            summary = audit_export(export, binding, policy, ENGINES[engine](policy), writer, progress)
+        if writer is not None:
+            writer.commit()
+    except Problems as error:
+        if writer is not None:
+            writer.discard()
+        _fail(error.diagnostics)
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    if report_path is not None:
+        from billability.report import report_html
+
+        _write_aside(Path(report_path), report_html(summary))
+    _print_summary(summary, output, report_path)
+    occurred = [o for o in failing if summary.count(o)]
+    if occurred:
+        click.echo(
+            "failing because of --fail-on: " + ", ".join(f"{summary.count(o):,} {o}" for o in occurred), err=True
+        )
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _outcomes(text: str, allowed: Sequence[str], problems: list[Diagnostic]) -> list[str]:
+    """The outcomes `--fail-on` names; unknown ones are added to `problems`."""
+    from billability.diagnostics import hint_for
+
+    chosen = [word.strip() for word in text.split(",") if word.strip()]
+    for word in chosen:
+        if word not in allowed:
+            problems.append(
+                Diagnostic(
+                    "cli.fail-on",
+                    f"`{word}` is not an outcome",
+                    Location(f"option --fail-on `{text}`"),
+                    hint=hint_for(word, allowed),
+                )
+            )
+    return [word for word in chosen if word in allowed]
+
+
+class _NoProgress:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+PROGRESS_FROM_ROWS = 50_000
+
+
+def _progress_bar(export: Any) -> Any:
+    """A progress bar on stderr for a long run, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return _NoProgress()
+    from contextlib import contextmanager
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from billability.records import count_rows
+
+    total = count_rows(export)
+    if total < PROGRESS_FROM_ROWS:
+        return _NoProgress()
+
+    @contextmanager
+    def bar() -> Any:
+        with Progress(
+            TextColumn("auditing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as progress:
+            task = progress.add_task("rows", total=total)
+            yield lambda done: progress.update(task, completed=done)
+
+    return bar()
+
+
+def _write_aside(target: Path, text: str) -> None:
+    from billability.results import write_aside
+
+    try:
+        write_aside(target, text)
+    except OSError as error:
+        _fail([Diagnostic("file.unwritable", f"cannot write the report: {error.strerror}", Location(str(target)))])
+
+
+def _print_summary(summary: Any, output: str | None, report_path: str | None) -> None:
+    from rich.console import Console
+
+    from billability.report import summary_tables
+
+    console = Console(file=sys.stdout, highlight=False)
+    console.print(summary_tables(summary), soft_wrap=True)
+    for what, path in (("rows", output), ("report", report_path)):
+        if path is not None:
+            console.print(f"wrote the {what} to {path}", markup=False)

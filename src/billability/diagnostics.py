@@ -23,15 +23,17 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True, order=True)
 class Location:
-    """A place in a file; `line` and `column` count from 1, 0 means unknown."""
+    """A place in a file; `line` and `column` count from 1, 0 means unknown (or the whole line)."""
 
     file: str
     line: int = 0
     column: int = 0
 
     def __str__(self) -> str:
-        if self.line:
+        if self.line and self.column:
             return f"{self.file}:{self.line}:{self.column}"
+        if self.line:  # a whole line: a record of an export, say
+            return f"{self.file}:{self.line}"
         return self.file
 
 

@@ -1,0 +1,176 @@
+"""Rows per second of `billability audit` end to end, against DuckDB copying the same file.
+
+Run by hand:  python bench/bench_audit.py [--rows N] [--format csv|jsonl|parquet] [--keep DIR]
+
+Generates N synthetic service records shaped like docs/audit/ehr-export.csv (codes
+drawn from docs/audit/mapping.yaml, some blank cells, a few unknown codes) as CSV,
+then times two commands, each in its own process:
+
+- `billability audit RECORDS --map docs/audit/mapping.yaml -o OUT --engine python`:
+  read, map, decide every row, write every row with its decision, print the summary;
+- as a baseline, DuckDB copying the same CSV (all columns as text) to the same output
+  format with no decision at all.
+
+Prints rows/s of each (wall clock and CPU time), their ratio, and the peak resident
+memory of the audit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MAPPING = ROOT / "docs" / "audit" / "mapping.yaml"
+COLUMNS = (
+    "service_id",
+    "service_date",
+    "client_id",
+    "staff_name",
+    "staff_credential",
+    "program",
+    "service_type",
+    "contact_method",
+    "contact_outcome",
+    "medical_necessity",
+    "progress_note",
+    "post_discharge",
+    "days_post_discharge",
+    "minutes",
+)
+CONTACT_SERVICES = {
+    "Warm Handoff",
+    "LOC Transition",
+    "Care Coordination - Health",
+    "Care Coordination - Social Services",
+    "Provider Communication",
+    "Service Follow-up",
+    "Advocacy",
+}
+PROGRAMS = ("Outpatient North", "Outpatient Central", "Intensive Outpatient", "Residential Step-down")
+
+
+def generate(path: Path, rows: int, seed: int = 1) -> None:
+    """N records; the codes come from the example mapping, so nearly every row is readable."""
+    codes = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))["facts"]
+
+    def listed(fact: str) -> list[str]:
+        return [str(code) for code in codes[fact]["codes"]]
+
+    credentials = [*listed("provider_credential"), "RN"]  # one code the mapping does not know
+    services = listed("activity")
+    methods = listed("contact_method" if "contact_method" in codes else "contact_mode")
+    reached = listed("contact_successful")
+    staff = {f"Staff {i:03d}": random.Random(i).choice(credentials[:-1]) for i in range(1, 301)}
+    names = sorted(staff)
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for i in range(1, rows + 1):
+            name = rng.choice(names)
+            service = rng.choice(services)
+            handoff = service == "Warm Handoff"
+            # Only activities with a contact have a contact method and outcome, as in a real export.
+            contact = service in CONTACT_SERVICES
+            after = rng.choice("YN") if handoff else ""
+            writer.writerow(
+                (
+                    f"SVC-{i:08d}",
+                    f"2026-10-{rng.randint(1, 31):02d}",
+                    f"C{rng.randint(1, 5000):05d}",
+                    name,
+                    "RN" if rng.random() < 0.001 else ("" if rng.random() < 0.02 else staff[name]),
+                    rng.choice(PROGRAMS),
+                    service,
+                    rng.choice(methods) if contact and rng.random() < 0.97 else "",
+                    rng.choice(reached) if contact and rng.random() < 0.95 else "",
+                    rng.choice("YN") if handoff else "",
+                    rng.choice("YN") if handoff else "",
+                    after,
+                    str(rng.randint(0, 40)) if after == "Y" else "",
+                    str(rng.choice((8, 10, 15, 20, 30, 45, 60))),
+                )
+            )
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall-clock seconds and CPU seconds (user + system) of a command in its own process.
+    CPU time is what the command costs; on a busy machine the wall clock also counts waiting."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--format", choices=("csv", "jsonl", "parquet"), default="csv", help="the output format")
+    parser.add_argument("--keep", type=Path, default=None, help="write the files here and keep them")
+    arguments = parser.parse_args()
+    folder = arguments.keep or Path(tempfile.mkdtemp(prefix="bench-audit-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    records = folder / "records.csv"
+    start = time.perf_counter()
+    generate(records, arguments.rows)
+    print(
+        f"generated {arguments.rows:,} records ({records.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f} s"
+    )
+
+    audited = folder / f"audited.{arguments.format}"
+    audit_seconds, audit_cpu = timed(
+        [
+            str(Path(sys.executable).parent / "billability"),
+            "audit",
+            str(records),
+            "--map",
+            str(MAPPING),
+            "-o",
+            str(audited),
+            "--engine",
+            "python",
+            "--policy",
+            str(ROOT / "policy"),
+        ]
+    )
+    audit_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    copied = folder / f"copied.{arguments.format}"
+    options = {"csv": "(HEADER)", "jsonl": "(FORMAT json)", "parquet": "(FORMAT parquet)"}[arguments.format]
+    baseline = (
+        "import duckdb, sys; duckdb.connect().execute("
+        f"\"COPY (SELECT * FROM read_csv(?, all_varchar = true, header = true)) TO '{copied}' {options}\", "
+        f"[{str(records)!r}])"
+    )
+    copy_seconds, copy_cpu = timed([sys.executable, "-c", baseline])
+
+    rows = arguments.rows
+    print(
+        f"audit --engine python: {audit_seconds:.2f} s wall ({rows / audit_seconds:,.0f} rows/s), "
+        f"{audit_cpu:.2f} s CPU ({rows / audit_cpu:,.0f} rows/s), peak RSS {audit_rss:.0f} MB"
+    )
+    print(
+        f"duckdb copy, no decision: {copy_seconds:.2f} s wall ({rows / copy_seconds:,.0f} rows/s), "
+        f"{copy_cpu:.2f} s CPU ({rows / copy_cpu:,.0f} rows/s)"
+    )
+    print(f"ratio: the audit takes {audit_seconds / copy_seconds:.1f}x the wall time of the copy")
+    if arguments.keep is None:
+        for path in (records, audited, copied):
+            path.unlink(missing_ok=True)
+        folder.rmdir()
+
+
+if __name__ == "__main__":
+    main()

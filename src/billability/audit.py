@@ -1,0 +1,357 @@
+"""Audit an export: decide every service record under the policy and sum up the results.
+
+In: an `Export` (records.py), a `Binding` of its columns to the policy's facts
+(mapping.py), an `Engine` that decides scenarios, and maybe a `ResultsWriter`.
+Out: every row's `RowResult` handed to the writer in input order (rows in = rows out:
+a row whose cells cannot be read is `invalid`, never dropped), and a `Summary`: rows
+and minutes by outcome, the deciding rules, the facts most often missing, the invalid
+rows, and breakdowns by staff and program when the mapping names those columns.
+
+Records repeat the same few combinations of codes: each distinct combination is read
+and decided once per run, then looked up. An engine decides a batch of distinct
+scenarios at a time, so that another engine (SQL, say) can take its place.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import compress, islice, repeat
+from operator import is_, itemgetter
+from typing import Any
+
+from billability.diagnostics import ScenarioError
+from billability.engines import ENGINES, Engine, PythonEngine
+from billability.mapping import Binding, RowProblem
+from billability.model import Decision, Outcome, Policy, Value
+from billability.records import Export, batches
+from billability.results import ResultsWriter, RowResult
+
+INVALID = "invalid"
+OUTCOMES: tuple[str, ...] = (*(str(o) for o in Outcome), INVALID)
+__all__ = ["ENGINES", "INVALID", "OUTCOMES", "Engine", "PythonEngine", "Summary", "audit"]
+FIRST_INVALID_ROWS = 10
+MAX_REMEMBERED = 200_000
+
+
+# --- the summary ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Rows and minutes of one part of the export."""
+
+    rows: int = 0
+    minutes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTally:
+    rule: str
+    outcome: str
+    reason: str
+    rows: int
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class MissingTally:
+    fact: str
+    label: str
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemTally:
+    code: str
+    column: str
+    example: str
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTally:
+    """One staff member or program: rows by outcome (in `OUTCOMES` order)."""
+
+    name: str
+    rows: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    source: str
+    policy_id: str
+    policy_version: str
+    engine: str
+    rows: int
+    by_outcome: tuple[tuple[str, Tally], ...]
+    rules: tuple[RuleTally, ...]
+    missing: tuple[MissingTally, ...]
+    invalid_rows: tuple[int, ...]
+    problems: tuple[ProblemTally, ...]
+    minutes_column: str | None = None
+    rows_without_minutes: int = 0
+    staff_column: str | None = None
+    by_staff: tuple[GroupTally, ...] = ()
+    program_column: str | None = None
+    by_program: tuple[GroupTally, ...] = ()
+
+    def count(self, outcome: str) -> int:
+        return dict(self.by_outcome)[outcome].rows
+
+
+# --- the audit -----------------------------------------------------------------------
+
+
+def _getter(indexes: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function from a row to the tuple of its cells at `indexes` (always a tuple)."""
+    if len(indexes) == 1:
+        (only,) = indexes
+        return lambda row: (row[only],)
+    if not indexes:
+        return lambda row: ()
+    return itemgetter(*indexes)
+
+
+class _Results:
+    """The result of each distinct combination of fact cells, read and decided once.
+
+    Many combinations of codes mean the same facts (`LCSW` and `LMFT` are both `lpha`),
+    and many facts decide alike: each distinct scenario is decided once, and equal
+    results share one id, so that the tallies stay as small as the policy's answers."""
+
+    def __init__(self, binding: Binding, engine: Engine) -> None:
+        self.binding = binding
+        self.engine = engine
+        self.index: dict[tuple[Any, ...], int] = {}
+        self.by_facts: dict[tuple[tuple[str, Value], ...], int] = {}
+        self.ids: dict[RowResult, int] = {}
+        self.results: list[RowResult] = []
+        self.outcomes: list[str] = []
+
+    def _id(self, result: RowResult) -> int:
+        found = self.ids.get(result)
+        if found is None:
+            found = self.ids[result] = len(self.results)
+            self.results.append(result)
+            self.outcomes.append(result.outcome)
+        return found
+
+    def forget_if_full(self) -> bool:
+        """Start the lookups afresh when they have grown past the bound (the results and
+        their ids stay), so that an export whose cells hardly repeat cannot fill memory."""
+        full = len(self.index) > MAX_REMEMBERED or len(self.by_facts) > MAX_REMEMBERED
+        if full:
+            self.index.clear()
+            self.by_facts.clear()
+        return full
+
+    def add(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Read and decide the keys not seen yet, so that every key of `keys` has an id."""
+        new = [key for key in dict.fromkeys(keys) if key not in self.index]
+        if not new:
+            return
+        waiting: dict[tuple[tuple[str, Value], ...], list[tuple[Any, ...]]] = {}
+        for key in new:
+            facts, problems = self.binding.facts(key)
+            if problems:
+                self.index[key] = self._id(RowResult(INVALID, problems=problems))
+                continue
+            scenario = tuple(facts.items())
+            if scenario in self.by_facts:
+                self.index[key] = self.by_facts[scenario]
+            else:
+                waiting.setdefault(scenario, []).append(key)
+        if not waiting:
+            return
+        decided = self.engine.decide([dict(scenario) for scenario in waiting])
+        for (scenario, scenario_keys), outcome in zip(waiting.items(), decided, strict=True):
+            found = self.by_facts[scenario] = self._id(self._result(dict(scenario), outcome))
+            for key in scenario_keys:
+                self.index[key] = found
+
+    def _result(self, facts: Mapping[str, Value], outcome: Decision | ScenarioError) -> RowResult:
+        if isinstance(outcome, Decision):
+            return RowResult(str(outcome.outcome), outcome.rules, outcome.reasons, outcome.missing)
+        return RowResult(INVALID, problems=tuple(self._problem(facts, d) for d in outcome.diagnostics))
+
+    def _problem(self, facts: Mapping[str, Value], diagnostic: Any) -> RowProblem:
+        """An engine's complaint about a scenario, said of the column the fact came from."""
+        named = [word for word in diagnostic.message.split("`")[1::2] if word in facts]
+        fact = named[0] if named else ""
+        value = facts.get(fact)
+        text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
+        return RowProblem(diagnostic.code, self.binding.column_of(fact), text, diagnostic.message, diagnostic.hint)
+
+
+@dataclass
+class _Counts:
+    """What the summary needs, counted a batch at a time at C speed: rows by result and
+    minutes cell (the cell None when no column holds minutes), and rows by outcome, staff
+    cell and program cell. Both stay as small as the distinct values they count."""
+
+    rows: Counter[tuple[int, Any]] = field(default_factory=Counter)
+    groups: Counter[tuple[str, Any, Any]] = field(default_factory=Counter)
+
+
+def audit(
+    export: Export,
+    binding: Binding,
+    policy: Policy,
+    engine: Engine,
+    writer: ResultsWriter | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Decide every row of the export (see the module docstring)."""
+    known = _Results(binding, engine)
+    if writer is not None and writer.wants_lines:
+        # DuckDB makes each row one line of CSV text, followed by the cells read here.
+        needed = sorted({*binding.indexes, *(i for i in binding.summary_indexes if i is not None)})
+        moved = {index: place for place, index in enumerate(needed, start=1)}
+        binding = replace(
+            binding,
+            indexes=tuple(moved[i] for i in binding.indexes),
+            summary_indexes=tuple(None if i is None else moved[i] for i in binding.summary_indexes),  # type: ignore[arg-type]
+        )
+        rows_read = batches(export, as_csv_line=needed)
+    else:
+        rows_read = batches(export)
+    key_of = _getter(binding.indexes)
+    minutes_at, staff_at, program_at = binding.summary_indexes
+    counts = _Counts()
+    minutes_of = itemgetter(minutes_at) if minutes_at is not None else None
+    staff_of = itemgetter(staff_at) if staff_at is not None else lambda row: None
+    program_of = itemgetter(program_at) if program_at is not None else lambda row: None
+
+    def cells_of(rows: list[tuple[Any, ...]]) -> tuple[Iterable[Any], Iterable[Any]]:
+        return map(staff_of, rows), map(program_of, rows)
+
+    groups_of = cells_of if staff_at is not None or program_at is not None else None
+    invalid_rows: list[int] = []
+    done = 0
+    for rows in rows_read:
+        keys = list(map(key_of, rows))
+        ids: list[Any] = list(map(known.index.get, keys))
+        if None in ids:
+            # Only the keys not found are read, unless the lookups were just forgotten.
+            known.add(keys if known.forget_if_full() else compress(keys, map(is_, ids, repeat(None))))
+            ids = list(map(known.index.__getitem__, keys))
+        if writer is not None:
+            writer.write(rows, done + 1, ids, known.results)
+        counts.rows.update(zip(ids, map(minutes_of, rows), strict=True) if minutes_of else zip(ids, repeat(None)))
+        if groups_of is not None:
+            counts.groups.update(zip(map(known.outcomes.__getitem__, ids), *groups_of(rows), strict=True))
+        if len(invalid_rows) < FIRST_INVALID_ROWS:
+            invalid = {i for i in set(ids) if known.outcomes[i] == INVALID}
+            if invalid:
+                found = (done + n for n, i in enumerate(ids, start=1) if i in invalid)
+                invalid_rows += islice(found, FIRST_INVALID_ROWS - len(invalid_rows))
+        done += len(rows)
+        if progress is not None:
+            progress(done)
+    return _summary(export, binding, policy, engine, known.results, counts, done, tuple(invalid_rows))
+
+
+def _minutes(cell: Any) -> int | None:
+    """A minutes cell as a whole number of minutes, or None when it holds none."""
+    if cell is None or isinstance(cell, bool):
+        return None
+    try:
+        value = float(str(cell).strip())
+    except ValueError:
+        return None
+    return int(value) if 0 <= value < 1e9 else None
+
+
+def _group_name(cell: Any) -> str:
+    return ("" if cell is None else str(cell).strip()) or "(blank)"
+
+
+def _summary(
+    export: Export,
+    binding: Binding,
+    policy: Policy,
+    engine: Engine,
+    results: list[RowResult],
+    counts: _Counts,
+    rows: int,
+    invalid_rows: tuple[int, ...],
+) -> Summary:
+    mapping = binding.mapping
+    minutes_of: Counter[int] = Counter()
+    rows_of: Counter[int] = Counter()
+    without_minutes = 0
+    for (index, cell), number in counts.rows.items():
+        rows_of[index] += number
+        if mapping.minutes is None:
+            continue
+        minutes = _minutes(cell)
+        if minutes is None:
+            without_minutes += number
+        else:
+            minutes_of[index] += minutes * number
+    by_outcome: dict[str, list[int]] = {o: [0, 0] for o in OUTCOMES}
+    by_rule: dict[tuple[str, str], list[int]] = {}
+    missing: Counter[str] = Counter()
+    problems: dict[tuple[str, str], list[Any]] = {}
+    for index, number in rows_of.items():
+        result, minutes = results[index], minutes_of[index]
+        tally = by_outcome[result.outcome]
+        tally[0] += number
+        tally[1] += minutes
+        for rule in result.rules:
+            entry = by_rule.setdefault((result.outcome, rule), [0, 0])
+            entry[0] += number
+            entry[1] += minutes
+        for fact in result.missing:
+            missing[fact] += number
+        for problem in result.problems:
+            found = problems.setdefault((problem.column, problem.code), [problem.value, 0])
+            found[1] += number
+    reasons = {rule.id: rule.reason for rule in policy.rules}
+    labels = {fact.name: fact.label for fact in policy.facts}
+    order = {o: n for n, o in enumerate(OUTCOMES)}
+
+    def grouped(role: int) -> tuple[GroupTally, ...]:
+        groups: dict[str, Counter[str]] = {}
+        for key, number in counts.groups.items():
+            groups.setdefault(_group_name(key[role]), Counter())[key[0]] += number
+        tallies = [GroupTally(name, tuple(by[o] for o in OUTCOMES)) for name, by in groups.items()]
+        return tuple(sorted(tallies, key=lambda g: (-g.total, g.name)))
+
+    return Summary(
+        source=export.shown,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        engine=engine.name,
+        rows=rows,
+        by_outcome=tuple((o, Tally(*by_outcome[o])) for o in OUTCOMES),
+        rules=tuple(
+            sorted(
+                (RuleTally(rule, outcome, reasons.get(rule, ""), n, m) for (outcome, rule), (n, m) in by_rule.items()),
+                key=lambda r: (order[r.outcome], -r.rows, r.rule),
+            )
+        ),
+        missing=tuple(
+            MissingTally(fact, labels.get(fact, fact), n)
+            for fact, n in sorted(missing.items(), key=lambda item: (-item[1], item[0]))
+        ),
+        invalid_rows=invalid_rows,
+        problems=tuple(
+            sorted(
+                (ProblemTally(code, column, example, n) for (column, code), (example, n) in problems.items()),
+                key=lambda p: (-p.rows, p.column, p.code),
+            )
+        ),
+        minutes_column=mapping.minutes,
+        rows_without_minutes=without_minutes,
+        staff_column=mapping.staff,
+        by_staff=grouped(1) if mapping.staff else (),
+        program_column=mapping.program,
+        by_program=grouped(2) if mapping.program else (),
+    )

@@ -1,0 +1,240 @@
+"""Write audited records: every input column unchanged, then what the audit decided.
+
+In: the export's columns and types, the output path (its format from the extension),
+and batches of input rows with the `RowResult` of each.
+Out: one CSV, JSON Lines or Parquet file with the columns `OUTPUT_COLUMNS` after the
+input's, one row per input row in input order. Lists are `;`-joined text in CSV and
+arrays in JSON Lines and Parquet (problems there are objects with code, column, value,
+message and hint). The file is written beside the target under a hidden temporary
+name and renamed when complete (`ResultsWriter.commit`), so that an interrupted run
+never leaves a file that looks finished; `discard` removes the temporary file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+
+from billability.diagnostics import Diagnostic, Location, Problems
+from billability.mapping import RowProblem
+from billability.records import Export, Format, connect, format_of
+from billability.resources import shown_path
+
+OUTPUT_COLUMNS = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
+LIST_SEPARATOR = ";"
+PARQUET_MEMORY = "256MB"
+
+_PROBLEM_TYPE = 'STRUCT(code VARCHAR, "column" VARCHAR, value VARCHAR, message VARCHAR, hint VARCHAR)[]'
+_OUTPUT_TYPES = {
+    "row": "BIGINT",
+    "outcome": "VARCHAR",
+    "rules": "VARCHAR[]",
+    "reasons": "VARCHAR[]",
+    "missing": "VARCHAR[]",
+    "problems": _PROBLEM_TYPE,
+    "policy_id": "VARCHAR",
+    "policy_version": "VARCHAR",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """What the audit says about one record: an outcome of the policy, or `invalid`."""
+
+    outcome: str
+    rules: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    problems: tuple[RowProblem, ...] = ()
+
+
+def _temporary_beside(target: Path, suffix: str) -> Path:
+    """A new hidden file beside `target`, with the permissions a file made there would have."""
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.resolve().parent)
+    os.close(handle)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(name, 0o666 & ~mask)
+    return Path(name)
+
+
+def write_aside(target: Path, text: str) -> None:
+    """Write a text file beside `target` under a temporary name, then move it into place."""
+    part = _temporary_beside(target, ".part")
+    try:
+        part.write_text(text, encoding="utf-8")
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+class ResultsWriter:
+    """Writes batches to a temporary file beside the target; `commit` moves it into place."""
+
+    def __init__(self, target: Path, export: Export, stamp: tuple[str, str]) -> None:
+        self.target = target
+        self.export = export
+        self.stamp = stamp
+        self.format = _output_format(target)
+        if not target.parent.is_dir():
+            raise Problems(
+                [Diagnostic("file.unwritable", "the folder to write into does not exist", Location(shown_path(target)))]
+            )
+        self._cells: list[Any] = []
+        self._dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+        try:
+            # Parquet is written by DuckDB from JSON Lines once every row is in.
+            self.part = _temporary_beside(target, ".part")
+            self.lines = _temporary_beside(target, ".jsonl.part") if self.format is Format.PARQUET else None
+            self._file: IO[str] = open(self.lines or self.part, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as error:
+            self.discard()
+            raise Problems(
+                [Diagnostic("file.unwritable", f"cannot write here: {error.strerror}", Location(shown_path(target)))]
+            ) from None
+        self._csv = csv.writer(self._file, lineterminator="\n") if self.format is Format.CSV else None
+        if self._csv is not None:
+            self._csv.writerow([*export.columns, *OUTPUT_COLUMNS])
+        self._keys = [json.dumps(name, ensure_ascii=False) for name in export.columns]
+
+    @property
+    def wants_lines(self) -> bool:
+        """Whether `write` takes each row as its input cells made one line of CSV text
+        (`records.batches(as_csv_line=...)`) rather than as the cells themselves."""
+        return self._csv is not None
+
+    def write(
+        self, rows: Sequence[tuple[Any, ...]], first: int, ids: Sequence[int], results: Sequence[RowResult]
+    ) -> None:
+        """Write rows numbered from `first`; `ids` gives each row's result among `results`."""
+        cells = self._cells
+        while len(cells) < len(results):
+            cells.append(self._rendered(results[len(cells)]))
+        numbers = range(first, first + len(rows))
+        if self._csv is not None:
+            # Each row starts with its input cells as one line of CSV text (see `wants_lines`).
+            self._file.writelines(
+                f"{row[0]},{number}{cells[i][0]}" for row, number, i in zip(rows, numbers, ids, strict=True)
+            )
+            return
+        columns = self.export.columns
+        dumps = self._dumps
+        self._file.writelines(
+            f'{dumps(dict(zip(columns, row, strict=True)))[:-1]}, "row": {number}{cells[i]}'
+            for number, row, i in zip(numbers, rows, ids, strict=True)
+        )
+
+    def _rendered(self, result: RowResult) -> Any:
+        """The output cells after `row` for one result, computed once per distinct result."""
+        if self._csv is not None:
+            values = (
+                result.outcome,
+                LIST_SEPARATOR.join(result.rules),
+                LIST_SEPARATOR.join(result.reasons),
+                LIST_SEPARATOR.join(result.missing),
+                LIST_SEPARATOR.join(str(p) for p in result.problems),
+                *self.stamp,
+            )
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerow(("", *values))
+            return (buffer.getvalue(),)
+        tail = {
+            "outcome": result.outcome,
+            "rules": list(result.rules),
+            "reasons": list(result.reasons),
+            "missing": list(result.missing),
+            "problems": [
+                {"code": p.code, "column": p.column, "value": p.value, "message": p.message, "hint": p.hint}
+                for p in result.problems
+            ],
+            "policy_id": self.stamp[0],
+            "policy_version": self.stamp[1],
+        }
+        return ", " + json.dumps(tail, ensure_ascii=False)[1:] + "\n"
+
+    def commit(self) -> None:
+        """Finish the file and move it into place."""
+        self._file.close()
+        if self.lines is not None:
+            self._parquet(self.lines, self.part)
+        os.replace(self.part, self.target)
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove what is left of the temporary files (nothing after `commit`)."""
+        handle = getattr(self, "_file", None)
+        if handle is not None and not handle.closed:
+            handle.close()
+        for path in (getattr(self, "part", None), getattr(self, "lines", None)):
+            if path is not None:
+                path.unlink(missing_ok=True)
+
+    def _parquet(self, lines: Path, part: Path) -> None:
+        types = dict(zip(self.export.columns, self.export.types, strict=True)) | _OUTPUT_TYPES
+        connection = connect()
+        spill = tempfile.TemporaryDirectory(prefix="billability-")
+        try:
+            # Bounded: without a limit DuckDB holds much of the file while it keeps the rows' order.
+            connection.execute(f"SET memory_limit = '{PARQUET_MEMORY}'")
+            connection.execute(f"SET temp_directory = '{_sql_text(spill.name)}'")
+            connection.execute(
+                f"COPY (SELECT * FROM read_json(?, format = 'newline_delimited', columns = ?)) "
+                f"TO '{_sql_text(str(part))}' (FORMAT parquet)",
+                [str(lines), types],
+            )
+        except duckdb.Error as error:
+            message = str(error).splitlines()[0] if str(error) else "cannot write Parquet"
+            raise Problems(
+                [
+                    Diagnostic(
+                        "file.unwritable",
+                        f"cannot write the Parquet file: {message}",
+                        Location(shown_path(self.target)),
+                    )
+                ]
+            ) from None
+        finally:
+            connection.close()
+            spill.cleanup()
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _output_format(target: Path) -> Format:
+    return format_of(target, role="output")
+
+
+def check_target(target: Path, export: Export) -> list[Diagnostic]:
+    """Why the results cannot go to `target`, if they cannot."""
+    problems = []
+    shown = shown_path(target)
+    if target.exists() and target.resolve() == export.path.resolve():
+        problems.append(
+            Diagnostic("file.same", "the output would overwrite the input", Location(shown), "name another file")
+        )
+    try:
+        _output_format(target)
+    except Problems as error:
+        problems += error.diagnostics
+    taken = [name for name in OUTPUT_COLUMNS if name in export.columns]
+    for name in taken:
+        problems.append(
+            Diagnostic(
+                "records.column-taken",
+                f"the export already has a column `{name}`, which the audit adds",
+                Location(export.shown, 1),
+                hint="rename that column in the export",
+            )
+        )
+    return problems

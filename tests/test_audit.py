@@ -1,0 +1,516 @@
+"""`billability audit` end to end on the clinic fixture policy, with small exports written
+to tmp_path: every row comes out, in order, decided as `Policy.evaluate` decides it."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from billability.cli import main
+from billability.model import Policy
+from policy_texts import CHECKOUT, CLINIC
+
+CLINIC_POLICY = str(CLINIC / "policy")
+
+MAPPING = """\
+policy: clinic
+facts:
+  provider_credential:
+    column: staff_credential
+    codes:
+      LCSW: counselor
+      SUD Counselor II: counselor
+      Peer Support: peer
+  activity:
+    column: service_type
+    codes:
+      Benefits: benefits
+      Handoff: handoff
+      Transport: driving
+      Provider call: provider_call
+      Other: other
+  contact_mode:
+    column: contact_method
+    codes: {Telephone: phone, Voicemail: voicemail, Email: email, Video: video, N/A: ~}
+  documented:
+    column: note
+    codes: {"Y": true, "N": false}
+  days_since_discharge:
+    column: days
+summary:
+  minutes: minutes
+  staff: staff_name
+  program: program
+"""
+
+# The same codes, written out again for the independent check against Policy.evaluate.
+CODES: dict[str, tuple[str, dict[str, Any] | None]] = {
+    "provider_credential": (
+        "staff_credential",
+        {"LCSW": "counselor", "SUD Counselor II": "counselor", "Peer Support": "peer"},
+    ),
+    "activity": (
+        "service_type",
+        {
+            "Benefits": "benefits",
+            "Handoff": "handoff",
+            "Transport": "driving",
+            "Provider call": "provider_call",
+            "Other": "other",
+        },
+    ),
+    "contact_mode": (
+        "contact_method",
+        {"Telephone": "phone", "Voicemail": "voicemail", "Email": "email", "Video": "video", "N/A": None},
+    ),
+    "documented": ("note", {"Y": True, "N": False}),
+    "days_since_discharge": ("days", None),
+}
+
+EXPORT = """\
+service_id,staff_name,staff_credential,program,service_type,contact_method,note,days,minutes
+S1,Staff 01,LCSW,OP,Benefits,,,,30
+S2,Staff 02,Peer Support,OP,Benefits,,,,15
+S3,Staff 01,LCSW,IOP,Provider call,Video,,,20
+S4,Staff 01,SUD Counselor II,IOP,Handoff,,,,10
+S5,Staff 03,RN,OP,Benefits,,,,5
+S6,Staff 01,LCSW,OP,Handoff,,Y,-3,10
+S7,Staff 01,LCSW,OP,Handoff,,maybe,3,10
+S8,Staff 02,LCSW,OP,Transport,,,,abc
+S9,,,OP,,,,,
+S10,Staff 01,LCSW,IOP,Provider call,Telephone,,,025
+S11,Staff 01, LCSW ,IOP,Handoff,N/A,Y,3,45
+"""
+EXPECTED = [
+    ("S1", "billable"),
+    ("S2", "not_billable"),
+    ("S3", "needs_review"),
+    ("S4", "undetermined"),
+    ("S5", "invalid"),
+    ("S6", "invalid"),
+    ("S7", "invalid"),
+    ("S8", "not_billable"),
+    ("S9", "undetermined"),
+    ("S10", "billable"),
+    ("S11", "billable"),
+]
+OUTPUT_COLUMNS = ["row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version"]
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> tuple[Path, Path]:
+    records = tmp_path / "export.csv"
+    records.write_text(EXPORT, encoding="utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    return records, mapping
+
+
+def audit(records: Path, mapping: Path | None, *options: str | Path) -> tuple[int, str, str]:
+    chosen = ["--map", str(mapping)] if mapping is not None else []
+    return run("audit", records, *chosen, "--policy", CLINIC_POLICY, *options)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+# --- rows in, rows out ----------------------------------------------------------------
+
+
+def test_every_row_comes_out_in_order_with_its_outcome(export: tuple[Path, Path], tmp_path: Path) -> None:
+    records, mapping = export
+    status, stdout, stderr = audit(records, mapping, "-o", tmp_path / "out.csv")
+    assert status == 0, stderr
+    rows = read_csv(tmp_path / "out.csv")
+    assert [(r["service_id"], r["outcome"]) for r in rows] == EXPECTED
+    assert [r["row"] for r in rows] == [str(n) for n in range(1, len(EXPECTED) + 1)]
+    assert {r["policy_id"] for r in rows} == {"clinic"}
+    assert {r["policy_version"] for r in rows} == {"1.0"}
+    assert "wrote the rows" in stdout
+
+
+def test_input_columns_come_first_unchanged_and_in_order(export: tuple[Path, Path], tmp_path: Path) -> None:
+    records, mapping = export
+    audit(records, mapping, "-o", tmp_path / "out.csv")
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as file:
+        written = list(csv.reader(file))
+    with records.open(encoding="utf-8", newline="") as file:
+        given = list(csv.reader(file))
+    assert written[0] == given[0] + OUTPUT_COLUMNS
+    assert [row[: len(given[0])] for row in written[1:]] == given[1:]
+
+
+def test_unreadable_cells_make_a_row_invalid_and_name_the_column(export: tuple[Path, Path], tmp_path: Path) -> None:
+    records, mapping = export
+    audit(records, mapping, "-o", tmp_path / "out.jsonl")
+    rows = {r["service_id"]: r for r in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
+    (unknown,) = rows["S5"]["problems"]
+    assert (unknown["code"], unknown["column"], unknown["value"]) == ("record.unknown-code", "staff_credential", "RN")
+    (negative,) = rows["S6"]["problems"]
+    assert (negative["code"], negative["column"], negative["value"]) == ("scenario.out-of-range", "days", "-3")
+    (maybe,) = rows["S7"]["problems"]
+    assert (maybe["code"], maybe["column"]) == ("record.unknown-code", "note")
+    assert maybe["hint"]
+    assert rows["S5"]["rules"] == [] and rows["S5"]["missing"] == []
+    assert rows["S4"]["missing"] == ["documented", "days_since_discharge"]
+
+
+def test_the_output_is_what_policy_evaluate_decides_row_by_row(
+    export: tuple[Path, Path], tmp_path: Path, clinic: Policy
+) -> None:
+    records, mapping = export
+    audit(records, mapping, "-o", tmp_path / "out.jsonl")
+    written = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    decided = 0
+    for given, row in zip(read_csv(records), written, strict=True):
+        facts: dict[str, Any] = {}
+        for fact, (column, codes) in CODES.items():
+            cell = given[column].strip()
+            if not cell:
+                continue
+            if codes is None:
+                facts[fact] = int(cell)
+            elif cell in codes:
+                facts[fact] = codes[cell]
+        if row["outcome"] == "invalid":
+            continue
+        decision = clinic.evaluate({k: v for k, v in facts.items() if v is not None})
+        assert (row["outcome"], row["rules"], row["reasons"], row["missing"]) == (
+            str(decision.outcome),
+            list(decision.rules),
+            list(decision.reasons),
+            list(decision.missing),
+        ), given["service_id"]
+        decided += 1
+    assert decided == 8
+
+
+def _convert(source: Path, target: Path) -> None:
+    options = "(FORMAT json)" if target.suffix == ".jsonl" else "(FORMAT parquet)"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_csv(?, all_varchar = true, header = true)) TO '{target}' {options}", [str(source)]
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_each_format_round_trips(export: tuple[Path, Path], tmp_path: Path, suffix: str) -> None:
+    records, mapping = export
+    if suffix != ".csv":
+        converted = tmp_path / f"export{suffix}"
+        _convert(records, converted)
+        records = converted
+    out = tmp_path / f"out{suffix}"
+    status, _, stderr = audit(records, mapping, "-o", out)
+    assert status == 0, stderr
+    reader = {".csv": "read_csv(?, all_varchar = true)", ".jsonl": "read_json(?)", ".parquet": "read_parquet(?)"}[
+        suffix
+    ]
+    cursor = duckdb.connect().execute(f"SELECT * FROM {reader}", [str(out)])
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    assert names == [*read_csv(export[0])[0].keys(), *OUTPUT_COLUMNS]
+    assert [(r["service_id"], r["outcome"]) for r in rows] == EXPECTED
+    assert [int(r["row"]) for r in rows] == list(range(1, len(EXPECTED) + 1))
+    s4 = rows[3]
+    if suffix == ".csv":
+        assert s4["missing"] == "documented;days_since_discharge"
+    else:
+        assert list(s4["missing"]) == ["documented", "days_since_discharge"]
+        assert rows[4]["problems"][0]["column"] == "staff_credential"
+
+
+def test_without_a_mapping_columns_named_like_facts_are_the_facts(tmp_path: Path) -> None:
+    records = tmp_path / "facts.csv"
+    records.write_text(
+        "id,provider_credential,activity,contact_mode\n1,counselor,benefits,\n2,,provider_call,\n3,counselor,driving,fax\n",
+        encoding="utf-8",
+    )
+    status, _, stderr = audit(records, None, "-o", tmp_path / "out.csv")
+    assert status == 0, stderr
+    rows = read_csv(tmp_path / "out.csv")
+    assert [r["outcome"] for r in rows] == ["billable", "undetermined", "invalid"]
+    assert rows[1]["missing"] == "provider_credential;contact_mode"
+    assert "record.unknown-value" in rows[2]["problems"] and "contact_mode" in rows[2]["problems"]
+
+
+def test_an_export_without_a_single_fact_column_is_refused(tmp_path: Path) -> None:
+    records = tmp_path / "other.csv"
+    records.write_text("a,b\n1,2\n", encoding="utf-8")
+    status, _, stderr = audit(records, None, "-o", tmp_path / "out.csv")
+    assert status == 2
+    assert "error[records.no-facts]" in stderr and "--map" in stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+# --- mistakes: located, exit 2, nothing written ------------------------------------------
+
+
+def test_mapping_mistakes_are_located_all_at_once_and_nothing_is_written(
+    export: tuple[Path, Path], tmp_path: Path
+) -> None:
+    records, mapping = export
+    mapping.write_text(
+        MAPPING.replace("  activity:\n", "  activty:\n")
+        .replace("Peer Support: peer", "Peer Support: peers")
+        .replace("column: note", "column: notes")
+        .replace('{"Y": true, "N": false}', '{"Y": yes, "N": false}')
+        .replace("  staff: staff_name", "  staff: staff_name\n  room: program"),
+        encoding="utf-8",
+    )
+    out, report = tmp_path / "out.csv", tmp_path / "audit.html"
+    status, stdout, stderr = audit(records, mapping, "-o", out, "--report", report)
+    assert status == 2
+    shown = str(mapping)
+    for located in [
+        f"{shown}:8:21: error[mapping.unknown-value]",
+        f"{shown}:9:3: error[mapping.unknown-fact]",
+        f"{shown}:21:13: error[mapping.unknown-column]",
+        f"{shown}:22:18: error[mapping.type]",
+        f"{shown}:28:3: error[schema.unknown-key]",
+    ]:
+        assert located in stderr, stderr
+    assert "did you mean `activity`?" in stderr
+    assert "did you mean `note`?" in stderr
+    assert "5 errors" in stderr
+    assert not out.exists() and not report.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv", "mapping.yaml"]
+    assert stdout == ""
+
+
+def test_a_mapping_for_another_policy_is_refused(export: tuple[Path, Path]) -> None:
+    records, mapping = export
+    mapping.write_text(MAPPING.replace("policy: clinic", "policy: case-management"), encoding="utf-8")
+    status, _, stderr = audit(records, mapping)
+    assert status == 2
+    assert f"{mapping}:1:9: error[mapping.policy]" in stderr
+
+
+def test_a_malformed_line_is_located_and_an_existing_output_is_left_as_it_was(
+    export: tuple[Path, Path], tmp_path: Path
+) -> None:
+    records, mapping = export
+    lines = EXPORT.splitlines()
+    lines.insert(3, "S2b,Staff 02,LCSW,OP,Benefits,,,,15,extra")
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    out.write_text("last month's results\n", encoding="utf-8")
+    status, _, stderr = audit(records, mapping, "-o", out, "--report", tmp_path / "audit.html")
+    assert status == 2
+    assert f"{records}:4: error[records.malformed]" in stderr
+    assert "10 cells; the header has 9" in stderr
+    assert out.read_text(encoding="utf-8") == "last month's results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv", "mapping.yaml", "out.csv"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("export.txt", "a,b\n", "records.format"),
+        ("missing.csv", None, "file.unreadable"),
+        ("dup.csv", "service_id,service_id\n1,2\n", "records.header"),
+        ("broken.jsonl", '{"service_id": "S1"}\n{"service_id": \n', "records.unreadable"),
+    ],
+)
+def test_an_input_that_cannot_be_used_exits_2(tmp_path: Path, name: str, content: str | None, code: str) -> None:
+    records = tmp_path / name
+    if content is not None:
+        records.write_text(content, encoding="utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    status, _, stderr = audit(records, mapping, "-o", tmp_path / "out.csv")
+    assert status == 2
+    assert f"error[{code}]" in stderr
+    assert not (tmp_path / "out.csv").exists()
+    assert "Traceback" not in stderr
+
+
+def test_format_overrides_the_extension(export: tuple[Path, Path], tmp_path: Path) -> None:
+    records, mapping = export
+    renamed = records.rename(tmp_path / "export.txt")
+    status, _, stderr = audit(renamed, mapping, "--format", "csv", "-o", tmp_path / "out.csv")
+    assert status == 0, stderr
+    assert len(read_csv(tmp_path / "out.csv")) == len(EXPECTED)
+
+
+def test_an_output_column_already_in_the_export_is_refused(tmp_path: Path) -> None:
+    records = tmp_path / "facts.csv"
+    records.write_text("activity,outcome\nbenefits,paid\n", encoding="utf-8")
+    status, _, stderr = audit(records, None, "-o", tmp_path / "out.csv")
+    assert status == 2
+    assert "error[records.column-taken]" in stderr and "`outcome`" in stderr
+
+
+# --- exit status ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "status"),
+    [("", 0), ("not_billable", 1), ("invalid,needs_review", 1), ("billable", 1)],
+)
+def test_fail_on_outcomes_that_occurred(export: tuple[Path, Path], tmp_path: Path, fail_on: str, status: int) -> None:
+    records, mapping = export
+    out = tmp_path / "out.csv"
+    found, _, stderr = audit(records, mapping, "-o", out, "--fail-on", fail_on)
+    assert found == status, stderr
+    assert len(read_csv(out)) == len(EXPECTED)
+
+
+def test_fail_on_an_outcome_that_did_not_occur_exits_0(tmp_path: Path) -> None:
+    records = tmp_path / "facts.csv"
+    records.write_text("provider_credential,activity\ncounselor,benefits\n", encoding="utf-8")
+    status, _, _ = audit(records, None, "--fail-on", "not_billable,invalid")
+    assert status == 0
+
+
+def test_fail_on_an_unknown_outcome_exits_2(export: tuple[Path, Path]) -> None:
+    records, mapping = export
+    status, _, stderr = audit(records, mapping, "--fail-on", "not-billable")
+    assert status == 2
+    assert "error[cli.fail-on]" in stderr and "did you mean `not_billable`?" in stderr
+
+
+# --- summary and report -----------------------------------------------------------------
+
+
+def test_the_summary_counts_rows_and_minutes_by_outcome(export: tuple[Path, Path]) -> None:
+    records, mapping = export
+    status, stdout, _ = audit(records, mapping)
+    assert status == 0
+    assert "11 rows audited under clinic 1.0" in stdout
+    lines = {line.split()[1]: line.split() for line in stdout.splitlines() if line.startswith("│ ")}
+    assert lines["billable"][3:8:2] == ["3", "27.3%", "100"]
+    assert lines["invalid"][3:8:2] == ["3", "27.3%", "25"]
+    assert "not-a-counselor" in stdout and "driving" in stdout
+    assert "first invalid rows: 5, 6, 7" in stdout
+    assert "2 rows without readable minutes" in stdout
+
+
+def test_the_report_is_one_file_with_every_count_and_no_network(export: tuple[Path, Path], tmp_path: Path) -> None:
+    records, mapping = export
+    report = tmp_path / "audit.html"
+    status, _, _ = audit(records, mapping, "--report", report)
+    assert status == 0
+    html = report.read_text(encoding="utf-8")
+    assert "http" not in html and "<script" not in html and "<link" not in html
+    for label, count in [
+        ("Billable", 3),
+        ("Not billable", 2),
+        ("Needs review", 1),
+        ("Undetermined", 2),
+        ("Invalid", 3),
+    ]:
+        assert f'<td>{label}</td><td class="n">{count}</td>' in html
+    assert html.count("<svg") == 4  # by outcome, by rule, by staff, by program
+    headings = [line[:4] for line in html.splitlines() if line.startswith(("<h1", "<h2", "<h3"))]
+    assert headings[0] == "<h1>" and set(headings[1:]) == {"<h2>"}
+    assert html.count('<th scope="col"') >= 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.html", "export.csv", "mapping.yaml"]
+
+
+# --- the example export and mapping, against the checkout's policy -------------------------
+
+
+def test_the_example_export_audits_under_the_bundled_policy(tmp_path: Path, policy: Policy) -> None:
+    import yaml
+
+    records = CHECKOUT / "docs" / "audit" / "ehr-export.csv"
+    mapping = CHECKOUT / "docs" / "audit" / "mapping.yaml"
+    out, report = tmp_path / "audited.jsonl", tmp_path / "audit.html"
+    status, _, stderr = run(
+        "audit", records, "--map", mapping, "-o", out, "--report", report, "--policy", CHECKOUT / "policy"
+    )
+    assert status == 0, stderr
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    given = read_csv(records)
+    assert len(written) == len(given) >= 150
+    spec = yaml.safe_load(mapping.read_text(encoding="utf-8"))["facts"]
+    outcomes = set()
+    for cells, row in zip(given, written, strict=True):
+        outcomes.add(row["outcome"])
+        facts: dict[str, Any] = {}
+        readable = True
+        for fact, where in spec.items():
+            cell = cells[where["column"]].strip()
+            if not cell:
+                continue
+            codes = {str(k): v for k, v in where.get("codes", {}).items()} if "codes" in where else None
+            if codes is None:
+                facts[fact] = int(cell)
+            elif cell in codes:
+                if codes[cell] is not None:
+                    facts[fact] = codes[cell]
+            else:
+                readable = False
+        if not readable or row["outcome"] == "invalid":
+            assert row["outcome"] == "invalid" and row["problems"], cells
+            continue
+        decision = policy.evaluate(facts)
+        assert (row["outcome"], row["rules"], row["missing"]) == (
+            str(decision.outcome),
+            list(decision.rules),
+            list(decision.missing),
+        ), cells["service_id"]
+    assert outcomes == {"billable", "not_billable", "needs_review", "undetermined", "invalid"}
+    assert "http" not in report.read_text(encoding="utf-8")
+
+
+def test_the_python_engine_is_the_only_one_offered_and_the_help_says_so() -> None:
+    status, stdout, _ = run("audit", "--help")
+    assert status == 0
+    assert "--engine [python]" in stdout and "only engine" in stdout
+    status, _, stderr = run("audit", "x.csv", "--engine", "duckdb")
+    assert status == 2 and "Invalid value for '--engine'" in stderr
+
+
+def test_cells_with_commas_quotes_and_line_breaks_come_out_as_they_went_in(tmp_path: Path) -> None:
+    records = tmp_path / "facts.csv"
+    given = [
+        ["note", "activity", "provider_credential"],
+        ['said "hi", left', "benefits", "counselor"],
+        ["two\nlines", "driving", ""],
+        [" spaced ", "", "peer"],
+        ["", "other", "counselor"],
+    ]
+    with records.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows(given)
+    status, _, stderr = audit(records, None, "-o", tmp_path / "out.csv")
+    assert status == 0, stderr
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as file:
+        written = list(csv.reader(file))
+    assert [row[:3] for row in written] == given
+    assert [row[3] for row in written[1:]] == ["1", "2", "3", "4"]
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_the_report_text_contrasts_at_least_4_5_to_1_with_its_backgrounds() -> None:
+    import re
+
+    from billability.report import _CSS
+
+    texts = set(re.findall(r"(?:^|[;{ ])(?:color|fill): (#[0-9a-f]{6})", _CSS))
+    backgrounds = set(re.findall(r"background: (#[0-9a-f]{6})", _CSS))
+    assert texts and "#ffffff" in backgrounds
+    for text in texts:
+        for background in backgrounds:
+            lighter, darker = sorted((_luminance(text), _luminance(background)), reverse=True)
+            assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (text, background)
