@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -60,6 +61,16 @@ def clinic_cases(clinic: Policy) -> list[Case]:
 
 
 EditPolicy = Callable[..., Path]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for a browser test module (which calls `browsers.require_browser()`
+    first, so this runs only where a browser can)."""
+    from browsers import chromium
+
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

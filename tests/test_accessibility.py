@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from browsers import checkout_site, chromium, require_browser, served
+from browsers import checkout_site, require_browser, served
 
 PROBES = Path(__file__).resolve().parent / "page_probes.js"
 
@@ -74,12 +74,6 @@ def site_pages(built_site: Path) -> list[str]:
     )
     assert "" in pages and len(pages) > 1, pages
     return pages
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from billability.corpus import Case
 from billability.examples import teaches
 from billability.model import Outcome, Policy
 from billability.site import HOME, OUTCOME_WORDS, build_pages, rule_placements, topic_path
-from browsers import checkout_site, chromium, require_browser, served
+from browsers import checkout_site, require_browser, served
 from policy_texts import CHECKOUT
 from site_builds import CONFIG
 
@@ -35,12 +35,6 @@ from playwright.sync_api import Browser, Page, expect  # noqa: E402
 def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with served(checkout_site(tmp_path_factory)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

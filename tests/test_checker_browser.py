@@ -25,7 +25,7 @@ from billability.checker import UNKNOWN, UNKNOWN_LABEL, checker_data
 from billability.evaluate import domain
 from billability.model import Fact, FactType, Outcome, Policy, Value
 from billability.site import OUTCOME_WORDS, topic_path
-from browsers import checkout_site, chromium, require_browser, served
+from browsers import checkout_site, require_browser, served
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -162,12 +162,6 @@ def site_url(built: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def checker_url(site_url: str) -> str:
     return site_url + "check/"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

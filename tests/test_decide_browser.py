@@ -22,7 +22,7 @@ import pytest
 from billability.compile import load_policy
 from billability.evaluate import domain
 from billability.model import Policy, Value
-from browsers import checkout_site, chromium, require_browser, served
+from browsers import checkout_site, require_browser, served
 from policy_texts import CLINIC
 from site_builds import build_site, clinic_checkout_with_docs
 
@@ -35,12 +35,6 @@ DECIDE_BATCH = "text => JSON.stringify(JSON.parse(text).map(facts => window.bill
 require_browser()
 
 from playwright.sync_api import Browser, Page  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module")

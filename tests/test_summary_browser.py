@@ -22,7 +22,6 @@ from billability.model import Policy
 from billability.site import topic_path
 
 site_url = test_browser.site_url
-browser = test_browser.browser
 page = test_browser.page
 expect = test_browser.expect
 

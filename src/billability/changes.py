@@ -23,10 +23,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from billability.diagnostics import Problems
-from billability.diff import diff_policies
+from billability.diff import diff_policies, pair_judge
 from billability.evaluate import truth
 from billability.model import Fact, FactType, Outcome, Policy, Value
-from billability.regions import Judge, Leaf, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
+from billability.regions import Leaf, Restriction, Space, partition, space_of
 from billability.renames import Rename, renamed_policy
 from billability.wording import OUTCOME_WORDS
 
@@ -66,32 +66,12 @@ def changes_between(base: Policy, head: Policy) -> Changes:
     if not diff.outcome_changes:
         return Changes((), diff.renames, reworded, renamed)
     space = space_of(renamed, head)
-    leaves = partition(space, _pair_judge(renamed, head))
+    leaves = partition(space, pair_judge(renamed, head, unchanged_together=False))
     statements = [
         _widened(space, leaves, Statement(change.restrictions, change.before, change.after))
         for change in diff.outcome_changes
     ]
     return Changes(_merged(space, leaves, statements, head), diff.renames, reworded, renamed)
-
-
-def _pair_judge(base: Policy, head: Policy) -> Judge:
-    before, after = decision_judge(base, deciding_rules=False), decision_judge(head, deciding_rules=False)
-
-    def judge(scenario: Mapping[str, Value]) -> Verdict:
-        first, second = before(scenario), after(scenario)
-        if isinstance(first, Settled) and isinstance(second, Settled):
-            return Settled((_outcome(first), _outcome(second)))
-        pending: frozenset[str] = frozenset()
-        for verdict in (first, second):
-            if not isinstance(verdict, Settled):
-                pending |= verdict
-        return pending
-
-    return judge
-
-
-def _outcome(verdict: Settled) -> Outcome | None:
-    return None if verdict.key is None else verdict.key[0]  # type: ignore[index]
 
 
 def _holds(leaves: Iterable[Leaf], statement: Statement) -> bool:

@@ -163,7 +163,7 @@ def diff_policies(base: Policy, head: Policy, base_label: str = "base", head_lab
     _check_fact_types(base, head)
     space = space_of(base, head)
     changes = []
-    for leaf in partition(space, _change_judge(base, head)):
+    for leaf in partition(space, pair_judge(base, head)):
         if leaf.key is None:
             continue
         assert isinstance(leaf.key, tuple)
@@ -184,14 +184,18 @@ def diff_policies(base: Policy, head: Policy, base_label: str = "base", head_lab
     )
 
 
-def _change_judge(base: Policy, head: Policy) -> Judge:
+def pair_judge(base: Policy, head: Policy, unchanged_together: bool = True) -> Judge:
+    """A judge of the pair of outcomes (BASE's, HEAD's) a scenario gets; with
+    `unchanged_together`, unchanged scenarios share one key (None), so that they merge
+    into few large regions."""
     before, after = decision_judge(base, deciding_rules=False), decision_judge(head, deciding_rules=False)
 
     def judge(scenario: Mapping[str, Value]) -> Verdict:
         first, second = before(scenario), after(scenario)
         if isinstance(first, Settled) and isinstance(second, Settled):
-            # Unchanged scenarios share one key, so that they merge into few large regions.
-            return Settled(None if first.key == second.key else (_outcome(first), _outcome(second)))
+            if unchanged_together and first.key == second.key:
+                return Settled(None)
+            return Settled((_outcome(first), _outcome(second)))
         pending: frozenset[str] = frozenset()
         for verdict in (first, second):
             if not isinstance(verdict, Settled):
