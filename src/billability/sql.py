@@ -1,0 +1,295 @@
+"""The policy as one SQL query, for the databases where service records already live.
+
+In: a compiled `Policy` and the name of a table of records: a column per fact, named
+like the fact, SQL NULL where the fact is unknown. A choice fact's column holds the
+value's name, a yes/no fact's a boolean (or the text `true`/`false`), a number fact's
+a whole number.
+Out: `policy_query`, one SELECT as a sqlglot syntax tree, and `policy_sql`, its text in
+a dialect sqlglot writes (DuckDB, Spark, Postgres, BigQuery, Snowflake...). The query
+returns every column of the table, then
+
+- `outcome`: `billable`, `not_billable`, `needs_review`, `undetermined`, or `invalid`
+  for a record whose values the interpreter would refuse;
+- `rules`: the deciding rules' ids, sorted; `missing`: the facts that would decide an
+  undetermined record, in question order (both empty arrays when `invalid`);
+- `problems`: why the record is invalid, each as `code: message` in the interpreter's
+  words (`scenario.unknown-value: ...`), empty when it is not.
+
+How: the decision is the policy's decision diagram (`diagram.diagram_json`), written as
+nested CASE expressions that ask one fact at a time down to a leaf number; a small table
+of the leaves gives each number's outcome, rules and missing facts. A record is first
+checked fact by fact, as `evaluate.validate` checks a scenario, so an invalid one never
+reaches the diagram. The parts are built here once, for the DuckDB engine of `audit` as
+well (`decision_parts`), which reads columns that its mapping has already turned into
+values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from billability.diagnostics import Diagnostic, Problems, did_you_mean
+from billability.diagram import diagram_json, diagram_of
+from billability.model import Fact, FactType, Policy
+
+DEFAULT_TABLE = "records"
+DEFAULT_DIALECT = "duckdb"
+OUTPUT_COLUMNS = ("outcome", "rules", "missing", "problems")
+INVALID = "invalid"
+LEAVES = "billability_leaves"
+RECORD = "record"
+
+Column = Callable[[str], exp.Expr]
+"""Gives the SQL for a fact's column, by the fact's name."""
+
+
+# Dialects sqlglot knows that are no SQL a database of records would run.
+_NOT_SQL = frozenset({"", "prql", "dax", "tableau", "solr"})
+
+
+def dialects() -> tuple[str, ...]:
+    """The dialects the query can be written in, by name."""
+    return tuple(sorted(name for name in sqlglot.Dialect.classes if name not in _NOT_SQL))
+
+
+def check_dialect(name: str) -> str:
+    """The dialect's name, or `Problems` saying which dialects there are."""
+    known = dialects()
+    if name in known:
+        return name
+    raise Problems(
+        [
+            Diagnostic(
+                "sql.dialect",
+                f"`{name}` is not a SQL dialect billability can write",
+                hint=did_you_mean(name, known) or "one of " + ", ".join(f"`{d}`" for d in known),
+            )
+        ]
+    )
+
+
+# --- the parts of the query ----------------------------------------------------------
+
+_TEXT_ARRAY = "ARRAY<TEXT>"
+
+
+def _text_array(items: Sequence[str]) -> exp.Expr:
+    """An array of text; an empty one typed, as Postgres and Spark need."""
+    if items:
+        return exp.Array(expressions=[exp.Literal.string(item) for item in items])
+    return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build(_TEXT_ARRAY))
+
+
+def _truth_text(column: exp.Expr) -> exp.Expr:
+    """A yes/no column as the text `true` or `false` (a boolean cast, or text as it is)."""
+    return exp.Cast(this=column, to=exp.DataType.build("TEXT"))
+
+
+def _concat(*parts: exp.Expr) -> exp.Expr:
+    return exp.Concat(expressions=list(parts), safe=True, coalesce=False)
+
+
+def _problem_checks(fact: Fact, column: exp.Expr) -> list[tuple[exp.Expr, exp.Expr]]:
+    """(condition, `code: message`) for each way a known value of the fact can be
+    invalid, in the order `evaluate.validate` checks; the column is known to be non-null."""
+    name = fact.name
+    if fact.type is FactType.ENUM:
+        allowed = [exp.Literal.string(value) for value in fact.value_names]
+        return [
+            (
+                exp.Not(this=exp.In(this=column.copy(), expressions=allowed)),
+                _concat(
+                    exp.Literal.string("scenario.unknown-value: `"),
+                    exp.Cast(this=column.copy(), to=exp.DataType.build("TEXT")),
+                    exp.Literal.string(f"` is not a value of `{name}`"),
+                ),
+            )
+        ]
+    if fact.type is FactType.BOOLEAN:
+        text = _truth_text(column.copy())
+        return [
+            (
+                exp.Not(this=exp.In(this=text, expressions=[exp.Literal.string("true"), exp.Literal.string("false")])),
+                _concat(
+                    exp.Literal.string(f"scenario.type: `{name}` is true or false, not the text `"),
+                    _truth_text(column.copy()),
+                    exp.Literal.string("`"),
+                ),
+            )
+        ]
+    checks: list[tuple[exp.Expr, exp.Expr]] = [
+        (
+            exp.NEQ(this=column.copy(), expression=exp.Floor(this=column.copy())),
+            _concat(
+                exp.Literal.string(f"scenario.type: `{name}` is a whole number, not `"),
+                exp.Cast(this=column.copy(), to=exp.DataType.build("TEXT")),
+                exp.Literal.string("`"),
+            ),
+        )
+    ]
+    for op, bound, words in ((exp.LT, fact.minimum, "less"), (exp.GT, fact.maximum, "more")):
+        if bound is not None:
+            checks.append(
+                (
+                    op(this=column.copy(), expression=exp.Literal.number(bound)),
+                    _concat(
+                        exp.Literal.string(f"scenario.out-of-range: `{name}` cannot be {words} than {bound}, got "),
+                        exp.Cast(
+                            this=exp.Cast(this=column.copy(), to=exp.DataType.build("BIGINT")),
+                            to=exp.DataType.build("TEXT"),
+                        ),
+                    ),
+                )
+            )
+    return checks
+
+
+def _first_problem(fact: Fact, column: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
+    """When the fact's value is invalid, and its one problem (the first check that
+    fails, as `evaluate.validate` reports one problem per fact)."""
+    checks = _problem_checks(fact, column)
+    known = exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null()))
+    invalid = exp.and_(known, exp.or_(*(exp.paren(c, copy=False) for c, _ in checks), copy=False), copy=False)
+    if len(checks) == 1:
+        return invalid, checks[0][1]
+    return invalid, exp.Case(ifs=[exp.If(this=c, true=m) for c, m in checks[:-1]], default=checks[-1][1])
+
+
+def _class_condition(classes: dict[str, Any], picked: list[int], column: exp.Expr) -> exp.Expr:
+    """The condition that a valid, known value lies in one of the picked classes."""
+    kind = classes["type"]
+    if kind == "integer":
+        parts: list[exp.Expr] = []
+        for index in picked:
+            low, high = classes["classes"][index]
+            bounds: list[exp.Expr] = []
+            if low is not None:
+                bounds.append(exp.GTE(this=column.copy(), expression=exp.Literal.number(low)))
+            if high is not None:
+                bounds.append(exp.LTE(this=column.copy(), expression=exp.Literal.number(high)))
+            parts.append(exp.and_(*bounds, copy=False) if bounds else exp.true())
+        return exp.or_(*parts, copy=False) if len(parts) > 1 else parts[0]
+    if kind == "boolean":
+        values = ["true" if classes["classes"][i] else "false" for i in picked]
+        return exp.In(this=_truth_text(column.copy()), expressions=[exp.Literal.string(v) for v in values])
+    values = [classes["classes"][i] for i in picked]
+    if len(values) == 1:
+        return exp.EQ(this=column.copy(), expression=exp.Literal.string(values[0]))
+    return exp.In(this=column.copy(), expressions=[exp.Literal.string(v) for v in values])
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionParts:
+    """The pieces of the compiled policy.
+
+    `leaf`: the number of the diagram leaf a valid record reaches (see `leaves`);
+    `invalid`: true when some known value is invalid; `problems`: an array of
+    `code: message`, empty when valid; `leaves`: each leaf's outcome, rules and missing."""
+
+    leaf: exp.Expr
+    invalid: exp.Expr
+    problems: exp.Expr
+    leaves: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+
+
+def decision_parts(policy: Policy, column: Column) -> DecisionParts:
+    """The policy compiled over the columns `column` names (see `DecisionParts`)."""
+    shape = diagram_json(diagram_of(policy))
+    facts, nodes = shape["facts"], shape["nodes"]
+    declared = policy.fact_index
+    built: dict[int, exp.Expr] = {}
+
+    def child(number: int) -> exp.Expr:
+        if number >= len(nodes):
+            return exp.Literal.number(number - len(nodes))
+        if number not in built:
+            node = nodes[number]
+            classes = facts[node["fact"]]
+            name = classes["name"]
+            groups: dict[int, list[int]] = {}
+            for index, target in enumerate(node["branches"]):
+                groups.setdefault(target, []).append(index)
+            ifs = [exp.If(this=exp.Is(this=column(name), expression=exp.Null()), true=child(node["unknown"]))]
+            targets = list(groups)
+            # The largest group is the ELSE: a valid known value not in the others is in it.
+            last = max(targets, key=lambda t: len(groups[t]))
+            for target in targets:
+                if target != last:
+                    ifs.append(exp.If(this=_class_condition(classes, groups[target], column(name)), true=child(target)))
+            built[number] = exp.Case(ifs=ifs, default=child(last))
+        return built[number].copy()
+
+    checks = [_first_problem(declared[f["name"]], column(f["name"])) for f in facts]
+    # Facts no rule looks at are checked too, as `validate` checks every fact it is given.
+    asked = {f["name"] for f in facts}
+    checks += [_first_problem(fact, column(fact.name)) for fact in policy.facts if fact.name not in asked]
+    order = {fact.name: n for n, fact in enumerate(policy.facts)}
+    names = [f["name"] for f in facts] + [f.name for f in policy.facts if f.name not in asked]
+    ordered = [check for _, check in sorted(zip(names, checks, strict=True), key=lambda item: order[item[0]])]
+    invalid = (
+        exp.or_(*(exp.paren(condition, copy=False) for condition, _ in ordered), copy=False) if ordered else exp.false()
+    )
+    problems = (
+        exp.ArrayConcat(
+            this=_text_array(()),
+            expressions=[
+                exp.Case(ifs=[exp.If(this=condition, true=exp.Array(expressions=[message]))], default=_text_array(()))
+                for condition, message in ordered
+            ],
+        )
+        if ordered
+        else _text_array(())
+    )
+    leaves = tuple((leaf["outcome"], tuple(leaf["rules"]), tuple(leaf["missing"])) for leaf in shape["leaves"])
+    return DecisionParts(child(shape["root"]), invalid, problems, leaves)
+
+
+# --- the query -------------------------------------------------------------------------
+
+
+def _record_column(name: str) -> exp.Expr:
+    return exp.column(name, table=RECORD, quoted=True)
+
+
+def policy_query(policy: Policy, table: str = DEFAULT_TABLE) -> exp.Select:
+    """The policy as one SELECT over `table` (see the module docstring)."""
+    parts = decision_parts(policy, _record_column)
+    rows = [
+        exp.Tuple(
+            expressions=[exp.Literal.number(n), exp.Literal.string(outcome), _text_array(rules), _text_array(missing)]
+        )
+        for n, (outcome, rules, missing) in enumerate(parts.leaves)
+    ]
+    leaves = exp.Values(
+        expressions=rows,
+        alias=exp.TableAlias(
+            this=exp.to_identifier(LEAVES),
+            columns=[exp.to_identifier(c) for c in ("leaf", "outcome", "rules", "missing")],
+        ),
+    )
+    leaf_column = exp.column("leaf", table=LEAVES)
+    number = exp.Case(ifs=[exp.If(this=parts.invalid, true=exp.Null())], default=parts.leaf)
+    source = exp.to_table(table).as_(RECORD, quoted=True)
+    return (
+        exp.select(
+            exp.column(exp.Star(), table=RECORD),
+            exp.Coalesce(this=exp.column("outcome", table=LEAVES), expressions=[exp.Literal.string(INVALID)]).as_(
+                "outcome"
+            ),
+            exp.Coalesce(this=exp.column("rules", table=LEAVES), expressions=[_text_array(())]).as_("rules"),
+            exp.Coalesce(this=exp.column("missing", table=LEAVES), expressions=[_text_array(())]).as_("missing"),
+            parts.problems.as_("problems"),
+        )
+        .from_(source)
+        .join(leaves, on=exp.EQ(this=leaf_column, expression=number), join_type="left")
+    )
+
+
+def policy_sql(policy: Policy, table: str = DEFAULT_TABLE, dialect: str = DEFAULT_DIALECT, pretty: bool = True) -> str:
+    """The policy's query written in a dialect."""
+    return policy_query(policy, table).sql(dialect=check_dialect(dialect), pretty=pretty)
