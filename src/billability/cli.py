@@ -731,6 +731,76 @@ def audit(
         sys.exit(EXIT_PROBLEMS)
 
 
+@main.command()
+@click.option(
+    "--dialect",
+    default="duckdb",
+    show_default=True,
+    metavar="DIALECT",
+    help="The database's SQL dialect: duckdb, spark, databricks, postgres, bigquery, snowflake, trino...",
+)
+@click.option(
+    "--table",
+    default="records",
+    show_default=True,
+    metavar="NAME",
+    help="The table (or view) of records, one column per fact named like it; may be qualified (`db.schema.table`).",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the query to FILE instead of printing it.")
+@policy_option
+def sql(dialect: str, table: str, output: str | None, policy_path: str | None) -> None:
+    """Print the policy as one SQL query over a table of records.
+
+    The table has a column per fact, named like the fact, NULL where the fact is
+    unknown: a choice fact holds the value's name, a yes/no fact a boolean (or the
+    text `true`/`false`), a number fact a whole number. The query returns every
+    column of the table, then `outcome` (an outcome of the policy, or `invalid`),
+    `rules`, `missing` and `problems`, deciding each record as `billability check`
+    decides a scenario.
+
+    \b
+    Examples:
+      billability sql > policy.sql
+      billability sql --dialect spark --table claims.case_management -o policy.sql
+      billability sql --dialect postgres
+    """
+    from billability.sql import check_dialect, policy_sql
+
+    policy = _policy(policy_path)
+    problems: list[Diagnostic] = []
+    try:
+        check_dialect(dialect)
+    except Problems as error:
+        problems += [
+            Diagnostic(d.code, d.message, Location(f"option --dialect `{dialect}`"), d.hint) for d in error.diagnostics
+        ]
+    try:
+        _check_table_name(table)
+    except ValueError as error:
+        problems.append(
+            Diagnostic(
+                "sql.table",
+                f"`{table}` is not a table name: {error}",
+                Location(f"option --table `{table}`"),
+                hint="name the table, qualified as `schema.table` where needed; quote nothing",
+            )
+        )
+    if problems:
+        _fail(problems)
+    text = policy_sql(policy, table, dialect) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _write_aside(Path(output), text)
+
+
+def _check_table_name(name: str) -> None:
+    """ValueError when `name` is not a table's name, qualified or not, as `sql` writes it."""
+    from billability.sql import table_of
+
+    table_of(name)
+
+
 def _outcomes(text: str, allowed: Sequence[str], problems: list[Diagnostic]) -> list[str]:
     """The outcomes `--fail-on` names; unknown ones are added to `problems`."""
     from billability.diagnostics import hint_for

@@ -26,6 +26,7 @@ values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -256,6 +257,18 @@ def _record_column(name: str) -> exp.Expr:
     return exp.column(name, table=RECORD, quoted=True)
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
+
+
+def table_of(name: str) -> exp.Table:
+    """The table a (possibly qualified) name names; ValueError when it is no such name."""
+    parts = name.split(".")
+    if not 1 <= len(parts) <= 3 or not all(_NAME.match(part) for part in parts):
+        raise ValueError("a table's name is letters, digits and `_`, qualified with dots as `schema.table`")
+    table, db, catalog = [*reversed(parts), None, None][:3]
+    return exp.table_(table, db, catalog)
+
+
 def policy_query(policy: Policy, table: str = DEFAULT_TABLE) -> exp.Select:
     """The policy as one SELECT over `table` (see the module docstring)."""
     parts = decision_parts(policy, _record_column)
@@ -274,7 +287,7 @@ def policy_query(policy: Policy, table: str = DEFAULT_TABLE) -> exp.Select:
     )
     leaf_column = exp.column("leaf", table=LEAVES)
     number = exp.Case(ifs=[exp.If(this=parts.invalid, true=exp.Null())], default=parts.leaf)
-    source = exp.to_table(table).as_(RECORD, quoted=True)
+    source = table_of(table).as_(RECORD, quoted=True)
     return (
         exp.select(
             exp.column(exp.Star(), table=RECORD),
