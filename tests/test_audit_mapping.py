@@ -119,7 +119,7 @@ def test_an_interrupted_run_leaves_no_file(clinic: Policy, tmp_path: Path, monke
     import billability.audit as audit_module
 
     def interrupted(export: Any, **options: Any) -> Any:
-        yield [("benefits", "benefits")] if options.get("as_csv_line") is not None else [("benefits",)]
+        yield [("benefits", "benefits")] if options.get("as_line") is not None else [("benefits",)]
         raise KeyboardInterrupt
 
     monkeypatch.setattr(audit_module, "batches", interrupted)

@@ -118,7 +118,7 @@ def _getter(indexes: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]
     return itemgetter(*indexes)
 
 
-class _Results:
+class Results:
     """The result of each distinct combination of fact cells, read and decided once.
 
     Many combinations of codes mean the same facts (`LCSW` and `LMFT` are both `lpha`),
@@ -190,7 +190,7 @@ class _Results:
 
 
 @dataclass
-class _Counts:
+class Counts:
     """What the summary needs, counted a batch at a time at C speed: rows by result and
     minutes cell (the cell None when no column holds minutes), and rows by outcome, staff
     cell and program cell. Both stay as small as the distinct values they count."""
@@ -208,9 +208,9 @@ def audit(
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Decide every row of the export (see the module docstring)."""
-    known = _Results(binding, engine)
-    if writer is not None and writer.wants_lines:
-        # DuckDB makes each row one line of CSV text, followed by the cells read here.
+    known = Results(binding, engine)
+    if writer is not None:
+        # DuckDB makes each row one line of output text, followed by the cells read here.
         needed = sorted({*binding.indexes, *(i for i in binding.summary_indexes if i is not None)})
         moved = {index: place for place, index in enumerate(needed, start=1)}
         binding = replace(
@@ -218,12 +218,12 @@ def audit(
             indexes=tuple(moved[i] for i in binding.indexes),
             summary_indexes=tuple(None if i is None else moved[i] for i in binding.summary_indexes),  # type: ignore[arg-type]
         )
-        rows_read = batches(export, as_csv_line=needed)
+        rows_read = batches(export, as_line=needed, line_format=writer.line_format)
     else:
         rows_read = batches(export)
     key_of = _getter(binding.indexes)
     minutes_at, staff_at, program_at = binding.summary_indexes
-    counts = _Counts()
+    counts = Counts()
     minutes_of = itemgetter(minutes_at) if minutes_at is not None else None
     staff_of = itemgetter(staff_at) if staff_at is not None else lambda row: None
     program_of = itemgetter(program_at) if program_at is not None else lambda row: None
@@ -254,7 +254,7 @@ def audit(
         done += len(rows)
         if progress is not None:
             progress(done)
-    return _summary(export, binding, policy, engine, known.results, counts, done, tuple(invalid_rows))
+    return summarize(export, binding, policy, engine, known.results, counts, done, tuple(invalid_rows))
 
 
 def _minutes(cell: Any) -> int | None:
@@ -272,13 +272,13 @@ def _group_name(cell: Any) -> str:
     return ("" if cell is None else str(cell).strip()) or "(blank)"
 
 
-def _summary(
+def summarize(
     export: Export,
     binding: Binding,
     policy: Policy,
     engine: Engine,
     results: list[RowResult],
-    counts: _Counts,
+    counts: Counts,
     rows: int,
     invalid_rows: tuple[int, ...],
 ) -> Summary:

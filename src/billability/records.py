@@ -164,25 +164,21 @@ def _reader(file_format: Format) -> str:
 
 
 def batches(
-    export: Export, size: int = BATCH_ROWS, as_csv_line: Sequence[int] | None = None
+    export: Export, size: int = BATCH_ROWS, as_line: Sequence[int] | None = None, line_format: Format = Format.CSV
 ) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of the export in file order, `size` at a time; a malformed line raises
     `Problems` located at `file:line` when the reading reaches it.
 
-    With `as_csv_line`, each row is instead its cells as one line of CSV text (quoted as
-    Python's csv module quotes, without the line's end), then the cells at those positions:
-    DuckDB writes the text, so the cells no other stage reads never become Python values."""
+    With `as_line`, each row is instead its cells as one line of text (`line_sql`), then
+    the cells at those positions: DuckDB writes the text, so the cells no other stage
+    reads never become Python values."""
     connection = connect()
-    parameters: list[Any] = [str(export.path)]
-    if export.format is Format.CSV:
-        parameters.append(dict.fromkeys(export.columns, "VARCHAR"))
-    names = ", ".join(_quoted(name) for name in export.columns)
-    if as_csv_line is not None:
-        line = " || ',' || ".join(_csv_cell(_quoted(name)) for name in export.columns)
-        names = ", ".join([line, *(_quoted(export.columns[i]) for i in as_csv_line)])
+    names = ", ".join(quoted(name) for name in export.columns)
+    if as_line is not None:
+        names = ", ".join([line_sql(export.columns, line_format), *(quoted(export.columns[i]) for i in as_line)])
     try:
         try:
-            cursor = connection.execute(f"SELECT {names} FROM {_reader(export.format)}", parameters)
+            cursor = connection.execute(f"SELECT {names} FROM {reader_sql(export)}", reader_parameters(export))
             while True:
                 rows = cursor.fetchmany(size)
                 if not rows:
@@ -197,11 +193,8 @@ def batches(
 def count_rows(export: Export) -> int:
     """How many rows the export holds (one quick pass, or the Parquet metadata)."""
     connection = connect()
-    parameters: list[Any] = [str(export.path)]
-    if export.format is Format.CSV:
-        parameters.append(dict.fromkeys(export.columns, "VARCHAR"))
     try:
-        found = connection.execute(f"SELECT count(*) FROM {_reader(export.format)}", parameters).fetchone()
+        found = connection.execute(f"SELECT count(*) FROM {reader_sql(export)}", reader_parameters(export)).fetchone()
     except duckdb.Error as error:
         raise Problems([_located_error(error, export.shown, export.format)]) from None
     finally:
@@ -209,8 +202,35 @@ def count_rows(export: Export) -> int:
     return int(found[0]) if found else 0
 
 
-def _quoted(name: str) -> str:
+def reader_sql(export: Export) -> str:
+    """The table function reading the export; its parameters are `reader_parameters`."""
+    return _reader(export.format)
+
+
+def reader_parameters(export: Export) -> list[Any]:
+    parameters: list[Any] = [str(export.path)]
+    if export.format is Format.CSV:
+        parameters.append(dict.fromkeys(export.columns, "VARCHAR"))
+    return parameters
+
+
+def line_sql(columns: Sequence[str], line_format: Format) -> str:
+    """SQL for a row's cells as one line of text, without the line's end: CSV quoted as
+    Python's csv module quotes, or a JSON object (DuckDB's `to_json`, keys in column order)."""
+    if line_format is Format.CSV:
+        return " || ',' || ".join(_csv_cell(quoted(name)) for name in columns)
+    pairs = ", ".join(f"{text_literal(name)}: {quoted(name)}" for name in columns)
+    return f"CAST(to_json({{{pairs}}}) AS VARCHAR)"
+
+
+def quoted(name: str) -> str:
+    """A column's name as a SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def text_literal(text: str) -> str:
+    """Text as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _csv_cell(column: str) -> str:

@@ -90,7 +90,6 @@ class ResultsWriter:
                 [Diagnostic("file.unwritable", "the folder to write into does not exist", Location(shown_path(target)))]
             )
         self._cells: list[Any] = []
-        self._dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
         try:
             # Parquet is written by DuckDB from JSON Lines once every row is in.
             self.part = _temporary_beside(target, ".part")
@@ -101,65 +100,32 @@ class ResultsWriter:
             raise Problems(
                 [Diagnostic("file.unwritable", f"cannot write here: {error.strerror}", Location(shown_path(target)))]
             ) from None
-        self._csv = csv.writer(self._file, lineterminator="\n") if self.format is Format.CSV else None
-        if self._csv is not None:
-            self._csv.writerow([*export.columns, *OUTPUT_COLUMNS])
-        self._keys = [json.dumps(name, ensure_ascii=False) for name in export.columns]
+        if self.format is Format.CSV:
+            self._file.write(header_line(export.columns) + "\n")
 
     @property
-    def wants_lines(self) -> bool:
-        """Whether `write` takes each row as its input cells made one line of CSV text
-        (`records.batches(as_csv_line=...)`) rather than as the cells themselves."""
-        return self._csv is not None
+    def line_format(self) -> Format:
+        """`write` takes each row as its input cells made one line of text in this format
+        (`records.batches(as_line=..., line_format=...)`), then the cells it reads."""
+        return Format.CSV if self.format is Format.CSV else Format.JSONL
 
     def write(
         self, rows: Sequence[tuple[Any, ...]], first: int, ids: Sequence[int], results: Sequence[RowResult]
     ) -> None:
-        """Write rows numbered from `first`; `ids` gives each row's result among `results`."""
+        """Write rows numbered from `first`; `ids` gives each row's result among `results`.
+        Each row starts with its input cells as one line of text (see `line_format`)."""
         cells = self._cells
         while len(cells) < len(results):
-            cells.append(self._rendered(results[len(cells)]))
+            cells.append(rendered_tail(results[len(cells)], self.line_format, self.stamp) + "\n")
         numbers = range(first, first + len(rows))
-        if self._csv is not None:
-            # Each row starts with its input cells as one line of CSV text (see `wants_lines`).
+        if self.line_format is Format.CSV:
             self._file.writelines(
-                f"{row[0]},{number}{cells[i][0]}" for row, number, i in zip(rows, numbers, ids, strict=True)
+                f"{row[0]},{number}{cells[i]}" for row, number, i in zip(rows, numbers, ids, strict=True)
             )
-            return
-        columns = self.export.columns
-        dumps = self._dumps
-        self._file.writelines(
-            f'{dumps(dict(zip(columns, row, strict=True)))[:-1]}, "row": {number}{cells[i]}'
-            for number, row, i in zip(numbers, rows, ids, strict=True)
-        )
-
-    def _rendered(self, result: RowResult) -> Any:
-        """The output cells after `row` for one result, computed once per distinct result."""
-        if self._csv is not None:
-            values = (
-                result.outcome,
-                LIST_SEPARATOR.join(result.rules),
-                LIST_SEPARATOR.join(result.reasons),
-                LIST_SEPARATOR.join(result.missing),
-                LIST_SEPARATOR.join(str(p) for p in result.problems),
-                *self.stamp,
+        else:
+            self._file.writelines(
+                f'{row[0][:-1]},"row":{number}{cells[i]}' for row, number, i in zip(rows, numbers, ids, strict=True)
             )
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerow(("", *values))
-            return (buffer.getvalue(),)
-        tail = {
-            "outcome": result.outcome,
-            "rules": list(result.rules),
-            "reasons": list(result.reasons),
-            "missing": list(result.missing),
-            "problems": [
-                {"code": p.code, "column": p.column, "value": p.value, "message": p.message, "hint": p.hint}
-                for p in result.problems
-            ],
-            "policy_id": self.stamp[0],
-            "policy_version": self.stamp[1],
-        }
-        return ", " + json.dumps(tail, ensure_ascii=False)[1:] + "\n"
 
     def commit(self) -> None:
         """Finish the file and move it into place."""
@@ -205,6 +171,44 @@ class ResultsWriter:
         finally:
             connection.close()
             spill.cleanup()
+
+
+def header_line(columns: Sequence[str]) -> str:
+    """The CSV output's first line (without its end): the input's columns, then `OUTPUT_COLUMNS`."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([*columns, *OUTPUT_COLUMNS])
+    return buffer.getvalue()
+
+
+def rendered_tail(result: RowResult, line_format: Format, stamp: tuple[str, str]) -> str:
+    """What follows `row` on an output line (without the line's end): the CSV cells from
+    `outcome` on, each after a comma; or the rest of a JSON object from `"outcome"` on,
+    after a comma and closing it. Every engine writes a result with these words."""
+    if line_format is Format.CSV:
+        values = (
+            result.outcome,
+            LIST_SEPARATOR.join(result.rules),
+            LIST_SEPARATOR.join(result.reasons),
+            LIST_SEPARATOR.join(result.missing),
+            LIST_SEPARATOR.join(str(p) for p in result.problems),
+            *stamp,
+        )
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow(("", *values))
+        return buffer.getvalue()
+    tail = {
+        "outcome": result.outcome,
+        "rules": list(result.rules),
+        "reasons": list(result.reasons),
+        "missing": list(result.missing),
+        "problems": [
+            {"code": p.code, "column": p.column, "value": p.value, "message": p.message, "hint": p.hint}
+            for p in result.problems
+        ],
+        "policy_id": stamp[0],
+        "policy_version": stamp[1],
+    }
+    return "," + json.dumps(tail, ensure_ascii=False, separators=(",", ":"))[1:]
 
 
 def _sql_text(text: str) -> str:
