@@ -134,7 +134,7 @@ class Results:
         self.results: list[RowResult] = []
         self.outcomes: list[str] = []
 
-    def _id(self, result: RowResult) -> int:
+    def id_of(self, result: RowResult) -> int:
         found = self.ids.get(result)
         if found is None:
             found = self.ids[result] = len(self.results)
@@ -160,7 +160,7 @@ class Results:
         for key in new:
             facts, problems = self.binding.facts(key)
             if problems:
-                self.index[key] = self._id(RowResult(INVALID, problems=problems))
+                self.index[key] = self.id_of(RowResult(INVALID, problems=problems))
                 continue
             scenario = tuple(facts.items())
             if scenario in self.by_facts:
@@ -171,7 +171,7 @@ class Results:
             return
         decided = self.engine.decide([dict(scenario) for scenario in waiting])
         for (scenario, scenario_keys), outcome in zip(waiting.items(), decided, strict=True):
-            found = self.by_facts[scenario] = self._id(self._result(dict(scenario), outcome))
+            found = self.by_facts[scenario] = self.id_of(self._result(dict(scenario), outcome))
             for key in scenario_keys:
                 self.index[key] = found
 
@@ -254,7 +254,7 @@ def audit(
         done += len(rows)
         if progress is not None:
             progress(done)
-    return summarize(export, binding, policy, engine, known.results, counts, done, tuple(invalid_rows))
+    return summarize(export, binding, policy, engine.name, known.results, counts, done, tuple(invalid_rows))
 
 
 def _minutes(cell: Any) -> int | None:
@@ -276,7 +276,7 @@ def summarize(
     export: Export,
     binding: Binding,
     policy: Policy,
-    engine: Engine,
+    engine: str,
     results: list[RowResult],
     counts: Counts,
     rows: int,
@@ -328,7 +328,7 @@ def summarize(
         source=export.shown,
         policy_id=policy.id,
         policy_version=policy.version,
-        engine=engine.name,
+        engine=engine,
         rows=rows,
         by_outcome=tuple((o, Tally(*by_outcome[o])) for o in OUTCOMES),
         rules=tuple(

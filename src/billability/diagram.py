@@ -446,9 +446,10 @@ def build_diagram(policy: Policy, limit: int | None = None) -> Diagram:
 # --- the browser's form ----------------------------------------------------------------
 
 
-def diagram_json(diagram: Diagram) -> dict[str, Any]:
+def diagram_json(diagram: Diagram, reasons: bool = False) -> dict[str, Any]:
     """The diagram reduced again over outcome, deciding rules and missing facts (see the
-    module docstring for the shape); every node comes before its children."""
+    module docstring for the shape); every node comes before its children. With
+    `reasons`, over the reasons too, and each leaf has its `reasons`."""
     keys: dict[tuple[Any, ...], int] = {}  # a reduced node or leaf -> its number here
     items: list[tuple[Any, ...]] = []
     memo: dict[int, int] = {}
@@ -459,6 +460,8 @@ def diagram_json(diagram: Diagram) -> dict[str, Any]:
             return found
         if isinstance(child, Decision):
             key: tuple[Any, ...] = ("leaf", str(child.outcome), child.rules, child.missing)
+            if reasons:
+                key += (child.reasons,)
         else:
             branches = tuple(reduce(branch) for branch in child.branches)
             unknown = reduce(child.unknown)
@@ -501,7 +504,11 @@ def diagram_json(diagram: Diagram) -> dict[str, Any]:
             {"fact": items[n][1], "branches": [number[b] for b in items[n][2]], "unknown": number[items[n][3]]}
             for n in nodes
         ],
-        "leaves": [{"outcome": items[n][1], "rules": list(items[n][2]), "missing": list(items[n][3])} for n in leaves],
+        "leaves": [
+            {"outcome": items[n][1], "rules": list(items[n][2]), "missing": list(items[n][3])}
+            | ({"reasons": list(items[n][4])} if reasons else {})
+            for n in leaves
+        ],
         "root": number[root],
     }
 

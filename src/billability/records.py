@@ -99,7 +99,7 @@ def open_export(path: Path, given_format: str | None = None) -> Export:
         cursor = connection.execute(f"DESCRIBE SELECT * FROM {_reader(file_format)}", [str(path)])
         described = cursor.fetchall()
     except duckdb.Error as error:
-        raise Problems([_located_error(error, shown, file_format)]) from None
+        raise Problems([located_error(error, shown, file_format)]) from None
     finally:
         connection.close()
     return Export(path, file_format, tuple(str(r[0]) for r in described), tuple(str(r[1]) for r in described))
@@ -185,7 +185,7 @@ def batches(
                     return
                 yield rows
         except duckdb.Error as error:
-            raise Problems([_located_error(error, export.shown, export.format)]) from None
+            raise Problems([located_error(error, export.shown, export.format)]) from None
     finally:
         connection.close()
 
@@ -196,7 +196,7 @@ def count_rows(export: Export) -> int:
     try:
         found = connection.execute(f"SELECT count(*) FROM {reader_sql(export)}", reader_parameters(export)).fetchone()
     except duckdb.Error as error:
-        raise Problems([_located_error(error, export.shown, export.format)]) from None
+        raise Problems([located_error(error, export.shown, export.format)]) from None
     finally:
         connection.close()
     return int(found[0]) if found else 0
@@ -247,7 +247,7 @@ _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _JSON_LINE = re.compile(r"in line (\d+)")
 
 
-def _located_error(error: duckdb.Error, shown: str, file_format: Format) -> Diagnostic:
+def located_error(error: duckdb.Error, shown: str, file_format: Format) -> Diagnostic:
     """A DuckDB reading error as a diagnostic at the line it names, in the user's words."""
     text = str(error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]

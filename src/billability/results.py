@@ -33,14 +33,14 @@ OUTPUT_COLUMNS = ("row", "outcome", "rules", "reasons", "missing", "problems", "
 LIST_SEPARATOR = ";"
 PARQUET_MEMORY = "256MB"
 
-_PROBLEM_TYPE = 'STRUCT(code VARCHAR, "column" VARCHAR, value VARCHAR, message VARCHAR, hint VARCHAR)[]'
-_OUTPUT_TYPES = {
+PROBLEM_TYPE = 'STRUCT(code VARCHAR, "column" VARCHAR, value VARCHAR, message VARCHAR, hint VARCHAR)[]'
+OUTPUT_TYPES = {
     "row": "BIGINT",
     "outcome": "VARCHAR",
     "rules": "VARCHAR[]",
     "reasons": "VARCHAR[]",
     "missing": "VARCHAR[]",
-    "problems": _PROBLEM_TYPE,
+    "problems": PROBLEM_TYPE,
     "policy_id": "VARCHAR",
     "policy_version": "VARCHAR",
 }
@@ -57,7 +57,7 @@ class RowResult:
     problems: tuple[RowProblem, ...] = ()
 
 
-def _temporary_beside(target: Path, suffix: str) -> Path:
+def temporary_beside(target: Path, suffix: str) -> Path:
     """A new hidden file beside `target`, with the permissions a file made there would have."""
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.resolve().parent)
     os.close(handle)
@@ -69,7 +69,7 @@ def _temporary_beside(target: Path, suffix: str) -> Path:
 
 def write_aside(target: Path, text: str) -> None:
     """Write a text file beside `target` under a temporary name, then move it into place."""
-    part = _temporary_beside(target, ".part")
+    part = temporary_beside(target, ".part")
     try:
         part.write_text(text, encoding="utf-8")
         os.replace(part, target)
@@ -84,7 +84,7 @@ class ResultsWriter:
         self.target = target
         self.export = export
         self.stamp = stamp
-        self.format = _output_format(target)
+        self.format = output_format(target)
         if not target.parent.is_dir():
             raise Problems(
                 [Diagnostic("file.unwritable", "the folder to write into does not exist", Location(shown_path(target)))]
@@ -92,8 +92,8 @@ class ResultsWriter:
         self._cells: list[Any] = []
         try:
             # Parquet is written by DuckDB from JSON Lines once every row is in.
-            self.part = _temporary_beside(target, ".part")
-            self.lines = _temporary_beside(target, ".jsonl.part") if self.format is Format.PARQUET else None
+            self.part = temporary_beside(target, ".part")
+            self.lines = temporary_beside(target, ".jsonl.part") if self.format is Format.PARQUET else None
             self._file: IO[str] = open(self.lines or self.part, "w", encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as error:
             self.discard()
@@ -145,7 +145,7 @@ class ResultsWriter:
                 path.unlink(missing_ok=True)
 
     def _parquet(self, lines: Path, part: Path) -> None:
-        types = dict(zip(self.export.columns, self.export.types, strict=True)) | _OUTPUT_TYPES
+        types = dict(zip(self.export.columns, self.export.types, strict=True)) | OUTPUT_TYPES
         connection = connect()
         spill = tempfile.TemporaryDirectory(prefix="billability-")
         try:
@@ -215,7 +215,7 @@ def _sql_text(text: str) -> str:
     return text.replace("'", "''")
 
 
-def _output_format(target: Path) -> Format:
+def output_format(target: Path) -> Format:
     return format_of(target, role="output")
 
 
@@ -228,7 +228,7 @@ def check_target(target: Path, export: Export) -> list[Diagnostic]:
             Diagnostic("file.same", "the output would overwrite the input", Location(shown), "name another file")
         )
     try:
-        _output_format(target)
+        output_format(target)
     except Problems as error:
         problems += error.diagnostics
     taken = [name for name in OUTPUT_COLUMNS if name in export.columns]

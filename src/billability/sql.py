@@ -190,17 +190,20 @@ class DecisionParts:
 
     `leaf`: the number of the diagram leaf a valid record reaches (see `leaves`);
     `invalid`: true when some known value is invalid; `problems`: an array of
-    `code: message`, empty when valid; `leaves`: each leaf's outcome, rules and missing."""
+    `code: message`, empty when valid; `leaves`: each leaf's outcome, rules and missing;
+    `reasons`: each leaf's reasons, when asked for."""
 
     leaf: exp.Expr
     invalid: exp.Expr
     problems: exp.Expr
     leaves: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+    reasons: tuple[tuple[str, ...], ...] = ()
 
 
-def decision_parts(policy: Policy, column: Column) -> DecisionParts:
-    """The policy compiled over the columns `column` names (see `DecisionParts`)."""
-    shape = diagram_json(diagram_of(policy))
+def decision_parts(policy: Policy, column: Column, reasons: bool = False) -> DecisionParts:
+    """The policy compiled over the columns `column` names (see `DecisionParts`); with
+    `reasons`, leaves differ by their reasons too, and `reasons` has each leaf's."""
+    shape = diagram_json(diagram_of(policy), reasons=reasons)
     facts, nodes = shape["facts"], shape["nodes"]
     declared = policy.fact_index
     built: dict[int, exp.Expr] = {}
@@ -247,7 +250,8 @@ def decision_parts(policy: Policy, column: Column) -> DecisionParts:
         else _text_array(())
     )
     leaves = tuple((leaf["outcome"], tuple(leaf["rules"]), tuple(leaf["missing"])) for leaf in shape["leaves"])
-    return DecisionParts(child(shape["root"]), invalid, problems, leaves)
+    said = tuple(tuple(leaf.get("reasons", ())) for leaf in shape["leaves"])
+    return DecisionParts(child(shape["root"]), invalid, problems, leaves, said)
 
 
 # --- the query -------------------------------------------------------------------------
