@@ -469,11 +469,11 @@ def test_the_example_export_audits_under_the_bundled_policy(tmp_path: Path, poli
     assert "http" not in report.read_text(encoding="utf-8")
 
 
-def test_the_python_engine_is_the_only_one_offered_and_the_help_says_so() -> None:
+def test_both_engines_are_offered_and_duckdb_is_the_default() -> None:
     status, stdout, _ = run("audit", "--help")
     assert status == 0
-    assert "--engine [python]" in stdout and "only engine" in stdout
-    status, _, stderr = run("audit", "x.csv", "--engine", "duckdb")
+    assert "--engine [duckdb|python]" in stdout and "[default: duckdb]" in stdout
+    status, _, stderr = run("audit", "x.csv", "--engine", "spark")
     assert status == 2 and "Invalid value for '--engine'" in stderr
 
 

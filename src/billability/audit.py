@@ -268,6 +268,11 @@ def _minutes(cell: Any) -> int | None:
     return int(value) if 0 <= value < 1e9 else None
 
 
+def _example(values: Counter[str]) -> str:
+    """The value most rows with a problem hold (the first in text order among equals)."""
+    return min(values.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
 def _group_name(cell: Any) -> str:
     return ("" if cell is None else str(cell).strip()) or "(blank)"
 
@@ -298,7 +303,7 @@ def summarize(
     by_outcome: dict[str, list[int]] = {o: [0, 0] for o in OUTCOMES}
     by_rule: dict[tuple[str, str], list[int]] = {}
     missing: Counter[str] = Counter()
-    problems: dict[tuple[str, str], list[Any]] = {}
+    problems: dict[tuple[str, str], Counter[str]] = {}
     for index, number in rows_of.items():
         result, minutes = results[index], minutes_of[index]
         tally = by_outcome[result.outcome]
@@ -311,8 +316,7 @@ def summarize(
         for fact in result.missing:
             missing[fact] += number
         for problem in result.problems:
-            found = problems.setdefault((problem.column, problem.code), [problem.value, 0])
-            found[1] += number
+            problems.setdefault((problem.column, problem.code), Counter())[problem.value] += number
     reasons = {rule.id: rule.reason for rule in policy.rules}
     labels = {fact.name: fact.label for fact in policy.facts}
     order = {o: n for n, o in enumerate(OUTCOMES)}
@@ -344,7 +348,10 @@ def summarize(
         invalid_rows=invalid_rows,
         problems=tuple(
             sorted(
-                (ProblemTally(code, column, example, n) for (column, code), (example, n) in problems.items()),
+                (
+                    ProblemTally(code, column, _example(values), values.total())
+                    for (column, code), values in problems.items()
+                ),
                 key=lambda p: (-p.rows, p.column, p.code),
             )
         ),

@@ -198,6 +198,8 @@ def audit_in_duckdb(
             written = _scaled(progress, share, 1 - share)
             _write(connection, query, export, binding, policy, (part, output_format(target)), known, leaves, written)
             os.replace(part, target)
+    except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
+        raise  # a mistake of the query built here, not of the export
     except duckdb.Error as error:
         raise Problems([located_error(error, export.shown, export.format)]) from None
     finally:
@@ -266,7 +268,7 @@ def _count(
     inner = f"SELECT {result}, {minutes}, {staff}, {program}, {ROW} FROM ({query})"
     sets = f"GROUPING SETS (({names}, m), ({names}, s, p))" if by_group else f"{names}, m"
     sql = (
-        f"SELECT {names}, m, s, p, {'GROUPING(m)' if by_group else '0'}, count(*), "
+        f"SELECT {names}, m, {'s, p, GROUPING(m)' if by_group else 'NULL, NULL, 0'}, count(*), "
         f"CASE WHEN flagged THEN min(r, {FIRST_INVALID_ROWS}) END "
         f"FROM ({inner}) AS t({names}, m, s, p, r) GROUP BY {sets}"
     )

@@ -1,0 +1,218 @@
+"""The two engines of `billability audit` give the same output and the same summary.
+
+The DuckDB engine reads the mapping and decides inside DuckDB; the Python engine reads
+each distinct row in Python and decides it with `Policy.evaluate`. On the clinic
+fixture and on the example export, with valid, partial and invalid rows, odd
+whitespace, typed JSON Lines and Parquet cells: CSV and JSON Lines outputs are equal
+byte for byte, Parquet outputs hold the same columns, types and rows, and the
+summaries are equal but for the engine's name."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from billability.audit import Summary, audit
+from billability.compile import load_policy
+from billability.diagnostics import Problems
+from billability.duckdb_audit import audit_in_duckdb
+from billability.engines import PythonEngine
+from billability.mapping import bind, default_mapping, load_mapping
+from billability.model import Policy
+from billability.records import open_export
+from billability.results import ResultsWriter
+from policy_texts import CHECKOUT
+from test_audit import EXPORT, MAPPING
+
+EXAMPLE = CHECKOUT / "docs" / "audit"
+FORMATS = [".csv", ".jsonl", ".parquet"]
+
+
+def both_engines(records: Path, mapping: Path | None, policy: Policy, out: Path) -> tuple[Summary, Summary]:
+    """Audit with each engine into `out` (renamed per engine); the two summaries."""
+    export = open_export(records)
+    chosen = load_mapping(mapping, policy, export.columns) if mapping else default_mapping(policy, export.columns)
+    binding = bind(chosen, policy, export.columns)
+    python_out = out.with_name("python-" + out.name)
+    writer = ResultsWriter(python_out, export, (policy.id, policy.version))
+    by_python = audit(export, binding, policy, PythonEngine(policy), writer)
+    writer.commit()
+    by_duckdb = audit_in_duckdb(export, binding, policy, out.with_name("duckdb-" + out.name))
+    return by_python, by_duckdb
+
+
+def assert_same(out: Path, by_python: Summary, by_duckdb: Summary) -> None:
+    assert by_duckdb.engine == "duckdb" and by_python.engine == "python"
+    assert replace(by_duckdb, engine="python") == by_python
+    python_out, duckdb_out = out.with_name("python-" + out.name), out.with_name("duckdb-" + out.name)
+    if out.suffix == ".parquet":
+        connection = duckdb.connect()
+        read = "SELECT * FROM read_parquet(?)"
+        assert (
+            connection.execute(f"DESCRIBE {read}", [str(duckdb_out)]).fetchall()
+            == connection.execute(f"DESCRIBE {read}", [str(python_out)]).fetchall()
+        )
+        assert (
+            connection.execute(read, [str(duckdb_out)]).fetchall()
+            == connection.execute(read, [str(python_out)]).fetchall()
+        )
+    else:
+        assert duckdb_out.read_bytes() == python_out.read_bytes()
+    assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".")) == []  # no part file left
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_the_example_export_comes_out_the_same(tmp_path: Path, suffix: str) -> None:
+    policy = load_policy(CHECKOUT / "policy")
+    out = tmp_path / f"audited{suffix}"
+    by_python, by_duckdb = both_engines(EXAMPLE / "ehr-export.csv", EXAMPLE / "mapping.yaml", policy, out)
+    assert by_python.rows == 200 and by_python.count("invalid") > 0 and by_python.count("undetermined") > 0
+    assert_same(out, by_python, by_duckdb)
+
+
+# --- made-up exports with every kind of cell -----------------------------------------------
+
+CODES = {
+    "staff_credential": ["LCSW", "SUD Counselor II", "Peer Support", "Psychic", ""],
+    "service_type": ["Benefits", "Handoff", "Transport", "Provider call", "Other", "Bingo", ""],
+    "contact_method": ["Telephone", "Voicemail", "Email", "Video", "N/A", "Pigeon", ""],
+    "note": ["Y", "N", "maybe", ""],
+    "days": ["0", "12", "29", "30", "31", "-3", "4.5", "007", "+5", "99999999999999999999999", "x", ""],
+}
+# Whitespace Python strips and SQL's trim does not, among others.
+WRAPS = ["{}", " {} ", "\t{}", "{}\u00a0", "\u2003{}\n"]
+
+
+def made_up_rows(seed: int, count: int) -> list[list[str]]:
+    rng = random.Random(seed)
+    rows = []
+    for n in range(count):
+        cells = {column: rng.choice(codes) for column, codes in CODES.items()}
+        if rng.random() < 0.2:
+            column = rng.choice(list(cells))
+            cells[column] = rng.choice(WRAPS).format(cells[column])
+        rows.append(
+            [
+                f"S{n}",
+                f"Staff {rng.randint(1, 4)}",
+                cells["staff_credential"],
+                rng.choice(["OP", "IOP", ""]),
+                cells["service_type"],
+                cells["contact_method"],
+                cells["note"],
+                cells["days"],
+                rng.choice(["30", "15", "", "n/a", "2.5"]),
+            ]
+        )
+    return rows
+
+
+def write_export(path: Path, rows: list[list[str]]) -> None:
+    header = EXPORT.splitlines()[0].split(",")
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def clinic_mapping(tmp_path: Path) -> Path:
+    path = tmp_path / "mapping.yaml"
+    path.write_text(MAPPING, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_every_kind_of_cell_comes_out_the_same(
+    clinic: Policy, clinic_mapping: Path, tmp_path: Path, suffix: str
+) -> None:
+    records = tmp_path / "export.csv"
+    write_export(records, made_up_rows(seed=7, count=3000))
+    out = tmp_path / "out" / f"audited{suffix}"
+    out.parent.mkdir()
+    by_python, by_duckdb = both_engines(records, clinic_mapping, clinic, out)
+    assert by_python.rows == 3000
+    counts = dict(by_python.by_outcome)
+    assert all(counts[o].rows > 0 for o in ("billable", "not_billable", "undetermined", "invalid"))
+    assert_same(out, by_python, by_duckdb)
+
+
+def test_cells_the_policy_names_without_a_mapping_come_out_the_same(clinic: Policy, tmp_path: Path) -> None:
+    rng = random.Random(3)
+    values = {
+        "provider_credential": ["counselor", "peer", "wizard", " counselor", ""],
+        "activity": ["benefits", "handoff", "driving", "provider_call", "other", "bingo", ""],
+        "contact_mode": ["phone", "video", "voicemail", "email", "", "PHONE"],
+        "documented": ["true", "false", "maybe", "True", ""],
+        "days_since_discharge": ["0", "30", "31", "-1", "1e3", ""],
+    }
+    records = tmp_path / "facts.csv"
+    with records.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["id", *values])
+        writer.writerows([[str(n), *(rng.choice(v) for v in values.values())] for n in range(2000)])
+    out = tmp_path / "out" / "audited.csv"
+    out.parent.mkdir()
+    by_python, by_duckdb = both_engines(records, None, clinic, out)
+    assert by_python.count("invalid") > 0 and by_python.rows == 2000
+    assert_same(out, by_python, by_duckdb)
+
+
+@pytest.mark.parametrize("source", [".jsonl", ".parquet"])
+def test_typed_cells_come_out_the_same(clinic: Policy, tmp_path: Path, source: str) -> None:
+    """JSON numbers, booleans and nulls, and Parquet's types, read as the Python engine reads them."""
+    rng = random.Random(11)
+    lines = []
+    for n in range(1500):
+        lines.append(
+            {
+                "id": n,
+                "provider_credential": rng.choice(["counselor", "peer", "nobody", None]),
+                "activity": rng.choice(["benefits", "handoff", "driving", "provider_call", "other", None]),
+                "documented": rng.choice([True, False, None]),
+                "days_since_discharge": rng.choice([0, 12, 30, 31, -2, None]),
+                "minutes": rng.choice([15, 30, None]),
+            }
+        )
+    jsonl = tmp_path / "facts.jsonl"
+    jsonl.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    records = jsonl
+    if source == ".parquet":
+        records = tmp_path / "facts.parquet"
+        duckdb.connect().execute(f"COPY (SELECT * FROM read_json('{jsonl}')) TO '{records}' (FORMAT parquet)")
+    for suffix in FORMATS:
+        out = tmp_path / f"out{suffix}" / f"audited{suffix}"
+        out.parent.mkdir()
+        by_python, by_duckdb = both_engines(records, None, clinic, out)
+        assert by_python.rows == 1500 and by_python.count("invalid") > 0
+        assert_same(out, by_python, by_duckdb)
+
+
+def test_a_malformed_line_is_located_and_nothing_is_written(clinic: Policy, tmp_path: Path) -> None:
+    records = tmp_path / "facts.csv"
+    records.write_text('activity,documented\nbenefits,true\n"driving,false\n', encoding="utf-8")
+    export = open_export(records)
+    binding = bind(default_mapping(clinic, export.columns), clinic, export.columns)
+    target = tmp_path / "out.csv"
+    with pytest.raises(Problems) as raised:
+        audit_in_duckdb(export, binding, clinic, target)
+    (problem,) = raised.value.diagnostics
+    assert problem.code == "records.malformed" and str(problem.location).endswith("facts.csv:3")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["facts.csv"]
+
+
+def test_a_column_named_like_the_engine_s_own_is_refused(clinic: Policy, tmp_path: Path) -> None:
+    records = tmp_path / "facts.csv"
+    records.write_text("activity,billability leaf\nbenefits,1\n", encoding="utf-8")
+    export = open_export(records)
+    binding = bind(default_mapping(clinic, export.columns), clinic, export.columns)
+    with pytest.raises(Problems) as raised:
+        audit_in_duckdb(export, binding, clinic, tmp_path / "out.csv")
+    (problem,) = raised.value.diagnostics
+    assert problem.code == "records.column-taken" and "--engine python" in (problem.hint or "")
