@@ -4,23 +4,24 @@ Run by hand:  python bench/bench_audit.py [--rows N] [--format csv|jsonl|parquet
 
 Generates N synthetic service records shaped like docs/audit/ehr-export.csv (codes
 drawn from docs/audit/mapping.yaml, some blank cells, a few unknown codes) as CSV,
-then times two commands, each in its own process:
+then times, each in its own process:
 
-- `billability audit RECORDS --map docs/audit/mapping.yaml -o OUT --engine python`:
-  read, map, decide every row, write every row with its decision, print the summary;
+- `billability audit RECORDS --map docs/audit/mapping.yaml -o OUT --engine E` for each
+  engine (duckdb, python): read, map, decide every row, write every row with its
+  decision, print the summary;
 - as a baseline, DuckDB copying the same CSV (all columns as text) to the same output
   format with no decision at all.
 
-Prints rows/s of each (wall clock and CPU time), their ratio, and the peak resident
-memory of the audit.
+Prints rows/s of each (wall clock and CPU time), each engine's ratio to the copy, and
+each process's peak resident memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -103,21 +104,25 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
             )
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall-clock seconds and CPU seconds (user + system) of a command in its own process.
-    CPU time is what the command costs; on a busy machine the wall clock also counts waiting."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def timed(command: list[str]) -> tuple[float, float, float]:
+    """Wall-clock seconds, CPU seconds (user + system) and peak resident MB of a command in
+    its own process. CPU time is what the command costs; on a busy machine the wall clock
+    also counts waiting."""
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{command[0]} exited {process.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--format", choices=("csv", "jsonl", "parquet"), default="csv", help="the output format")
+    parser.add_argument("--engines", default="duckdb,python", help="comma list of the engines to time")
     parser.add_argument("--keep", type=Path, default=None, help="write the files here and keep them")
     arguments = parser.parse_args()
     folder = arguments.keep or Path(tempfile.mkdtemp(prefix="bench-audit-"))
@@ -128,25 +133,7 @@ def main() -> None:
     print(
         f"generated {arguments.rows:,} records ({records.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f} s"
     )
-
-    audited = folder / f"audited.{arguments.format}"
-    audit_seconds, audit_cpu = timed(
-        [
-            str(Path(sys.executable).parent / "billability"),
-            "audit",
-            str(records),
-            "--map",
-            str(MAPPING),
-            "-o",
-            str(audited),
-            "--engine",
-            "python",
-            "--policy",
-            str(ROOT / "policy"),
-        ]
-    )
-    audit_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
+    rows = arguments.rows
     copied = folder / f"copied.{arguments.format}"
     options = {"csv": "(HEADER)", "jsonl": "(FORMAT json)", "parquet": "(FORMAT parquet)"}[arguments.format]
     baseline = (
@@ -154,20 +141,37 @@ def main() -> None:
         f"\"COPY (SELECT * FROM read_csv(?, all_varchar = true, header = true)) TO '{copied}' {options}\", "
         f"[{str(records)!r}])"
     )
-    copy_seconds, copy_cpu = timed([sys.executable, "-c", baseline])
-
-    rows = arguments.rows
-    print(
-        f"audit --engine python: {audit_seconds:.2f} s wall ({rows / audit_seconds:,.0f} rows/s), "
-        f"{audit_cpu:.2f} s CPU ({rows / audit_cpu:,.0f} rows/s), peak RSS {audit_rss:.0f} MB"
-    )
+    copy_seconds, copy_cpu, copy_rss = timed([sys.executable, "-c", baseline])
     print(
         f"duckdb copy, no decision: {copy_seconds:.2f} s wall ({rows / copy_seconds:,.0f} rows/s), "
-        f"{copy_cpu:.2f} s CPU ({rows / copy_cpu:,.0f} rows/s)"
+        f"{copy_cpu:.2f} s CPU ({rows / copy_cpu:,.0f} rows/s), peak RSS {copy_rss:.0f} MB"
     )
-    print(f"ratio: the audit takes {audit_seconds / copy_seconds:.1f}x the wall time of the copy")
+    written = [records, copied]
+    for engine in arguments.engines.split(","):
+        audited = folder / f"audited-{engine}.{arguments.format}"
+        written.append(audited)
+        seconds, cpu, rss = timed(
+            [
+                str(Path(sys.executable).parent / "billability"),
+                "audit",
+                str(records),
+                "--map",
+                str(MAPPING),
+                "-o",
+                str(audited),
+                "--engine",
+                engine,
+                "--policy",
+                str(ROOT / "policy"),
+            ]
+        )
+        print(
+            f"audit --engine {engine}: {seconds:.2f} s wall ({rows / seconds:,.0f} rows/s), "
+            f"{cpu:.2f} s CPU ({rows / cpu:,.0f} rows/s), peak RSS {rss:.0f} MB; "
+            f"{seconds / copy_seconds:.2f}x the copy's wall time, {cpu / copy_cpu:.2f}x its CPU time"
+        )
     if arguments.keep is None:
-        for path in (records, audited, copied):
+        for path in written:
             path.unlink(missing_ok=True)
         folder.rmdir()
 

@@ -161,29 +161,6 @@ def _first_problem(fact: Fact, column: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
     return invalid, exp.Case(ifs=[exp.If(this=c, true=m) for c, m in checks[:-1]], default=checks[-1][1])
 
 
-def _class_condition(classes: dict[str, Any], picked: list[int], column: exp.Expr) -> exp.Expr:
-    """The condition that a valid, known value lies in one of the picked classes."""
-    kind = classes["type"]
-    if kind == "integer":
-        parts: list[exp.Expr] = []
-        for index in picked:
-            low, high = classes["classes"][index]
-            bounds: list[exp.Expr] = []
-            if low is not None:
-                bounds.append(exp.GTE(this=column.copy(), expression=exp.Literal.number(low)))
-            if high is not None:
-                bounds.append(exp.LTE(this=column.copy(), expression=exp.Literal.number(high)))
-            parts.append(exp.and_(*bounds, copy=False) if bounds else exp.true())
-        return exp.or_(*parts, copy=False) if len(parts) > 1 else parts[0]
-    if kind == "boolean":
-        values = ["true" if classes["classes"][i] else "false" for i in picked]
-        return exp.In(this=_truth_text(column.copy()), expressions=[exp.Literal.string(v) for v in values])
-    values = [classes["classes"][i] for i in picked]
-    if len(values) == 1:
-        return exp.EQ(this=column.copy(), expression=exp.Literal.string(values[0]))
-    return exp.In(this=column.copy(), expressions=[exp.Literal.string(v) for v in values])
-
-
 @dataclass(frozen=True, slots=True)
 class DecisionParts:
     """The pieces of the compiled policy.
@@ -200,34 +177,95 @@ class DecisionParts:
     reasons: tuple[tuple[str, ...], ...] = ()
 
 
-def decision_parts(policy: Policy, column: Column, reasons: bool = False) -> DecisionParts:
-    """The policy compiled over the columns `column` names (see `DecisionParts`); with
-    `reasons`, leaves differ by their reasons too, and `reasons` has each leaf's."""
+def _element(items: Sequence[int], index: exp.Expr, dialect: str) -> exp.Expr:
+    """The item of a list of whole numbers at a 0-based index, as the dialect writes it
+    (1-based `[i + 1]` in DuckDB and Postgres, 0-based in Spark, `[OFFSET(i)]` in BigQuery)."""
+    array = exp.Array(expressions=[exp.Literal.number(item) for item in items])
+    # `offset` says the index is written for the dialect already, so sqlglot leaves it be.
+    offset = sqlglot.Dialect.get_or_raise(dialect).INDEX_OFFSET
+    return exp.Bracket(this=array, expressions=[_plus(index, offset)], offset=offset)
+
+
+def _plus(expression: exp.Expr, number: int) -> exp.Expr:
+    if number == 0:
+        return expression
+    if isinstance(expression, exp.Literal):
+        return exp.Literal.number(int(expression.this) + number)
+    return exp.Add(this=expression, expression=exp.Literal.number(number))
+
+
+def _class_of(classes: dict[str, Any], column: exp.Expr) -> exp.Expr:
+    """The position of a known value's class among the fact's classes, or their count
+    for an unknown value (an invalid one lands somewhere; it is refused before)."""
+    kind, listed = classes["type"], classes["classes"]
+    unknown = exp.Literal.number(len(listed))
+    if kind == "integer":
+        ifs = [exp.If(this=exp.Is(this=column.copy(), expression=exp.Null()), true=unknown)]
+        ifs += [
+            exp.If(this=exp.LTE(this=column.copy(), expression=exp.Literal.number(high)), true=exp.Literal.number(n))
+            for n, (_, high) in enumerate(listed[:-1])
+        ]
+        return exp.Case(ifs=ifs, default=exp.Literal.number(len(listed) - 1))
+    if kind == "boolean":
+        subject: exp.Expr = _truth_text(column.copy())
+        keys = ["true" if value else "false" for value in listed]
+    else:
+        subject, keys = column.copy(), list(listed)
+    return exp.Case(
+        this=subject,
+        ifs=[exp.If(this=exp.Literal.string(key), true=exp.Literal.number(n)) for n, key in enumerate(keys)],
+        default=unknown,
+    )
+
+
+def _leaf_number(shape: dict[str, Any], column: Column, dialect: str) -> exp.Expr:
+    """The number of the leaf a valid record reaches, fact by fact in question order.
+
+    Every node asks its fact once, and the diagram asks the facts in order, so the walk
+    is one step per fact: at fact `f` the record is at one of the states (nodes asking
+    `f` or a later fact, or leaves) that level can hold, and a list of whole numbers
+    gives the state it moves to for each class of the fact's value. A node that does
+    not ask `f` stays where it is; a level where no node asks stays out of the query.
+    Nested list lookups, linear in the diagram's size, any database evaluates fast."""
+    facts, nodes, count = shape["facts"], shape["nodes"], len(shape["nodes"])
+    states = [shape["root"]]
+    state: exp.Expr = exp.Literal.number(0)
+    for position, classes in enumerate(facts):
+        width = len(classes["classes"]) + 1
+        asking = [s for s in states if s < count and nodes[s]["fact"] == position]
+        if not asking:
+            continue
+
+        def moves(item: int, position: int = position, width: int = width) -> list[int]:
+            if item < count and nodes[item]["fact"] == position:
+                return [*nodes[item]["branches"], nodes[item]["unknown"]]
+            return [item] * width
+
+        following = sorted({target for item in states for target in moves(item)})
+        place = {item: n for n, item in enumerate(following)}
+        table = [place[target] for item in states for target in moves(item)]
+        key = _class_of(classes, column(classes["name"]))
+        if not (isinstance(state, exp.Literal) and int(state.this) == 0 and len(states) == 1):
+            key = exp.Add(this=exp.Mul(this=state, expression=exp.Literal.number(width)), expression=key)
+        state = _element(table, key, dialect)
+        states = following
+    leaves = [item - count for item in states]
+    if leaves == list(range(len(leaves))):
+        return state
+    if len(leaves) == 1:
+        return exp.Literal.number(leaves[0])
+    return _element(leaves, state, dialect)
+
+
+def decision_parts(
+    policy: Policy, column: Column, reasons: bool = False, dialect: str = DEFAULT_DIALECT
+) -> DecisionParts:
+    """The policy compiled over the columns `column` names (see `DecisionParts`), for a
+    dialect (lists are indexed from 0 or 1); with `reasons`, leaves differ by their
+    reasons too, and `reasons` has each leaf's."""
     shape = diagram_json(diagram_of(policy), reasons=reasons)
-    facts, nodes = shape["facts"], shape["nodes"]
+    facts = shape["facts"]
     declared = policy.fact_index
-    built: dict[int, exp.Expr] = {}
-
-    def child(number: int) -> exp.Expr:
-        if number >= len(nodes):
-            return exp.Literal.number(number - len(nodes))
-        if number not in built:
-            node = nodes[number]
-            classes = facts[node["fact"]]
-            name = classes["name"]
-            groups: dict[int, list[int]] = {}
-            for index, target in enumerate(node["branches"]):
-                groups.setdefault(target, []).append(index)
-            ifs = [exp.If(this=exp.Is(this=column(name), expression=exp.Null()), true=child(node["unknown"]))]
-            targets = list(groups)
-            # The largest group is the ELSE: a valid known value not in the others is in it.
-            last = max(targets, key=lambda t: len(groups[t]))
-            for target in targets:
-                if target != last:
-                    ifs.append(exp.If(this=_class_condition(classes, groups[target], column(name)), true=child(target)))
-            built[number] = exp.Case(ifs=ifs, default=child(last))
-        return built[number].copy()
-
     checks = [_first_problem(declared[f["name"]], column(f["name"])) for f in facts]
     # Facts no rule looks at are checked too, as `validate` checks every fact it is given.
     asked = {f["name"] for f in facts}
@@ -251,7 +289,7 @@ def decision_parts(policy: Policy, column: Column, reasons: bool = False) -> Dec
     )
     leaves = tuple((leaf["outcome"], tuple(leaf["rules"]), tuple(leaf["missing"])) for leaf in shape["leaves"])
     said = tuple(tuple(leaf.get("reasons", ())) for leaf in shape["leaves"])
-    return DecisionParts(child(shape["root"]), invalid, problems, leaves, said)
+    return DecisionParts(_leaf_number(shape, column, dialect), invalid, problems, leaves, said)
 
 
 # --- the query -------------------------------------------------------------------------
@@ -273,9 +311,9 @@ def table_of(name: str) -> exp.Table:
     return exp.table_(table, db, catalog)
 
 
-def policy_query(policy: Policy, table: str = DEFAULT_TABLE) -> exp.Select:
-    """The policy as one SELECT over `table` (see the module docstring)."""
-    parts = decision_parts(policy, _record_column)
+def policy_query(policy: Policy, table: str = DEFAULT_TABLE, dialect: str = DEFAULT_DIALECT) -> exp.Select:
+    """The policy as one SELECT over `table` for a dialect (see the module docstring)."""
+    parts = decision_parts(policy, _record_column, dialect=dialect)
     rows = [
         exp.Tuple(
             expressions=[exp.Literal.number(n), exp.Literal.string(outcome), _text_array(rules), _text_array(missing)]
@@ -309,4 +347,5 @@ def policy_query(policy: Policy, table: str = DEFAULT_TABLE) -> exp.Select:
 
 def policy_sql(policy: Policy, table: str = DEFAULT_TABLE, dialect: str = DEFAULT_DIALECT, pretty: bool = True) -> str:
     """The policy's query written in a dialect."""
-    return policy_query(policy, table).sql(dialect=check_dialect(dialect), pretty=pretty)
+    dialect = check_dialect(dialect)
+    return policy_query(policy, table, dialect).sql(dialect=dialect, pretty=pretty)
