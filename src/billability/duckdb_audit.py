@@ -24,6 +24,7 @@ diagnostics and hints are the Python engine's by construction.
 
 from __future__ import annotations
 
+import heapq
 import inspect
 import json
 import os
@@ -61,10 +62,8 @@ from billability.results import (
     rendered_tail,
     temporary_beside,
 )
-from billability.sql import DecisionParts, decision_parts
+from billability.sql import leaf_number
 
-# Python's `str.strip()` removes these; the SQL reading trims the same.
-WHITESPACE = "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace())
 # Column types whose text (`CAST(... AS VARCHAR)`) is the text `mapping._text` makes of the cell.
 SQL_READABLE = frozenset(
     {"VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
@@ -73,90 +72,107 @@ ROW = quoted("billability row")
 LEAF = quoted("billability leaf")
 FLAGGED = quoted("billability flagged")
 MEMORY = "512MB"
-_FACT_TYPE = {FactType.ENUM: "VARCHAR", FactType.BOOLEAN: "BOOLEAN", FactType.INTEGER: "BIGINT"}
-
-
+UNREAD = -1  # the class of a cell the SQL reading leaves to the interpreter
 ENGINE_NAME = "duckdb"
 
 
-def _value_sql(value: Any) -> str:
+def _class_index(classes: dict[str, Any], value: Any) -> int:
+    """The position of a valid value's class (see `diagram.FactClasses`)."""
     if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    return text_literal(str(value))
+        return len(classes["classes"])
+    if classes["type"] == "integer":
+        return next(
+            n
+            for n, (low, high) in enumerate(classes["classes"])
+            if (low is None or low <= value) and (high is None or value <= high)
+        )
+    return list(classes["classes"]).index(value)
 
 
-def _reading_sql(binding: Binding, export: Export, index: int) -> tuple[str, str]:
-    """SQL for one mapped column: the fact's value (NULL when unknown) and whether the
-    cell must be left to the interpreter's reading."""
+def _class_sql(binding: Binding, export: Export, index: int, classes: dict[str, Any]) -> str:
+    """SQL for the class of one mapped column's cell: its position among the fact's
+    classes, their count when the cell is blank or means unknown, or `UNREAD` when the
+    interpreter must read it (a cell no code or value matches exactly, a number out of
+    range or too long, a column whose type Python writes as other text)."""
     reading = binding.readings[index]
+    fact = reading.fact
     raw = quoted(reading.column)
-    kind = export.types[binding.indexes[index]]
-    if kind not in SQL_READABLE:
-        return f"CAST(NULL AS {_FACT_TYPE[reading.fact.type]})", f"({raw} IS NOT NULL)"
-    text = f"trim(CAST({raw} AS VARCHAR), {text_literal(WHITESPACE)})"
+    unknown = len(classes["classes"])
+    if export.types[binding.indexes[index]] not in SQL_READABLE:
+        return f"CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END"
+    # Spaces are trimmed; a cell with other whitespace around it matches no code or value,
+    # so the interpreter reads it and strips it as Python strips.
+    text = f"trim(CAST({raw} AS VARCHAR))"
     if reading.codes is not None:
-        codes = {code: value for code, value in reading.codes.items() if code != ""}
-        whens = " ".join(f"WHEN {text_literal(code)} THEN {_value_sql(value)}" for code, value in codes.items())
-        value = f"CASE {text} {whens} END" if whens else "NULL"
-        known = ", ".join(text_literal(code) for code in codes) or "NULL"
-        unread = f"{text} NOT IN ({known})" if codes else "TRUE"
-    elif reading.fact.type is FactType.ENUM:
-        names = ", ".join(text_literal(v) for v in reading.fact.value_names)
-        value, unread = f"CASE WHEN {text} IN ({names}) THEN {text} END", f"{text} NOT IN ({names})"
-    elif reading.fact.type is FactType.BOOLEAN:
-        value = f"CASE {text} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
-        unread = f"{text} NOT IN ('true', 'false')"
+        # A code Python's strip would change is left to the interpreter too.
+        table = {code: value for code, value in reading.codes.items() if code and code == code.strip()}
+    elif fact.type is FactType.ENUM:
+        table = {name: name for name in fact.value_names}
+    elif fact.type is FactType.BOOLEAN:
+        table = {"true": True, "false": False}
     else:
-        value = f"CASE WHEN regexp_full_match({text}, '[-+]?[0-9]+') THEN TRY_CAST({text} AS BIGINT) END"
-        unread = f"({value}) IS NULL"
-    typed = f"CAST(CASE WHEN {raw} IS NULL THEN NULL ELSE {value} END AS {_FACT_TYPE[reading.fact.type]})"
-    return typed, f"({raw} IS NOT NULL AND {text} <> '' AND {unread})"
-
-
-def _decided_sql(export: Export, binding: Binding, policy: Policy) -> tuple[str, Any]:
-    """The export as a query with every input column, then its number (`ROW`), whether it
-    is flagged (`FLAGGED`) and its diagram leaf (`LEAF`); and the compiled decision."""
-    facts = {}
-    unread = []
-    for index, reading in enumerate(binding.readings):
-        value, flag = _reading_sql(binding, export, index)
-        facts[reading.fact.name] = value
-        unread.append(flag)
-    alias = {name: quoted(f"billability fact {name}") for name in facts}
-
-    def column(name: str) -> Any:
-        import sqlglot
-
-        if name in alias:
-            return sqlglot.exp.column(f"billability fact {name}", quoted=True)
-        fact = policy.fact_index[name]
-        return sqlglot.exp.Cast(this=sqlglot.exp.Null(), to=sqlglot.exp.DataType.build(_FACT_TYPE[fact.type]))
-
-    parts = decision_parts(policy, column, reasons=True)
-    values = "".join(f", {value} AS {alias[name]}" for name, value in facts.items())
-    unread_sql = " OR ".join(unread) or "FALSE"
-    inputs = ", ".join(quoted(c) for c in export.columns)
-    query = (
-        f"WITH source AS (SELECT row_number() OVER () AS {ROW}, {inputs} FROM {reader_sql(export)}), "
-        f"mapped AS (SELECT *{values}, ({unread_sql}) AS {quoted('billability unread')} FROM source) "
-        f"SELECT {ROW}, {inputs}, ({quoted('billability unread')} OR ({parts.invalid.sql('duckdb')})) AS {FLAGGED}, "
-        f"{parts.leaf.sql('duckdb')} AS {LEAF}, "
-        + ", ".join(f"{alias[name]}" for name in facts)
-        + (", " if facts else "")
-        + '0 AS "billability end" FROM mapped'
+        table = None
+    if table is not None:
+        whens = " ".join(
+            f"WHEN {text_literal(code)} THEN {_class_index(classes, value)}" for code, value in table.items()
+        )
+        # One CASE on the text, which DuckDB runs as a lookup; NULL falls to the ELSE.
+        return (
+            f"CASE {text} WHEN '' THEN {unknown} {whens} "
+            f"ELSE CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END END"
+        )
+    number = f"TRY_CAST({text} AS BIGINT)"
+    bounds = [f"{number} IS NULL"]
+    if fact.minimum is not None:
+        bounds.append(f"{number} < {fact.minimum}")
+    if fact.maximum is not None:
+        bounds.append(f"{number} > {fact.maximum}")
+    ranges = " ".join(f"WHEN {number} <= {high} THEN {n}" for n, (_, high) in enumerate(classes["classes"][:-1]))
+    return (
+        f"CASE WHEN {raw} IS NULL OR {text} = '' THEN {unknown} "
+        f"WHEN NOT regexp_full_match({text}, '[-+]?[0-9]+') OR {' OR '.join(bounds)} THEN {UNREAD} "
+        f"{ranges} ELSE {len(classes['classes']) - 1} END"
     )
-    return query, parts
 
 
-def _leaf_results(parts: DecisionParts) -> list[RowResult]:
-    return [
-        RowResult(outcome, rules, reasons, missing)
-        for (outcome, rules, missing), reasons in zip(parts.leaves, parts.reasons, strict=True)
+def _decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows: bool) -> tuple[str, list[RowResult]]:
+    """The export as a query with every input column, whether it is flagged (`FLAGGED`)
+    and its diagram leaf (`LEAF`), and with `numbered_rows` its number (`ROW`) first; and
+    the leaves' results. Numbering rows in order takes DuckDB one thread; without it,
+    reading and deciding take all."""
+    import sqlglot
+
+    position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
+    found: dict[str, str] = {}
+
+    def class_of(classes: dict[str, Any]) -> Any:
+        name = classes["name"]
+        if name not in position:
+            return sqlglot.exp.Literal.number(len(classes["classes"]))
+        found[name] = _class_sql(binding, export, position[name], classes)
+        return sqlglot.exp.column(f"billability class {name}", quoted=True)
+
+    leaf, facts, leaves = leaf_number(policy, class_of, "duckdb")
+    for classes in facts:  # a fact the diagram never asks is still read, and may be unread
+        if classes["name"] in position and classes["name"] not in found:
+            found[classes["name"]] = _class_sql(binding, export, position[classes["name"]], classes)
+    numbered = f"row_number() OVER () AS {ROW}, " if numbered_rows else ""
+    inputs = ", ".join(quoted(c) for c in export.columns)
+    columns = {name: quoted(f"billability class {name}") for name in found}
+    computed = "".join(f", {sql} AS {columns[name]}" for name, sql in found.items())
+    unread = " OR ".join(f"{column} = {UNREAD}" for column in columns.values()) or "FALSE"
+    # The classes are computed once, in the first projection (under the row numbers'
+    # window when there is one): every later use reads them instead of the cells again.
+    query = (
+        f"WITH mapped AS (SELECT {numbered}{inputs}{computed} FROM {reader_sql(export)}) "
+        f"SELECT {ROW + ', ' if numbered_rows else ''}{inputs}, ({unread}) AS {FLAGGED}, "
+        f"{leaf.sql('duckdb')} AS {LEAF} FROM mapped"
+    )
+    results = [
+        RowResult(item["outcome"], tuple(item["rules"]), tuple(item["reasons"]), tuple(item["missing"]))
+        for item in leaves
     ]
+    return query, results
 
 
 def audit_in_duckdb(
@@ -180,8 +196,7 @@ def audit_in_duckdb(
                 )
             ]
         )
-    query, parts = _decided_sql(export, binding, policy)
-    leaves = _leaf_results(parts)
+    counting, leaves = _decided_sql(export, binding, policy, numbered_rows=False)
     known = Results(binding, PythonEngine(policy))
     connection = connect()
     spill = tempfile.TemporaryDirectory(prefix="billability-")
@@ -190,14 +205,19 @@ def audit_in_duckdb(
         connection.execute(f"SET memory_limit = '{MEMORY}'")
         connection.execute(f"SET temp_directory = {text_literal(spill.name)}")
         share = 1.0 if target is None else 0.4
-        counts, rows, invalid_rows = _count(
-            connection, query, export, binding, known, leaves, _scaled(progress, 0, share)
-        )
+        counts, rows = _count(connection, counting, export, binding, known, leaves, _scaled(progress, 0, share))
+        numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
+        invalid = any(known.outcomes[i] == INVALID for i, _ in counts.rows)
+        first_invalid: list[int] = []
         if target is not None:
             part = temporary_beside(target, ".part")
             written = _scaled(progress, share, 1 - share)
-            _write(connection, query, export, binding, policy, (part, output_format(target)), known, leaves, written)
+            into = (part, output_format(target))
+            _write(connection, numbered, export, binding, policy, into, known, leaves, first_invalid, written)
             os.replace(part, target)
+        elif invalid:
+            first_invalid = _first_invalid(connection, numbered, export, binding, known)
+        invalid_rows = tuple(sorted(first_invalid)[:FIRST_INVALID_ROWS])
     except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
         raise  # a mistake of the query built here, not of the export
     except duckdb.Error as error:
@@ -251,52 +271,51 @@ def _count(
     known: Results,
     leaves: list[RowResult],
     progress: Callable[[float], None] | None,
-) -> tuple[Counts, int, tuple[int, ...]]:
-    """The first pass: rows by result and minutes cell, and by result, staff and program
+) -> tuple[Counts, int]:
+    """The first pass, on every thread: rows by result and minutes cell, and by result, staff and program
     cells (`audit.Counts`); a result is a leaf, or for a flagged row its fact cells."""
     keys = [quoted(export.columns[i]) for i in binding.indexes]
     minutes, staff, program = (quoted(export.columns[i]) if i is not None else "NULL" for i in binding.summary_indexes)
     by_group = binding.summary_indexes[1:] != (None, None)
-    result = ", ".join(
-        [
-            FLAGGED,
-            f"CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END",
-            *(f"CASE WHEN {FLAGGED} THEN {k} END" for k in keys),
-        ]
+    # Flagged rows are grouped by their fact cells, which Python reads; the others by leaf
+    # (with minutes) and by outcome (with staff and program), which DuckDB knows.
+    cells = "{" + ", ".join(f"'k{n}': {key}" for n, key in enumerate(keys)) + "}" if keys else "NULL"
+    outcomes = "[" + ", ".join(text_literal(result.outcome) for result in leaves) + "]"
+    inner = (
+        f"SELECT CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END, CASE WHEN {FLAGGED} THEN NULL ELSE {outcomes}[{LEAF} + 1] END, "
+        f"CASE WHEN {FLAGGED} THEN {cells} END, {minutes}, {staff}, {program} FROM ({query})"
     )
-    names = ", ".join(["flagged", "leaf", *(f"k{n}" for n in range(len(keys)))])
-    inner = f"SELECT {result}, {minutes}, {staff}, {program}, {ROW} FROM ({query})"
-    sets = f"GROUPING SETS (({names}, m), ({names}, s, p))" if by_group else f"{names}, m"
+    sets = "GROUPING SETS ((leaf, cells, m), (outcome, cells, s, p))" if by_group else "leaf, cells, m"
     sql = (
-        f"SELECT {names}, m, {'s, p, GROUPING(m)' if by_group else 'NULL, NULL, 0'}, count(*), "
-        f"CASE WHEN flagged THEN min(r, {FIRST_INVALID_ROWS}) END "
-        f"FROM ({inner}) AS t({names}, m, s, p, r) GROUP BY {sets}"
+        f"SELECT leaf, {'outcome' if by_group else 'NULL'}, cells, m, "
+        f"{'s, p, GROUPING(m)' if by_group else 'NULL, NULL, 0'}, count(*) "
+        f"FROM ({inner}) AS t(leaf, outcome, cells, m, s, p) GROUP BY {sets}"
     )
     found = _run(connection, sql, reader_parameters(export), progress).fetchall()
-    width = len(keys)
-    known.add(tuple(record[2 : 2 + width]) for record in found if record[0])
+
+    def cells_of(struct: dict[str, Any] | None) -> tuple[Any, ...]:
+        return tuple((struct or {}).get(f"k{n}") for n in range(len(keys)))
+
+    known.add(cells_of(record[2]) for record in found if record[2] is not None)
     counts = Counts()
     ids: dict[int, int] = {}
     rows = 0
-    firsts: list[int] = []
     minutes_mapped = binding.summary_indexes[0] is not None
-    for record in found:
-        flagged, leaf = record[0], record[1]
-        minute, staff_cell, program_cell, in_groups, number, first = record[2 + width :]
-        if flagged:
-            found_id = known.index[tuple(record[2 : 2 + width])]
+    for leaf, outcome, flagged, minute, staff_cell, program_cell, in_groups, number in found:
+        if in_groups:
+            if flagged is not None:
+                outcome = known.outcomes[known.index[cells_of(flagged)]]
+            counts.groups[(outcome, staff_cell, program_cell)] += number
+            continue
+        if flagged is not None:
+            found_id = known.index[cells_of(flagged)]
         else:
             if leaf not in ids:
                 ids[leaf] = known.id_of(leaves[leaf])
             found_id = ids[leaf]
-        if in_groups:
-            counts.groups[(known.outcomes[found_id], staff_cell, program_cell)] += number
-            continue
         counts.rows[(found_id, minute if minutes_mapped else None)] += number
         rows += number
-        if flagged and known.outcomes[found_id] == INVALID:
-            firsts += first
-    return counts, rows, tuple(sorted(firsts)[:FIRST_INVALID_ROWS])
+    return counts, rows
 
 
 def _write(
@@ -308,21 +327,28 @@ def _write(
     into: tuple[Path, Format],
     known: Results,
     leaves: list[RowResult],
+    first_invalid: list[int],
     progress: Callable[[float], None] | None,
 ) -> None:
-    """The second pass: every row, in order, into a file in a format."""
+    """The second pass: every row, in order, into a file in a format; the numbers of the
+    first invalid rows are added to `first_invalid` on the way."""
     stamp = (policy.id, policy.version)
     part, file_format = into
     keys = [quoted(export.columns[i]) for i in binding.indexes]
     line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
     rendered: dict[int, str] = {}
 
-    def tail(*cells: Any) -> str:
+    def tail(row: int, *cells: Any) -> str:
         """The words of a flagged row's result, read by the interpreter."""
         found = known.index.get(cells)
         if found is None:
             known.add([cells])
             found = known.index[cells]
+        if known.outcomes[found] == INVALID:
+            if len(first_invalid) < FIRST_INVALID_ROWS:
+                heapq.heappush(first_invalid, -row)
+            elif row < -first_invalid[0]:
+                heapq.heapreplace(first_invalid, -row)
         if found not in rendered:
             result = known.results[found]
             rendered[found] = (
@@ -334,13 +360,13 @@ def _write(
 
     # DuckDB calls the function with one argument per fact cell, as its signature says.
     tail.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(f"cell{n}", inspect.Parameter.POSITIONAL_ONLY) for n in range(len(keys))]
+        [inspect.Parameter(f"cell{n}", inspect.Parameter.POSITIONAL_ONLY) for n in range(len(keys) + 1)]
     )
-    types: list[Any] = [duckdb.sqltype(export.types[i]) for i in binding.indexes]
+    types: list[Any] = [duckdb.sqltype("BIGINT"), *(duckdb.sqltype(export.types[i]) for i in binding.indexes)]
     connection.create_function(
         "billability_tail", tail, types, duckdb.sqltype("VARCHAR"), null_handling=SPECIAL, side_effects=False
     )
-    flagged_tail = f"billability_tail({', '.join(keys)})"
+    flagged_tail = f"billability_tail({', '.join([ROW, *keys])})"
     if file_format is Format.PARQUET:
         struct = (
             "STRUCT(outcome VARCHAR, rules VARCHAR[], reasons VARCHAR[], missing VARCHAR[], "
@@ -368,6 +394,23 @@ def _write(
         select = f"SELECT {text} AS {header} FROM ({query})"
         options = f"(FORMAT csv, HEADER {'true' if line_format is Format.CSV else 'false'}, QUOTE '', ESCAPE '')"
     _run(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", reader_parameters(export), progress)
+    first_invalid[:] = sorted(-row for row in first_invalid)
+
+
+def _first_invalid(
+    connection: duckdb.DuckDBPyConnection, query: str, export: Export, binding: Binding, known: Results
+) -> list[int]:
+    """The numbers of the first invalid rows, reading the flagged rows in order until found."""
+    keys = ", ".join(quoted(export.columns[i]) for i in binding.indexes)
+    cursor = connection.execute(f"SELECT {ROW}, {keys} FROM ({query}) WHERE {FLAGGED}", reader_parameters(export))
+    found: list[int] = []
+    while len(found) < FIRST_INVALID_ROWS:
+        rows = cursor.fetchmany(1000)
+        if not rows:
+            break
+        known.add(tuple(row[1:]) for row in rows)
+        found += [row[0] for row in rows if known.outcomes[known.index[tuple(row[1:])]] == INVALID]
+    return found[:FIRST_INVALID_ROWS]
 
 
 def _tail_object(result: RowResult, stamp: tuple[str, str]) -> Any:

@@ -218,7 +218,13 @@ def line_sql(columns: Sequence[str], line_format: Format) -> str:
     """SQL for a row's cells as one line of text, without the line's end: CSV quoted as
     Python's csv module quotes, or a JSON object (DuckDB's `to_json`, keys in column order)."""
     if line_format is Format.CSV:
-        return " || ',' || ".join(_csv_cell(quoted(name)) for name in columns)
+        # Most lines hold no cell to quote: one look at all their text, then the plain join.
+        texts = [f"coalesce(CAST({quoted(name)} AS VARCHAR), '')" for name in columns]
+        quoting = " || ',' || ".join(_csv_cell(quoted(name)) for name in columns)
+        return (
+            f"CASE WHEN regexp_matches(concat({', '.join(texts)}), '[,\"\r\n]') THEN {quoting} "
+            f"ELSE concat_ws(',', {', '.join(texts)}) END"
+        )
     pairs = ", ".join(f"{text_literal(name)}: {quoted(name)}" for name in columns)
     return f"CAST(to_json({{{pairs}}}) AS VARCHAR)"
 

@@ -218,7 +218,12 @@ def _class_of(classes: dict[str, Any], column: exp.Expr) -> exp.Expr:
     )
 
 
-def _leaf_number(shape: dict[str, Any], column: Column, dialect: str) -> exp.Expr:
+ClassOf = Callable[[dict[str, Any]], exp.Expr]
+"""Gives the SQL for the position of a record's value among a fact's classes (their
+count when unknown), from the fact's entry in `diagram_json`'s `facts`."""
+
+
+def _leaf_number(shape: dict[str, Any], class_of: ClassOf, dialect: str) -> exp.Expr:
     """The number of the leaf a valid record reaches, fact by fact in question order.
 
     Every node asks its fact once, and the diagram asks the facts in order, so the walk
@@ -244,7 +249,7 @@ def _leaf_number(shape: dict[str, Any], column: Column, dialect: str) -> exp.Exp
         following = sorted({target for item in states for target in moves(item)})
         place = {item: n for n, item in enumerate(following)}
         table = [place[target] for item in states for target in moves(item)]
-        key = _class_of(classes, column(classes["name"]))
+        key = class_of(classes)
         if not (isinstance(state, exp.Literal) and int(state.this) == 0 and len(states) == 1):
             key = exp.Add(this=exp.Mul(this=state, expression=exp.Literal.number(width)), expression=key)
         state = _element(table, key, dialect)
@@ -289,7 +294,18 @@ def decision_parts(
     )
     leaves = tuple((leaf["outcome"], tuple(leaf["rules"]), tuple(leaf["missing"])) for leaf in shape["leaves"])
     said = tuple(tuple(leaf.get("reasons", ())) for leaf in shape["leaves"])
-    return DecisionParts(_leaf_number(shape, column, dialect), invalid, problems, leaves, said)
+    leaf = _leaf_number(shape, lambda classes: _class_of(classes, column(classes["name"])), dialect)
+    return DecisionParts(leaf, invalid, problems, leaves, said)
+
+
+def leaf_number(
+    policy: Policy, class_of: ClassOf, dialect: str = DEFAULT_DIALECT
+) -> tuple[exp.Expr, tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+    """The number of the leaf a record reaches when `class_of` gives its classes (see
+    `_leaf_number`), with the facts' classes and each leaf's outcome, rules, missing
+    facts and reasons (`diagram_json` with reasons)."""
+    shape = diagram_json(diagram_of(policy), reasons=True)
+    return _leaf_number(shape, class_of, dialect), tuple(shape["facts"]), tuple(shape["leaves"])
 
 
 # --- the query -------------------------------------------------------------------------
