@@ -31,7 +31,10 @@ from billability.report import summary_tables
 
 MARKER = re.compile(r"^<!-- (file|audit summary): (.+?) -->$", flags=re.M)
 # Wide enough for the summary's tables, narrow enough for the page's code blocks.
-WIDTH = 88
+WIDTH = 80
+# The tables' heavy lines as light ones, which every monospace font of a browser draws
+# aligned (the terminal draws either).
+LIGHT_LINES = str.maketrans("┏┓┗┛━┃┳┻╋┡┩╇┢┪╈", "┌┐└┘─│┬┴┼├┤┼├┤┼")
 LANGUAGES = {".yaml": "yaml", ".yml": "yaml", ".csv": "text", ".py": "python"}
 
 
@@ -74,7 +77,7 @@ def audit_summary(root: Path, records: str, mapping: str, policy: Policy) -> str
     summary = replace(audit(export, binding, policy, ENGINES["python"](policy)), source=records)
     console = Console(width=WIDTH, record=True, color_system=None, highlight=False, file=io.StringIO())
     console.print(summary_tables(summary), soft_wrap=True)
-    return console.export_text()
+    return console.export_text().translate(LIGHT_LINES)
 
 
 def _fenced(text: str, language: str) -> str:
