@@ -43,18 +43,24 @@ def fill_examples(markdown: str, root: Path, policy: Policy) -> str:
     problems: list[Diagnostic] = []
 
     def filled(found: re.Match[str]) -> str:
-        kind, names = found.group(1), found.group(2).split()
+        marker, kind, names = found.group(0), found.group(1), found.group(2).split()
+        expected = 1 if kind == "file" else 2
+        if len(names) != expected:
+            what = "a path" if kind == "file" else "the export's path, then the mapping's"
+            problems.append(
+                Diagnostic("site.example", f"`{marker}` names {len(names)} files, not {expected}", hint=f"give {what}")
+            )
+            return marker
         missing = [name for name in names if not (root / name).is_file()]
-        if missing or len(names) != (1 if kind == "file" else 2):
+        if missing:
             problems.append(
                 Diagnostic(
                     "site.example",
-                    f"the marker `{found.group(0)}` names no file of the checkout, or the wrong number of them",
-                    hint=f"`{kind}:` takes " + ("one path" if kind == "file" else "an export and a mapping")
-                    + ", relative to the checkout",
+                    f"`{marker}` names `{missing[0]}`, which the checkout does not have",
+                    hint="paths are relative to the checkout, as `docs/audit/mapping.yaml`",
                 )
             )
-            return found.group(0)
+            return marker
         if kind == "file":
             path = root / names[0]
             return _fenced(path.read_text(encoding="utf-8"), LANGUAGES.get(path.suffix, "text"))
@@ -62,7 +68,7 @@ def fill_examples(markdown: str, root: Path, policy: Policy) -> str:
             return _fenced(audit_summary(root, names[0], names[1], policy), "text")
         except Problems as error:
             problems.extend(error.diagnostics)
-            return found.group(0)
+            return marker
 
     page = MARKER.sub(filled, markdown)
     if problems:
@@ -85,4 +91,3 @@ def _fenced(text: str, language: str) -> str:
     while fence in text:
         fence += "`"
     return f"{fence}{language}\n{text.rstrip()}\n{fence}"
-
