@@ -4,7 +4,9 @@ In: the MkDocs configuration and the hand-written pages under `pages/`.
 Out: the same files plus every page `billability.site.build_pages` writes, so a
 policy or corpus change shows on the next build and can never leave the site stale;
 and the footer of every page (`config.copyright`): the policy's version and effective
-date, its source document and the commit the site is built from.
+date, its source document and the commit the site is built from; and the audit page's
+examples (the example mapping, the audit's summary of the example export), filled in
+from the files and the policy of the checkout by `billability.audit_page`.
 A policy the corpus disagrees with, or a contrast naming no case, stops the build.
 """
 
@@ -16,7 +18,9 @@ from pathlib import Path
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
+from billability.audit_page import MARKER, fill_examples
 from billability.colophon import build_commit, footer_line
 from billability.compile import load_policy
 from billability.diagnostics import Problems
@@ -51,3 +55,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             raise PluginError(f"pages/{path} is written by hand but is also generated from the policy; remove one")
         files.append(File.generated(config, path, content=text))
     return files
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if MARKER.search(markdown) is None:
+        return markdown
+    try:
+        return fill_examples(markdown, _CHECKOUT.root or _HERE.parent, load_policy(_CHECKOUT.policy))
+    except Problems as error:
+        raise PluginError(f"the examples of pages/{page.file.src_uri} cannot be filled in:\n{error}") from None

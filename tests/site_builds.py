@@ -51,12 +51,15 @@ def clinic_checkout_with_docs(root: Path) -> Path:
     the path of its MkDocs configuration.
 
     The hook builds the pages from the checkout the configuration sits in. The
-    navigation is left to MkDocs: the repository's lists the bundled policy's topics."""
+    navigation is left to MkDocs: the repository's lists the bundled policy's topics.
+    The audit page is left out: its examples are the repository's export and mapping,
+    which speak the bundled policy's facts, not the clinic's."""
     checkout = root / "clinic"
     shutil.copytree(CLINIC, checkout)
     docs = checkout / "docs"
     shutil.copytree(CONFIG.parent, docs, ignore=shutil.ignore_patterns("__pycache__", "contrasts.yaml"))
     shutil.copy(CLINIC_CONTRASTS, docs / "contrasts.yaml")
+    (docs / "pages" / "audit.md").unlink()
     config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
     del config["nav"]
     (docs / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

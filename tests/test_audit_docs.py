@@ -1,0 +1,191 @@
+"""The site's page "Audit service records" (docs/pages/audit.md) does what it says.
+
+Its `billability` commands run as written, from a copy of the checkout's policy and
+example files in a temporary folder, with the `billability` program of this
+interpreter; the summary the page shows is what the first of them prints; its Python
+(the Spark script and the Databricks cell) is valid Python that names what exists; its
+picture of the report is there; and the words in capitals of its prose are in the
+glossary. The Spark commands themselves are not run (they need a Spark installation).
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import os
+import re
+import shlex
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from billability.audit_page import LIGHT_LINES, MARKER, fill_examples
+from billability.compile import load_policy
+from billability.diagnostics import Problems
+from policy_texts import CHECKOUT
+from test_site import capitalised, glossary_terms
+
+PAGE = CHECKOUT / "docs" / "pages" / "audit.md"
+EXAMPLES = CHECKOUT / "docs" / "audit"
+PROGRAM = Path(sys.executable).with_name("billability")
+# The commands' own subcommands this test runs; the others (spark-submit) need Spark.
+RUN = {"audit", "sql"}
+OUTCOMES = {"billable", "not_billable", "needs_review", "undetermined", "invalid"}
+
+
+def fenced_blocks(markdown: str) -> list[tuple[str, str]]:
+    """(language, text) of each fenced block of a page."""
+    return [(found[1], found[2]) for found in re.finditer(r"^```(\w*)\n(.*?)^```$", markdown, flags=re.M | re.S)]
+
+
+def page_commands() -> list[str]:
+    """The command lines of the page's shell blocks."""
+    return [
+        line.strip() for language, text in fenced_blocks(PAGE.read_text(encoding="utf-8")) if language == "sh"
+        for line in text.splitlines() if line.strip()
+    ]  # fmt: skip
+
+
+def billability_commands() -> list[list[str]]:
+    return [shlex.split(line) for line in page_commands() if line.startswith("billability ")]
+
+
+@pytest.fixture(scope="module")
+def filled_page() -> str:
+    """The page as the site shows it, its examples filled in from the checkout."""
+    return fill_examples(PAGE.read_text(encoding="utf-8"), CHECKOUT, load_policy(CHECKOUT / "policy"))
+
+
+@pytest.fixture
+def checkout_copy(tmp_path: Path) -> Path:
+    """A folder holding the checkout's policy and example files, as the page's commands expect."""
+    shutil.copytree(CHECKOUT / "policy", tmp_path / "policy")
+    shutil.copytree(EXAMPLES, tmp_path / "docs" / "audit", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def run(arguments: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
+    assert PROGRAM.is_file(), f"no `billability` beside {sys.executable}: pip install -e ."
+    return subprocess.run(
+        [str(PROGRAM), *arguments[1:]],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+
+
+def option(arguments: list[str], *names: str) -> str | None:
+    for name in names:
+        if name in arguments:
+            return arguments[arguments.index(name) + 1]
+    return None
+
+
+def test_the_page_shows_commands_for_audit_and_sql() -> None:
+    subcommands = [arguments[1] for arguments in billability_commands()]
+    assert set(subcommands) == RUN, subcommands
+    assert any(line.startswith("spark-submit ") for line in page_commands())
+
+
+@pytest.mark.parametrize("arguments", billability_commands(), ids=shlex.join)
+def test_each_command_of_the_page_runs_as_written(arguments: list[str], checkout_copy: Path) -> None:
+    result = run(arguments, checkout_copy)
+    output = option(arguments, "-o", "--output")
+    if arguments[1] == "sql":
+        assert result.returncode == 0, result.stderr
+        assert output is not None
+        query = (checkout_copy / output).read_text(encoding="utf-8")
+        assert option(arguments, "--table") in query
+        return
+
+    failing = set((option(arguments, "--fail-on") or "").split(",")) - {""}
+    assert failing <= OUTCOMES
+    assert result.returncode in ({0, 1} if failing else {0}), result.stderr
+    assert output is not None, "each audit command of the page writes its rows"
+    with open(checkout_copy / arguments[2], newline="", encoding="utf-8") as file:
+        exported = list(csv.reader(file))
+    with open(checkout_copy / output, newline="", encoding="utf-8") as file:
+        audited = list(csv.DictReader(file))
+    # Every row in is a row out, in order, with its own cells unchanged.
+    assert len(audited) == len(exported) - 1
+    assert [row["row"] for row in audited] == [str(n) for n in range(1, len(audited) + 1)]
+    assert [[row[column] for column in exported[0]] for row in audited] == exported[1:]
+    assert {row["outcome"] for row in audited} <= OUTCOMES
+    occurred = failing & {row["outcome"] for row in audited}
+    assert result.returncode == (1 if occurred else 0), result.stderr
+    assert ("failing because of --fail-on" in result.stderr) == bool(occurred)
+    report = option(arguments, "--report")
+    if report is not None:
+        assert (checkout_copy / report).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_the_summary_on_the_page_is_what_the_audit_prints(filled_page: str, checkout_copy: Path) -> None:
+    arguments = billability_commands()[0]
+    assert arguments[1] == "audit"
+    printed = run(arguments, checkout_copy)
+    assert printed.returncode == 0, printed.stderr
+    summary = printed.stdout.split("\nwrote the ")[0].translate(LIGHT_LINES)
+    shown = [text for language, text in fenced_blocks(filled_page) if language == "text"]
+    assert [text.rstrip() for text in shown] == [summary.rstrip()]
+
+
+def test_the_page_shows_the_example_files_as_they_are(filled_page: str) -> None:
+    assert MARKER.search(filled_page) is None
+    shown = [text for _, text in fenced_blocks(filled_page)]
+    for name in ("mapping.yaml", "audit_spark.py"):
+        assert (EXAMPLES / name).read_text(encoding="utf-8") in shown
+
+
+def test_a_marker_naming_no_file_stops_the_build(tmp_path: Path) -> None:
+    page = "# Audit\n\n<!-- file: docs/audit/gone.yaml -->\n"
+    with pytest.raises(Problems) as raised:
+        fill_examples(page, tmp_path, load_policy(CHECKOUT / "policy"))
+    assert [d.code for d in raised.value.diagnostics] == ["site.example"]
+
+
+def test_the_pages_python_is_valid_and_names_what_exists(filled_page: str) -> None:
+    script = ast.parse((EXAMPLES / "audit_spark.py").read_text(encoding="utf-8"))
+    defined = {node.name for node in script.body if isinstance(node, ast.FunctionDef)} | {
+        target.id
+        for node in script.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    cells = [text for language, text in fenced_blocks(filled_page) if language == "python"]
+    assert len(cells) == 2, "the Spark script and the Databricks cell"
+    for cell in cells:
+        tree = ast.parse(cell)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "audit_spark":
+                assert {alias.name for alias in node.names} <= defined
+    submitted = next(shlex.split(line) for line in page_commands() if line.startswith("spark-submit "))
+    assert (CHECKOUT / submitted[1]).is_file()
+    # The query file, the mapping, the records and the result: what `main` takes.
+    assert len(submitted) - 2 == 4
+
+
+def test_the_picture_of_the_report_is_there_and_shown() -> None:
+    text = PAGE.read_text(encoding="utf-8")
+    shown = re.findall(r"!\[([^\]]+)\]\(([^)]+\.png)\)", text)
+    assert [name for _, name in shown] == ["audit-report.png"]
+    alt, name = shown[0]
+    assert len(alt) > 40, "the picture is described for those who cannot see it"
+    picture = (PAGE.parent / name).read_bytes()
+    assert picture[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", picture[16:24])
+    assert 800 <= width <= 1400 and height <= 1200, (width, height)
+    assert len(picture) < 200_000
+
+
+def test_the_words_in_capitals_of_the_page_are_in_the_glossary() -> None:
+    prose = re.sub(r"^```.*?^```$", "", PAGE.read_text(encoding="utf-8"), flags=re.M | re.S)
+    prose = re.sub(r"`[^`]*`|\]\([^)]*\)|<!--.*?-->", " ", prose)
+    assert sorted(capitalised(prose) - glossary_terms()) == []
