@@ -72,6 +72,11 @@ ROW = quoted("billability row")
 LEAF = quoted("billability leaf")
 FLAGGED = quoted("billability flagged")
 MEMORY = "512MB"
+STAGED_LINE = quoted("billability line")
+STAGED_LEAF = quoted("billability leaf")
+STAGED_CELLS = quoted("billability cells")
+STAGED_SUMMARY = tuple(quoted(f"billability {role}") for role in ("minutes", "staff", "program"))
+STAGED_TABLE = "billability_staged"
 UNREAD = -1  # the class of a cell the SQL reading leaves to the interpreter
 ENGINE_NAME = "duckdb"
 
@@ -196,27 +201,47 @@ def audit_in_duckdb(
                 )
             ]
         )
-    counting, leaves = _decided_sql(export, binding, policy, numbered_rows=False)
+    query, leaves = _decided_sql(export, binding, policy, numbered_rows=False)
     known = Results(binding, PythonEngine(policy))
     connection = connect()
     spill = tempfile.TemporaryDirectory(prefix="billability-")
-    part: Path | None = None
+    made: list[Path] = []
+    keys = [quoted(export.columns[i]) for i in binding.indexes]
+    # A flagged row's fact cells, for the interpreter: as text where DuckDB writes the text
+    # Python would make of them (so they pass a Parquet file unchanged), else as they are.
+    texts = [
+        f"CAST({key} AS VARCHAR)" if export.types[i] in SQL_READABLE | {"HUGEINT", "UHUGEINT"} else key
+        for key, i in zip(keys, binding.indexes, strict=True)
+    ]
+    cells = "{" + ", ".join(f"'k{n}': {text}" for n, text in enumerate(texts)) + "}" if keys else "NULL"
+    summary = [quoted(export.columns[i]) if i is not None else "NULL" for i in binding.summary_indexes]
     try:
         connection.execute(f"SET memory_limit = '{MEMORY}'")
         connection.execute(f"SET temp_directory = {text_literal(spill.name)}")
-        share = 1.0 if target is None else 0.4
-        counts, rows = _count(connection, counting, export, binding, known, leaves, _scaled(progress, 0, share))
-        numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
-        invalid = any(known.outcomes[i] == INVALID for i, _ in counts.rows)
         first_invalid: list[int] = []
-        if target is not None:
+        if target is None:
+            leaf = f"CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END"
+            flagged = f"CASE WHEN {FLAGGED} THEN {cells} END"
+            source = (f"({query})", reader_parameters(export))
+            counts, rows = _count(connection, source, (leaf, flagged, *summary), len(keys), known, leaves, progress)
+            if any(known.outcomes[i] == INVALID for i, _ in counts.rows):
+                numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
+                first_invalid = _first_invalid(connection, numbered, export, binding, known)
+        else:
+            file_format = output_format(target)
+            staged = temporary_beside(target, ".parquet.part")
+            made.append(staged)
+            _stage(connection, query, export, (cells, *summary), file_format, staged, _scaled(progress, 0, 0.6))
+            mapped = (name if sql != "NULL" else "NULL" for name, sql in zip(STAGED_SUMMARY, summary, strict=True))
+            staged_columns = (STAGED_LEAF, STAGED_CELLS, *mapped)
+            source = ("read_parquet(?)", [str(staged)])
+            counts, rows = _count(connection, source, staged_columns, len(keys), known, leaves, None)
             part = temporary_beside(target, ".part")
-            written = _scaled(progress, share, 1 - share)
-            into = (part, output_format(target))
-            _write(connection, numbered, export, binding, policy, into, known, leaves, first_invalid, written)
+            made.append(part)
+            written = _scaled(progress, 0.6, 0.4)
+            into = (staged, part, file_format)
+            _write(connection, into, export, binding, policy, known, leaves, first_invalid, written)
             os.replace(part, target)
-        elif invalid:
-            first_invalid = _first_invalid(connection, numbered, export, binding, known)
         invalid_rows = tuple(sorted(first_invalid)[:FIRST_INVALID_ROWS])
     except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
         raise  # a mistake of the query built here, not of the export
@@ -225,8 +250,8 @@ def audit_in_duckdb(
     finally:
         connection.close()
         spill.cleanup()
-        if part is not None:
-            part.unlink(missing_ok=True)
+        for path in made:
+            path.unlink(missing_ok=True)
     return summarize(export, binding, policy, ENGINE_NAME, known.results, counts, rows, invalid_rows)
 
 
@@ -265,42 +290,39 @@ def _run(
 
 def _count(
     connection: duckdb.DuckDBPyConnection,
-    query: str,
-    export: Export,
-    binding: Binding,
+    source: tuple[str, list[Any]],
+    columns: tuple[str, ...],
+    width: int,
     known: Results,
     leaves: list[RowResult],
     progress: Callable[[float], None] | None,
 ) -> tuple[Counts, int]:
-    """The first pass, on every thread: rows by result and minutes cell, and by result, staff and program
-    cells (`audit.Counts`); a result is a leaf, or for a flagged row its fact cells."""
-    keys = [quoted(export.columns[i]) for i in binding.indexes]
-    minutes, staff, program = (quoted(export.columns[i]) if i is not None else "NULL" for i in binding.summary_indexes)
-    by_group = binding.summary_indexes[1:] != (None, None)
-    # Flagged rows are grouped by their fact cells, which Python reads; the others by leaf
-    # (with minutes) and by outcome (with staff and program), which DuckDB knows.
-    cells = "{" + ", ".join(f"'k{n}': {key}" for n, key in enumerate(keys)) + "}" if keys else "NULL"
+    """Rows by result and minutes cell, and by outcome, staff and program cells
+    (`audit.Counts`), on every thread. `source` is a table and its parameters; `columns`
+    the SQL of each row's leaf (NULL when flagged), its fact cells when flagged (a struct
+    with `k0`, `k1`... in binding order, else NULL), and its minutes, staff and program
+    cells (NULL when not mapped). Flagged rows are grouped by their cells, which Python
+    reads; the others by leaf and by outcome, which DuckDB knows."""
+    table, parameters = source
+    leaf_sql, cells, minutes, staff, program = columns
+    by_group = (staff, program) != ("NULL", "NULL")
     outcomes = "[" + ", ".join(text_literal(result.outcome) for result in leaves) + "]"
-    inner = (
-        f"SELECT CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END, CASE WHEN {FLAGGED} THEN NULL ELSE {outcomes}[{LEAF} + 1] END, "
-        f"CASE WHEN {FLAGGED} THEN {cells} END, {minutes}, {staff}, {program} FROM ({query})"
-    )
+    inner = f"SELECT {leaf_sql}, {outcomes}[{leaf_sql} + 1], {cells}, {minutes}, {staff}, {program} FROM {table}"
     sets = "GROUPING SETS ((leaf, cells, m), (outcome, cells, s, p))" if by_group else "leaf, cells, m"
     sql = (
         f"SELECT leaf, {'outcome' if by_group else 'NULL'}, cells, m, "
         f"{'s, p, GROUPING(m)' if by_group else 'NULL, NULL, 0'}, count(*) "
         f"FROM ({inner}) AS t(leaf, outcome, cells, m, s, p) GROUP BY {sets}"
     )
-    found = _run(connection, sql, reader_parameters(export), progress).fetchall()
+    found = _run(connection, sql, parameters, progress).fetchall()
 
     def cells_of(struct: dict[str, Any] | None) -> tuple[Any, ...]:
-        return tuple((struct or {}).get(f"k{n}") for n in range(len(keys)))
+        return tuple((struct or {}).get(f"k{n}") for n in range(width))
 
     known.add(cells_of(record[2]) for record in found if record[2] is not None)
     counts = Counts()
     ids: dict[int, int] = {}
     rows = 0
-    minutes_mapped = binding.summary_indexes[0] is not None
     for leaf, outcome, flagged, minute, staff_cell, program_cell, in_groups, number in found:
         if in_groups:
             if flagged is not None:
@@ -313,28 +335,57 @@ def _count(
             if leaf not in ids:
                 ids[leaf] = known.id_of(leaves[leaf])
             found_id = ids[leaf]
-        counts.rows[(found_id, minute if minutes_mapped else None)] += number
+        counts.rows[(found_id, minute if minutes != "NULL" else None)] += number
         rows += number
     return counts, rows
 
 
-def _write(
+def _stage(
     connection: duckdb.DuckDBPyConnection,
     query: str,
     export: Export,
+    columns: tuple[str, ...],
+    file_format: Format,
+    staged: Path,
+    progress: Callable[[float], None] | None,
+) -> None:
+    """Read and decide every row on every thread into a Parquet file that keeps their
+    order: the row's own cells (made one line of CSV or JSON text when the output is
+    text), its leaf, its fact cells when flagged, and its summary cells."""
+    cells, minutes, staff, program = columns
+    if file_format is Format.PARQUET:
+        payload = ", ".join(quoted(c) for c in export.columns)
+    else:
+        line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
+        payload = f"{line_sql(export.columns, line_format)} AS {STAGED_LINE}"
+    select = (
+        f"SELECT {payload}, CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END AS {STAGED_LEAF}, "
+        f"CASE WHEN {FLAGGED} THEN {cells} END AS {STAGED_CELLS}, "
+        + ", ".join(f"{sql} AS {name}" for sql, name in zip((minutes, staff, program), STAGED_SUMMARY, strict=True))
+        + f" FROM ({query})"
+    )
+    # Uncompressed: the file lives for one run, and compressing costs more than writing.
+    options = "(FORMAT parquet, COMPRESSION uncompressed)"
+    _run(connection, f"COPY ({select}) TO {text_literal(str(staged))} {options}", reader_parameters(export), progress)
+
+
+def _write(
+    connection: duckdb.DuckDBPyConnection,
+    into: tuple[Path, Path, Format],
+    export: Export,
     binding: Binding,
     policy: Policy,
-    into: tuple[Path, Format],
     known: Results,
     leaves: list[RowResult],
     first_invalid: list[int],
     progress: Callable[[float], None] | None,
 ) -> None:
-    """The second pass: every row, in order, into a file in a format; the numbers of the
-    first invalid rows are added to `first_invalid` on the way."""
+    """Every staged row, in order and numbered (Parquet's own row numbers, so on every
+    thread), into a file in a format; the numbers of the first invalid rows are added
+    to `first_invalid` on the way."""
     stamp = (policy.id, policy.version)
-    part, file_format = into
-    keys = [quoted(export.columns[i]) for i in binding.indexes]
+    staged, part, file_format = into
+    keys = [f"{STAGED_CELLS}.k{n}" for n in range(len(binding.indexes))]
     line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
     rendered: dict[int, str] = {}
 
@@ -362,11 +413,16 @@ def _write(
     tail.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter(f"cell{n}", inspect.Parameter.POSITIONAL_ONLY) for n in range(len(keys) + 1)]
     )
-    types: list[Any] = [duckdb.sqltype("BIGINT"), *(duckdb.sqltype(export.types[i]) for i in binding.indexes)]
+    types: list[Any] = [duckdb.sqltype("BIGINT")]
+    if keys:
+        described = connection.execute(f"DESCRIBE SELECT {STAGED_CELLS}.* FROM read_parquet(?)", [str(staged)])
+        types += [duckdb.sqltype(kind) for _, kind, *_ in described.fetchall()]
     connection.create_function(
         "billability_tail", tail, types, duckdb.sqltype("VARCHAR"), null_handling=SPECIAL, side_effects=False
     )
-    flagged_tail = f"billability_tail({', '.join([ROW, *keys])})"
+    row = "(file_row_number + 1)"
+    flagged = f"{STAGED_CELLS} IS NOT NULL"
+    flagged_tail = f"billability_tail({', '.join([row, *keys])})"
     if file_format is Format.PARQUET:
         struct = (
             "STRUCT(outcome VARCHAR, rules VARCHAR[], reasons VARCHAR[], missing VARCHAR[], "
@@ -374,26 +430,27 @@ def _write(
         )
         constants = f"CAST({text_literal(json.dumps([_tail_object(r, stamp) for r in leaves]))} AS JSON)"
         words = (
-            f"CASE WHEN {FLAGGED} THEN CAST(CAST({flagged_tail} AS JSON) AS {struct}) "
-            f"ELSE CAST({constants} AS {struct}[])[{LEAF} + 1] END"
+            f"CASE WHEN {flagged} THEN CAST(CAST({flagged_tail} AS JSON) AS {struct}) "
+            f"ELSE CAST({constants} AS {struct}[])[{STAGED_LEAF} + 1] END"
         )
         inputs = ", ".join(quoted(c) for c in export.columns)
         fields = ", ".join(f"w.{name}" for name in OUTPUT_COLUMNS[1:])
-        select = f"SELECT {inputs}, {ROW} AS row, {fields} FROM (SELECT *, {words} AS w FROM ({query}))"
+        select = f"SELECT {inputs}, {row} AS row, {fields} FROM (SELECT *, {words} AS w FROM {STAGED_TABLE})"
         options = "(FORMAT parquet)"
     else:
         constants = "[" + ", ".join(text_literal(rendered_tail(r, line_format, stamp)) for r in leaves) + "]"
-        words = f"CASE WHEN {FLAGGED} THEN {flagged_tail} ELSE {constants}[{LEAF} + 1] END"
-        line = line_sql(export.columns, line_format)
+        words = f"CASE WHEN {flagged} THEN {flagged_tail} ELSE {constants}[{STAGED_LEAF} + 1] END"
+        line = STAGED_LINE
         if line_format is Format.CSV:
-            text = f"{line} || ',' || {ROW} || {words}"
+            text = f"{line} || ',' || {row} || {words}"
             header = quoted(header_line(export.columns))
         else:
-            text = f"""substr({line}, 1, length({line}) - 1) || ',"row":' || {ROW} || {words}"""
+            text = f"""substr({line}, 1, length({line}) - 1) || ',"row":' || {row} || {words}"""
             header = quoted("line")
-        select = f"SELECT {text} AS {header} FROM ({query})"
+        select = f"SELECT {text} AS {header} FROM {STAGED_TABLE}"
         options = f"(FORMAT csv, HEADER {'true' if line_format is Format.CSV else 'false'}, QUOTE '', ESCAPE '')"
-    _run(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", reader_parameters(export), progress)
+    sql = f"COPY ({select}) TO {text_literal(str(part))} {options}"
+    _run(connection, sql.replace(STAGED_TABLE, "read_parquet(?, file_row_number = true)"), [str(staged)], progress)
     first_invalid[:] = sorted(-row for row in first_invalid)
 
 
