@@ -364,8 +364,9 @@ def _stage(
         + ", ".join(f"{sql} AS {name}" for sql, name in zip((minutes, staff, program), STAGED_SUMMARY, strict=True))
         + f" FROM ({query})"
     )
-    # Uncompressed: the file lives for one run, and compressing costs more than writing.
-    options = "(FORMAT parquet, COMPRESSION uncompressed)"
+    # Uncompressed, as the file lives for one run; small row groups, which DuckDB writes in
+    # order while holding few of them in memory.
+    options = "(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 20000)"
     _run(connection, f"COPY ({select}) TO {text_literal(str(staged))} {options}", reader_parameters(export), progress)
 
 
