@@ -216,3 +216,13 @@ def test_a_column_named_like_the_engine_s_own_is_refused(clinic: Policy, tmp_pat
         audit_in_duckdb(export, binding, clinic, tmp_path / "out.csv")
     (problem,) = raised.value.diagnostics
     assert problem.code == "records.column-taken" and "--engine python" in (problem.hint or "")
+
+
+def test_progress_is_told_the_share_of_the_work_done(clinic: Policy, clinic_mapping: Path, tmp_path: Path) -> None:
+    records = tmp_path / "export.csv"
+    write_export(records, made_up_rows(seed=5, count=500))
+    export = open_export(records)
+    binding = bind(load_mapping(clinic_mapping, clinic, export.columns), clinic, export.columns)
+    told: list[float] = []
+    audit_in_duckdb(export, binding, clinic, tmp_path / "out.csv", told.append)
+    assert told and told == sorted(told) and told[-1] == pytest.approx(1.0) and all(0 <= t <= 1 for t in told)
