@@ -68,35 +68,44 @@ def half_known_scenarios(policy: Policy, count: int, seed: int) -> list[dict[str
     return made
 
 
-def wrong_values(fact: Fact) -> tuple[Any, ...]:
+def wrong_values(fact: Fact, typed: bool = False) -> tuple[Any, ...]:
     """Values of the fact `evaluate` refuses that a column of records can hold: a text that
     is none of a choice fact's values, a number below the minimum or above the maximum,
-    a number with a fraction, a text other than `true`/`false` for a yes/no fact."""
+    a number with a fraction, a text other than `true`/`false` for a yes/no fact. With
+    `typed`, only those a column of the fact's own type holds (no fractions, no texts for
+    yes/no facts)."""
     if fact.type is FactType.ENUM:
         near = [f"{value}x" for value in fact.value_names[:2]] + [fact.value_names[0].upper()]
         return tuple(t for t in (*near, *STRAY_TEXTS) if t not in fact.value_names)
     if fact.type is FactType.BOOLEAN:
-        return NOT_TRUE_OR_FALSE
+        return () if typed else NOT_TRUE_OR_FALSE
     wrong: list[Any] = []
     if fact.minimum is not None:
         wrong += [fact.minimum - 1, fact.minimum - 30]
     if fact.maximum is not None:
         wrong += [fact.maximum + 1, fact.maximum + 30]
-    anchor = fact.minimum if fact.minimum is not None else 0
-    wrong += [anchor + step + fraction for step in (0, 7, -3) for fraction in FRACTIONS]
+    if not typed:
+        anchor = fact.minimum if fact.minimum is not None else 0
+        wrong += [anchor + step + fraction for step in (0, 7, -3) for fraction in FRACTIONS]
     return tuple(wrong)
 
 
-def invalid_scenarios(policy: Policy, count: int, seed: int, most_wrong: int = 2) -> list[dict[str, Any]]:
+def invalid_scenarios(
+    policy: Policy, count: int, seed: int, most_wrong: int = 2, typed: bool = False
+) -> list[dict[str, Any]]:
     """Seeded scenarios with one to `most_wrong` facts given a wrong value (see
-    `wrong_values`), and about a third of the other facts unknown (left out or None)."""
+    `wrong_values`, and `typed` there), and about a third of the other facts unknown (left
+    out or None); none when no fact of the policy can be given a wrong value."""
     rng = random.Random(seed)
     domains = {fact.name: domain(policy, fact) for fact in policy.facts}
-    wrong = {fact.name: wrong_values(fact) for fact in policy.facts}
+    wrong = {fact.name: wrong_values(fact, typed) for fact in policy.facts}
     names = [fact.name for fact in policy.facts]
+    can_be_wrong = [name for name in names if wrong[name]]
+    if not can_be_wrong:
+        return []
     made: list[dict[str, Any]] = []
     for _ in range(count):
-        faulty = set(rng.sample(names, rng.randint(1, min(most_wrong, len(names)))))
+        faulty = set(rng.sample(can_be_wrong, rng.randint(1, min(most_wrong, len(can_be_wrong)))))
         scenario: dict[str, Any] = {}
         for name in names:
             if name in faulty:
