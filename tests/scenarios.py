@@ -90,6 +90,19 @@ def wrong_values(fact: Fact, typed: bool = False) -> tuple[Any, ...]:
     return tuple(wrong)
 
 
+def wrong_value_codes(policy: Policy, typed: bool = False) -> set[str]:
+    """The codes `evaluate` reports for the wrong values `wrong_values` gives the policy's facts."""
+    codes = set()
+    for fact in policy.facts:
+        if fact.type is FactType.ENUM:
+            codes.add("scenario.unknown-value")
+        elif not typed:
+            codes.add("scenario.type")
+        if fact.type is FactType.INTEGER and (fact.minimum is not None or fact.maximum is not None):
+            codes.add("scenario.out-of-range")
+    return codes
+
+
 def invalid_scenarios(
     policy: Policy, count: int, seed: int, most_wrong: int = 2, typed: bool = False
 ) -> list[dict[str, Any]]:

@@ -33,7 +33,13 @@ from billability.sourcetext import statements
 from billability.sql import OUTPUT_COLUMNS, dialects, policy_sql
 from policy_texts import CLINIC
 from record_tables import column_types, differences, result_query, write_records
-from scenarios import complete_combinations, half_known_scenarios, invalid_scenarios, partial_scenarios
+from scenarios import (
+    complete_combinations,
+    half_known_scenarios,
+    invalid_scenarios,
+    partial_scenarios,
+    wrong_value_codes,
+)
 
 
 @pytest.fixture(params=["clinic", "policy"])
@@ -112,6 +118,9 @@ def test_wrong_values_in_typed_columns_are_invalid_as_evaluate_refuses_them(any_
     rows = decided_by_sql(any_policy, scenarios)
     assert differences(any_policy, scenarios, rows) == []
     assert {row[1] for row in rows} == {"invalid"}
+    assert {problem.partition(":")[0] for row in rows for problem in row[4]} == wrong_value_codes(
+        any_policy, typed=True
+    )
     assert any(len(row[4]) > 1 for row in rows)
     assert any(value is None for scenario in scenarios for value in scenario.values())
 
@@ -125,7 +134,7 @@ def test_text_and_double_columns_are_checked_as_evaluate_checks_values(any_polic
     rows = decided_by_sql(any_policy, scenarios, text_columns=True)
     assert differences(any_policy, scenarios, rows) == []
     codes = {problem.partition(":")[0] for row in rows for problem in row[4]}
-    assert codes == {"scenario.unknown-value", "scenario.type", "scenario.out-of-range"}
+    assert codes == wrong_value_codes(any_policy)
     assert sum(row[1] == "invalid" for row in rows) == len(invalid)
 
 
