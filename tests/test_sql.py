@@ -250,7 +250,10 @@ def test_output_writes_the_query_to_a_file(clinic: Policy, tmp_path: Path) -> No
 def test_the_printed_query_runs_on_a_qualified_table(clinic: Policy) -> None:
     code, out, err = run("--table", "claims.records")
     assert code == 0, err
-    scenarios = [*complete_combinations(clinic), *partial_scenarios(clinic, 300, seed=41, most_unknown=3)]
+    scenarios: list[dict[str, Any]] = [
+        *complete_combinations(clinic),
+        *partial_scenarios(clinic, 300, seed=41, most_unknown=3),
+    ]
     connection = duckdb.connect()
     connection.execute("CREATE SCHEMA claims")
     load(connection, clinic, scenarios, table="claims.records")
