@@ -13,6 +13,7 @@ Nothing here names a fact, a value or a rule of the checkout's policy.
 from __future__ import annotations
 
 import functools
+import math
 import random
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -28,7 +29,7 @@ from hypothesis import strategies as st
 
 from billability import strategies
 from billability.cli import main
-from billability.model import Policy
+from billability.model import FactType, Policy
 from billability.sourcetext import statements
 from billability.sql import OUTPUT_COLUMNS, dialects, policy_sql
 from policy_texts import CLINIC
@@ -136,6 +137,16 @@ def test_text_and_double_columns_are_checked_as_evaluate_checks_values(any_polic
     codes = {problem.partition(":")[0] for row in rows for problem in row[4]}
     assert codes == wrong_value_codes(any_policy)
     assert sum(row[1] == "invalid" for row in rows) == len(invalid)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 2.5])
+def test_not_a_number_and_the_infinities_are_no_whole_numbers(clinic: Policy, value: float) -> None:
+    """A DOUBLE column can hold them; DuckDB takes each to equal its own floor."""
+    number = next(fact for fact in clinic.facts if fact.type is FactType.INTEGER)
+    scenarios = [{**scenario, number.name: value} for scenario in complete_combinations(clinic)]
+    rows = decided_by_sql(clinic, scenarios, text_columns=True)
+    assert differences(clinic, scenarios, rows) == []
+    assert {row[1] for row in rows} == {"invalid"}
 
 
 def test_the_comparison_notices_a_query_that_decides_otherwise(clinic: Policy) -> None:

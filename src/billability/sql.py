@@ -128,7 +128,11 @@ def _problem_checks(fact: Fact, column: exp.Expr) -> list[tuple[str, exp.Expr, e
     checks: list[tuple[str, exp.Expr, exp.Expr]] = [
         (
             "scenario.type",
-            exp.NEQ(this=column.copy(), expression=exp.Floor(this=column.copy())),
+            # Not `x <> FLOOR(x)`: NaN and the infinities equal their floor in DuckDB and Postgres.
+            exp.NEQ(
+                this=exp.Sub(this=column.copy(), expression=exp.Floor(this=column.copy())),
+                expression=exp.Literal.number(0),
+            ),
             _concat(
                 exp.Literal.string(f"scenario.type: `{name}` is a whole number, not `"),
                 exp.Cast(this=column.copy(), to=exp.DataType.build("TEXT")),
