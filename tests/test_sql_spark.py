@@ -79,8 +79,9 @@ def spark() -> Iterator[SparkSession]:
         .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()
     )
-    # The checkout's query is too large for Spark's generated code, and Spark then logs
-    # the compiler's failure at length before it evaluates the query without it.
+    # Quiet: Spark's warnings, or for a query too large for its generated code the
+    # compiler's long failure before it evaluates the query without it, would fill the
+    # captured output; a query that fails raises all the same.
     session.sparkContext.setLogLevel("FATAL")
     try:
         yield session
