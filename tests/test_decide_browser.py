@@ -11,19 +11,17 @@ policy's checkout (fixture `decide_page`): the diagram the build compiled and
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
-import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from billability.compile import load_policy
-from billability.evaluate import domain
-from billability.model import Policy, Value
+from billability.model import Policy
 from browsers import checkout_site, require_browser, served
 from policy_texts import CLINIC
+from scenarios import complete_combinations, half_known_scenarios
 from site_builds import build_site, clinic_checkout_with_docs
 
 # Scenarios sent to the page per call: one `page.evaluate` decides a whole batch, sent
@@ -69,31 +67,7 @@ def decide_page(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> I
                 page.close()
 
 
-# --- the scenarios -------------------------------------------------------------------------
-
-
-def complete_combinations(policy: Policy) -> list[dict[str, Value]]:
-    names = [fact.name for fact in policy.facts]
-    return [
-        dict(zip(names, values, strict=True))
-        for values in itertools.product(*(domain(policy, fact) for fact in policy.facts))
-    ]
-
-
-def partial_scenarios(policy: Policy, count: int, seed: int) -> list[dict[str, Value | None]]:
-    """Seeded random subsets of the facts known; an unknown fact is left out or null."""
-    rng = random.Random(seed)
-    made: list[dict[str, Value | None]] = []
-    for _ in range(count):
-        scenario: dict[str, Value | None] = {}
-        for fact in policy.facts:
-            choice = rng.random()
-            if choice < 0.5:
-                scenario[fact.name] = rng.choice(domain(policy, fact))
-            elif choice < 0.75:
-                scenario[fact.name] = None
-        made.append(scenario)
-    return made
+# --- the page against Python -----------------------------------------------------------------
 
 
 def differences(page: Page, policy: Policy, scenarios: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -126,7 +100,7 @@ def any_policy(request: pytest.FixtureRequest) -> Policy:
 def test_every_complete_combination_decides_as_python(
     decide_page: Callable[[Policy], Page], any_policy: Policy
 ) -> None:
-    scenarios = complete_combinations(any_policy)
+    scenarios = list(complete_combinations(any_policy))
     assert len(scenarios) >= 100
     assert differences(decide_page(any_policy), any_policy, scenarios) == []
 
@@ -134,7 +108,7 @@ def test_every_complete_combination_decides_as_python(
 def test_thousands_of_partial_scenarios_decide_as_python(
     decide_page: Callable[[Policy], Page], any_policy: Policy
 ) -> None:
-    scenarios = [{}, *partial_scenarios(any_policy, 6000, seed=2026)]
+    scenarios = [{}, *half_known_scenarios(any_policy, 6000, seed=2026)]
     page = decide_page(any_policy)
     assert differences(page, any_policy, scenarios) == []
     outcomes = {answer["outcome"] for answer in json.loads(page.evaluate(DECIDE_BATCH, json.dumps(scenarios[:500])))}

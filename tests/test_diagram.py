@@ -8,10 +8,9 @@ Nothing here names a fact, a value or a rule of the checkout's policy.
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -33,10 +32,11 @@ from billability.diagram import (
 from billability.diagram import (
     given as given_value,
 )
-from billability.evaluate import decide, domain, reference_decide, truth
+from billability.evaluate import decide, reference_decide, truth
 from billability.model import Decision, Is, Policy, Value
 from billability.sourcetext import statements
 from policy_texts import CLINIC, rule, small_policy
+from scenarios import complete_combinations, partial_scenarios
 
 POLICIES = ["clinic", "policy"]
 
@@ -45,31 +45,6 @@ POLICIES = ["clinic", "policy"]
 def any_policy(request: pytest.FixtureRequest) -> Policy:
     loaded: Policy = request.getfixturevalue(request.param)
     return loaded
-
-
-def complete_combinations(policy: Policy) -> Iterator[dict[str, Value]]:
-    """Every combination of the facts' domain values (whole numbers: the compared
-    numbers, their neighbours and the lowest allowed)."""
-    names = [fact.name for fact in policy.facts]
-    for values in itertools.product(*(domain(policy, fact) for fact in policy.facts)):
-        yield dict(zip(names, values, strict=True))
-
-
-def partial_scenarios(policy: Policy, count: int, seed: int, most_unknown: int) -> list[dict[str, Value | None]]:
-    """Seeded random partial scenarios: one to `most_unknown` facts left out or given as None."""
-    rng = random.Random(seed)
-    names = [fact.name for fact in policy.facts]
-    domains = {fact.name: domain(policy, fact) for fact in policy.facts}
-    made: list[dict[str, Value | None]] = []
-    for _ in range(count):
-        scenario: dict[str, Value | None] = {name: rng.choice(domains[name]) for name in names}
-        for name in rng.sample(names, rng.randint(1, min(most_unknown, len(names)))):
-            if rng.random() < 0.5:
-                del scenario[name]
-            else:
-                scenario[name] = None
-        made.append(scenario)
-    return made
 
 
 def asked(diagram: Diagram, scenario: Mapping[str, Value | None]) -> list[str]:

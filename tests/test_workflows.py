@@ -343,7 +343,8 @@ def test_ci_installs_its_tools_from_the_dev_extra() -> None:
     dev = project["optional-dependencies"]["dev"]
     names = {re.split(r"[<>=\[ ]", requirement)[0] for requirement in dev}
     assert {"zizmor", "check-jsonschema", "pre-commit"} <= names
-    assert "-e '.[dev]'" in CI.read_text(encoding="utf-8")
+    # and the spark extra, for the Spark tests
+    assert "-e '.[dev,spark]'" in CI.read_text(encoding="utf-8")
 
 
 # --- the pre-commit hooks ---------------------------------------------------------------------

@@ -95,14 +95,15 @@ def _concat(*parts: exp.Expr) -> exp.Expr:
     return exp.Concat(expressions=list(parts), safe=True, coalesce=False)
 
 
-def _problem_checks(fact: Fact, column: exp.Expr) -> list[tuple[exp.Expr, exp.Expr]]:
-    """(condition, `code: message`) for each way a known value of the fact can be
+def _problem_checks(fact: Fact, column: exp.Expr) -> list[tuple[str, exp.Expr, exp.Expr]]:
+    """(code, condition, `code: message`) for each way a known value of the fact can be
     invalid, in the order `evaluate.validate` checks; the column is known to be non-null."""
     name = fact.name
     if fact.type is FactType.ENUM:
         allowed = [exp.Literal.string(value) for value in fact.value_names]
         return [
             (
+                "scenario.unknown-value",
                 exp.Not(this=exp.In(this=column.copy(), expressions=allowed)),
                 _concat(
                     exp.Literal.string("scenario.unknown-value: `"),
@@ -115,6 +116,7 @@ def _problem_checks(fact: Fact, column: exp.Expr) -> list[tuple[exp.Expr, exp.Ex
         text = _truth_text(column.copy())
         return [
             (
+                "scenario.type",
                 exp.Not(this=exp.In(this=text, expressions=[exp.Literal.string("true"), exp.Literal.string("false")])),
                 _concat(
                     exp.Literal.string(f"scenario.type: `{name}` is true or false, not the text `"),
@@ -123,9 +125,14 @@ def _problem_checks(fact: Fact, column: exp.Expr) -> list[tuple[exp.Expr, exp.Ex
                 ),
             )
         ]
-    checks: list[tuple[exp.Expr, exp.Expr]] = [
+    checks: list[tuple[str, exp.Expr, exp.Expr]] = [
         (
-            exp.NEQ(this=column.copy(), expression=exp.Floor(this=column.copy())),
+            "scenario.type",
+            # Not `x <> FLOOR(x)`: NaN and the infinities equal their floor in DuckDB and Postgres.
+            exp.NEQ(
+                this=exp.Sub(this=column.copy(), expression=exp.Floor(this=column.copy())),
+                expression=exp.Literal.number(0),
+            ),
             _concat(
                 exp.Literal.string(f"scenario.type: `{name}` is a whole number, not `"),
                 exp.Cast(this=column.copy(), to=exp.DataType.build("TEXT")),
@@ -137,6 +144,7 @@ def _problem_checks(fact: Fact, column: exp.Expr) -> list[tuple[exp.Expr, exp.Ex
         if bound is not None:
             checks.append(
                 (
+                    "scenario.out-of-range",
                     op(this=column.copy(), expression=exp.Literal.number(bound)),
                     _concat(
                         exp.Literal.string(f"scenario.out-of-range: `{name}` cannot be {words} than {bound}, got "),
@@ -150,15 +158,19 @@ def _problem_checks(fact: Fact, column: exp.Expr) -> list[tuple[exp.Expr, exp.Ex
     return checks
 
 
-def _first_problem(fact: Fact, column: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
-    """When the fact's value is invalid, and its one problem (the first check that
-    fails, as `evaluate.validate` reports one problem per fact)."""
+def _first_problem(fact: Fact, column: exp.Expr) -> tuple[exp.Expr, list[tuple[str, exp.Expr, exp.Expr]]]:
+    """When the fact's value is invalid, and its one problem (the first check that fails,
+    as `evaluate.validate` reports one problem per fact) as (code, when it is the one,
+    `code: message`) for each check."""
     checks = _problem_checks(fact, column)
     known = exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null()))
-    invalid = exp.and_(known, exp.or_(*(exp.paren(c, copy=False) for c, _ in checks), copy=False), copy=False)
-    if len(checks) == 1:
-        return invalid, checks[0][1]
-    return invalid, exp.Case(ifs=[exp.If(this=c, true=m) for c, m in checks[:-1]], default=checks[-1][1])
+    invalid = exp.and_(known, exp.or_(*(exp.paren(c, copy=False) for _, c, _ in checks), copy=False), copy=False)
+    ones: list[tuple[str, exp.Expr, exp.Expr]] = []
+    for at, (code, condition, message) in enumerate(checks):
+        earlier = [exp.Not(this=exp.paren(c.copy(), copy=False)) for _, c, _ in checks[:at]]
+        one = exp.and_(known.copy(), *earlier, exp.paren(condition.copy(), copy=False), copy=False)
+        ones.append((code, one, message))
+    return invalid, ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,12 +293,17 @@ def decision_parts(
     invalid = (
         exp.or_(*(exp.paren(condition, copy=False) for condition, _ in ordered), copy=False) if ordered else exp.false()
     )
+    # In the interpreter's order: by code (`ScenarioError` sorts its diagnostics so), then by fact.
+    by_code = sorted(
+        ((code, at, one, message) for at, (_, ones) in enumerate(ordered) for code, one, message in ones),
+        key=lambda piece: (piece[0], piece[1]),
+    )
     problems = (
         exp.ArrayConcat(
             this=_text_array(()),
             expressions=[
-                exp.Case(ifs=[exp.If(this=condition, true=exp.Array(expressions=[message]))], default=_text_array(()))
-                for condition, message in ordered
+                exp.Case(ifs=[exp.If(this=one, true=exp.Array(expressions=[message]))], default=_text_array(()))
+                for _, _, one, message in by_code
             ],
         )
         if ordered
