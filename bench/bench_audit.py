@@ -118,6 +118,14 @@ def timed(command: list[str]) -> tuple[float, float, float]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def audit_command(records: Path, output: Path, engine: str) -> list[str]:
+    billability = str(Path(sys.executable).parent / "billability")
+    return [
+        *(billability, "audit", str(records), "--map", str(MAPPING), "-o", str(output)),
+        *("--engine", engine, "--policy", str(ROOT / "policy")),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -147,28 +155,23 @@ def main() -> None:
         f"{copy_cpu:.2f} s CPU ({rows / copy_cpu:,.0f} rows/s), peak RSS {copy_rss:.0f} MB"
     )
     written = [records, copied]
+    # The fixed cost of a run (starting Python, reading the policy, compiling it): the same
+    # audit of the first record alone, subtracted to give each engine's cost per row.
+    single = folder / "one-record.csv"
+    with records.open(encoding="utf-8") as source:
+        single.write_text(source.readline() + source.readline(), encoding="utf-8")
+    written.append(single)
     for engine in arguments.engines.split(","):
         audited = folder / f"audited-{engine}.{arguments.format}"
         written.append(audited)
-        seconds, cpu, rss = timed(
-            [
-                str(Path(sys.executable).parent / "billability"),
-                "audit",
-                str(records),
-                "--map",
-                str(MAPPING),
-                "-o",
-                str(audited),
-                "--engine",
-                engine,
-                "--policy",
-                str(ROOT / "policy"),
-            ]
-        )
+        seconds, cpu, rss = timed(audit_command(records, audited, engine))
+        fixed, _, _ = timed(audit_command(single, folder / f"one-{engine}.{arguments.format}", engine))
+        written.append(folder / f"one-{engine}.{arguments.format}")
         print(
             f"audit --engine {engine}: {seconds:.2f} s wall ({rows / seconds:,.0f} rows/s), "
             f"{cpu:.2f} s CPU ({rows / cpu:,.0f} rows/s), peak RSS {rss:.0f} MB; "
-            f"{seconds / copy_seconds:.2f}x the copy's wall time, {cpu / copy_cpu:.2f}x its CPU time"
+            f"{seconds / copy_seconds:.2f}x the copy's wall time, {cpu / copy_cpu:.2f}x its CPU time; "
+            f"fixed cost {fixed:.2f} s (one record), {(seconds - fixed) / copy_seconds:.2f}x the copy without it"
         )
     if arguments.keep is None:
         for path in written:
