@@ -7,11 +7,21 @@ Out: the same `Summary` and the same output as `audit.audit` with the Python eng
 CSV and JSON Lines files equal byte for byte, Parquet files with the same columns,
 types and rows.
 
-How: the mapping becomes SQL (a CASE per column: codes to values, blank to NULL), the
-policy becomes the decision of `sql.decision_parts` over those values, and two passes
-read the export. The first counts the rows by diagram leaf and by the cells the
-summary breaks down (minutes, staff, program); the second writes every row, its number
-and the words of its leaf, as the Python engine's writer words them (`results.rendered_tail`).
+How: each mapped cell becomes its class (`_class_sql`: one CASE from the export's codes
+to the position of the fact's class), and the policy's compiled walk of its decision
+diagram (`sql.leaf_number`) turns the classes into a leaf. Three passes, each on every
+thread:
+
+1. `_stage`: read and decide every row into a Parquet file beside the target, in order:
+   the row's cells made one line of CSV or JSON text (its cells themselves for Parquet
+   output), its leaf, and its summary cells;
+2. `_count`: the rows by leaf and minutes, and by outcome, staff and program, from it;
+3. `_write`: every row, numbered by Parquet's own row numbers, with the words of its
+   leaf as the Python engine's writer words them (`results.rendered_tail`).
+
+Numbering rows in the order of a CSV file would take DuckDB one thread; the staged
+file's row numbers take none. Without an output file, the rows are counted straight
+from the export.
 
 A row the SQL reading cannot take exactly as `mapping.Binding.facts` takes it is flagged
 and read by the interpreter instead: a cell that is not a code of the mapping, a value

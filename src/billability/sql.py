@@ -15,13 +15,14 @@ returns every column of the table, then
 - `problems`: why the record is invalid, each as `code: message` in the interpreter's
   words (`scenario.unknown-value: ...`), empty when it is not.
 
-How: the decision is the policy's decision diagram (`diagram.diagram_json`), written as
-nested CASE expressions that ask one fact at a time down to a leaf number; a small table
-of the leaves gives each number's outcome, rules and missing facts. A record is first
-checked fact by fact, as `evaluate.validate` checks a scenario, so an invalid one never
-reaches the diagram. The parts are built here once, for the DuckDB engine of `audit` as
-well (`decision_parts`), which reads columns that its mapping has already turned into
-values.
+How: the decision is the policy's decision diagram (`diagram.diagram_json`), walked one
+fact at a time in question order (`_leaf_number`): each fact's value becomes the
+position of its class, and a list of whole numbers per fact gives the state it leads
+to, down to a leaf number; a small table of the leaves gives each number's outcome,
+rules and missing facts. A record is first checked fact by fact, as
+`evaluate.validate` checks a scenario, so an invalid one never reaches a leaf. The
+DuckDB engine of `audit` takes the walk alone (`leaf_number`), over classes its
+mapping computes straight from the export's codes.
 """
 
 from __future__ import annotations
@@ -179,14 +180,12 @@ class DecisionParts:
 
     `leaf`: the number of the diagram leaf a valid record reaches (see `leaves`);
     `invalid`: true when some known value is invalid; `problems`: an array of
-    `code: message`, empty when valid; `leaves`: each leaf's outcome, rules and missing;
-    `reasons`: each leaf's reasons, when asked for."""
+    `code: message`, empty when valid; `leaves`: each leaf's outcome, rules and missing."""
 
     leaf: exp.Expr
     invalid: exp.Expr
     problems: exp.Expr
     leaves: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
-    reasons: tuple[tuple[str, ...], ...] = ()
 
 
 def _element(items: Sequence[int], index: exp.Expr, dialect: str) -> exp.Expr:
@@ -274,13 +273,10 @@ def _leaf_number(shape: dict[str, Any], class_of: ClassOf, dialect: str) -> exp.
     return _element(leaves, state, dialect)
 
 
-def decision_parts(
-    policy: Policy, column: Column, reasons: bool = False, dialect: str = DEFAULT_DIALECT
-) -> DecisionParts:
+def decision_parts(policy: Policy, column: Column, dialect: str = DEFAULT_DIALECT) -> DecisionParts:
     """The policy compiled over the columns `column` names (see `DecisionParts`), for a
-    dialect (lists are indexed from 0 or 1); with `reasons`, leaves differ by their
-    reasons too, and `reasons` has each leaf's."""
-    shape = diagram_json(diagram_of(policy), reasons=reasons)
+    dialect (lists are indexed from 0 or 1)."""
+    shape = diagram_json(diagram_of(policy))
     facts = shape["facts"]
     declared = policy.fact_index
     checks = [_first_problem(declared[f["name"]], column(f["name"])) for f in facts]
@@ -310,9 +306,8 @@ def decision_parts(
         else _text_array(())
     )
     leaves = tuple((leaf["outcome"], tuple(leaf["rules"]), tuple(leaf["missing"])) for leaf in shape["leaves"])
-    said = tuple(tuple(leaf.get("reasons", ())) for leaf in shape["leaves"])
     leaf = _leaf_number(shape, lambda classes: _class_of(classes, column(classes["name"])), dialect)
-    return DecisionParts(leaf, invalid, problems, leaves, said)
+    return DecisionParts(leaf, invalid, problems, leaves)
 
 
 def leaf_number(
