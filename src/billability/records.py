@@ -221,10 +221,9 @@ def line_sql(columns: Sequence[str], line_format: Format) -> str:
         # Most lines hold no cell to quote: one look at all their text, then the plain join.
         texts = [f"coalesce(CAST({quoted(name)} AS VARCHAR), '')" for name in columns]
         quoting = " || ',' || ".join(_csv_cell(quoted(name)) for name in columns)
-        return (
-            f"CASE WHEN regexp_matches(concat({', '.join(texts)}), '[,\"\r\n]') THEN {quoting} "
-            f"ELSE concat_ws(',', {', '.join(texts)}) END"
-        )
+        every = f"concat({', '.join(texts)})"
+        special = " OR ".join(f"contains({every}, {char})" for char in ("','", "'\"'", "chr(10)", "chr(13)"))
+        return f"CASE WHEN {special} THEN {quoting} ELSE concat_ws(',', {', '.join(texts)}) END"
     pairs = ", ".join(f"{text_literal(name)}: {quoted(name)}" for name in columns)
     return f"CAST(to_json({{{pairs}}}) AS VARCHAR)"
 
