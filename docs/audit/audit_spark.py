@@ -3,8 +3,9 @@
     billability sql --dialect spark --table audit_records -o policy.sql
     spark-submit audit_spark.py policy.sql mapping.yaml RECORDS RESULT
 
-RECORDS is a table (`claims.ehr_export`) or a folder of Parquet files; RESULT the table
-or Parquet folder to write. The export's columns become the policy's facts as the
+RECORDS is a table (`claims.ehr_export`) or a path to a folder of Parquet files (a
+name with a `/`, as `./export`); RESULT the table or Parquet folder to write, named
+the same way. The export's columns become the policy's facts as the
 mapping says (the same mapping file `billability audit --map` reads): a column per
 fact, named like the fact, the export's codes turned into the fact's values. A code the
 mapping does not list is passed on as it is, and the query makes its row `invalid`.
