@@ -90,6 +90,10 @@ def _open(browser: Browser, viewport: dict[str, int]) -> Page:
 def _visit(page: Page, site_url: str, address: str) -> None:
     page.goto(site_url + address)
     page.wait_for_load_state("load")
+    # The theme sizes its sidebars from the window and the scroll position once the page
+    # has drawn: measure after two frames, not the layout of a page still settling (a
+    # sidebar briefly taller than the window reads as a region the keyboard cannot scroll).
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     page.add_script_tag(path=str(PROBES))
 
 
