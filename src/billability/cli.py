@@ -771,7 +771,7 @@ def sql(dialect: str, table: str, output: str | None, policy_path: str | None) -
       billability sql --dialect spark --table claims.case_management -o policy.sql
       billability sql --dialect postgres
     """
-    from billability.sql import check_dialect, policy_sql
+    from billability.sql import check_dialect, policy_sql, table_of
 
     policy = _policy(policy_path)
     problems: list[Diagnostic] = []
@@ -782,7 +782,7 @@ def sql(dialect: str, table: str, output: str | None, policy_path: str | None) -
             Diagnostic(d.code, d.message, Location(f"option --dialect `{dialect}`"), d.hint) for d in error.diagnostics
         ]
     try:
-        _check_table_name(table)
+        table_of(table)
     except ValueError as error:
         problems.append(
             Diagnostic(
@@ -799,13 +799,6 @@ def sql(dialect: str, table: str, output: str | None, policy_path: str | None) -
         click.echo(text, nl=False)
     else:
         _write_aside(Path(output), text)
-
-
-def _check_table_name(name: str) -> None:
-    """ValueError when `name` is not a table's name, qualified or not, as `sql` writes it."""
-    from billability.sql import table_of
-
-    table_of(name)
 
 
 def _outcomes(text: str, allowed: Sequence[str], problems: list[Diagnostic]) -> list[str]:

@@ -49,6 +49,7 @@ from duckdb.func import SPECIAL
 
 from billability.audit import FIRST_INVALID_ROWS, INVALID, Counts, Results, Summary, summarize
 from billability.diagnostics import Diagnostic, Location, Problems
+from billability.diagram import FactClasses, diagram_of
 from billability.engines import PythonEngine
 from billability.mapping import Binding
 from billability.model import FactType, Policy
@@ -65,11 +66,12 @@ from billability.records import (
 )
 from billability.results import (
     OUTPUT_COLUMNS,
-    PROBLEM_TYPE,
+    OUTPUT_TYPES,
     RowResult,
     header_line,
     output_format,
     rendered_tail,
+    tail_object,
     temporary_beside,
 )
 from billability.sql import leaf_number
@@ -83,28 +85,13 @@ LEAF = quoted("billability leaf")
 FLAGGED = quoted("billability flagged")
 MEMORY = "512MB"
 STAGED_LINE = quoted("billability line")
-STAGED_LEAF = quoted("billability leaf")
 STAGED_CELLS = quoted("billability cells")
 STAGED_SUMMARY = tuple(quoted(f"billability {role}") for role in ("minutes", "staff", "program"))
-STAGED_TABLE = "billability_staged"
 UNREAD = -1  # the class of a cell the SQL reading leaves to the interpreter
 ENGINE_NAME = "duckdb"
 
 
-def _class_index(classes: dict[str, Any], value: Any) -> int:
-    """The position of a valid value's class (see `diagram.FactClasses`)."""
-    if value is None:
-        return len(classes["classes"])
-    if classes["type"] == "integer":
-        return next(
-            n
-            for n, (low, high) in enumerate(classes["classes"])
-            if (low is None or low <= value) and (high is None or value <= high)
-        )
-    return list(classes["classes"]).index(value)
-
-
-def _class_sql(binding: Binding, export: Export, index: int, classes: dict[str, Any]) -> str:
+def _class_sql(binding: Binding, export: Export, index: int, classes: FactClasses) -> str:
     """SQL for the class of one mapped column's cell: its position among the fact's
     classes, their count when the cell is blank or means unknown, or `UNREAD` when the
     interpreter must read it (a cell no code or value matches exactly, a number out of
@@ -112,7 +99,7 @@ def _class_sql(binding: Binding, export: Export, index: int, classes: dict[str, 
     reading = binding.readings[index]
     fact = reading.fact
     raw = quoted(reading.column)
-    unknown = len(classes["classes"])
+    unknown = len(classes.values)
     if export.types[binding.indexes[index]] not in SQL_READABLE:
         return f"CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END"
     # Spaces are trimmed; a cell with other whitespace around it matches no code or value,
@@ -129,7 +116,8 @@ def _class_sql(binding: Binding, export: Export, index: int, classes: dict[str, 
         table = None
     if table is not None:
         whens = " ".join(
-            f"WHEN {text_literal(code)} THEN {_class_index(classes, value)}" for code, value in table.items()
+            f"WHEN {text_literal(code)} THEN {unknown if value is None else classes.class_of(value)}"
+            for code, value in table.items()
         )
         # One CASE on the text, which DuckDB runs as a lookup; NULL falls to the ELSE.
         return (
@@ -142,11 +130,11 @@ def _class_sql(binding: Binding, export: Export, index: int, classes: dict[str, 
         bounds.append(f"{number} < {fact.minimum}")
     if fact.maximum is not None:
         bounds.append(f"{number} > {fact.maximum}")
-    ranges = " ".join(f"WHEN {number} <= {high} THEN {n}" for n, (_, high) in enumerate(classes["classes"][:-1]))
+    ranges = " ".join(f"WHEN {number} <= {high} THEN {n}" for n, (_, high) in enumerate(classes.ranges[:-1]))
     return (
         f"CASE WHEN {raw} IS NULL OR {text} = '' THEN {unknown} "
         f"WHEN NOT regexp_full_match({text}, '[-+]?[0-9]+') OR {' OR '.join(bounds)} THEN {UNREAD} "
-        f"{ranges} ELSE {len(classes['classes']) - 1} END"
+        f"{ranges} ELSE {unknown - 1} END"
     )
 
 
@@ -158,19 +146,20 @@ def _decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows
     import sqlglot
 
     position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
-    found: dict[str, str] = {}
+    # Every mapped fact is read, also one the diagram never asks: its cell may be unread.
+    found = {
+        classes.name: _class_sql(binding, export, position[classes.name], classes)
+        for classes in diagram_of(policy).facts
+        if classes.name in position
+    }
 
     def class_of(classes: dict[str, Any]) -> Any:
         name = classes["name"]
         if name not in position:
             return sqlglot.exp.Literal.number(len(classes["classes"]))
-        found[name] = _class_sql(binding, export, position[name], classes)
         return sqlglot.exp.column(f"billability class {name}", quoted=True)
 
-    leaf, facts, leaves = leaf_number(policy, class_of, "duckdb")
-    for classes in facts:  # a fact the diagram never asks is still read, and may be unread
-        if classes["name"] in position and classes["name"] not in found:
-            found[classes["name"]] = _class_sql(binding, export, position[classes["name"]], classes)
+    leaf, _, leaves = leaf_number(policy, class_of, "duckdb")
     numbered = f"row_number() OVER () AS {ROW}, " if numbered_rows else ""
     inputs = ", ".join(quoted(c) for c in export.columns)
     columns = {name: quoted(f"billability class {name}") for name in found}
@@ -243,7 +232,7 @@ def audit_in_duckdb(
             made.append(staged)
             _stage(connection, query, export, (cells, *summary), file_format, staged, _scaled(progress, 0, 0.6))
             mapped = (name if sql != "NULL" else "NULL" for name, sql in zip(STAGED_SUMMARY, summary, strict=True))
-            staged_columns = (STAGED_LEAF, STAGED_CELLS, *mapped)
+            staged_columns = (LEAF, STAGED_CELLS, *mapped)
             source = ("read_parquet(?)", [str(staged)])
             counts, rows = _count(connection, source, staged_columns, len(keys), known, leaves, None)
             part = temporary_beside(target, ".part")
@@ -369,7 +358,7 @@ def _stage(
         line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
         payload = f"{line_sql(export.columns, line_format)} AS {STAGED_LINE}"
     select = (
-        f"SELECT {payload}, CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END AS {STAGED_LEAF}, "
+        f"SELECT {payload}, CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END AS {LEAF}, "
         f"CASE WHEN {FLAGGED} THEN {cells} END AS {STAGED_CELLS}, "
         + ", ".join(f"{sql} AS {name}" for sql, name in zip((minutes, staff, program), STAGED_SUMMARY, strict=True))
         + f" FROM ({query})"
@@ -414,7 +403,7 @@ def _write(
         if found not in rendered:
             result = known.results[found]
             rendered[found] = (
-                json.dumps(_tail_object(result, stamp), ensure_ascii=False)
+                json.dumps(tail_object(result, stamp), ensure_ascii=False)
                 if file_format is Format.PARQUET
                 else rendered_tail(result, line_format, stamp)
             )
@@ -431,26 +420,24 @@ def _write(
     connection.create_function(
         "billability_tail", tail, types, duckdb.sqltype("VARCHAR"), null_handling=SPECIAL, side_effects=False
     )
+    staged_rows = "read_parquet(?, file_row_number = true)"
     row = "(file_row_number + 1)"
     flagged = f"{STAGED_CELLS} IS NOT NULL"
     flagged_tail = f"billability_tail({', '.join([row, *keys])})"
     if file_format is Format.PARQUET:
-        struct = (
-            "STRUCT(outcome VARCHAR, rules VARCHAR[], reasons VARCHAR[], missing VARCHAR[], "
-            f"problems {PROBLEM_TYPE}, policy_id VARCHAR, policy_version VARCHAR)"
-        )
-        constants = f"CAST({text_literal(json.dumps([_tail_object(r, stamp) for r in leaves]))} AS JSON)"
+        struct = "STRUCT(" + ", ".join(f"{quoted(name)} {OUTPUT_TYPES[name]}" for name in OUTPUT_COLUMNS[1:]) + ")"
+        constants = f"CAST({text_literal(json.dumps([tail_object(r, stamp) for r in leaves]))} AS JSON)"
         words = (
             f"CASE WHEN {flagged} THEN CAST(CAST({flagged_tail} AS JSON) AS {struct}) "
-            f"ELSE CAST({constants} AS {struct}[])[{STAGED_LEAF} + 1] END"
+            f"ELSE CAST({constants} AS {struct}[])[{LEAF} + 1] END"
         )
         inputs = ", ".join(quoted(c) for c in export.columns)
         fields = ", ".join(f"w.{name}" for name in OUTPUT_COLUMNS[1:])
-        select = f"SELECT {inputs}, {row} AS row, {fields} FROM (SELECT *, {words} AS w FROM {STAGED_TABLE})"
+        select = f"SELECT {inputs}, {row} AS row, {fields} FROM (SELECT *, {words} AS w FROM {staged_rows})"
         options = "(FORMAT parquet)"
     else:
         constants = "[" + ", ".join(text_literal(rendered_tail(r, line_format, stamp)) for r in leaves) + "]"
-        words = f"CASE WHEN {flagged} THEN {flagged_tail} ELSE {constants}[{STAGED_LEAF} + 1] END"
+        words = f"CASE WHEN {flagged} THEN {flagged_tail} ELSE {constants}[{LEAF} + 1] END"
         line = STAGED_LINE
         if line_format is Format.CSV:
             text = f"{line} || ',' || {row} || {words}"
@@ -458,10 +445,9 @@ def _write(
         else:
             text = f"""substr({line}, 1, length({line}) - 1) || ',"row":' || {row} || {words}"""
             header = quoted("line")
-        select = f"SELECT {text} AS {header} FROM {STAGED_TABLE}"
+        select = f"SELECT {text} AS {header} FROM {staged_rows}"
         options = f"(FORMAT csv, HEADER {'true' if line_format is Format.CSV else 'false'}, QUOTE '', ESCAPE '')"
-    sql = f"COPY ({select}) TO {text_literal(str(part))} {options}"
-    _run(connection, sql.replace(STAGED_TABLE, "read_parquet(?, file_row_number = true)"), [str(staged)], progress)
+    _run(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", [str(staged)], progress)
     first_invalid[:] = sorted(-row for row in first_invalid)
 
 
@@ -479,7 +465,3 @@ def _first_invalid(
         known.add(tuple(row[1:]) for row in rows)
         found += [row[0] for row in rows if known.outcomes[known.index[tuple(row[1:])]] == INVALID]
     return found[:FIRST_INVALID_ROWS]
-
-
-def _tail_object(result: RowResult, stamp: tuple[str, str]) -> Any:
-    return json.loads("{" + rendered_tail(result, Format.JSONL, stamp)[1:])

@@ -196,7 +196,12 @@ def rendered_tail(result: RowResult, line_format: Format, stamp: tuple[str, str]
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="").writerow(("", *values))
         return buffer.getvalue()
-    tail = {
+    return "," + json.dumps(tail_object(result, stamp), ensure_ascii=False, separators=(",", ":"))[1:]
+
+
+def tail_object(result: RowResult, stamp: tuple[str, str]) -> dict[str, Any]:
+    """A result's output columns from `outcome` on, as JSON Lines and Parquet hold them."""
+    return {
         "outcome": result.outcome,
         "rules": list(result.rules),
         "reasons": list(result.reasons),
@@ -208,7 +213,6 @@ def rendered_tail(result: RowResult, line_format: Format, stamp: tuple[str, str]
         "policy_id": stamp[0],
         "policy_version": stamp[1],
     }
-    return "," + json.dumps(tail, ensure_ascii=False, separators=(",", ":"))[1:]
 
 
 def _sql_text(text: str) -> str:
