@@ -38,7 +38,6 @@ import heapq
 import inspect
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -56,7 +55,7 @@ from billability.model import FactType, Policy
 from billability.records import (
     Export,
     Format,
-    connect,
+    bounded_connection,
     line_sql,
     located_error,
     quoted,
@@ -202,8 +201,6 @@ def audit_in_duckdb(
         )
     query, leaves = _decided_sql(export, binding, policy, numbered_rows=False)
     known = Results(binding, PythonEngine(policy))
-    connection = connect()
-    spill = tempfile.TemporaryDirectory(prefix="billability-")
     made: list[Path] = []
     keys = [quoted(export.columns[i]) for i in binding.indexes]
     # A flagged row's fact cells, for the interpreter: as text where DuckDB writes the text
@@ -215,40 +212,37 @@ def audit_in_duckdb(
     cells = "{" + ", ".join(f"'k{n}': {text}" for n, text in enumerate(texts)) + "}" if keys else "NULL"
     summary = [quoted(export.columns[i]) if i is not None else "NULL" for i in binding.summary_indexes]
     try:
-        connection.execute(f"SET memory_limit = '{MEMORY}'")
-        connection.execute(f"SET temp_directory = {text_literal(spill.name)}")
-        first_invalid: list[int] = []
-        if target is None:
-            leaf = f"CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END"
-            flagged = f"CASE WHEN {FLAGGED} THEN {cells} END"
-            source = (f"({query})", reader_parameters(export))
-            counts, rows = _count(connection, source, (leaf, flagged, *summary), len(keys), known, leaves, progress)
-            if any(known.outcomes[i] == INVALID for i, _ in counts.rows):
-                numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
-                first_invalid = _first_invalid(connection, numbered, export, binding, known)
-        else:
-            file_format = output_format(target)
-            staged = temporary_beside(target, ".parquet.part")
-            made.append(staged)
-            _stage(connection, query, export, (cells, *summary), file_format, staged, _scaled(progress, 0, 0.6))
-            mapped = (name if sql != "NULL" else "NULL" for name, sql in zip(STAGED_SUMMARY, summary, strict=True))
-            staged_columns = (LEAF, STAGED_CELLS, *mapped)
-            source = ("read_parquet(?)", [str(staged)])
-            counts, rows = _count(connection, source, staged_columns, len(keys), known, leaves, None)
-            part = temporary_beside(target, ".part")
-            made.append(part)
-            written = _scaled(progress, 0.6, 0.4)
-            into = (staged, part, file_format)
-            _write(connection, into, export, binding, policy, known, leaves, first_invalid, written)
-            os.replace(part, target)
-        invalid_rows = tuple(sorted(first_invalid)[:FIRST_INVALID_ROWS])
+        with bounded_connection(MEMORY) as connection:
+            first_invalid: list[int] = []
+            if target is None:
+                leaf = f"CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END"
+                flagged = f"CASE WHEN {FLAGGED} THEN {cells} END"
+                source = (f"({query})", reader_parameters(export))
+                counts, rows = _count(connection, source, (leaf, flagged, *summary), len(keys), known, leaves, progress)
+                if any(known.outcomes[i] == INVALID for i, _ in counts.rows):
+                    numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
+                    first_invalid = _first_invalid(connection, numbered, export, binding, known)
+            else:
+                file_format = output_format(target)
+                staged = temporary_beside(target, ".parquet.part")
+                made.append(staged)
+                _stage(connection, query, export, (cells, *summary), file_format, staged, _scaled(progress, 0, 0.6))
+                mapped = (name if sql != "NULL" else "NULL" for name, sql in zip(STAGED_SUMMARY, summary, strict=True))
+                staged_columns = (LEAF, STAGED_CELLS, *mapped)
+                source = ("read_parquet(?)", [str(staged)])
+                counts, rows = _count(connection, source, staged_columns, len(keys), known, leaves, None)
+                part = temporary_beside(target, ".part")
+                made.append(part)
+                written = _scaled(progress, 0.6, 0.4)
+                into = (staged, part, file_format)
+                _write(connection, into, export, binding, policy, known, leaves, first_invalid, written)
+                os.replace(part, target)
+            invalid_rows = tuple(sorted(first_invalid)[:FIRST_INVALID_ROWS])
     except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
         raise  # a mistake of the query built here, not of the export
     except duckdb.Error as error:
         raise Problems([located_error(error, export.shown, export.format)]) from None
     finally:
-        connection.close()
-        spill.cleanup()
         for path in made:
             path.unlink(missing_ok=True)
     return summarize(export, binding, policy, ENGINE_NAME, known.results, counts, rows, invalid_rows)

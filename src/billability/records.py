@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import re
+import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -48,6 +50,22 @@ def connect() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     connection.execute("SET enable_progress_bar = false")
     return connection
+
+
+@contextmanager
+def bounded_connection(memory: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection (`connect`) that holds at most `memory` and spills the rest to a
+    temporary folder, removed with the connection: DuckDB keeping a large file's rows
+    in order would otherwise hold much of it."""
+    connection = connect()
+    spill = tempfile.TemporaryDirectory(prefix="billability-")
+    try:
+        connection.execute(f"SET memory_limit = {text_literal(memory)}")
+        connection.execute(f"SET temp_directory = {text_literal(spill.name)}")
+        yield connection
+    finally:
+        connection.close()
+        spill.cleanup()
 
 
 @dataclass(frozen=True, slots=True)

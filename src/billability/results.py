@@ -26,7 +26,7 @@ import duckdb
 
 from billability.diagnostics import Diagnostic, Location, Problems
 from billability.mapping import RowProblem
-from billability.records import Export, Format, connect, format_of
+from billability.records import Export, Format, bounded_connection, format_of, text_literal
 from billability.resources import shown_path
 
 OUTPUT_COLUMNS = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
@@ -146,17 +146,13 @@ class ResultsWriter:
 
     def _parquet(self, lines: Path, part: Path) -> None:
         types = dict(zip(self.export.columns, self.export.types, strict=True)) | OUTPUT_TYPES
-        connection = connect()
-        spill = tempfile.TemporaryDirectory(prefix="billability-")
         try:
-            # Bounded: without a limit DuckDB holds much of the file while it keeps the rows' order.
-            connection.execute(f"SET memory_limit = '{PARQUET_MEMORY}'")
-            connection.execute(f"SET temp_directory = '{_sql_text(spill.name)}'")
-            connection.execute(
-                f"COPY (SELECT * FROM read_json(?, format = 'newline_delimited', columns = ?)) "
-                f"TO '{_sql_text(str(part))}' (FORMAT parquet)",
-                [str(lines), types],
-            )
+            with bounded_connection(PARQUET_MEMORY) as connection:
+                connection.execute(
+                    f"COPY (SELECT * FROM read_json(?, format = 'newline_delimited', columns = ?)) "
+                    f"TO {text_literal(str(part))} (FORMAT parquet)",
+                    [str(lines), types],
+                )
         except duckdb.Error as error:
             message = str(error).splitlines()[0] if str(error) else "cannot write Parquet"
             raise Problems(
@@ -168,9 +164,6 @@ class ResultsWriter:
                     )
                 ]
             ) from None
-        finally:
-            connection.close()
-            spill.cleanup()
 
 
 def header_line(columns: Sequence[str]) -> str:
@@ -213,10 +206,6 @@ def tail_object(result: RowResult, stamp: tuple[str, str]) -> dict[str, Any]:
         "policy_id": stamp[0],
         "policy_version": stamp[1],
     }
-
-
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def output_format(target: Path) -> Format:
