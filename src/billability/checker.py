@@ -26,7 +26,7 @@ from billability.compile import normalize
 from billability.diagnostics import Diagnostic, Problems
 from billability.diagram import diagram_script
 from billability.model import Fact, FactType, Outcome, Policy, Rule
-from billability.site import topic_path
+from billability.placement import topic_path
 from billability.wording import OUTCOME_WORDS, advice
 
 FOLDER = "check"

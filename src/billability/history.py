@@ -29,6 +29,7 @@ from billability.changes import (
     subject_fact,
 )
 from billability.model import Outcome, Policy
+from billability.placement import topic_path
 from billability.resources import policy_dir
 from billability.versions import NO_COMMITS, SHALLOW, Release, forget_commits, read_history
 from billability.wording import badge, md, review_note
@@ -171,7 +172,7 @@ def _link(statement: Statement, head: Release, topics: Mapping[str, str]) -> str
     topic = found.pop()
     if topic is None or topic not in topics:
         return ""
-    return f" See [{md(topics[topic])}](topics/{topic.replace('_', '-')}.md)."
+    return f" See [{md(topics[topic])}]({topic_path(topic)})."
 
 
 def _changes(base: Release, head: Release) -> Changes:

@@ -4,8 +4,8 @@ In: a compiled `Policy` (its rules, its precedence and its source text).
 Out: each rule's `Placement` (the table's topic and column its first quote sits in),
 the rules that take precedence over a rule and can apply with it (its exceptions),
 the part of an exception's condition a reader does not already know from the rule,
-and the whole statements of the table that a rule quotes. The staff site lays its
-pages out from these.
+and the whole statements of the table that a rule quotes; and the site page of each
+topic (`topic_path`). The staff site lays its pages out from these.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from billability.evaluate import domain, truth
 from billability.model import All, Condition, Outcome, Policy, Rule, Value, facts_of
 from billability.sourcetext import Statement, statements
 from billability.wording import md
+
+
+def topic_path(topic: str) -> str:
+    """The site page of a topic, from the site's root (`topics/connection.md`)."""
+    return f"topics/{topic.replace('_', '-')}.md"
 
 
 @dataclass(frozen=True, slots=True)

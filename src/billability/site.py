@@ -42,6 +42,7 @@ from billability.placement import (
     quoted_passages,
     rule_placements,
     rules_where,
+    topic_path,
 )
 from billability.wording import (
     OUTCOME_WORDS,
@@ -145,10 +146,6 @@ def site_pages(
     for topic in policy.topics:
         pages[topic_path(topic.name)] = topic_page(policy, topic.name, results, present)
     return dict(sorted(pages.items()))
-
-
-def topic_path(topic: str) -> str:
-    return f"topics/{topic.replace('_', '-')}.md"
 
 
 def home_page(policy: Policy, contrasts: Sequence[Contrast], present: Collection[str] = ()) -> str:
