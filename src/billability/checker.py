@@ -27,7 +27,7 @@ from billability.diagnostics import Diagnostic, Problems
 from billability.diagram import diagram_script
 from billability.model import Fact, FactType, Outcome, Policy, Rule
 from billability.placement import topic_path
-from billability.wording import OUTCOME_WORDS, advice
+from billability.wording import OUTCOME_WORDS, advice, front_matter
 
 FOLDER = "check"
 PAGE = f"{FOLDER}/index.md"
@@ -78,12 +78,7 @@ def checker_page(policy: Policy, directory_urls: bool = True) -> str:
     ]
     return "\n".join(
         [
-            "---",
-            "title: Check an activity",
-            "hide:",
-            "  - toc",
-            "---",
-            "",
+            *front_matter(title="Check an activity", hide=("toc",)),
             "# Can I bill this activity?",
             "",
             '<link rel="stylesheet" href="../stylesheets/checker.css">',

@@ -52,6 +52,7 @@ from billability.wording import (
     condition_lines,
     differing_facts,
     facts_text,
+    front_matter,
     md,
     quote,
     review_note,
@@ -152,12 +153,7 @@ def home_page(policy: Policy, contrasts: Sequence[Contrast], present: Collection
     """One screen: who may bill, then billable and not billable under each county topic."""
     placements = rule_placements(policy)
     lines = [
-        "---",
-        "hide:",
-        "  - navigation",
-        "  - toc",
-        "---",
-        "",
+        *front_matter(hide=("navigation", "toc")),
         "# Can I bill this as case management?",
         "",
     ]
@@ -269,12 +265,7 @@ def summary_page(policy: Policy) -> str:
     answer with their one-line reasons, what needs review and whom to ask."""
     placements = rule_placements(policy)
     lines = [
-        "---",
-        "hide:",
-        "  - navigation",
-        "  - toc",
-        "---",
-        "",
+        *front_matter(hide=("navigation", "toc")),
         "# One-page summary",
         "",
         '<div class="summary" markdown>',
@@ -329,11 +320,7 @@ def contrasts_page(policy: Policy, results: Sequence[CaseResult], contrasts: Seq
     """Pairs of examples that look alike and are decided differently, side by side."""
     by_name = {result.case.name: result for result in results}
     lines = [
-        "---",
-        "hide:",
-        "  - navigation",
-        "---",
-        "",
+        *front_matter(hide=("navigation",)),
         "# Often confused",
         "",
         "Each pair below looks alike but is decided differently. "

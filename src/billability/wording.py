@@ -183,3 +183,9 @@ def md(text: str) -> str:
 def _attribute(text: str) -> str:
     """Text inside an admonition's quoted title: no double quotes, no markup."""
     return md(text.replace('"', "\u201d"))
+
+
+def front_matter(title: str | None = None, hide: Sequence[str] = ()) -> list[str]:
+    """A page's YAML front matter (its title, the theme's parts it hides), then a blank line."""
+    lines = ["---", *([f"title: {title}"] if title else []), *(["hide:"] if hide else []), *(f"  - {p}" for p in hide)]
+    return [*lines, "---", ""]
