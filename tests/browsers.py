@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ import pytest
 from site_builds import build_site, failing_cases
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -99,3 +100,15 @@ def checkout_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     built = build_site(target)
     assert built.returncode == 0, built.stderr
     return target
+
+
+def screenshot(page: Page, folder: Path, name: str) -> Path:
+    """The page's screen as a PNG in `folder`; also copied to the folder named by the
+    environment variable BILLABILITY_SCREENSHOTS, when set, for a person to look at."""
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), animations="disabled")
+    kept = os.environ.get("BILLABILITY_SCREENSHOTS")
+    if kept:
+        Path(kept).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(kept) / path.name)
+    return path

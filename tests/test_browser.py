@@ -10,9 +10,7 @@ with the reason. Screenshots go to pytest's temporary folder, and also to
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from billability.corpus import Case
 from billability.examples import teaches
 from billability.model import Outcome, Policy
 from billability.site import HOME, OUTCOME_WORDS, build_pages, rule_placements, topic_path
-from browsers import checkout_site, require_browser, served
+from browsers import checkout_site, require_browser, screenshot, served
 from policy_texts import CHECKOUT
 from site_builds import CONFIG
 
@@ -58,13 +56,7 @@ def phone(browser: Browser) -> Iterator[Page]:
 
 
 def _screenshot(page: Page, folder: Path, name: str) -> Path:
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), animations="disabled")
-    kept = os.environ.get("BILLABILITY_SCREENSHOTS")
-    if kept:
-        Path(kept).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(kept) / path.name)
-    return path
+    return screenshot(page, folder, name)
 
 
 def _search(page: Page, site_url: str, words: str) -> None:

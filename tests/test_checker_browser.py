@@ -11,9 +11,7 @@ Screenshots go to pytest's temporary folder, and also to `$BILLABILITY_SCREENSHO
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,7 @@ from billability.checker import UNKNOWN, UNKNOWN_LABEL, checker_data
 from billability.evaluate import domain
 from billability.model import Fact, FactType, Outcome, Policy, Value
 from billability.site import OUTCOME_WORDS, topic_path
-from browsers import checkout_site, require_browser, served
+from browsers import checkout_site, require_browser, screenshot, served
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -187,13 +185,7 @@ def _screenshot(page: Page, folder: Path, name: str) -> Path:
             "box => { const y = box.getBoundingClientRect().top + window.scrollY - 120;"
             " window.scrollTo(0, 0); window.scrollTo(0, y); }"
         )
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), animations="disabled")
-    kept = os.environ.get("BILLABILITY_SCREENSHOTS")
-    if kept:
-        Path(kept).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(kept) / path.name)
-    return path
+    return screenshot(page, folder, name)
 
 
 # --- what the page shows -----------------------------------------------------------------
