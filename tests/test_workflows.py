@@ -492,3 +492,47 @@ def test_the_contributing_guide_documents_the_pages_setting_and_the_pipeline() -
     # Mutation testing needs no list kept by hand, and the guide names none to edit.
     assert "no list kept by\n  hand" in guide or "no list kept by hand" in guide
     assert "equivalent-mutants" not in guide
+
+
+# --- one setup for maintainers --------------------------------------------------------------
+
+README = ROOT / "README.md"
+MAINTAINERS_PAGE = ROOT / "docs" / "pages" / "maintainers.md"
+ACTIVATE = "source .venv/bin/activate"
+
+
+def _quick_start_commands() -> list[str]:
+    """The shell commands of the README's quick start block, comments left out."""
+    section = README.read_text(encoding="utf-8").split("## Quick start", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _setup_lines(text: str) -> list[str]:
+    """The lines of `text` that create the virtual environment, and the line after each."""
+    lines = [line.strip() for line in text.splitlines()]
+    return [f"{line}\n{lines[i + 1]}" for i, line in enumerate(lines[:-1]) if line.startswith("python3 -m venv .venv")]
+
+
+def test_maintainers_are_given_one_setup_that_puts_billability_on_their_path() -> None:
+    tests_command = _quick_start_commands()[1]
+    setup, _, run_tests = tests_command.rpartition(" && ")
+    assert run_tests == ".venv/bin/python -m pytest"
+    assert "-e '.[dev]'" in setup  # editable, with the tools the checks use (pytest, mkdocs, ...)
+    expected = f"{setup}\n{ACTIVATE}"
+    for document in (README, GUIDE, MAINTAINERS_PAGE):
+        text = document.read_text(encoding="utf-8")
+        if document == README:  # past the quick start, which the setup is taken from
+            text = text.split("## Quick start", 1)[1].split("\n## ", 1)[1]
+        found = _setup_lines(text)
+        # Every setup a maintainer is shown is the quick start's, then the activation that
+        # makes the bare `billability` of every instruction the environment's own.
+        assert found, f"{document.name} shows no setup"
+        assert set(found) == {expected}, (document.name, found)
+
+
+def test_the_first_bare_billability_command_of_each_maintainer_document_comes_after_its_setup() -> None:
+    for document in (GUIDE, MAINTAINERS_PAGE):
+        text = document.read_text(encoding="utf-8")
+        first_command = min(match.start() for match in re.finditer(r"^\s*(?:\$ )?billability \w", text, flags=re.M))
+        assert text.index(ACTIVATE) < first_command, document.name
