@@ -1,14 +1,19 @@
 """The project's automation as a maintainer meets it: the GitHub workflows, the CI script,
-the pre-commit hooks, the editor settings and the worked example of CONTRIBUTING.md.
+the pre-commit hooks, the editor settings, the worked example of CONTRIBUTING.md and the
+maintainer's journey.
 
 The workflows' shell steps are run here with stand-ins for `billability` and `gh`, so
 that what they do with each exit status is tested, not only read. The full replay of the
-worked example (every command, `diff` and `mutate` included) is `.ci/contributing-example`,
-run by `.ci/run`; here its patches are applied and its quick commands run.
+worked example (every command, `diff` and `mutate` included) is `.ci/contributing-example`
+and the maintainer's journey is `.ci/maintainer-journey`, both run by `.ci/run`, both from
+the fixed snapshot of the policy and corpus in tests/fixtures/worked-example. Here both
+run whole on copies of the repository whose own policy is another one (the replay and the
+journey at once: about 15 s a copy on two cores), and each is shown to fail when it should.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.machinery
 import importlib.util
@@ -16,6 +21,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -31,6 +37,9 @@ import yaml
 from click.testing import CliRunner
 
 from billability.cli import main
+from billability.compile import load_policy
+from billability.corpus import load_cases, run_cases
+from policy_texts import CLINIC
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -39,6 +48,10 @@ DOCS = ROOT / ".github" / "workflows" / "docs.yml"
 GUIDE = ROOT / ".github" / "CONTRIBUTING.md"
 CI = ROOT / ".ci" / "run"
 REPLAY = ROOT / ".ci" / "contributing-example"
+# The policy and corpus the worked example and the maintainer's journey start from.
+SNAPSHOT = ROOT / "tests" / "fixtures" / "worked-example"
+# The command the journey runs: the one installed beside the Python running the tests.
+BILLABILITY_COMMAND = Path(sys.executable).parent / "billability"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 EDITOR = ROOT / ".vscode" / "settings.json"
 BILLABILITY = re.compile(r"\bbillability ([a-z][a-z-]*)")
@@ -479,10 +492,194 @@ def test_the_replay_reads_exit_codes_and_shown_lines() -> None:
         example.worked_example("## Worked example\n```console\n$ billability test\n```\n```diff\n```\n")
 
 
-# The worked example itself (its patches applied to this checkout's policy and corpus, its
-# commands run, their exit statuses and output compared with the guide) is replayed by CI
-# (`.ci/contributing-example`), not here: it describes today's policy, and a legitimate
-# change to the policy must fail only corpus cases in this suite.
+# --- the replay and the journey start from a fixed snapshot, not the checkout's policy -------
+#
+# `.ci/contributing-example` and `.ci/maintainer-journey` run on a scratch copy of the
+# repository whose policy/ and corpus/ are the snapshot in tests/fixtures/worked-example.
+# Here both run on copies of the repository whose own policy/ and corpus/ are something
+# else entirely, and must still pass; and each still fails when it should.
+
+
+def repository_copy(target: Path) -> Path:
+    """The repository's files as on disk (tracked and untracked, not ignored) in `target`,
+    added to a git repository of its own there (the scripts list their checkout with git)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    for command in (["git", "init", "--quiet"], ["git", "add", "--all"]):
+        subprocess.run(command, cwd=target, check=True, capture_output=True)
+    return target
+
+
+def own_policy_and_corpus(root: Path, source: Path, *edits: tuple[str, str, str]) -> None:
+    """The copy's policy/ and corpus/ replaced by those of `source`, each (file, old, new) text replaced once."""
+    for folder in ("policy", "corpus"):
+        shutil.rmtree(root / folder)
+        shutil.copytree(source / folder, root / folder)
+    for name, old, new in edits:
+        text = (root / name).read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {name}"
+        (root / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# A checkout whose policy is not the snapshot's: the small clinic policy, or the snapshot at
+# a new version with its 30-day bound written the other way (the change that used to stop
+# the replay at its first patch and the journey at its edit of `more_than: 30`).
+OTHER_POLICIES = {
+    "the clinic policy": (CLINIC,),
+    "version 1.1, at_least: 31": (
+        SNAPSHOT,
+        ("policy/policy.yaml", 'version: "1.0"', 'version: "1.1"'),
+        ("policy/rules/connection.yaml", "more_than: 30", "at_least: 31"),
+    ),
+}
+
+
+def test_the_snapshot_is_the_policy_the_worked_example_starts_from() -> None:
+    policy = load_policy(SNAPSHOT / "policy")
+    assert policy.version == "1.0"
+    assert "more_than: 30" in (SNAPSHOT / "policy" / "rules" / "connection.yaml").read_text(encoding="utf-8")
+    assert (SNAPSHOT / "policy" / "sources").is_dir()
+    results = run_cases(policy, load_cases([SNAPSHOT / "corpus"], policy))
+    assert results and all(result.passed for result in results)
+
+
+@pytest.mark.parametrize("other", list(OTHER_POLICIES))
+def test_the_replay_and_the_journey_pass_whatever_policy_the_checkout_holds(tmp_path: Path, other: str) -> None:
+    source, *edits = OTHER_POLICIES[other]
+    root = repository_copy(tmp_path / "repository")
+    own_policy_and_corpus(root, source, *edits)
+    assert BILLABILITY_COMMAND.is_file(), "the tests need the `billability` command beside their Python"
+    # Both at once: each takes a few seconds of its own.
+    started = [
+        subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for command in (
+            [sys.executable, str(root / ".ci" / "contributing-example")],
+            [str(root / ".ci" / "maintainer-journey"), str(BILLABILITY_COMMAND)],
+        )
+    ]
+    replay_output, journey_output = (process.communicate(timeout=600)[0] for process in started)
+    replay, journey = started
+    assert replay.returncode == 0, replay_output[-6000:]
+    assert replay_output.rstrip().endswith("every patch applies, every command ends as documented")
+    assert "from the policy and corpus of tests/fixtures/worked-example" in replay_output
+    assert journey.returncode == 0, journey_output[-6000:]
+    assert journey_output.rstrip().endswith("maintainer journey: every step answered as expected")
+
+
+def guide_of(steps: list[Any]) -> str:
+    """A guide whose worked example is these steps, written as CONTRIBUTING.md writes them."""
+    example = replay_module()
+    blocks = ["## Worked example: the guide's first steps\n\n"]
+    for found in steps:
+        if isinstance(found, example.Patch):
+            blocks.append(f"```diff\n{found.text}```\n\n")
+        else:
+            shown = "".join(f"{line}\n" for line in found.shown)
+            blocks.append(f"```console\n$ {found.command}   # exit {found.status}\n{shown}```\n\n")
+    return "".join(blocks) + "## After the example\n"
+
+
+def replayed(guide: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    written = tmp_path / "CONTRIBUTING.md"
+    written.write_text(guide, encoding="utf-8")
+    return subprocess.run([sys.executable, str(REPLAY), str(written)], capture_output=True, text=True, timeout=600)
+
+
+def test_the_replay_fails_when_the_guide_shows_a_wrong_exit_status_or_output_line(tmp_path: Path) -> None:
+    """The guide's steps up to its first `billability diff HEAD`, with the exit status of a
+    command that succeeds written as 1 and one shown line of the diff changed."""
+    example = replay_module()
+    steps = example.worked_example(GUIDE.read_text(encoding="utf-8"))
+    end = next(index for index, found in enumerate(steps) if getattr(found, "command", "") == "billability diff HEAD")
+    steps = steps[: end + 1]
+    validate = next(
+        index for index, found in enumerate(steps) if getattr(found, "command", "") == "billability validate"
+    )
+    assert steps[validate].status == 0
+    steps[validate] = dataclasses.replace(steps[validate], status=1)
+    diff = steps[end]
+    last = max(index for index, line in enumerate(diff.shown) if line != "...")
+    wrong = diff.shown[last] + " and more"
+    steps[end] = dataclasses.replace(diff, shown=(*diff.shown[:last], wrong, *diff.shown[last + 1 :]))
+
+    done = replayed(guide_of(steps), tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "`billability validate`\n  exit 0, the guide says exit 1" in done.stderr
+    # The changed line alone is missing: every other line the guide shows is there.
+    assert re.findall(r"output lacks: .*", done.stderr) == [f"output lacks: {wrong}"]
+
+
+def test_the_replay_stops_when_a_patch_does_not_apply_to_the_snapshot(tmp_path: Path) -> None:
+    example = replay_module()
+    patch = "--- a/policy/policy.yaml\n+++ b/policy/policy.yaml\n@@ -1,1 +1,1 @@\n-no such line\n+a line\n"
+    steps = [example.Patch(1, patch), example.Command(2, "billability validate", 0, ())]
+    done = replayed(guide_of(steps), tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the patch does not apply" in done.stderr
+    assert "$ billability validate" not in done.stdout  # nothing runs after an edit that failed
+
+
+@pytest.mark.parametrize("missing", ["", "corpus", "policy/policy.yaml"])
+def test_without_the_snapshot_the_replay_and_the_journey_say_so_and_fail(tmp_path: Path, missing: str) -> None:
+    root = repository_copy(tmp_path / "repository")
+    gone = root / "tests" / "fixtures" / "worked-example" / missing
+    if gone.is_dir():
+        shutil.rmtree(gone)
+    else:
+        gone.unlink()
+    replay = subprocess.run(
+        [sys.executable, str(root / ".ci" / "contributing-example")], capture_output=True, text=True, timeout=600
+    )
+    assert replay.returncode == 2, replay.stdout + replay.stderr
+    assert "the snapshot the worked example starts from is missing (tests/fixtures/worked-example/" in replay.stderr
+    assert "never on the checkout's own" in replay.stderr and replay.stdout == ""
+    journey = subprocess.run(
+        [str(root / ".ci" / "maintainer-journey"), str(BILLABILITY_COMMAND)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert journey.returncode == 1, journey.stdout + journey.stderr
+    assert "the snapshot the journey starts from is missing (tests/fixtures/worked-example/" in journey.stderr
+    assert "never the checkout's own" in journey.stderr and journey.stdout == ""
+
+
+JOURNEY = ROOT / ".ci" / "maintainer-journey"
+
+
+def test_the_journey_fails_when_a_command_passes_that_should_fail(tmp_path: Path) -> None:
+    """A `billability` that finds every policy valid: the misspelled value must stop the journey."""
+    stand_in(tmp_path, "billability", 'echo "policy/: 8 facts, 33 rules: valid"\n')
+    done = subprocess.run([str(JOURNEY), str(tmp_path / "billability")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(r"maintainer journey: `\S+/billability validate` exited 0, expected 1", done.stderr)
+
+
+def test_the_journey_fails_when_a_command_shows_the_copys_temporary_folder(tmp_path: Path) -> None:
+    """The real `billability`, with the folder it runs in printed after `coverage`, the last step."""
+    stand_in(
+        tmp_path,
+        "billability",
+        f"""\
+        {shlex.quote(str(BILLABILITY_COMMAND))} "$@"
+        status=$?
+        if [ "$1" = coverage ]; then pwd; fi
+        exit $status
+        """,
+    )
+    done = subprocess.run([str(JOURNEY), str(tmp_path / "billability")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "coverage   # exit 0" in done.stdout  # every step before the check ran
+    assert "maintainer journey: an installed or temporary path was shown" in done.stderr
 
 
 def test_the_contributing_guide_documents_the_pages_setting_and_the_pipeline() -> None:
