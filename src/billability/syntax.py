@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from billability.diagnostics import Diagnostic, Location
+from billability.diagnostics import Diagnostic, Location, counted
 
 CODE = "yaml.syntax"
 
@@ -580,4 +580,4 @@ def _shortened(text: str, limit: int = 40) -> str:
 
 
 def _spaces(count: int) -> str:
-    return f"{count} space" + ("" if count == 1 else "s")
+    return counted(count, "space")
