@@ -8,6 +8,7 @@ Everything runs on the small policy of `policy_texts` with the rules `RANGES`.""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -21,12 +22,13 @@ from billability.conditions import describe
 from billability.corpus import load_cases
 from billability.coverage import measure
 from billability.diagnostics import Problems
+from billability.distinguish import compare, shown_decision, tell_apart
 from billability.dump import dump_condition, dump_policy
-from billability.evaluate import truth
+from billability.evaluate import decide, truth
 from billability.lint import lint_policy
-from billability.model import All, Compare, Outcome, Policy, Range
+from billability.model import All, Compare, Decision, Outcome, Policy, Range
 from billability.mutate import mutants
-from billability.regions import decision_table
+from billability.regions import decision_table, space_of
 from billability.sql import policy_sql
 from billability.strategies import near_bounds
 from billability.wording import condition_lines
@@ -242,6 +244,32 @@ def test_every_mutant_of_a_range_is_policy_text_that_decides_as_the_mutant(range
             for minutes in (0, 3, 4, 5, 9, 10, 11, 19, 20, 29, 30, 31, 32, 59, 60, 61, 62):
                 scenario = {"activity": activity, "minutes": minutes}
                 assert reloaded.evaluate(scenario).outcome is mutant.policy.evaluate(scenario).outcome, mutant.name
+
+
+def test_a_range_mutant_is_proved_equivalent_exactly_when_no_scenario_tells_it_apart(ranges: Policy) -> None:
+    """Over every scenario, each fact unknown or one value of each piece of the joint
+    space: a mutant `tell_apart` finds no witness for decides each one as the policy."""
+    proved = told = 0
+    for mutant in mutants(ranges):
+        if "minutes" not in mutant.name:
+            continue
+        comparison = compare(ranges, mutant.policy)
+        space = space_of(ranges, mutant.policy)
+        options = [[None, *(piece.value for piece in space.pieces[name])] for name in space.facts]
+        differs = any(
+            shown(decide(ranges, facts)) != shown(shown_decision(comparison, facts))
+            for values in itertools.product(*options)
+            for facts in [{n: v for n, v in zip(space.facts, values, strict=True) if v is not None}]
+        )
+        witness = tell_apart(comparison)
+        assert (witness is not None) == differs, mutant.name
+        proved += witness is None
+        told += witness is not None
+    assert proved and told
+
+
+def shown(decision: Decision) -> tuple[Outcome, tuple[str, ...], tuple[str, ...]]:
+    return decision.outcome, tuple(sorted(decision.rules)), decision.missing
 
 
 def test_mutate_prints_cases_for_the_bounds_no_case_pins(tmp_path: Path) -> None:
