@@ -60,7 +60,8 @@ def policies(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_counted_says_one_thing_or_many() -> None:
-    assert [counted(n, "error") for n in (0, 1, 2, 1024)] == ["0 errors", "1 error", "2 errors", "1,024 errors"]
+    assert [counted(n, "error") for n in (0, 1, 2, 10080)] == ["0 errors", "1 error", "2 errors", "10080 errors"]
+    assert counted(1024, "row", thousands=True) == "1,024 rows"
 
 
 def test_the_agreement_check_notices_a_wrong_number() -> None:

@@ -38,7 +38,7 @@ TOP_GROUPS = 25
 
 
 def _rows(n: int) -> str:
-    return counted(n, "row")
+    return counted(n, "row", thousands=True)
 
 
 def _share(part: int, whole: int) -> str:
