@@ -22,9 +22,10 @@ from billability.conditions import describe
 from billability.corpus import load_cases
 from billability.coverage import measure
 from billability.diagnostics import Problems
+from billability.diagram import diagram_of, fact_classes, walk
 from billability.distinguish import compare, shown_decision, tell_apart
 from billability.dump import dump_condition, dump_policy
-from billability.evaluate import decide, truth
+from billability.evaluate import decide, reference_decide, truth
 from billability.lint import lint_policy
 from billability.model import All, Compare, Decision, Outcome, Policy, Range
 from billability.mutate import mutants
@@ -146,6 +147,18 @@ def test_evaluate_holds_both_bounds(ranges: Policy) -> None:
     # Unknown minutes: unknown, and named as what would decide it.
     undecided = ranges.evaluate({"activity": "talk"})
     assert (undecided.outcome, undecided.missing) == (Outcome.UNDETERMINED, ("minutes",))
+
+
+def test_the_diagram_cuts_minutes_at_each_bound_and_decides_as_the_reference(ranges: Policy) -> None:
+    classes = fact_classes(ranges, ranges.fact_index["minutes"])
+    assert set(classes.starts) >= {5, 31, 61, 10, 20}
+    diagram = diagram_of(ranges)
+    for activity in ("talk", "drive", "write", None):
+        for minutes in [*range(0, 70), None]:
+            scenario = {
+                name: value for name, value in (("activity", activity), ("minutes", minutes)) if value is not None
+            }
+            assert walk(diagram.root, scenario) == reference_decide(ranges, scenario), scenario
 
 
 def test_the_table_cuts_minutes_at_each_bound(ranges: Policy) -> None:
