@@ -3,8 +3,9 @@
 In: a policy file or folder (every `*.yaml` below it, in sorted order).
 Out: a `Policy`, or `Problems` carrying every diagnostic of every file at once:
 reading (`file.*`, `yaml.*`), the schema check (`schema.*`) and the meaning of the
-policy (`policy.*`: unknown facts and values, type mismatches, duplicate ids,
-quotes that are not verbatim in the source text, and so on).
+policy (`policy.*`: unknown facts and values, type mismatches, duplicate ids, a
+range that holds no whole number, quotes that are not verbatim in the source text,
+and so on).
 
 A schema error hides only what it makes meaningless: a rule whose `outcome` is
 misspelled still has its `when` checked against the facts and its quotes against

@@ -64,7 +64,7 @@ class OneOf:
 
 @dataclass(frozen=True, slots=True)
 class Compare:
-    """`fact: {more_than: n}` (or `at_least`, `less_than`, `at_most`)"""
+    """`fact: {more_than: n}` (or `at_least`, `less_than`, `at_most`); also a bound of a `Range`"""
 
     fact: str
     op: str
