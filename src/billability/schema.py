@@ -5,6 +5,12 @@ Out: located diagnostics (`schema.<keyword>`), sorted by location; nothing when 
 `violations` also says which part of the data each one is about (the path of the
 value that is wrong, of the key that is unknown or missing, or of the name that is
 not allowed), so that later stages can skip only what a violation makes meaningless.
+
+Messages are in the maintainer's words, never the schema library's: a value is quoted
+as YAML writes it (`yamlish`: `{more_than: 30}`, `true`, `~`), a value that fits none
+of an `anyOf`'s forms is told the forms, and otherwise the form it was meant for
+speaks; a schema's `title` and `description` (the editor's hover text) name what a
+pattern wants and serve as hints.
 """
 
 from __future__ import annotations
