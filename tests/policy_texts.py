@@ -72,6 +72,15 @@ def rule(rule_id: str, outcome: str, when: str) -> str:
     )
 
 
+# Rules that hold `minutes` to ranges, with each comparison key once, one range written
+# upper bound first; rules/policy.yaml lines 43-44, 52-53 and 61-64 hold their `when`.
+RANGES = (
+    rule("talk-short", "billable", "activity: talk\nminutes: {more_than: 4, at_most: 30}"),
+    rule("talk-long", "needs_review", "activity: talk\nminutes: {at_most: 60, more_than: 30}"),
+    rule("drive", "not_billable", "activity: drive\nminutes:\n  at_least: 10\n  less_than: 20"),
+)
+
+
 def small_policy(*rules: str, facts: str = FACTS) -> Policy:
     """A policy of the three small facts and the given rules (see `rule`)."""
     return compile_texts({"policy.yaml": HEADER + facts + "rules:\n" + "".join(rules)}, SOURCE)

@@ -9,7 +9,7 @@ import pytest
 
 from billability.compile import compile_texts
 from billability.dump import dump_condition, dump_policy
-from billability.model import All, AnyOf, Compare, Condition, Fact, Is, Not, OneOf, Policy
+from billability.model import All, AnyOf, Compare, Condition, Fact, Is, Not, OneOf, Policy, Range
 from policy_texts import CHECKOUT, CLINIC
 
 # The fixture name of each policy, and the folder it was read from.
@@ -22,6 +22,10 @@ LOADED = [("clinic", CLINIC / "policy"), ("policy", CHECKOUT / "policy")]
         (Is("activity", "driving"), {"activity": "driving"}),
         (OneOf("contact_mode", ("email", "voicemail")), {"contact_mode": ["email", "voicemail"]}),
         (Compare("days_since_discharge", "more_than", 14), {"days_since_discharge": {"more_than": 14}}),
+        (
+            Range((Compare("days_since_discharge", "more_than", 30), Compare("days_since_discharge", "at_most", 45))),
+            {"days_since_discharge": {"more_than": 30, "at_most": 45}},
+        ),
         (Is("visits", 3), {"visits": 3}),
         (
             All((Is("activity", "handoff"), Is("documented", False))),

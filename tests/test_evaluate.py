@@ -19,7 +19,7 @@ from billability import Outcome, Policy, ScenarioError
 from billability.compile import normalize
 from billability.conditions import nodes
 from billability.evaluate import truth
-from billability.model import All, AnyOf, Compare, FactType, Is, Not, OneOf, Value
+from billability.model import All, AnyOf, Compare, FactType, Is, Not, OneOf, Range, Value
 from billability.regions import Region, decision_table, space_of
 
 # --- the brute-force oracle -------------------------------------------------------------
@@ -352,6 +352,11 @@ def test_a_scenario_must_be_a_mapping(clinic: Policy) -> None:
         (Compare("n", "less_than", 14), {"n": 14}, False),
         (Compare("n", "at_most", 14), {"n": 14}, True),
         (Compare("n", "more_than", 14), {}, None),
+        (Range((Compare("n", "more_than", 30), Compare("n", "at_most", 45))), {"n": 30}, False),
+        (Range((Compare("n", "more_than", 30), Compare("n", "at_most", 45))), {"n": 31}, True),
+        (Range((Compare("n", "more_than", 30), Compare("n", "at_most", 45))), {"n": 45}, True),
+        (Range((Compare("n", "more_than", 30), Compare("n", "at_most", 45))), {"n": 46}, False),
+        (Range((Compare("n", "more_than", 30), Compare("n", "at_most", 45))), {}, None),
     ],
 )
 def test_truth_is_three_valued(condition: Any, scenario: dict[str, Any], expected: bool | None) -> None:

@@ -24,7 +24,7 @@ from billability.compile import normalize
 from billability.corpus import Case, CaseResult, run_cases
 from billability.diagnostics import Problems
 from billability.examples import teaches
-from billability.model import Compare, Is, Not, OneOf, Outcome, Policy
+from billability.model import Compare, Is, Not, OneOf, Outcome, Policy, Range
 from billability.site import (
     CHECKER,
     HOME,
@@ -555,10 +555,18 @@ def test_a_rule_quoting_only_the_introduction_has_no_placement(clinic: Policy) -
             ["**How the contact was made:** anything but *Email* or *Video call*"],
         ),
         (Compare("days_since_discharge", "more_than", 14), ["**Days since discharge:** more than 14"]),
+        (
+            Range((Compare("days_since_discharge", "more_than", 30), Compare("days_since_discharge", "at_most", 45))),
+            ["**Days since discharge:** 31 to 45"],
+        ),
+        (
+            Range((Compare("days_since_discharge", "at_least", 7), Compare("days_since_discharge", "less_than", 8))),
+            ["**Days since discharge:** 7"],
+        ),
     ],
 )
 def test_conditions_read_as_plain_words(
-    clinic: Policy, condition: Is | OneOf | Not | Compare, expected: list[str]
+    clinic: Policy, condition: Is | OneOf | Not | Compare | Range, expected: list[str]
 ) -> None:
     assert condition_lines(clinic, condition) == expected
 

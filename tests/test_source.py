@@ -49,8 +49,9 @@ def test_locations_of_values_and_keys() -> None:
         ("base: &b {a: 1}\nother:\n  <<: *b\n", [("yaml.merge-key", 3, 3)]),
         ("a: !python/object x\n", [("yaml.tag", 1, 4)]),
         ("a: !!int 3\n", [("yaml.tag", 1, 4)]),
-        ("a: [1, 2\n", [("yaml.syntax", 2, 1)]),
-        ("a: 1\n  b: 2\n", [("yaml.syntax", 2, 4)]),
+        # Where to look: the bracket left open, the line indented off.
+        ("a: [1, 2\n", [("yaml.syntax", 1, 4)]),
+        ("a: 1\n  b: 2\n", [("yaml.syntax", 2, 3)]),
         ("a: 1\n---\nb: 2\n", [("yaml.syntax", 2, 1)]),
         ("? [a]\n: 1\n", [("yaml.key", 1, 3)]),
         ("", [("file.empty", 1, 1)]),

@@ -17,7 +17,7 @@ import click
 
 from billability.compile import load_policy
 from billability.corpus import corpus_findings, load_cases, run_cases
-from billability.diagnostics import Diagnostic, Location, Problems
+from billability.diagnostics import Diagnostic, Location, Problems, counted
 from billability.evaluate import decide
 from billability.explain import decision_json, decision_text, diagnostics_github, diagnostics_text
 from billability.model import FactType, Policy
@@ -35,7 +35,7 @@ def _fail(diagnostics: Sequence[Diagnostic], status: int = EXIT_INVALID, github:
     click.echo(render(diagnostics), err=not github)
     count = sum(1 for d in diagnostics if d.severity == "error")
     if not github:
-        click.echo(f"{count} error{'s' if count != 1 else ''}", err=True)
+        click.echo(counted(count, "error"), err=True)
     sys.exit(status)
 
 
@@ -251,7 +251,9 @@ def validate(paths: tuple[str, ...], output_format: str, policy_path: str | None
             diagnostics.extend(error.diagnostics)
             continue
         if output_format == "text":
-            click.echo(f"{shown_folder(target)}: {len(policy.facts)} facts, {len(policy.rules)} rules: valid")
+            click.echo(
+                f"{shown_folder(target)}: {counted(len(policy.facts), 'fact')}, {counted(len(policy.rules), 'rule')}: valid"
+            )
     if diagnostics:
         _fail(diagnostics, EXIT_PROBLEMS, github=output_format == "github")
 
@@ -301,7 +303,7 @@ def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None,
     findings = corpus_findings(policy, results) if all(path.is_dir() for path in corpus) else []
     if findings:
         click.echo(diagnostics_text(findings))
-    whole = f", {len(findings)} problem{'s' if len(findings) != 1 else ''} of the corpus as a whole" if findings else ""
+    whole = f", {counted(len(findings), 'problem')} of the corpus as a whole" if findings else ""
     click.echo(
         f"{_listed_folders(corpus)} against {shown_folder(_policy_folder(policy_path))}: "
         f"{len(results) - len(failed)} passed, {len(failed)} failed{whole}"
@@ -343,7 +345,7 @@ def table(output_format: str, policy_path: str | None) -> None:
     decisions = decision_table(_policy(policy_path))
     click.echo(render(decisions))
     # On stderr, so that the CSV or JSON on stdout stays clean.
-    click.echo(f"{len(decisions.regions)} regions of {shown_folder(_policy_folder(policy_path))}", err=True)
+    click.echo(f"{counted(len(decisions.regions), 'region')} of {shown_folder(_policy_folder(policy_path))}", err=True)
 
 
 @main.command()
@@ -386,12 +388,12 @@ def lint(output_format: str, policy_path: str | None, verbose: bool) -> None:
         if designed:
             listed = "listed above" if verbose else "--verbose lists them"
             click.echo(
-                f"{len(designed)} overlap{'s' if len(designed) != 1 else ''} resolved by design by the precedence "
+                f"{counted(len(designed), 'overlap')} resolved by design by the precedence "
                 f"(not_billable exceptions inside billable or needs_review rules); {listed}"
             )
         click.echo(
-            f"{found[Severity.ERROR]} errors, {found[Severity.WARNING]} warnings, {found[Severity.INFO]} notes "
-            f"in {shown_folder(folder)}"
+            f"{counted(found[Severity.ERROR], 'error')}, {counted(found[Severity.WARNING], 'warning')}, "
+            f"{counted(found[Severity.INFO], 'note')} in {shown_folder(folder)}"
         )
     if found[Severity.ERROR]:
         sys.exit(EXIT_PROBLEMS)
@@ -458,7 +460,7 @@ def diff_command(
         if output_format == "markdown":
             click.echo(diagnostics_text(result.corpus_problems), err=True)
         count = len(result.corpus_problems)
-        click.echo(f"{count} error{'s' if count != 1 else ''}: the corpus does not load", err=True)
+        click.echo(f"{counted(count, 'error')}: the corpus does not load", err=True)
         sys.exit(EXIT_INVALID)
     if result.outcomes_change:
         sys.exit(EXIT_PROBLEMS)
@@ -515,7 +517,7 @@ def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], verbose: bool
         failing = len(error.diagnostics)
         click.echo(
             f"{_listed_folders(corpus_folders)} fails against {policy_folder}: "
-            f"{failing} case{' fails' if failing == 1 else 's fail'}, so no mutant can be judged (no kill rate); "
+            f"{counted(failing, 'case')} {'fails' if failing == 1 else 'fail'}, so no mutant can be judged (no kill rate); "
             "fix the corpus or the policy first (`billability test`)"
         )
         sys.exit(EXIT_PROBLEMS)
@@ -540,7 +542,7 @@ def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], verbose: bool
         elif verbose:
             click.echo(f"{where}{result.mutant.name} equivalent: it decides every scenario as the policy does")
     click.echo(
-        f"{len(report.results)} mutants of {policy_folder}: {report.killed} killed, "
+        f"{counted(len(report.results), 'mutant')} of {policy_folder}: {report.killed} killed, "
         f"{report.equivalent} equivalent by proof, {len(report.survivors)} survived; "
         f"kill rate {report.kill_rate:.1%}"
     )

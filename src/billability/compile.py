@@ -3,8 +3,9 @@
 In: a policy file or folder (every `*.yaml` below it, in sorted order).
 Out: a `Policy`, or `Problems` carrying every diagnostic of every file at once:
 reading (`file.*`, `yaml.*`), the schema check (`schema.*`) and the meaning of the
-policy (`policy.*`: unknown facts and values, type mismatches, duplicate ids,
-quotes that are not verbatim in the source text, and so on).
+policy (`policy.*`: unknown facts and values, type mismatches, duplicate ids, a
+range that holds no whole number, quotes that are not verbatim in the source text,
+and so on).
 
 A schema error hides only what it makes meaningless: a rule whose `outcome` is
 misspelled still has its `when` checked against the facts and its quotes against
@@ -26,6 +27,7 @@ from typing import Any
 
 from billability.diagnostics import Diagnostic, Location, Problems, hint_for, one_of, shown
 from billability.model import (
+    LOWER_BOUNDS,
     All,
     Always,
     AnyOf,
@@ -39,6 +41,7 @@ from billability.model import (
     OneOf,
     Outcome,
     Policy,
+    Range,
     ReviewContact,
     Rule,
     SourceDocument,
@@ -483,16 +486,7 @@ class _Compiler:
         if not file.sound(path):
             return None
         if isinstance(value, dict):
-            ((op, bound),) = value.items()
-            if fact.type is not FactType.INTEGER:
-                self.problem(
-                    "policy.type-mismatch",
-                    f"`{op}` compares numbers, but `{name}` is {_kind(fact)}",
-                    file.where_key((*path, op)),
-                    hint=_value_hint(fact),
-                )
-                return None
-            return Compare(name, op, bound, where)
+            return self._comparison(fact, value, file, path)
         if isinstance(value, list):
             checked = [self._value(fact, v, file.where((*path, i))) for i, v in enumerate(value)]
             if len(set(map(repr, value))) != len(value):
@@ -500,6 +494,39 @@ class _Compiler:
             return OneOf(name, tuple(v for v in checked if v is not None), where)
         checked_value = self._value(fact, value, where)
         return Is(name, checked_value, where) if checked_value is not None else None
+
+    def _comparison(self, fact: Fact, bounds: dict[str, int], file: _File, path: PathKey) -> Condition | None:
+        """`fact: {more_than: 30}`, or a range `fact: {more_than: 30, at_most: 45}` (the
+        schema allows at most one lower and one upper bound)."""
+        if fact.type is not FactType.INTEGER:
+            op = next(iter(bounds))
+            self.problem(
+                "policy.type-mismatch",
+                f"`{op}` compares numbers, but `{fact.name}` is {_kind(fact)}",
+                file.where_key((*path, op)),
+                hint=_value_hint(fact),
+            )
+            return None
+        if len(bounds) == 1:
+            ((op, bound),) = bounds.items()
+            return Compare(fact.name, op, bound, file.where(path))
+        # Lower bound first, however the maintainer ordered the keys.
+        ordered = sorted(bounds.items(), key=lambda entry: entry[0] not in LOWER_BOUNDS)
+        lower, upper = (Compare(fact.name, op, bound, file.where_key((*path, op))) for op, bound in ordered)
+        span = Range((lower, upper), file.where(path))
+        low, high = span.span
+        if low > high:
+            self.problem(
+                "policy.empty-range",
+                f"no whole number is {_words(lower)} and {_words(upper)}, so `{fact.name}` can never be in this range",
+                file.where(path),
+                hint=f"a range goes from its lower bound up to its upper bound: did you mean "
+                f"`{{{lower.op}: {upper.bound}, {upper.op}: {lower.bound}}}`?"
+                if lower.bound > upper.bound
+                else "widen the range so that it holds at least one number",
+            )
+            return None
+        return span
 
     def _value(self, fact: Fact, value: Any, where: Location) -> Any:
         if fact.type is FactType.ENUM:
@@ -541,6 +568,10 @@ class _Compiler:
         if fact.minimum is not None and value < fact.minimum:
             self.problem("policy.out-of-range", f"`{fact.name}` is never below {fact.minimum}", where)
         return value
+
+
+def _words(comparison: Compare) -> str:
+    return f"{comparison.op.replace('_', ' ')} {comparison.bound}"
 
 
 def _kind(fact: Fact) -> str:

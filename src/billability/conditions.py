@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from billability.model import All, Always, AnyOf, Compare, Condition, Is, Not, OneOf, Value
+from billability.model import All, Always, AnyOf, Compare, Condition, Is, Not, OneOf, Range, Value, is_range
 
 NodePath = tuple[int, ...]
 
@@ -49,6 +49,8 @@ def replace(condition: Condition, path: NodePath, new: Condition | None) -> Cond
                 del changed[first]
             else:
                 changed[first] = replace(items[first], rest, new)
+            if isinstance(condition, Range) and is_range(tuple(changed)):
+                return Range(tuple(changed), condition.location)  # a bound moved: still a range
             kind = All if isinstance(condition, All) else AnyOf
             return kind(tuple(changed), condition.location)
         case Not(item=item) if first == 0:
@@ -84,6 +86,8 @@ def describe(condition: Condition) -> str:
             return f"{name} is {' or '.join(shown(v) for v in values)}"
         case Compare(fact=name, op=op, bound=bound):
             return f"{name} {_COMPARISON_WORDS.get(op, op)} {bound}"
+        case Range(fact=name, lower=lower, upper=upper):
+            return f"{name} {_COMPARISON_WORDS[lower.op]} {lower.bound} and {_COMPARISON_WORDS[upper.op]} {upper.bound}"
         case All(items=items):
             return "all of (" + "; ".join(describe(item) for item in items) + ")"
         case AnyOf(items=items):

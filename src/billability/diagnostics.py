@@ -80,6 +80,13 @@ def shown(value: Any) -> str:
     return f"`{value}`"
 
 
+def counted(count: int, noun: str, thousands: bool = False) -> str:
+    """How many of a thing, as a summary line says it: `1 error`, `2 errors`, and with
+    `thousands` a comma between them (`1,024 rows`)."""
+    number = f"{count:,}" if thousands else str(count)
+    return f"{number} {noun}{'' if count == 1 else 's'}"
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest choice, or None when nothing is close."""
     listed = list(choices)

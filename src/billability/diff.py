@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from billability.corpus import Case, run_case
-from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError
+from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError, counted
 from billability.model import Always, Condition, Fact, Outcome, Policy, Rule, Value
 from billability.regions import Judge, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
 from billability.renames import Rename, find_renames, renamed_policy
@@ -65,9 +65,9 @@ class OutcomeChange:
 
     @property
     def count(self) -> str:
-        text = f"{self.combinations} combination{'s' if self.combinations != 1 else ''}"
+        text = counted(self.combinations, "combination")
         for fact, span in self.numbers:
-            text += f" x {span} values of {fact}"
+            text += f" x {counted(span, 'value')} of {fact}"
         return text
 
 
@@ -359,8 +359,8 @@ def diff_text(diff: PolicyDiff) -> str:
     under = " (compared under the renames)" if diff.renames else ""
     if diff.outcome_changes:
         lines.append(
-            f"outcomes change in {diff.changed_combinations} of {diff.combinations} combinations of the enum and "
-            f"yes/no facts, in {len(diff.outcome_changes)} group{'s' if len(diff.outcome_changes) != 1 else ''}"
+            f"outcomes change in {diff.changed_combinations} of {counted(diff.combinations, 'combination')} of the enum "
+            f"and yes/no facts, in {counted(len(diff.outcome_changes), 'group')}"
             f"{under}:"
         )
         for change in diff.outcome_changes:
@@ -394,7 +394,7 @@ def diff_markdown(diff: PolicyDiff) -> str:
     under = " Compared under the renames." if diff.renames else ""
     if diff.outcome_changes:
         lines += [
-            f"**{diff.changed_combinations}** of {diff.combinations} combinations of the enum and yes/no facts "
+            f"**{diff.changed_combinations}** of {counted(diff.combinations, 'combination')} of the enum and yes/no facts "
             f"change outcome (whole numbers are shown as ranges).{under}",
             "",
             "| scenarios | before | after | how many |",

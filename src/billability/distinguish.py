@@ -41,7 +41,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from billability.evaluate import decide, truth
-from billability.model import All, AnyOf, Compare, Condition, Decision, Is, Not, OneOf, Policy, Value, facts_of
+from billability.model import All, AnyOf, Compare, Condition, Decision, Is, Not, OneOf, Policy, Range, Value, facts_of
 from billability.regions import Judge, Leaf, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
 
 Scenario = dict[str, Value]
@@ -254,10 +254,10 @@ def _partial_scenarios(space: Space, names: Sequence[str]) -> Iterator[Scenario]
         yield {n: v for n, v in zip(names, values, strict=True) if v is not None}
 
 
-def _tests(condition: Condition) -> Iterator[Is | OneOf | Compare]:
-    """Every test of one fact in the condition."""
+def _tests(condition: Condition) -> Iterator[Is | OneOf | Compare | Range]:
+    """Every test of one fact in the condition (a range, both bounds on one fact, is one)."""
     match condition:
-        case Is() | OneOf() | Compare():
+        case Is() | OneOf() | Compare() | Range():
             yield condition
         case All(items=items) | AnyOf(items=items):
             for item in items:

@@ -16,7 +16,21 @@ from typing import Any
 
 import yaml
 
-from billability.model import All, Always, AnyOf, Compare, Condition, Fact, FactType, Is, Not, OneOf, Policy, Rule
+from billability.model import (
+    All,
+    Always,
+    AnyOf,
+    Compare,
+    Condition,
+    Fact,
+    FactType,
+    Is,
+    Not,
+    OneOf,
+    Policy,
+    Range,
+    Rule,
+)
 
 POLICY_FILE = "policy.yaml"
 FACTS_FILE = "facts.yaml"
@@ -78,6 +92,10 @@ def dump_condition(condition: Condition) -> dict[str, Any] | str:
             return {name: list(values)}
         case Compare(fact=name, op=op, bound=bound):
             return {name: {op: bound}}
+        case Range(fact=name, lower=lower, upper=upper, span=(low, high)) if low <= high:
+            # A range that holds no number (a mutant's) is no range a maintainer may write:
+            # it goes out as the `all` of its two comparisons below.
+            return {name: {lower.op: lower.bound, upper.op: upper.bound}}
         case All(items=items):
             parts = [_mapping(item) for item in items]
             keys = [key for part in parts for key in part]

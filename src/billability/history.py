@@ -28,6 +28,7 @@ from billability.changes import (
     scenario_text,
     subject_fact,
 )
+from billability.diagnostics import counted
 from billability.model import Outcome, Policy
 from billability.placement import topic_path
 from billability.resources import policy_dir
@@ -139,8 +140,7 @@ def _section(base: Release, head: Release, topics: Mapping[str, str]) -> list[st
     if hidden > 0:
         what = f"{base.commit[:7]} {head.commit[:7]}" if head.commit else base.commit[:7]
         lines.append(
-            f"- …and {hidden} more change{'s' if hidden != 1 else ''} "
-            f"(a maintainer can list them all with `billability diff {what}`)."
+            f"- …and {counted(hidden, 'more change')} (a maintainer can list them all with `billability diff {what}`)."
         )
     return [*lines, ""]
 

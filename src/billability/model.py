@@ -64,7 +64,7 @@ class OneOf:
 
 @dataclass(frozen=True, slots=True)
 class Compare:
-    """`fact: {more_than: n}` (or `at_least`, `less_than`, `at_most`)"""
+    """`fact: {more_than: n}` (or `at_least`, `less_than`, `at_most`); also a bound of a `Range`"""
 
     fact: str
     op: str
@@ -96,6 +96,41 @@ class Not:
     location: Location | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Range(All):
+    """`fact: {more_than: 30, at_most: 45}`: a lower and an upper bound on one fact.
+
+    A range holds when both of its comparisons do, so it is an `all` of them (the lower
+    bound first): whatever reads an `all` (truth, the decision diagram, coverage, lint,
+    the numbers a fact is cut at) reads a range rightly, and each bound is a `Compare`
+    node of its own, located at its key, that mutation moves and coverage names. Only
+    what writes a condition out (the YAML, the site's words, a one-line description)
+    looks for a range, to write it back as one."""
+
+    def __post_init__(self) -> None:
+        if not is_range(self.items):
+            raise ValueError("a range is a lower bound and an upper bound on one fact")
+
+    @property
+    def fact(self) -> str:
+        return self.lower.fact
+
+    @property
+    def lower(self) -> Compare:
+        return _compare_at(self.items, 0)
+
+    @property
+    def upper(self) -> Compare:
+        return _compare_at(self.items, 1)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The whole numbers the range allows, as (lowest, highest); empty when lowest > highest."""
+        low = self.lower.bound + 1 if self.lower.op == "more_than" else self.lower.bound
+        high = self.upper.bound - 1 if self.upper.op == "less_than" else self.upper.bound
+        return low, high
+
+
 Condition = Always | Is | OneOf | Compare | All | AnyOf | Not
 
 COMPARISONS = {
@@ -104,6 +139,26 @@ COMPARISONS = {
     "less_than": "<",
     "at_most": "<=",
 }
+LOWER_BOUNDS = ("more_than", "at_least")
+UPPER_BOUNDS = ("less_than", "at_most")
+
+
+def is_range(items: tuple[Condition, ...]) -> bool:
+    """Whether the entries can make a `Range`: a lower then an upper bound on one fact."""
+    return (
+        len(items) == 2
+        and isinstance(items[0], Compare)
+        and isinstance(items[1], Compare)
+        and items[0].fact == items[1].fact
+        and items[0].op in LOWER_BOUNDS
+        and items[1].op in UPPER_BOUNDS
+    )
+
+
+def _compare_at(items: tuple[Condition, ...], index: int) -> Compare:
+    item = items[index]
+    assert isinstance(item, Compare)
+    return item
 
 
 def facts_of(condition: Condition) -> frozenset[str]:

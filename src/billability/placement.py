@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from billability.compile import normalize
 from billability.evaluate import domain, truth
-from billability.model import All, Condition, Outcome, Policy, Rule, Value, facts_of
+from billability.model import All, Condition, Outcome, Policy, Range, Rule, Value, facts_of
 from billability.sourcetext import Statement, statements
 from billability.wording import md
 
@@ -84,7 +84,8 @@ def exception_condition(policy: Policy, rule: Rule, other: Rule) -> tuple[Condit
     """The parts of `other`'s condition that `rule`'s condition does not already imply:
     what a reader of `rule` must also know for `other` to apply. All of `other`'s
     condition when every part is implied (the two rules then apply together)."""
-    parts = other.when.items if isinstance(other.when, All) else (other.when,)
+    # A range is one part: its bounds are said together ("31 to 45").
+    parts = other.when.items if isinstance(other.when, All) and not isinstance(other.when, Range) else (other.when,)
     left = tuple(part for part in parts if not _implies(policy, rule.when, part))
     return left or parts
 

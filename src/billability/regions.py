@@ -26,6 +26,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from billability.diagnostics import counted
 from billability.evaluate import comparison_bounds, truth
 from billability.model import Fact, FactType, Outcome, Policy, Value
 
@@ -362,8 +363,9 @@ def table_rows(table: DecisionTable) -> list[list[str]]:
 def table_markdown(table: DecisionTable) -> str:
     rows = table_rows(table)
     lines = [
-        f"Decision table of `{table.policy}`: {len(table.regions)} regions cover all "
-        f"{table.combinations} combinations of the enum and yes/no facts (whole numbers as ranges); "
+        f"Decision table of `{table.policy}`: {counted(len(table.regions), 'region')} "
+        f"{'covers' if len(table.regions) == 1 else 'cover'} all "
+        f"{counted(table.combinations, 'combination')} of the enum and yes/no facts (whole numbers as ranges); "
         "`any` means the fact does not change the decision there.",
         "",
         "| " + " | ".join(rows[0]) + " |",

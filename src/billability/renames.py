@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from billability.conditions import nodes
 from billability.diagnostics import Location
-from billability.model import All, AnyOf, Compare, Condition, Fact, FactType, Is, Not, OneOf, Policy, Value
+from billability.model import All, AnyOf, Compare, Condition, Fact, FactType, Is, Not, OneOf, Policy, Range, Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,8 @@ def renamed_policy(policy: Policy, renames: Sequence[Rename]) -> Policy:
                 return OneOf(facts.get(name, name), tuple(value(name, v) for v in olds), node.location)
             case Compare(fact=name):  # fact: {more_than: n}
                 return dataclasses.replace(node, fact=facts.get(name, name))
+            case Range(items=items):  # fact: {more_than: n, at_most: m}
+                return Range(tuple(condition(item) for item in items), node.location)
             case All(items=items):  # all: [...]
                 return All(tuple(condition(item) for item in items), node.location)
             case AnyOf(items=items):  # any: [...]

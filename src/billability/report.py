@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from billability.audit import OUTCOMES, GroupTally, Summary
+from billability.diagnostics import counted
 
 LABELS = {
     "billable": "Billable",
@@ -37,7 +38,7 @@ TOP_GROUPS = 25
 
 
 def _rows(n: int) -> str:
-    return f"{n:,} row{'s' if n != 1 else ''}"
+    return counted(n, "row", thousands=True)
 
 
 def _share(part: int, whole: int) -> str:

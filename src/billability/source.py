@@ -24,6 +24,7 @@ import yaml
 
 from billability.diagnostics import Diagnostic, Location, Problems
 from billability.resources import real_path, shown_path
+from billability.syntax import syntax_problem
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -108,11 +109,7 @@ def read_yaml(raw: bytes | str, file: str) -> Located:
         tabs = _tabs(text, file, error)
         if tabs:
             raise Problems(tabs) from None
-        mark = error.problem_mark or error.context_mark
-        message = (error.problem or error.context or "not valid YAML").strip()
-        if error.context and error.problem:
-            message = f"{error.problem} ({error.context})"
-        raise Problems([Diagnostic("yaml.syntax", message, _mark(file, mark))]) from None
+        raise Problems([syntax_problem(text, file, error)]) from None
     except yaml.reader.ReaderError as error:
         # The reader rejects control characters with a position but no mark.
         line = text.count("\n", 0, error.position) + 1
@@ -121,7 +118,7 @@ def read_yaml(raw: bytes | str, file: str) -> Located:
             [
                 Diagnostic(
                     "yaml.syntax",
-                    f"the character {chr(error.character)!r} is not allowed in YAML"
+                    f"the control character U+{error.character:04X} is not allowed in YAML"
                     if isinstance(error.character, int)
                     else "a character here is not allowed in YAML",
                     Location(file, line, column),
@@ -129,8 +126,10 @@ def read_yaml(raw: bytes | str, file: str) -> Located:
                 )
             ]
         ) from None
-    except yaml.YAMLError as error:  # pragma: no cover - PyYAML marks its other errors
-        raise Problems([Diagnostic("yaml.syntax", str(error), Location(file))]) from None
+    except yaml.YAMLError:  # pragma: no cover - PyYAML marks its other errors
+        raise Problems(
+            [Diagnostic("yaml.syntax", "YAML cannot read the file", Location(file), hint="check its indentation")]
+        ) from None
     if node is None:  # only comments and blank lines, caught above; kept for the type checker
         raise Problems([Diagnostic("file.empty", "the file is empty", Location(file, 1, 1))])
     builder = _Builder(file)

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from billability.evaluate import comparison_bounds
 from billability.model import (
     COMPARISONS,
+    LOWER_BOUNDS,
+    UPPER_BOUNDS,
     All,
     Always,
     AnyOf,
@@ -33,6 +35,7 @@ from billability.model import (
     OneOf,
     Outcome,
     Policy,
+    Range,
     ReviewContact,
     Rule,
     SourceDocument,
@@ -211,6 +214,26 @@ def _tests(fact: Fact) -> st.SearchStrategy[Condition]:
         st.builds(
             lambda op, bound: Compare(fact.name, op, bound), st.sampled_from(sorted(COMPARISONS)), st.integers(0, 12)
         ),
+        # fact: {more_than: n, at_most: m}, a range that holds for `lowest` to `lowest + width`
+        st.builds(
+            _range,
+            st.just(fact.name),
+            st.sampled_from(LOWER_BOUNDS),
+            st.sampled_from(UPPER_BOUNDS),
+            st.integers(0, 12),
+            st.integers(0, 6),
+        ),
+    )
+
+
+def _range(name: str, lower: str, upper: str, lowest: int, width: int) -> Range:
+    """A range as compile makes one: never empty."""
+    highest = lowest + width
+    return Range(
+        (
+            Compare(name, lower, lowest - 1 if lower == "more_than" else lowest),
+            Compare(name, upper, highest + 1 if upper == "less_than" else highest),
+        )
     )
 
 

@@ -27,6 +27,7 @@ from billability.model import (
     OneOf,
     Outcome,
     Policy,
+    Range,
     Value,
 )
 
@@ -89,6 +90,9 @@ def condition_lines(policy: Policy, condition: Condition) -> list[str]:
             return [f"**{md(facts[name].label)}:** {values_text(facts[name], values)}"]
         case Compare(fact=name, op=op, bound=bound):
             return [f"**{md(facts[name].label)}:** {_COMPARISON_WORDS[op]} {bound}"]
+        case Range(fact=name, span=(low, high)):
+            # fact: {more_than: 30, at_most: 45} -> 31 to 45, the whole numbers it allows
+            return [f"**{md(facts[name].label)}:** {low if low == high else f'{low} to {high}'}"]
         case All(items=items):
             return [line for item in items for line in condition_lines(policy, item)]
         case AnyOf(items=items):
