@@ -3,7 +3,8 @@
 In: the MkDocs configuration and the hand-written pages under `pages/`.
 Out: the same files plus every page `billability.site.build_pages` writes, so a
 policy or corpus change shows on the next build and can never leave the site stale;
-and the footer of every page (`config.copyright`): the policy's version and effective
+the navigation's `Topics` section, filled with the page of each topic of the policy
+(`billability.navigation`); and the footer of every page (`config.copyright`): the policy's version and effective
 date, its source document and the commit the site is built from; and the audit page's
 examples (the example mapping, the audit's summary of the example export), filled in
 from the files and the policy of the checkout by `billability.audit_page`.
@@ -24,7 +25,8 @@ from billability.audit_page import MARKER, fill_examples
 from billability.colophon import build_commit, footer_line
 from billability.compile import load_policy
 from billability.diagnostics import Problems
-from billability.resources import project
+from billability.navigation import with_topic_pages
+from billability.resources import project, shown_path
 from billability.site import build_pages
 
 _HERE = Path(__file__).resolve().parent
@@ -39,6 +41,13 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         policy = load_policy(_CHECKOUT.policy)
     except Problems as error:
         raise PluginError("the site's pages cannot be generated:\n" + str(error)) from None
+    configuration = Path(config.config_file_path)
+    try:
+        config.nav = with_topic_pages(
+            config.nav, policy, configuration.read_text(encoding="utf-8"), shown_path(configuration)
+        )
+    except Problems as error:
+        raise PluginError("the site's navigation cannot list the policy's topics:\n" + str(error)) from None
     config.copyright = footer_line(policy, build_commit(_CHECKOUT.root or _HERE.parent, os.environ))
     return config
 
