@@ -38,6 +38,18 @@ def build_site(target: Path, config: Path = CONFIG) -> subprocess.CompletedProce
     )
 
 
+def theme_pages(site: Path) -> list[Path]:
+    """The HTML pages of a built site that the theme lays out, sorted: all but the documents
+    the site carries as they are written (the audit's example report, shown in a frame)."""
+    return sorted(page for page in site.rglob("*.html") if 'class="md-content"' in page.read_text(encoding="utf-8"))
+
+
+def carried_documents(site: Path) -> list[Path]:
+    """The HTML documents a built site carries as they are written, outside the theme, sorted."""
+    laid_out = set(theme_pages(site))
+    return sorted(page for page in site.rglob("*.html") if page not in laid_out)
+
+
 def failing_cases(checkout: Path = CHECKOUT) -> list[str]:
     """The checkout's corpus cases its policy fails: the site refuses to build while there are any."""
     policy = load_policy(checkout / "policy")

@@ -39,7 +39,7 @@ from billability.site import (
 )
 from billability.wording import OUTCOME_WORDS
 from policy_texts import CHECKOUT, CLINIC
-from site_builds import CLINIC_CONTRASTS, CONFIG, build_site, clinic_checkout_with_docs, failing_cases
+from site_builds import CLINIC_CONTRASTS, CONFIG, build_site, clinic_checkout_with_docs, failing_cases, theme_pages
 
 try:
     import mkdocs  # noqa: F401
@@ -66,9 +66,11 @@ def pages() -> dict[str, str]:
 
 
 def page_texts(site: Path) -> dict[str, str]:
-    """The visible text of every built page, tags stripped and white space folded."""
+    """The visible text of every built page the theme lays out, tags stripped and white
+    space folded (the audit's example report is what `billability audit` writes:
+    tests/test_audit_docs.py checks it)."""
     texts = {}
-    for page in sorted(site.rglob("*.html")):
+    for page in theme_pages(site):
         raw = page.read_text(encoding="utf-8")
         body = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.S)
         texts[str(page.relative_to(site))] = normalize(html.unescape(re.sub(r"<[^>]+>", " ", body)))
@@ -242,7 +244,7 @@ def test_staff_never_read_a_rule_id(built: Path, policy: Policy) -> None:
 
 
 def test_every_page_has_one_h1_and_skips_no_heading_level(built: Path) -> None:
-    for page in sorted(built.rglob("*.html")):
+    for page in theme_pages(built):
         if page.name == "404.html":
             continue
         levels = heading_levels(page.read_text(encoding="utf-8"))
