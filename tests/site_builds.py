@@ -17,8 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 from billability.compile import load_policy
 from billability.corpus import load_cases, run_cases
 from policy_texts import CHECKOUT, CLINIC
@@ -28,14 +26,28 @@ CLINIC_CONTRASTS = Path(__file__).resolve().parent / "fixtures" / "clinic-site" 
 
 
 def build_site(target: Path, config: Path = CONFIG) -> subprocess.CompletedProcess[str]:
-    """`mkdocs build --strict`, as CI and the README run it."""
+    """`mkdocs build --strict`, as CI and the README run it: in an environment without
+    NO_MKDOCS_2_WARNING, since the configuration itself keeps the theme's notice quiet."""
+    environment = {name: value for name, value in os.environ.items() if name != "NO_MKDOCS_2_WARNING"}
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(target)],
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        env=environment,
     )
+
+
+def theme_pages(site: Path) -> list[Path]:
+    """The HTML pages of a built site that the theme lays out, sorted: all but the documents
+    the site carries as they are written (the audit's example report, shown in a frame)."""
+    return sorted(page for page in site.rglob("*.html") if 'class="md-content"' in page.read_text(encoding="utf-8"))
+
+
+def carried_documents(site: Path) -> list[Path]:
+    """The HTML documents a built site carries as they are written, outside the theme, sorted."""
+    laid_out = set(theme_pages(site))
+    return sorted(page for page in site.rglob("*.html") if page not in laid_out)
 
 
 def failing_cases(checkout: Path = CHECKOUT) -> list[str]:
@@ -50,17 +62,19 @@ def clinic_checkout_with_docs(root: Path) -> Path:
     """A copy of the clinic fixture checkout under `root` with the site's `docs/` folder;
     the path of its MkDocs configuration.
 
-    The hook builds the pages from the checkout the configuration sits in. The
-    navigation is left to MkDocs: the repository's lists the bundled policy's topics.
-    The audit page is left out: its examples are the repository's export and mapping,
-    which speak the bundled policy's facts, not the clinic's."""
+    The hook builds the pages from the checkout the configuration sits in, and lists
+    the clinic's topics under Topics in the repository's navigation. The audit page is
+    left out (its page and its line of the navigation): its examples are the
+    repository's export and mapping, which speak the bundled policy's facts, not the
+    clinic's."""
     checkout = root / "clinic"
     shutil.copytree(CLINIC, checkout)
     docs = checkout / "docs"
     shutil.copytree(CONFIG.parent, docs, ignore=shutil.ignore_patterns("__pycache__", "contrasts.yaml"))
     shutil.copy(CLINIC_CONTRASTS, docs / "contrasts.yaml")
     (docs / "pages" / "audit.md").unlink()
-    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-    del config["nav"]
-    (docs / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    config = CONFIG.read_text(encoding="utf-8")
+    audit_line = "  - Audit service records: audit.md\n"
+    assert audit_line in config, "the navigation of docs/mkdocs.yml no longer lists the audit page as expected"
+    (docs / "mkdocs.yml").write_text(config.replace(audit_line, ""), encoding="utf-8")
     return docs / "mkdocs.yml"

@@ -4,7 +4,9 @@ width, the keyboard and the printer.
 In: the checkout's site, built strictly once for the module into a temporary folder and
 served from 127.0.0.1, every HTML page of it (the folder is walked, so a page added to the
 site is checked without naming it here), in Debian's headless Chromium at 1366x900 and
-390x844.
+390x844. axe-core checks what a page shows in a frame too (the audit's example report);
+a document the site carries outside the theme (that report, opened on its own) is
+checked by axe-core alone, since the theme's menu, tabs and print layout are not there.
 Out: failures that name the page and the element, so a maintainer can fix them: axe-core's
 rule id, impact, target selectors and help; measured contrast ratios and colours; the
 heading that skips a level; what sticks out past a phone's screen; where Tab landed.
@@ -24,6 +26,7 @@ from typing import Any
 import pytest
 
 from browsers import checkout_site, require_browser, served
+from site_builds import carried_documents, theme_pages
 
 PROBES = Path(__file__).resolve().parent / "page_probes.js"
 
@@ -68,12 +71,19 @@ def site_url(built_site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def site_pages(built_site: Path) -> list[str]:
-    """Every page of the built site, as the address a reader opens (`topics/credential/`)."""
+    """Every page of the built site the theme lays out, as the address a reader opens
+    (`topics/credential/`)."""
     pages = sorted(
-        path.relative_to(built_site).as_posix().removesuffix("index.html") for path in built_site.rglob("*.html")
+        path.relative_to(built_site).as_posix().removesuffix("index.html") for path in theme_pages(built_site)
     )
     assert "" in pages and len(pages) > 1, pages
     return pages
+
+
+@pytest.fixture(scope="module")
+def site_documents(built_site: Path) -> list[str]:
+    """Every document the built site carries outside the theme, as its address."""
+    return [path.relative_to(built_site).as_posix() for path in carried_documents(built_site)]
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +112,11 @@ def _where(address: str, viewport: dict[str, int]) -> str:
 
 
 def _blocking(axe: Axe, page: Page, where: str, context: str | None = None) -> list[str]:
-    """axe-core's serious and critical violations on the page, one line per element."""
+    """axe-core's serious and critical violations on the page and in its frames, one line
+    per element (an element in a frame is targeted through its frame: `iframe >> h2`)."""
+    # axe-core checks a frame only where it runs too; it cannot reach in from outside.
+    for frame in page.frames[1:]:
+        frame.evaluate(axe.axe_script)
     violations = axe.run(page, context=context).response["violations"]
     lines = []
     for violation in violations:
@@ -200,6 +214,39 @@ def test_no_page_has_a_serious_or_critical_axe_violation(request: pytest.Fixture
     surveys: list[PageSurvey] = request.getfixturevalue(screen)
     found = [line for survey in surveys for line in survey.blocking]
     assert not found, "axe-core finds what some readers cannot get past:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_documents_outside_the_theme_have_no_serious_or_critical_axe_violation(
+    browser: Browser, axe: Axe, site_url: str, site_documents: list[str], viewport: dict[str, int]
+) -> None:
+    page = _open(browser, viewport)
+    found = []
+    for address in site_documents:
+        page.goto(site_url + address)
+        page.wait_for_load_state("load")
+        found += _blocking(axe, page, _where(address, viewport))
+    page.close()
+    assert not found, "axe-core finds what some readers cannot get past:\n" + "\n".join(found)
+
+
+def test_a_frame_of_a_page_is_checked_by_axe_with_the_page(browser: Browser, axe: Axe, site_url: str) -> None:
+    # A frame whose picture has no text alternative: a violation axe-core reports only
+    # when it runs inside the frame as well.
+    page = _open(browser, DESKTOP)
+    _visit(page, site_url, "")
+    page.evaluate(
+        """() => new Promise(done => {
+            const frame = document.createElement('iframe');
+            frame.title = 'A frame to check';
+            frame.onload = done;
+            frame.srcdoc = '<!DOCTYPE html><html lang="en"><title>t</title><main><img src="x.png"></main></html>';
+            document.querySelector('article').append(frame);
+        })"""
+    )
+    found = _blocking(axe, page, "/ with a frame")
+    page.close()
+    assert [line for line in found if "image-alt" in line and "iframe" in line], found
 
 
 @pytest.mark.parametrize("screen", SCREENS)

@@ -39,7 +39,7 @@ from billability.site import (
 )
 from billability.wording import OUTCOME_WORDS
 from policy_texts import CHECKOUT, CLINIC
-from site_builds import CLINIC_CONTRASTS, CONFIG, build_site, clinic_checkout_with_docs, failing_cases
+from site_builds import CLINIC_CONTRASTS, CONFIG, build_site, clinic_checkout_with_docs, failing_cases, theme_pages
 
 try:
     import mkdocs  # noqa: F401
@@ -66,9 +66,11 @@ def pages() -> dict[str, str]:
 
 
 def page_texts(site: Path) -> dict[str, str]:
-    """The visible text of every built page, tags stripped and white space folded."""
+    """The visible text of every built page the theme lays out, tags stripped and white
+    space folded (the audit's example report is what `billability audit` writes:
+    tests/test_audit_docs.py checks it)."""
     texts = {}
-    for page in sorted(site.rglob("*.html")):
+    for page in theme_pages(site):
         raw = page.read_text(encoding="utf-8")
         body = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.S)
         texts[str(page.relative_to(site))] = normalize(html.unescape(re.sub(r"<[^>]+>", " ", body)))
@@ -92,6 +94,22 @@ def shown_examples(site: Path) -> set[str]:
             r'<li>\s*<p><span class="outcome[^"]*">[^<]*</span></p>\s*<p><strong>(.*?)</strong>', raw, flags=re.S
         )
     return {normalize(html.unescape(re.sub(r"<[^>]+>", "", item))) for item in shown}
+
+
+def navigation_topics(raw: str) -> list[tuple[str, str]]:
+    """The Topics section of a built page's navigation: (title, address) of each page's
+    link (on a topic's own page, its table of contents is left out)."""
+    for section in re.findall(r'<nav class="md-nav" data-md-level="1"[^>]*>(.*?)</ul>', raw, flags=re.S):
+        title = re.search(r'<label class="md-nav__title"[^>]*>(.*?)</label>', section, flags=re.S)
+        if title is None or normalize(re.sub(r"<[^>]+>", " ", title.group(1))) != "Topics":
+            continue
+        links = re.findall(r'<a href="([^"]+)" class="md-nav__link[^"]*">(.*?)</a>', section, flags=re.S)
+        return [
+            (normalize(html.unescape(re.sub(r"<[^>]+>", " ", text))), address)
+            for address, text in links
+            if "#" not in address
+        ]
+    raise AssertionError("the page's navigation has no Topics section")
 
 
 def heading_levels(raw: str) -> list[int]:
@@ -226,7 +244,7 @@ def test_staff_never_read_a_rule_id(built: Path, policy: Policy) -> None:
 
 
 def test_every_page_has_one_h1_and_skips_no_heading_level(built: Path) -> None:
-    for page in sorted(built.rglob("*.html")):
+    for page in theme_pages(built):
         if page.name == "404.html":
             continue
         levels = heading_levels(page.read_text(encoding="utf-8"))
@@ -315,6 +333,80 @@ def test_the_clinic_site_skips_no_heading_level(clinic_built: Path) -> None:
         levels = heading_levels(page.read_text(encoding="utf-8"))
         assert levels[:1] == [1], page
         assert skipped_levels(levels) == [], page
+
+
+def test_the_navigation_lists_the_policys_topics_in_its_order(clinic_built: Path, clinic: Policy) -> None:
+    shown = navigation_topics((clinic_built / "glossary" / "index.html").read_text(encoding="utf-8"))
+    assert shown == [(topic.title, "../" + topic_path(topic.name).removesuffix(".md") + "/") for topic in clinic.topics]
+
+
+def test_a_topic_added_to_the_policy_shows_in_the_navigation_and_a_removed_one_goes(tmp_path: Path) -> None:
+    # A maintainer's edit of the policy alone: a new topic with an activity moved into it,
+    # and a topic whose activity and rules move to another; docs/mkdocs.yml is not touched.
+    config = clinic_checkout_with_docs(tmp_path)
+    policy = config.parent.parent / "policy"
+    edits = {
+        "policy.yaml": [("  communication:\n    title: Communication\n", "  transport:\n    title: Getting there\n")],
+        "facts.yaml": [
+            (
+                "label: Driving the client\n        topic: connection",
+                "label: Driving the client\n        topic: transport",
+            ),
+            (
+                "label: Calling a provider\n        topic: communication",
+                "label: Calling a provider\n        topic: connection",
+            ),
+        ],
+        "rules/connection.yaml": [("title: Driving\n    topic: connection", "title: Driving\n    topic: transport")],
+        "rules/communication.yaml": [("topic: communication", "topic: connection")],
+    }
+    for name, replacements in edits.items():
+        text = (policy / name).read_text(encoding="utf-8")
+        for old, new in replacements:
+            assert old in text, (name, old)
+            text = text.replace(old, new)
+        (policy / name).write_text(text, encoding="utf-8")
+    result = build_site(tmp_path / "out", config)
+    assert result.returncode == 0, result.stderr
+    for page in ("index.html", "glossary/index.html", "topics/transport/index.html"):
+        raw = (tmp_path / "out" / page).read_text(encoding="utf-8")
+        titles = [title for title, _ in navigation_topics(raw)]
+        assert titles == ["Who may bill", "Connection", "Getting there"], page
+    assert "Driving" in (tmp_path / "out" / "topics" / "transport" / "index.html").read_text(encoding="utf-8")
+    assert not (tmp_path / "out" / "topics" / "communication").exists()
+
+
+@pytest.mark.parametrize(
+    ("nav", "line"),
+    [
+        pytest.param("  - Topics:\n      - topics/credential.md\n", "  - Topics:", id="listed by hand"),
+        pytest.param("", "nav:", id="no Topics section"),
+    ],
+)
+def test_a_navigation_with_no_empty_topics_section_stops_the_build_at_its_line(
+    tmp_path: Path, nav: str, line: str
+) -> None:
+    config = clinic_checkout_with_docs(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    assert "  - Topics: []\n" in text
+    text = text.replace("  - Topics: []\n", nav)
+    config.write_text(text, encoding="utf-8")
+    result = build_site(tmp_path / "out", config)
+    assert result.returncode != 0
+    number = text.splitlines().index(line) + 1
+    assert re.search(rf"mkdocs\.yml:{number}:\d+: error\[site\.nav-topics\]", result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_build_prints_only_its_own_lines_and_no_notice_of_the_theme(
+    build: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    _, result = build
+    # build_site leaves NO_MKDOCS_2_WARNING out of the environment: docs/mkdocs.yml sets it.
+    printed = (result.stdout + result.stderr).splitlines()
+    assert not [line for line in printed if "Material for MkDocs" in line or "NO_MKDOCS_2_WARNING" in line], printed
+    if result.returncode == 0:
+        assert [line for line in printed if line.strip() and not line.startswith("INFO ")] == [], printed
 
 
 def test_the_build_stops_when_a_hand_written_page_shadows_a_generated_one(tmp_path: Path, clinic: Policy) -> None:
