@@ -42,7 +42,7 @@ from billability.compile import load_policy
 from billability.corpus import load_cases, run_cases
 from billability.model import Is, Outcome
 
-# The checkout these helpers copy.
+# The checkout the changes are made in copies of.
 CHECKOUT = Path(__file__).resolve().parent.parent
 # Left out when the checkout is copied without git.
 NOT_COPIED = shutil.ignore_patterns(
@@ -137,7 +137,7 @@ def raise_the_version(root: Path) -> str:
     return f"version {version['version']} -> {raised}, effective from {effective['date']} -> {later}"
 
 
-# --- (a) advocacy by email needs review ---------------------------------------------------------
+# --- advocacy by email needs review ---------------------------------------------------------
 
 COMMUNICATION = "policy/rules/communication.yaml"
 ADVOCACY_BY_EMAIL = """\
@@ -202,7 +202,7 @@ def advocacy_by_email_needs_review(root: Path) -> Change:
     return Change("advocacy-email", f"advocacy by email: not_billable -> needs_review; {versions}")
 
 
-# --- (b) a late hand-off needs review ------------------------------------------------------------
+# --- a late hand-off needs review ------------------------------------------------------------
 
 CONNECTION = "policy/rules/connection.yaml"
 LATE_HANDOFF = """\
@@ -312,7 +312,7 @@ def late_handoff_needs_review(root: Path) -> Change:
     )
 
 
-# --- (d) a new activity -------------------------------------------------------------------------
+# --- a new activity -------------------------------------------------------------------------
 
 ACTIVITY = "activity"
 FACTS_FILE = "policy/facts.yaml"
@@ -456,7 +456,7 @@ def activity_under_a_new_topic(root: Path) -> Change:
     )
 
 
-# --- (e) the same decisions written another way ---------------------------------------------------
+# --- the same decisions written another way ---------------------------------------------------
 
 # A fact compared with a number, as a maintainer writes it: `fact:` then the comparison on
 # the next line, or `fact: {more_than: n}`.
