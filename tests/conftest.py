@@ -1,4 +1,4 @@
-"""Shared fixtures (the checkout's policy and corpus, the clinic fixture policy, an editable copy of the policy) and
+"""Shared fixtures (the checkout's policy and corpus, the clinic fixture policy, a browser) and
 the Hypothesis settings profiles.
 
 `HYPOTHESIS_PROFILE=thorough python -m pytest` runs every property with many more
@@ -9,9 +9,7 @@ two cores.
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -60,9 +58,6 @@ def clinic_cases(clinic: Policy) -> list[Case]:
     return load_cases([CLINIC / "corpus"], clinic)
 
 
-EditPolicy = Callable[..., Path]
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium for a browser test module (which calls `browsers.require_browser()`
@@ -73,31 +68,17 @@ def browser() -> Iterator[Any]:
         yield launched
 
 
-@pytest.fixture
-def edited_policy(tmp_path: Path) -> EditPolicy:
-    """A copy of the checkout's policy with text replaced: edit("rules/connection.yaml", old, new, ...)."""
-
-    def edit(*changes: str) -> Path:
-        root = tmp_path / "policy"
-        if not root.exists():
-            shutil.copytree(CHECKOUT / "policy", root)
-        for file, old, new in zip(changes[::3], changes[1::3], changes[2::3], strict=True):
-            target = root / file
-            text = target.read_text(encoding="utf-8")
-            assert old in text, f"{old!r} not in {file}"
-            target.write_text(text.replace(old, new, 1), encoding="utf-8")
-        return root
-
-    return edit
-
-
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the scratch-copy suites of tests/test_policy_is_data.py as soon as they are
-    selected: they take minutes, and run beside the rest of the suite at a lower priority."""
+    """Start the scratch-copy runs of the selected modules that have them (a module-level
+    `start_early`: tests/test_policy_is_data.py, tests/test_maintainer_changes.py) as soon as
+    they are selected: they take minutes, and run beside the rest of the suite at a lower
+    priority."""
     if session.config.option.collectonly:
         return
-    selected = [item for item in session.items if item.path.name == "test_policy_is_data.py"]
-    if selected:
-        module = getattr(selected[0], "module", None)
-        if module is not None:
-            module.start_early(session.config)
+    started = set()
+    for item in session.items:
+        module = getattr(item, "module", None)
+        start = getattr(module, "start_early", None)
+        if module is not None and callable(start) and module.__name__ not in started:
+            started.add(module.__name__)
+            start(session.config)

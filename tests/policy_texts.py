@@ -1,5 +1,5 @@
 """Policies for the maintainer tests: small synthetic ones built from YAML text, and
-copies of the bundled policy with the edits a maintainer would make in a pull request."""
+copies of a fixture policy with text replaced, as a maintainer edits it."""
 
 from __future__ import annotations
 
@@ -86,8 +86,8 @@ def small_policy(*rules: str, facts: str = FACTS) -> Policy:
     return compile_texts({"policy.yaml": HEADER + facts + "rules:\n" + "".join(rules)}, SOURCE)
 
 
-def edited_policy(root: Path, *changes: tuple[str, str, str], source: Path = CHECKOUT / "policy") -> Path:
-    """A copy of a policy folder (the checkout's by default) under `root` with each
+def edited_policy(root: Path, *changes: tuple[str, str, str], source: Path = CLINIC / "policy") -> Path:
+    """A copy of a policy folder (the clinic fixture's by default) under `root` with each
     (file, old, new) text replaced once."""
     target = root / "policy"
     shutil.copytree(source, target)
@@ -97,36 +97,6 @@ def edited_policy(root: Path, *changes: tuple[str, str, str], source: Path = CHE
         assert old in text, f"{old!r} is not in {file}"
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
     return target
-
-
-# The real edits a maintainer might propose.
-WINDOW_45 = (
-    ("rules/connection.yaml", "more_than: 30", "more_than: 45"),
-    ("rules/connection.yaml", "only within 30 days", "only within 45 days"),
-)
-ALLOW_VIDEO = (
-    *(
-        (
-            "rules/communication.yaml",
-            f"activity: {activity}\n      contact_mode: [face_to_face, phone]",
-            f"activity: {activity}\n      contact_mode: [face_to_face, phone, video]",
-        )
-        for activity in ("provider_communication", "service_follow_up", "advocacy")
-    ),
-    ("rules/communication.yaml", "contact_mode: [video, text_message]", "contact_mode: text_message"),
-)
-ADD_CREDENTIAL = (
-    (
-        "facts.yaml",
-        "      peer_support_specialist:",
-        "      licensed_clinical_intern:\n        label: Licensed clinical intern\n      peer_support_specialist:",
-    ),
-    (
-        "rules/credential.yaml",
-        "[registered_sud_counselor, certified_sud_counselor, lpha]",
-        "[registered_sud_counselor, certified_sud_counselor, lpha, licensed_clinical_intern]",
-    ),
-)
 
 
 def write_small_policy(root: Path, *rules: str, facts: str = FACTS) -> Path:

@@ -5,22 +5,29 @@ Each test copies the repository to a scratch folder, makes there one edit a main
 would make to `policy/` (and `corpus/`), and runs the copy's whole test suite with this
 interpreter:
 
-- the hand-off window moved by 15 days: the only failing items are corpus cases, and
-  they are exactly the cases between the old and the new bound;
-- a new activity with its billable rule and a case: everything passes;
-- the fact `documented` renamed `note_documented` in the policy and the corpus:
-  everything passes.
+- a comparison with a number moved by 15 (the hand-off window today, whether written
+  `more_than: 30`, `at_least: 31` or already moved): the only failing items are corpus
+  cases, and they are exactly the cases whose number lies where the comparison now
+  answers otherwise;
+- a new activity with its billable rule and a case, under a name the policy does not use
+  yet: everything passes;
+- a fact renamed in the policy, the corpus and the docs (`documented` to `note_documented`
+  while the policy has `documented`, else another fact the corpus names): everything
+  passes.
 
-The edits are found in the policy's own text; when an edit's anchor is gone the test
-fails and says which, rather than passing vacuously. The copy is a git repository with
-the unedited files committed, so the edit is a change in the working tree, as it is
-for a maintainer. The copy's `src/` comes first on the import path, so the package the
-inner suite imports, and the policy it bundles, are the edited copy's (as in an editable
-install of the checkout being edited). Each inner suite has a temporary folder of its
-own, apart from its copy, as a checkout is apart from the temporary folder.
+The edits read what the policy holds, so they apply to whatever it decides; when there is
+nothing to edit (no comparison, no activity, no fact the corpus names) the test fails and
+says which, rather than passing vacuously. The copy is a git repository with the unedited
+files committed, so the edit is a change in the working tree, as it is for a maintainer
+(tests/maintainer_changes.py copies it). The copy's `src/` comes first on the import path,
+so the package the inner suite imports, and the policy it bundles, are the edited copy's
+(as in an editable install of the checkout being edited). Each inner suite has a
+temporary folder of its own, apart from its copy, as a checkout is apart from the
+temporary folder.
 
 The inner runs leave out this module (it would copy itself without end),
-tests/test_browser.py, tests/test_accessibility.py, tests/test_checker_browser.py and
+tests/test_maintainer_changes.py (it copies the repository in its turn, to run CI's
+steps), tests/test_browser.py, tests/test_accessibility.py, tests/test_checker_browser.py and
 tests/test_summary_browser.py (they drive Chromium against the built site, whose content tests/test_site.py and
 tests/test_checker.py check in the inner runs) and tests/test_decide_browser.py (it
 drives Chromium over the diagram's JSON form, which tests/test_diagram.py walks in the
@@ -32,7 +39,6 @@ at the same time as each other and as the rest of the suite, at a lower priority
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -47,13 +53,17 @@ import pytest
 
 from billability.compile import load_policy
 from billability.corpus import load_cases, run_cases
-from billability.model import Is, Outcome
+from billability.diagnostics import Problems
+from billability.evaluate import truth
+from billability.model import Compare
 from inner_pytest import Item, Run, finish_pytest, start_pytest
-from policy_texts import CHECKOUT
+from maintainer_changes import MissingAnchor, add_an_activity, copy_repository, first_comparison
 
-# Left out of the inner runs: this module, the browser tests and the Spark tests (see the docstring).
+# Left out of the inner runs: this module, the runs of CI's steps, the browser tests and
+# the Spark tests (see the docstring).
 LEFT_OUT = (
     "tests/test_policy_is_data.py",
+    "tests/test_maintainer_changes.py",
     "tests/test_browser.py",
     "tests/test_accessibility.py",
     "tests/test_checker_browser.py",
@@ -63,15 +73,6 @@ LEFT_OUT = (
 )
 # The longest an inner suite may take before it is stopped and reported.
 TIMEOUT = 1200
-# Ignored when the repository is copied without git.
-NOT_COPIED = shutil.ignore_patterns(
-    ".git", ".venv", ".ci-venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis",
-    "site", "build", "dist", "*.egg-info",
-)  # fmt: skip
-
-
-class MissingAnchor(AssertionError):
-    """The text an edit looks for is not in the policy any more: the edit must be rewritten."""
 
 
 @dataclass
@@ -89,166 +90,109 @@ def _case_names(root: Path) -> set[str]:
     return {case.name for case in load_cases([root / "corpus"], load_policy(root / "policy"))}
 
 
-# --- copying the repository ------------------------------------------------------------------
-
-
-def _git(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    command = ["git", "-c", "user.name=scratch", "-c", "user.email=scratch@example.org", *arguments]
-    try:
-        return subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
-    except OSError as error:  # no git here: copy the files without it
-        return subprocess.CompletedProcess(command, 127, "", str(error))
-
-
-def copy_repository(target: Path) -> Path:
-    """The repository's files (tracked and untracked but not ignored, as they are on disk) in
-    `target`, committed to a fresh git repository there."""
-    listed = _git(CHECKOUT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    if listed.returncode == 0:
-        for name in filter(None, listed.stdout.split("\0")):
-            source = CHECKOUT / name
-            if source.is_file():
-                (target / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target / name)
-    else:
-        shutil.copytree(CHECKOUT, target, ignore=NOT_COPIED, dirs_exist_ok=True)
-    if _git(target, "init", "-q").returncode == 0:
-        _git(target, "add", "-A")
-        _git(target, "commit", "-q", "-m", "the repository before the edit")
-    return target
-
-
-def _read(root: Path, name: str) -> str:
-    path = root / name
-    if not path.is_file():
-        raise MissingAnchor(f"{name} is not in the repository any more: rewrite this edit")
-    return path.read_text(encoding="utf-8")
-
-
 # --- the three edits -------------------------------------------------------------------------
 
-WINDOW_FILE = "policy/rules/connection.yaml"
+RULES = "policy/rules"
 WINDOW_MOVE = 15
 
 
+def _holds(fact: str, operator: str, bound: int, number: int) -> bool | None:
+    return truth(Compare(fact, operator, bound), {fact: number})
+
+
 def move_the_window(root: Path) -> Edit:
-    """The transitional-care window of rules/connection.yaml moved from N to N + 15 days,
-    the reason's words with it (the table's quote stays as the county wrote it)."""
-    text = _read(root, WINDOW_FILE)
-    found = re.search(r"^(\s+)(\w+):\n\1  more_than: (\d+)$", text, flags=re.M)
-    if found is None:
-        raise MissingAnchor(f"no `more_than:` bound in {WINDOW_FILE}: rewrite this edit")
-    fact, bound = found.group(2), int(found.group(3))
+    """The first comparison of a fact with a number in the rules files (in file order: the
+    transitional-care window today) moved by 15, the reason's words with it where it says
+    `within N days` (the table's quote stays as the county wrote it)."""
+    first = first_comparison(root)
+    if first is None:
+        raise MissingAnchor(f"no file of {RULES}/ compares a fact with a number: rewrite this edit")
+    path, found = first
+    text = found.string
+    name = path.relative_to(root).as_posix()
+    fact, operator, bound = found["fact"], found["operator"], int(found["bound"])
     moved = bound + WINDOW_MOVE
-    text = text[: found.start(3)] + str(moved) + text[found.end(3) :]
+    text = text[: found.start("bound")] + str(moved) + text[found.end("bound") :]
     text = re.sub(
         rf"^(\s+reason: .*)\bwithin {bound} days\b",
         lambda match: f"{match.group(1)}within {moved} days",
         text,
         flags=re.M,
     )
-    (root / WINDOW_FILE).write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     # The corpus cases the edit must fail: those the edited policy decides otherwise.
     policy = load_policy(root / "policy")
     results = run_cases(policy, load_cases([root / "corpus"], policy))
     failing = {result.case.name: result.case for result in results if not result.passed}
-    assert failing, f"no corpus case pins the bound {bound} of `{fact}`: the corpus should fail after the edit"
-    outside = [name for name, case in failing.items() if not bound < case.facts.get(fact, -1) <= moved]
-    assert outside == [], f"cases fail that are not between {bound} and {moved} days: {outside}"
-    summary = f"{WINDOW_FILE}: `{fact}` `more_than: {bound}` -> `more_than: {moved}`"
+    assert failing, (
+        f"no corpus case pins `{fact}: {{{operator}: {bound}}}` in {name}: the corpus should fail after the edit"
+    )
+    # Only a number the comparison now answers otherwise can change a decision.
+    outside = [
+        case_name
+        for case_name, case in failing.items()
+        if not isinstance(number := case.facts.get(fact), int)
+        or _holds(fact, operator, bound, number) == _holds(fact, operator, moved, number)
+    ]
+    assert outside == [], f"cases fail whose `{fact}` is not where `{operator}` {bound} and {moved} differ: {outside}"
+    summary = f"{name}: `{fact}` `{operator}: {bound}` -> `{operator}: {moved}`"
     return Edit(summary, {result.case.name for result in results}, set(failing))
 
 
-NEW_VALUE = "housing_navigation"
-NEW_RULE = "housing-navigation"
-
-
-def add_an_activity(root: Path) -> Edit:
-    """A new Connection activity in facts.yaml, its billable rule in rules/connection.yaml
-    (quoting a statement that rule file already quotes), and a corpus case quoting nothing."""
-    policy = load_policy(root / "policy")
-    cases = load_cases([root / "corpus"], policy)
-    # The case to follow: the one with fewest facts decided billable by a rule of
-    # rules/connection.yaml on the activity alone; the new rule quotes what that rule quotes.
-    followed = sorted(
-        (
-            (len(result.case.facts), index, result.case, rule)
-            for index, result in enumerate(run_cases(policy, cases))
-            if result.decision.outcome is Outcome.BILLABLE
-            and len(result.decision.rules) == 1
-            and (rule := policy.rule(result.decision.rules[0])).location is not None
-            and rule.location.file.endswith("rules/connection.yaml")
-            and isinstance(rule.when, Is)
-            and rule.when.fact == "activity"
-        ),
-        key=lambda found: found[:2],
+def add_an_activity_to_a_topic(root: Path) -> Edit:
+    """A new activity under an existing topic, with its billable rule and a case (see
+    maintainer_changes.add_an_activity: its names are ones the policy does not use yet)."""
+    added = add_an_activity(root, new_topic=False)
+    summary = (
+        f"activity `{added.value}` added with rule `{added.rule}` in {added.rules_file} and a case "
+        f"(following `{added.followed}`)"
     )
-    if not followed:
-        raise MissingAnchor("no corpus case is decided billable by an activity rule of rules/connection.yaml")
-    _, _, model, model_rule = followed[0]
-
-    facts = _read(root, "policy/facts.yaml")
-    block = re.search(r"^  activity:\n(?:(?:    .*)?\n)+", facts, flags=re.M)
-    if block is None or "        topic: connection\n" not in block.group(0):
-        raise MissingAnchor("policy/facts.yaml has no `activity` fact with a value of topic `connection`")
-    insert_at = (
-        block.start() + block.group(0).rindex("        topic: connection\n") + len("        topic: connection\n")
-    )
-    value = f"      {NEW_VALUE}:\n        label: Helping the client find housing\n        topic: connection\n"
-    (root / "policy" / "facts.yaml").write_text(facts[:insert_at] + value + facts[insert_at:], encoding="utf-8")
-
-    rules = _read(root, "policy/rules/connection.yaml")
-    rule_text = (
-        f"\n  - id: {NEW_RULE}\n    title: Helping clients find housing\n    topic: connection\n"
-        f"    outcome: billable\n    when:\n      activity: {NEW_VALUE}\n"
-        f"    reason: helping a client find housing is a Connection activity\n"
-        f"    source:\n      - {json.dumps(model_rule.quotes[0], ensure_ascii=False)}\n"
-    )
-    (root / "policy" / "rules" / "connection.yaml").write_text(rules.rstrip("\n") + "\n" + rule_text, encoding="utf-8")
-
-    case_facts = {**model.facts, "activity": NEW_VALUE}
-    (root / "corpus" / "housing-navigation.yaml").write_text(
-        "cases:\n"
-        "  - name: Helping a client find housing is billable\n"
-        f"    facts: {json.dumps(case_facts)}\n"
-        f"    expect: {{outcome: billable, rules: [{NEW_RULE}]}}\n",
-        encoding="utf-8",
-    )
-    summary = f"activity `{NEW_VALUE}` added with rule `{NEW_RULE}` and a case (following `{model.name}`)"
     return Edit(summary, _case_names(root))
 
 
-OLD_FACT, NEW_FACT = "documented", "note_documented"
-# The fact's name where YAML holds it as a name: a key (`documented:`), an item of a flow
-# list (`[..., documented, ...]`) or of a block list (`- documented`); never prose.
-FACT_NAME = re.compile(
-    rf"(?<![\w-]){OLD_FACT}(?=:(?:\s|$))"
-    rf"|(?<=[\[,])(\s*){OLD_FACT}(?=\s*[,\]])"
-    rf"|^(\s*-\s+){OLD_FACT}(?=\s*$)",
-    flags=re.M,
-)
+# The fact renamed while the policy declares it (and not yet the new name); otherwise the
+# last fact of facts.yaml the corpus names, renamed `<fact>_renamed`.
+RENAMED = ("documented", "note_documented")
+
+
+def _fact_name(fact: str) -> re.Pattern[str]:
+    """The fact's name where YAML holds it as a name: a key (`documented:`), an item of a flow
+    list (`[..., documented, ...]`) or of a block list (`- documented`); never prose."""
+    name = re.escape(fact)
+    return re.compile(
+        rf"(?<![\w-]){name}(?=:(?:\s|$))|(?<=[\[,])(\s*){name}(?=\s*[,\]])|^(\s*-\s+){name}(?=\s*$)",
+        flags=re.M,
+    )
 
 
 def rename_a_fact(root: Path) -> Edit:
-    """`documented` renamed `note_documented` in every YAML file of policy/, corpus/ and docs/."""
-    if not re.search(rf"^  {OLD_FACT}:$", _read(root, "policy/facts.yaml"), flags=re.M):
-        raise MissingAnchor(f"policy/facts.yaml declares no fact `{OLD_FACT}`")
+    """A fact renamed in every YAML file of policy/, corpus/ and docs/."""
+    policy = load_policy(root / "policy")
+    declared = [fact.name for fact in policy.facts]
+    named = {fact for case in load_cases([root / "corpus"], policy) for fact in case.facts}
+    old, new = RENAMED
+    if old not in declared or new in declared:
+        candidates = [fact for fact in declared if fact in named and f"{fact}_renamed" not in declared]
+        if not candidates:
+            raise MissingAnchor("no fact of policy/facts.yaml is named by a corpus case: rewrite this edit")
+        old, new = candidates[-1], f"{candidates[-1]}_renamed"
+    pattern = _fact_name(old)
     changed = {}
     for folder in ("policy", "corpus", "docs"):
         for path in sorted((root / folder).rglob("*.y*ml")):
             text = path.read_text(encoding="utf-8")
-            renamed, count = FACT_NAME.subn(lambda match: (match.group(1) or match.group(2) or "") + NEW_FACT, text)
+            renamed, count = pattern.subn(lambda match: (match.group(1) or match.group(2) or "") + new, text)
             if count:
                 path.write_text(renamed, encoding="utf-8")
                 changed[path.relative_to(root).as_posix()] = count
-    assert any(name.startswith("corpus/") for name in changed), f"no corpus file names `{OLD_FACT}`"
-    summary = f"`{OLD_FACT}` renamed `{NEW_FACT}` in " + ", ".join(f"{name} ({n})" for name, n in changed.items())
+    assert any(name.startswith("corpus/") for name in changed), f"no corpus file names `{old}`"
+    summary = f"`{old}` renamed `{new}` in " + ", ".join(f"{name} ({n})" for name, n in changed.items())
     return Edit(summary, _case_names(root))
 
 
 EDITS: dict[str, Callable[[Path], Edit]] = {
     "window": move_the_window,
-    "activity": add_an_activity,
+    "activity": add_an_activity_to_a_topic,
     "rename": rename_a_fact,
 }
 
@@ -361,8 +305,15 @@ def scratch_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
 
 def _scratch(runs: dict[str, Scratch | Exception], name: str) -> Scratch:
     found = runs[name]
-    if isinstance(found, MissingAnchor):
-        pytest.fail(str(found), pytrace=False)
+    # What went wrong is said in words, without a traceback: the edit found nothing to edit
+    # (MissingAnchor) or an assertion of its own failed, the edited copy does not load, or
+    # the copy's suite ran out of time.
+    if isinstance(found, AssertionError):
+        pytest.fail(f"the edit could not be made: {found}", pytrace=False)
+    if isinstance(found, Problems):
+        pytest.fail(f"after the edit, the copy's policy or corpus does not load:\n{found}", pytrace=False)
+    if isinstance(found, subprocess.TimeoutExpired):
+        pytest.fail(f"the scratch copy's suite did not finish within {TIMEOUT} s", pytrace=False)
     if isinstance(found, Exception):
         raise found
     if not found.run.items:

@@ -293,7 +293,17 @@ def test_the_label_is_created_when_missing_and_added_when_outcomes_change(tmp_pa
     assert calls[1] == "pr edit 12 --add-label changes outcomes"
 
 
-@pytest.mark.parametrize(("labels", "removed"), [("changes outcomes\nother", True), ("other", False)])
+@pytest.mark.parametrize(
+    ("labels", "removed"),
+    [
+        ("changes outcomes\nother", True),
+        ("other", False),
+        # More labels than a pipe holds: the search stops at the first line, before all are
+        # written, and the step must still see the label.
+        ("changes outcomes\n" + "other\n" * 20_000, True),
+    ],
+    ids=["labelled", "not-labelled", "many-labels"],
+)
 def test_the_label_goes_when_a_push_takes_the_change_back_out(tmp_path: Path, labels: str, removed: bool) -> None:
     log = fake_gh(tmp_path, labels=labels)
     script = step(PULL_REQUEST, "publish", "Label the pull request when outcomes change")["run"]
