@@ -16,12 +16,12 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from billability.compile import load_policy
-from billability.corpus import corpus_findings, load_cases, run_cases
+from billability.corpus import check_corpus, corpus_findings, load_cases, run_cases
 from billability.diagnostics import Diagnostic, Location, Problems
 from billability.evaluate import decide
 from billability.explain import decision_json, decision_text, diagnostics_github, diagnostics_text
 from billability.model import FactType, Policy
-from billability.resources import project, shown_folder
+from billability.resources import corpus_beside, project, shown_folder
 from billability.source import read_yaml
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -232,7 +232,13 @@ def _scenario_file(name: str) -> tuple[dict[str, Any], dict[str, Location]]:
 @annotation_format_option
 @policy_option
 def validate(paths: tuple[str, ...], output_format: str, policy_path: str | None) -> None:
-    """Check a policy and report every problem at once, as file:line:column.
+    """Check a policy and its corpus, and report every problem at once, as file:line:column.
+
+    The corpus is the `corpus/` beside a checkout's `policy/` folder: its files are read
+    and checked as `billability test` loads them (YAML, schema, facts and values the
+    policy knows, rule ids it has, quotes in its source), without running the cases.
+    The first line is `POLICY: N facts, N rules: valid`; the second says what was
+    checked of the corpus (`corpus/: N cases in N files: valid`).
 
     \b
     Examples:
@@ -240,18 +246,32 @@ def validate(paths: tuple[str, ...], output_format: str, policy_path: str | None
       billability validate policy/
       billability validate --policy policy/ --format github
 
-    Exit status: 0 when the policy is valid, 1 when there are problems.
+    Exit status: 0 when the policy and its corpus are valid, 1 when there are problems.
     """
     targets = [Path(p) for p in paths] + ([Path(policy_path)] if policy_path else [])
     diagnostics: list[Diagnostic] = []
     for target in targets or [_policy_folder(None)]:
+        corpus = project().corpus if not targets else corpus_beside(target)
+        policy: Policy | None = None
         try:
             policy = load_policy(target)
         except Problems as error:
             diagnostics.extend(error.diagnostics)
-            continue
-        if output_format == "text":
+        if policy is not None and output_format == "text":
             click.echo(f"{shown_folder(target)}: {len(policy.facts)} facts, {len(policy.rules)} rules: valid")
+        if corpus is None or not corpus.is_dir():
+            if policy is not None and output_format == "text":
+                click.echo(f"no corpus/ beside {shown_folder(target)}: only the policy was checked")
+            continue
+        # Without a policy, the corpus is still read for its YAML and schema problems.
+        checked = check_corpus([corpus], policy)
+        diagnostics.extend(checked.problems)
+        if policy is not None and not checked.problems and output_format == "text":
+            cases, files = len(checked.cases), checked.files
+            click.echo(
+                f"{shown_folder(corpus)}: {cases} case{'s' if cases != 1 else ''} in "
+                f"{files} file{'s' if files != 1 else ''}: valid"
+            )
     if diagnostics:
         _fail(diagnostics, EXIT_PROBLEMS, github=output_format == "github")
 
