@@ -387,6 +387,38 @@ def test_a_rename_and_a_real_change_exits_1(repository: Path) -> None:
     assert "note_documented is true" in group and "days_since_discharge is 15 to 21" in group
 
 
+def test_cases_removed_and_added_are_listed_and_change_no_exit_status(repository: Path) -> None:
+    cases = repository / "corpus/cases.yaml"
+    removed_line = lines_with(cases, "- name: Driving a client is not billable")[0]
+    apply(
+        repository,
+        (
+            "corpus/cases.yaml",
+            "- name: Driving a client is not billable",
+            "- name: Driving a client to a clinic is not billable",
+        ),
+    )
+    status, output, errors = run("diff", "HEAD")
+    assert (status, errors) == (0, "")
+    assert "no scenario changes outcome" in output
+    lines = output.splitlines()
+    removed = lines.index("corpus cases removed (what they pinned is no longer checked):")
+    assert lines[removed + 1] == f"  - HEAD:corpus/cases.yaml:{removed_line}:5: Driving a client is not billable"
+    assert lines[removed + 2] == "corpus cases added:"
+    assert lines[removed + 3] == f"  - corpus/cases.yaml:{removed_line}:5: Driving a client to a clinic is not billable"
+    assert lines[-1].endswith(" 0 failed; 1 case removed, 1 added")
+    status, markdown, _ = run("diff", "HEAD", "--format", "markdown")
+    assert status == 0
+    assert (
+        "#### Corpus cases removed (what they pinned is no longer checked)\n\n"
+        f"- HEAD:corpus/cases.yaml:{removed_line}:5: Driving a client is not billable"
+    ) in markdown
+    # A corpus given in place of HEAD's own is not HEAD's corpus: nothing to compare it with.
+    status, output, _ = run("diff", "HEAD", "--corpus", "corpus/cases.yaml")
+    assert status == 0
+    assert "removed" not in output and "added" not in output
+
+
 def test_a_head_corpus_that_does_not_load_exits_2_located(repository: Path) -> None:
     apply(repository, *RENAME_FACT_IN_POLICY)  # the corpus still says `documented`
     cases = repository / "corpus/cases.yaml"

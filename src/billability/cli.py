@@ -450,8 +450,9 @@ def diff_command(
     folders. Without HEAD, BASE is compared with the checkout as it is on disk,
     edits not yet committed included. Also lists the facts and values renamed
     (breaking for callers and data mappings; outcomes are compared under the new
-    names), the rules and facts added, removed or changed, and the cases of
-    HEAD's corpus that fail with HEAD.
+    names), the rules and facts added, removed or changed, the cases of HEAD's
+    corpus that fail with HEAD, and the cases removed from the corpus or added to
+    it (by name, BASE's corpus against HEAD's; not with `--corpus`).
 
     \b
     Examples:
@@ -462,14 +463,15 @@ def diff_command(
       billability diff HEAD --corpus corpus/boundaries.yaml
 
     Exit status: 0 when no outcome changes (a pure rename included), 1 when some
-    do, 2 for invalid input or when either side's corpus does not load.
+    do, 2 for invalid input or when either side's corpus does not load. Cases
+    removed or added are listed, and change no exit status: 1 means outcomes change.
     """
     from billability.diff import diff_markdown, diff_sides, diff_text
     from billability.revisions import read_sides
 
     try:
         sides = read_sides(base, head, folder, [Path(p) for p in corpus_paths])
-        result = diff_sides(*sides)
+        result = diff_sides(*sides, compare_corpora=not corpus_paths)
     except Problems as error:
         _fail(error.diagnostics)
     click.echo(diff_markdown(result) if output_format == "markdown" else diff_text(result))

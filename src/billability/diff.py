@@ -4,8 +4,10 @@ In: two compiled policies, BASE and HEAD, or two `Side`s (`revisions.read_side`:
 the working tree, a folder or a git revision, each with its corpus).
 Out: a `PolicyDiff`: the facts and values renamed; the groups of scenarios whose
 outcome changes, each a readable condition with the outcome before and after; the
-rules and facts added, removed or changed; the corpus cases that HEAD fails and the
-corpus files of either side that do not load; and its text and Markdown renderings.
+rules and facts added, removed or changed; the corpus cases that HEAD fails, the
+cases removed from the corpus or added to it (by name, BASE's corpus against HEAD's),
+and the corpus files of either side that do not load; and its text and Markdown
+renderings.
 
 Renames first: BASE is translated into HEAD's names (`renames.renamed_policy`)
 before anything is compared, so a pure rename changes no outcome and no rule, and
@@ -102,6 +104,16 @@ class CaseFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseChange:
+    """A corpus case only one side has: `removed` (BASE's corpus has a case of that
+    name, HEAD's has none; located in BASE's files) or `added`."""
+
+    location: Location
+    name: str
+    change: str  # added or removed
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyDiff:
     """`corpus` names HEAD's corpus as shown (None: no corpus was run), and
     `cases_run` how many of its cases loaded and ran."""
@@ -119,6 +131,7 @@ class PolicyDiff:
     cases_run: int = 0
     failing_cases: tuple[CaseFailure, ...] = ()
     corpus_problems: tuple[Diagnostic, ...] = ()
+    case_changes: tuple[CaseChange, ...] = ()
     # The policy's declared version on each side (`policy.yaml`'s `version`).
     versions: tuple[str, str] = ("", "")
 
@@ -142,18 +155,31 @@ class PolicyDiff:
         return not self.corpus_problems
 
 
-def diff_sides(base: Side, head: Side) -> PolicyDiff:
+def diff_sides(base: Side, head: Side, compare_corpora: bool = True) -> PolicyDiff:
     """Compare the two sides' policies, run HEAD's corpus with HEAD, and collect the
-    corpus files of either side that do not load."""
+    corpus files of either side that do not load. With `compare_corpora` (HEAD's corpus
+    is its own, not one given in its place) and both corpora loading whole, list the
+    cases removed and added."""
     diff = diff_policies(base.policy, head.policy, base.label, head.label)
     failing = _failing_cases(renamed_policy(base.policy, diff.renames), head.policy, head.cases)
+    compared = compare_corpora and all(side.corpus is not None and not side.problems for side in (base, head))
     return dataclasses.replace(
         diff,
         corpus=head.corpus,
         cases_run=len(head.cases),
         failing_cases=failing,
         corpus_problems=tuple(sorted((*base.problems, *head.problems), key=Diagnostic.sort_key)),
+        case_changes=_case_changes(base.cases, head.cases) if compared else (),
     )
+
+
+def _case_changes(before: Iterable[Case], after: Iterable[Case]) -> tuple[CaseChange, ...]:
+    """The cases, by name, only one corpus has: the removed ones first, each in file order."""
+    old = {case.name: case for case in before}
+    new = {case.name: case for case in after}
+    removed = [CaseChange(case.location, case.name, "removed") for name, case in old.items() if name not in new]
+    added = [CaseChange(case.location, case.name, "added") for name, case in new.items() if name not in old]
+    return tuple(removed + added)
 
 
 def diff_policies(base: Policy, head: Policy, base_label: str = "base", head_label: str = "head") -> PolicyDiff:
@@ -436,6 +462,10 @@ def _corpus_summary(diff: PolicyDiff, markdown: bool) -> str:
         return f"No corpus run against {code(diff.head)}." if markdown else f"no corpus run against {diff.head}"
     failed = len(diff.failing_cases)
     text = f"{code(diff.corpus)} against {code(diff.head)}: {diff.cases_run - failed} passed, {failed} failed"
+    removed = sum(1 for case in diff.case_changes if case.change == "removed")
+    added = len(diff.case_changes) - removed
+    if diff.case_changes:
+        text += f"; {removed} case{'s' if removed != 1 else ''} removed, {added} added"
     if diff.corpus_problems:
         text += ", and some files do not load"
     return f"Corpus {text}." if markdown else text
@@ -470,6 +500,14 @@ def _sections(diff: PolicyDiff, markdown: bool) -> list[str]:
             already = " (failed before the change too)" if case.failed_before else ""
             lines.append(f"{bullet}{case.location}: {case.name}{already}")
             lines += [f"{detail}{difference}" for difference in case.differences]
+    for change, title in (
+        ("removed", "corpus cases removed (what they pinned is no longer checked)"),
+        ("added", "corpus cases added"),
+    ):
+        cases = [case for case in diff.case_changes if case.change == change]
+        if cases:
+            lines.append(heading(title))
+            lines += [f"{bullet}{case.location}: {case.name}" for case in cases]
     if diff.corpus_problems:
         lines.append(heading("corpus files that do not load"))
         indent = "\n" + " " * len(bullet)
