@@ -466,7 +466,8 @@ def diff_command(
     do, 2 for invalid input or when either side's corpus does not load. Cases
     removed or added are listed, and change no exit status: 1 means outcomes change.
     """
-    from billability.diff import diff_markdown, diff_sides, diff_text
+    from billability.diff import diff_sides
+    from billability.diff_report import diff_markdown, diff_text
     from billability.revisions import read_sides
 
     try:

@@ -3,35 +3,63 @@
 In: two compiled policies, BASE and HEAD, or two `Side`s (`revisions.read_side`:
 the working tree, a folder or a git revision, each with its corpus).
 Out: a `PolicyDiff`: the facts and values renamed; the groups of scenarios whose
-outcome changes, each a readable condition with the outcome before and after; the
-rules and facts added, removed or changed; the corpus cases that HEAD fails, the
-cases removed from the corpus or added to it (by name, BASE's corpus against HEAD's),
-and the corpus files of either side that do not load; and its text and Markdown
-renderings.
+outcome changes, each a set of restrictions with the outcome before and after and how
+many combinations it holds; the groups of partial scenarios (some facts unknown) that
+go to or from `undetermined`; the joint regions both come from; the rules and facts
+added, removed or changed; the corpus cases that HEAD fails, the cases removed from the
+corpus or added to it (by name, BASE's corpus against HEAD's), and the corpus files of
+either side that do not load. `diff_report` says it all in words.
 
 Renames first: BASE is translated into HEAD's names (`renames.renamed_policy`)
 before anything is compared, so a pure rename changes no outcome and no rule, and
 is reported once, as a rename.
 
-How scenarios are counted: enum and boolean facts are finite, so a group counts the
-combinations of their values it holds. A whole-number fact has no upper end, so it is
-not counted but stated as a range in the group's condition ("days_since_discharge is
-31 to 45"); when that range is bounded the group also says how many whole numbers it
-spans, so combinations x numbers gives the scenarios. A value or fact that only one
-side declares is a scenario only that side can decide: the other side shows "no such
-scenario".
+One partition serves every reading: the joint space of both policies, each fact also
+left blank (`Space.with_blanks`), is split (`regions.partition`) until both policies'
+exact outcomes (`regions.outcome_judge`, as `decide` gives them, `undetermined`
+included) are settled, and each region keeps the pair (BASE's outcome, HEAD's). Read
+without their blank part (`complete_regions`), the regions whose decided outcomes
+differ are the groups of changed scenarios. The regions where one side is
+`undetermined` and the other is not are the partial groups: a blank credential that
+went from not billable to undetermined shows there and nowhere else. (A partial
+scenario decided on both sides changes only as its completions do: the complete groups
+show it.) `changes.changes_between` reads the same regions for the site's words.
+
+How scenarios are counted: a group counts the combinations of the answers it holds,
+and a fact counts only where it is asked, that is where its `relevant_when` (either
+side's) holds or cannot be told yet from the other facts, or where the group names
+it; elsewhere it is left blank, and counts once. (Advocacy by email counts the
+credentials, not the hand-off questions advocacy never asks.) Enum and boolean facts
+are counted. A whole-number fact has no upper end, so it is not counted but stated as
+a range in the group's condition ("days since discharge: 31 to 45"); when that range
+is bounded the group also says how many whole numbers it spans, so combinations x
+numbers gives the scenarios. A value or fact that only one side declares is a scenario
+only that side can decide: the other side shows "no such scenario".
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from billability.corpus import Case, run_case
 from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError
-from billability.model import Always, Condition, Fact, Outcome, Policy, Rule, Value
-from billability.regions import Judge, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
+from billability.evaluate import truth
+from billability.model import Always, Condition, Fact, Outcome, Policy, Rule, Value, facts_of
+from billability.regions import (
+    Judge,
+    Leaf,
+    Restriction,
+    Settled,
+    Space,
+    Verdict,
+    outcome_judge,
+    partition,
+    space_of,
+)
 from billability.renames import Rename, find_renames, renamed_policy
 from billability.revisions import Side
 
@@ -40,21 +68,15 @@ from billability.revisions import Side
 
 @dataclass(frozen=True, slots=True)
 class OutcomeChange:
-    """Every complete scenario meeting `restrictions` went from `before` to `after`
-    (None: not a scenario that side's policy can state)."""
+    """Every scenario meeting `restrictions` (a fact not named may be anything, or
+    blank where it is not asked) went from `before` to `after` (None: not a scenario
+    that side's policy can state). In a group of partial scenarios, a restriction may
+    hold None: the fact left blank."""
 
     restrictions: tuple[Restriction, ...]
     before: Outcome | None
     after: Outcome | None
     combinations: int
-
-    @property
-    def condition(self) -> str:
-        return "; ".join(r.sentence for r in self.restrictions) or "every scenario"
-
-    @property
-    def transition(self) -> str:
-        return f"{_outcome_text(self.before)} -> {_outcome_text(self.after)}"
 
     @property
     def numbers(self) -> tuple[tuple[str, int], ...]:
@@ -64,17 +86,6 @@ class OutcomeChange:
             for r in self.restrictions
             if r.integer and r.low is not None and r.high is not None
         )
-
-    @property
-    def count(self) -> str:
-        text = f"{self.combinations} combination{'s' if self.combinations != 1 else ''}"
-        for fact, span in self.numbers:
-            text += f" x {span} values of {fact}"
-        return text
-
-
-def _outcome_text(outcome: Outcome | None) -> str:
-    return "no such scenario" if outcome is None else str(outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +132,20 @@ class PolicyDiff:
     base: str
     head: str
     renames: tuple[Rename, ...]
+    # The groups of scenarios whose outcome changes: every fact that is asked answered.
     outcome_changes: tuple[OutcomeChange, ...]
+    # How many combinations of answers the joint space holds, and how many change.
     combinations: int
     changed_combinations: int
     settings: tuple[str, ...]
     facts: tuple[FactChange, ...]
     rules: tuple[RuleChange, ...]
+    # The groups of partial scenarios (some fact blank) that go to or from undetermined.
+    undetermined_changes: tuple[OutcomeChange, ...] = ()
+    # The joint partition, blanks included; each region's key is (BASE's outcome, HEAD's).
+    regions: tuple[Leaf, ...] = ()
+    # BASE in HEAD's names, and HEAD: their labels word the groups.
+    policies: tuple[Policy, Policy] | None = None
     corpus: str | None = None
     cases_run: int = 0
     failing_cases: tuple[CaseFailure, ...] = ()
@@ -137,7 +156,7 @@ class PolicyDiff:
 
     @property
     def outcomes_change(self) -> bool:
-        return bool(self.outcome_changes)
+        return bool(self.outcome_changes or self.undetermined_changes)
 
     @property
     def version_note(self) -> str | None:
@@ -188,40 +207,49 @@ def diff_policies(base: Policy, head: Policy, base_label: str = "base", head_lab
     base = renamed_policy(base, renames)
     _check_fact_types(base, head)
     space = space_of(base, head)
-    changes = []
-    for leaf in partition(space, pair_judge(base, head)):
-        if leaf.key is None:
-            continue
-        assert isinstance(leaf.key, tuple)
-        before: Outcome | None = leaf.key[0]
-        after: Outcome | None = leaf.key[1]
-        changes.append(OutcomeChange(leaf.restrictions, before, after, space.combinations(leaf.restrictions)))
+    regions = partition(space.with_blanks(), pair_judge(base, head))
+    asked = AskedFacts.of(space, base, head)
+    # Every fact answered: decided before and after (or no such scenario on one side).
+    changed = [
+        (region.restrictions, before, after)
+        for region in complete_regions(regions)
+        for before, after in [outcomes(region)]
+        if before != after and Outcome.UNDETERMINED not in (before, after)
+    ]
+    # Some fact left blank: scenarios both sides can state, going to or from undetermined.
+    partial = [
+        (region.restrictions, before, after)
+        for region in regions
+        for before, after in [outcomes(region)]
+        if before != after and Outcome.UNDETERMINED in (before, after) and None not in (before, after)
+    ]
+    outcome_changes = _joined(space, asked, changed, blanks=False)
     return PolicyDiff(
         base=base_label,
         head=head_label,
         renames=renames,
-        outcome_changes=tuple(changes),
-        combinations=space.combinations(()),
-        changed_combinations=_changed_combinations(space, changes),
+        outcome_changes=outcome_changes,
+        combinations=asked.combinations((), blanks=False),
+        changed_combinations=_changed_combinations(space, asked, outcome_changes),
         settings=_settings(base, head),
         facts=_fact_changes(base, head),
         rules=_rule_changes(base, head),
+        undetermined_changes=_joined(space, asked, partial, blanks=True),
+        regions=regions,
+        policies=(base, head),
         versions=(base.version, head.version),
     )
 
 
-def pair_judge(base: Policy, head: Policy, unchanged_together: bool = True) -> Judge:
-    """A judge of the pair of outcomes (BASE's, HEAD's) a scenario gets; with
-    `unchanged_together`, unchanged scenarios share one key (None), so that they merge
-    into few large regions."""
-    before, after = decision_judge(base, deciding_rules=False), decision_judge(head, deciding_rules=False)
+def pair_judge(base: Policy, head: Policy) -> Judge:
+    """A judge of the pair of exact outcomes (BASE's, HEAD's) a scenario gets, facts
+    left blank included (see `regions.outcome_judge`)."""
+    before, after = outcome_judge(base), outcome_judge(head)
 
     def judge(scenario: Mapping[str, Value]) -> Verdict:
         first, second = before(scenario), after(scenario)
         if isinstance(first, Settled) and isinstance(second, Settled):
-            if unchanged_together and first.key == second.key:
-                return Settled(None)
-            return Settled((_outcome(first), _outcome(second)))
+            return Settled((first.key, second.key))
         pending: frozenset[str] = frozenset()
         for verdict in (first, second):
             if not isinstance(verdict, Settled):
@@ -231,10 +259,174 @@ def pair_judge(base: Policy, head: Policy, unchanged_together: bool = True) -> J
     return judge
 
 
-def _changed_combinations(space: Space, changes: Sequence[OutcomeChange]) -> int:
-    """How many combinations of the enum and boolean facts change for some whole number.
-    Groups that differ only in a whole-number range share their combinations, so the
-    groups' counts are not simply added: the finite facts are partitioned once more."""
+def outcomes(region: Leaf) -> tuple[Outcome | None, Outcome | None]:
+    """The outcomes (BASE's, HEAD's) of a region of `PolicyDiff.regions`."""
+    assert isinstance(region.key, tuple)
+    before: Outcome | None = region.key[0]
+    after: Outcome | None = region.key[1]
+    return before, after
+
+
+def complete_regions(regions: Iterable[Leaf]) -> tuple[Leaf, ...]:
+    """The regions read without their blank part: every fact answered. A region of
+    blanks alone (some fact only blank) holds no such scenario and is left out."""
+    found = []
+    for region in regions:
+        restrictions = []
+        for restriction in region.restrictions:
+            if restriction.values == (None,):
+                break  # the fact only blank: no scenario with every fact answered
+            if restriction.blank:
+                restriction = dataclasses.replace(
+                    restriction, values=tuple(v for v in restriction.values if v is not None)
+                )
+            restrictions.append(restriction)
+        else:
+            found.append(Leaf(tuple(restrictions), region.key))
+    return tuple(found)
+
+
+# --- counting the combinations of answers ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AskedFacts:
+    """When each fact is asked: its `relevant_when` on either side that declares it.
+    `deciders` are the facts some `relevant_when` looks at."""
+
+    space: Space
+    relevance: Mapping[str, tuple[Condition, ...]]
+    deciders: tuple[str, ...]
+
+    @staticmethod
+    def of(space: Space, *policies: Policy) -> AskedFacts:
+        relevance: dict[str, tuple[Condition, ...]] = {}
+        for policy in policies:
+            for fact in policy.facts:
+                relevance[fact.name] = (*relevance.get(fact.name, ()), fact.relevant_when)
+        looked_at = set().union(*(facts_of(c) for conditions in relevance.values() for c in conditions))
+        return AskedFacts(space, relevance, tuple(name for name in space.facts if name in looked_at))
+
+    def asked(self, name: str, known: Mapping[str, Value]) -> bool:
+        """Whether the fact is asked, given the other facts known: its `relevant_when`
+        holds, or cannot be told yet, on some side."""
+        others = {k: v for k, v in known.items() if k != name}
+        return any(truth(condition, others) is not False for condition in self.relevance[name])
+
+    def combinations(self, restrictions: Iterable[Restriction], blanks: bool) -> int:
+        """How many combinations of answers to the enum and yes/no facts the region holds,
+        each fact counted where it is asked (or named by the region) and left blank, once,
+        elsewhere; with `blanks`, an asked fact may be blank too (where the region allows)."""
+        box = {r.fact: r for r in restrictions}
+
+        def allowed(name: str) -> list[Value | None]:
+            values: list[Value | None] = [
+                p.value for p in self.space.pieces[name] if name not in box or box[name].contains(p.value)
+            ]
+            if blanks and (name not in box or box[name].blank):
+                values.append(None)
+            return values
+
+        def options(name: str, known: Mapping[str, Value]) -> list[Value | None]:
+            return allowed(name) if name in box or self.asked(name, known) else [None]
+
+        # The facts `relevant_when` looks at are tried value by value (blank too), each
+        # kept only where it is asked or blank; the other facts multiply.
+        tried = [[*allowed(name), *([None] if None not in allowed(name) else [])] for name in self.deciders]
+        others = [name for name in self.space.facts if name not in self.deciders]
+        found: dict[tuple[Any, ...], set[tuple[frozenset[Value | None], ...]]] = {}
+        for values in itertools.product(*tried):
+            assignment = dict(zip(self.deciders, values, strict=True))
+            known = {k: v for k, v in assignment.items() if v is not None}
+            if any(value not in options(name, known) for name, value in assignment.items()):
+                continue
+            choices = tuple(frozenset(options(name, known)) for name in others)
+            if not all(choices):
+                continue
+            counted = tuple(c for name, c in zip(others, choices, strict=True) if name in self.space.finite)
+            # Whole numbers are ranges, not counted.
+            key = tuple(value if name in self.space.finite else "" for name, value in assignment.items())
+            found.setdefault(key, set()).add(counted)
+        return sum(_union_size(list(boxes)) for boxes in found.values())
+
+
+def _union_size(boxes: Sequence[tuple[frozenset[Value | None], ...]]) -> int:
+    """How many combinations the union of product sets holds (inclusion and exclusion;
+    there is more than one only where relevance turns on a whole number's range)."""
+    total = 0
+    for size in range(1, len(boxes) + 1):
+        for chosen in itertools.combinations(boxes, size):
+            common = 1
+            for sets in zip(*chosen, strict=True):
+                common *= len(frozenset.intersection(*sets))
+            total += common if size % 2 else -common
+    return total
+
+
+def _joined(
+    space: Space,
+    asked: AskedFacts,
+    regions: Sequence[tuple[tuple[Restriction, ...], Outcome | None, Outcome | None]],
+    blanks: bool,
+) -> tuple[OutcomeChange, ...]:
+    """The regions of one change each, those of the same change that differ in one fact
+    only joined (the partition keeps apart what differs where some fact is blank)."""
+    found = [(restrictions, before, after) for restrictions, before, after in regions]
+    joined = True
+    while joined:
+        joined = False
+        for i, (first, before, after) in enumerate(found):
+            for j in range(i + 1, len(found)):
+                second, other_before, other_after = found[j]
+                union = _union(space, first, second, blanks) if (before, after) == (other_before, other_after) else None
+                if union is not None:
+                    found[i] = (union, before, after)
+                    del found[j]
+                    joined = True
+                    break
+            if joined:
+                break
+    return tuple(
+        OutcomeChange(restrictions, before, after, asked.combinations(restrictions, blanks))
+        for restrictions, before, after in found
+    )
+
+
+def _union(
+    space: Space, first: Sequence[Restriction], second: Sequence[Restriction], blanks: bool
+) -> tuple[Restriction, ...] | None:
+    """One region for two that differ in one fact only: its values joined (a whole
+    number's ranges when they touch); the restriction is dropped when it allows all
+    (with `blanks`, all includes blank)."""
+    mine, theirs = {r.fact: r for r in first}, {r.fact: r for r in second}
+    if mine.keys() != theirs.keys():
+        return None
+    differing = [name for name in mine if mine[name] != theirs[name]]
+    if len(differing) != 1:
+        return None
+    name = differing[0]
+    one, other = mine[name], theirs[name]
+    if one.integer:
+        if one.blank or other.blank:
+            return None
+        low, high = (one, other) if (one.low or 0) <= (other.low or 0) else (other, one)
+        if low.high is None or high.low != low.high + 1:
+            return None
+        joined = Restriction(name, low=low.low, high=high.high, integer=True)
+        pieces = space.pieces[name]
+        whole = not blanks and (joined.low, joined.high) == (pieces[0].restriction.low, pieces[-1].restriction.high)
+    else:
+        values = set(one.values) | set(other.values)
+        every: tuple[Value | None, ...] = (*(p.value for p in space.pieces[name]), *((None,) if blanks else ()))
+        joined = Restriction(name, tuple(v for v in every if v in values))
+        whole = len(joined.values) == len(every)
+    return tuple(joined if r.fact == name else r for r in first if r.fact != name or not whole)
+
+
+def _changed_combinations(space: Space, asked: AskedFacts, changes: Sequence[OutcomeChange]) -> int:
+    """How many combinations of answers change for some whole number. Groups that
+    differ only in a whole-number range share their combinations, so the groups' counts
+    are not simply added: the finite facts are partitioned once more."""
     boxes = [tuple(r for r in change.restrictions if not r.integer) for change in changes]
 
     def judge(scenario: Mapping[str, Value]) -> Verdict:
@@ -248,15 +440,9 @@ def _changed_combinations(space: Space, changes: Sequence[OutcomeChange]) -> int
             pending |= open_facts
         return frozenset(pending) if pending else Settled(False)
 
-    return sum(space.combinations(leaf.restrictions) for leaf in partition(space, judge) if leaf.key is True)
-
-
-def _outcome(verdict: Settled) -> Outcome | None:
-    if verdict.key is None:
-        return None
-    assert isinstance(verdict.key, tuple)
-    outcome: Outcome = verdict.key[0]
-    return outcome
+    return sum(
+        asked.combinations(leaf.restrictions, blanks=False) for leaf in partition(space, judge) if leaf.key is True
+    )
 
 
 def _check_fact_types(base: Policy, head: Policy) -> None:
@@ -367,149 +553,3 @@ def _failing_cases(base: Policy, head: Policy, cases: Iterable[Case]) -> tuple[C
             failed_before = True
         failures.append(CaseFailure(case.location, case.name, result.differences, failed_before))
     return tuple(failures)
-
-
-# --- rendering ---------------------------------------------------------------------------
-
-
-RENAMES_BREAK = (
-    "breaking for callers and data mappings: scenarios, exports and mappings that use an old name stop working"
-)
-
-
-def diff_text(diff: PolicyDiff) -> str:
-    lines = [f"policy diff {diff.base} -> {diff.head}"]
-    if diff.renames:
-        lines.append(f"renamed ({RENAMES_BREAK}):")
-        lines += [f"  - {_rename_text(rename, markdown=False)}" for rename in diff.renames]
-    under = " (compared under the renames)" if diff.renames else ""
-    if diff.outcome_changes:
-        lines.append(
-            f"outcomes change in {diff.changed_combinations} of {diff.combinations} combinations of the enum and "
-            f"yes/no facts, in {len(diff.outcome_changes)} group{'s' if len(diff.outcome_changes) != 1 else ''}"
-            f"{under}:"
-        )
-        for change in diff.outcome_changes:
-            lines.append(f"  - {change.condition}: {change.transition}  [{change.count}]")
-    else:
-        lines.append(f"no scenario changes outcome{under}")
-    if diff.version_note:
-        lines.append(f"warning: {diff.version_note}")
-    lines += _sections(diff, markdown=False)
-    lines.append(_corpus_summary(diff, markdown=False))
-    return "\n".join(lines)
-
-
-def diff_markdown(diff: PolicyDiff) -> str:
-    """A pull-request comment (its first line marks it, so a workflow can update it)."""
-    lines = [
-        "<!-- billability-diff -->",
-        f"### Policy diff: `{diff.base}` → `{diff.head}`",
-        "",
-    ]
-    if diff.version_note:
-        lines += ["> [!WARNING]", f"> {diff.version_note[0].upper()}{diff.version_note[1:]}.", ""]
-    if diff.renames:
-        lines += [
-            "> [!WARNING]",
-            f"> **Renamed**: {RENAMES_BREAK}.",
-            ">",
-            *(f"> - {_rename_text(rename, markdown=True)}" for rename in diff.renames),
-            "",
-        ]
-    under = " Compared under the renames." if diff.renames else ""
-    if diff.outcome_changes:
-        lines += [
-            f"**{diff.changed_combinations}** of {diff.combinations} combinations of the enum and yes/no facts "
-            f"change outcome (whole numbers are shown as ranges).{under}",
-            "",
-            "| scenarios | before | after | how many |",
-            "|---|---|---|---|",
-        ]
-        for change in diff.outcome_changes:
-            condition = change.condition.replace("|", "\\|")
-            lines.append(
-                f"| {condition} | {_outcome_text(change.before)} | {_outcome_text(change.after)} | {change.count} |"
-            )
-    else:
-        lines.append(f"No scenario changes outcome.{under}")
-    sections = _sections(diff, markdown=True)
-    if sections:
-        lines += ["", *sections]
-    lines += ["", _corpus_summary(diff, markdown=True)]
-    return "\n".join(lines)
-
-
-def _rename_text(rename: Rename, markdown: bool) -> str:
-    def code(text: str) -> str:
-        return f"`{text}`" if markdown else text
-
-    arrow = "→" if markdown else "->"
-    if rename.fact is None:
-        names = f"fact {code(rename.old)} {arrow} {code(rename.new)}"
-    elif markdown:
-        names = f"value {code(f'{rename.fact}: {rename.old}')} {arrow} {code(f'{rename.fact}: {rename.new}')}"
-    else:
-        names = f"value {rename.fact}: {rename.old} {arrow} {rename.new}"
-    return f"{names} ({rename.location})" if rename.location else names
-
-
-def _corpus_summary(diff: PolicyDiff, markdown: bool) -> str:
-    def code(text: str) -> str:
-        return f"`{text}`" if markdown else text
-
-    if diff.corpus is None:
-        return f"No corpus run against {code(diff.head)}." if markdown else f"no corpus run against {diff.head}"
-    failed = len(diff.failing_cases)
-    text = f"{code(diff.corpus)} against {code(diff.head)}: {diff.cases_run - failed} passed, {failed} failed"
-    removed = sum(1 for case in diff.case_changes if case.change == "removed")
-    added = len(diff.case_changes) - removed
-    if diff.case_changes:
-        text += f"; {removed} case{'s' if removed != 1 else ''} removed, {added} added"
-    if diff.corpus_problems:
-        text += ", and some files do not load"
-    return f"Corpus {text}." if markdown else text
-
-
-def _sections(diff: PolicyDiff, markdown: bool) -> list[str]:
-    bullet, detail = ("- ", "  - ") if markdown else ("  - ", "      ")
-
-    def heading(title: str) -> str:
-        return f"\n#### {title[0].upper()}{title[1:]}\n" if markdown else f"{title}:"
-
-    def code(text: str) -> str:
-        return f"`{text}`" if markdown else text
-
-    lines: list[str] = []
-    if diff.settings:
-        lines.append(heading("policy settings"))
-        lines += [f"{bullet}{setting}" for setting in diff.settings]
-    if diff.facts:
-        lines.append(heading("facts"))
-        for fact in diff.facts:
-            details = f": {', '.join(fact.details)}" if fact.details else ""
-            lines.append(f"{bullet}{fact.change} {code(fact.fact)}{details} ({fact.location})")
-    if diff.rules:
-        lines.append(heading("rules"))
-        for rule in diff.rules:
-            fields = f": {', '.join(rule.fields)}" if rule.fields else ""
-            lines.append(f"{bullet}{rule.change} {code(rule.rule)}{fields} ({rule.location})")
-    if diff.failing_cases:
-        lines.append(heading("corpus cases that fail with the change"))
-        for case in diff.failing_cases:
-            already = " (failed before the change too)" if case.failed_before else ""
-            lines.append(f"{bullet}{case.location}: {case.name}{already}")
-            lines += [f"{detail}{difference}" for difference in case.differences]
-    for change, title in (
-        ("removed", "corpus cases removed (what they pinned is no longer checked)"),
-        ("added", "corpus cases added"),
-    ):
-        cases = [case for case in diff.case_changes if case.change == change]
-        if cases:
-            lines.append(heading(title))
-            lines += [f"{bullet}{case.location}: {case.name}" for case in cases]
-    if diff.corpus_problems:
-        lines.append(heading("corpus files that do not load"))
-        indent = "\n" + " " * len(bullet)
-        lines += [f"{bullet}{problem.render().replace(chr(10), indent)}" for problem in diff.corpus_problems]
-    return lines
