@@ -4,17 +4,18 @@ In: two compiled policies, BASE (earlier) and HEAD (later).
 Out: `Changes`: the outcome changes as few, wide `Statement`s in question order,
 the renames, and whether anything else (wording, quotes) changed; `statement_text` and
 `rename_text` say them with the facts' and values' labels: "Calling a provider (how the
-contact was made: video call): Needs review → Not billable".
+contact was made: video call): Needs review → Not billable". `scenario_words` says any
+set of restrictions so (`diff_report` words the diff's groups with it), a fact left
+blank as "not known".
 
 The changes come from `diff.diff_policies` (renames read as renames, so a pure rename
-changes nothing; the regions it partitioned read with every fact answered), then each
-changed region is widened for staff: a fact's restriction
-is dropped whenever every scenario the wider region adds either makes the same change
-or was not billable and still is. So "Warm hand-off by voicemail: Billable → Not
-billable" leaves out the conditions that already made a hand-off not billable (a
-provider who may not bill, no progress note), which go without saying, and keeps every
-condition that tells the change apart from answers that stayed Billable or Needs
-review. Statements of the same change that differ in one fact's values are joined,
+changes nothing; the regions it partitioned are read with every fact answered), then
+each changed region is widened for staff: a fact's restriction is dropped whenever
+every scenario the wider region adds either makes the same change or was not billable
+and still is. So "Warm hand-off by voicemail: Billable → Not billable" leaves out the
+conditions that already made a hand-off not billable (a provider who may not bill, no
+progress note), which go without saying, and keeps every condition that tells the
+change apart from answers that stayed Billable or Needs review. Statements of the same change that differ in one fact's values are joined,
 except activities of different topics, so that each sentence can link its topic.
 """
 

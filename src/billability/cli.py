@@ -448,7 +448,11 @@ def diff_command(
 
     BASE and HEAD are git revisions (the policy and corpus at that revision) or
     folders. Without HEAD, BASE is compared with the checkout as it is on disk,
-    edits not yet committed included. Also lists the facts and values renamed
+    edits not yet committed included. Each group of scenarios is worded with the
+    labels staff read, the facts and values as the policy files name them beneath,
+    and counts the combinations of answers it holds (a fact counts where it is
+    asked). Groups of partial scenarios, some answer not known, that go to or from
+    undetermined follow. Also lists the facts and values renamed
     (breaking for callers and data mappings; outcomes are compared under the new
     names), the rules and facts added, removed or changed, the cases of HEAD's
     corpus that fail with HEAD, and the cases removed from the corpus or added to
