@@ -7,7 +7,6 @@ the command runs in real git repositories made for each test."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import os
 import random
 import re
@@ -24,12 +23,12 @@ from billability.cli import main
 from billability.diagnostics import Problems, ScenarioError
 from billability.diff import diff_policies, diff_sides
 from billability.diff_report import diff_markdown, diff_text, identifiers
-from billability.evaluate import truth
 from billability.model import FactType, Value
 from billability.regions import Restriction, space_of
 from billability.renames import renamed_policy
 from billability.revisions import read_side
 from policy_texts import CLINIC, FACTS, git, rule, small_policy
+from scenarios import asked_scenarios, combinations_of
 
 Edit = tuple[str, str, str]  # (file in the checkout, old text, new text): every occurrence
 
@@ -108,38 +107,6 @@ def outcome_or_none(policy: Policy, scenario: dict[str, Value]) -> Outcome | Non
         return policy.evaluate({k: v for k, v in scenario.items() if k in policy.fact_index}).outcome
     except ScenarioError:
         return None
-
-
-def asked_scenarios(*policies: Policy, blanks: bool = False) -> list[dict[str, Value | None]]:
-    """Every scenario staff can give, by brute force: each fact of the joint space known
-    (one value per piece) where some policy's `relevant_when` for it is not false given
-    the other facts known, and blank (None) elsewhere; with `blanks`, an asked fact may
-    be blank too."""
-    space = space_of(*policies)
-    relevance = {
-        name: [policy.fact_index[name].relevant_when for policy in policies if name in policy.fact_index]
-        for name in space.facts
-    }
-    found = []
-    for values in itertools.product(*([*(p.value for p in space.pieces[name]), None] for name in space.facts)):
-        scenario: dict[str, Value | None] = dict(zip(space.facts, values, strict=True))
-        known = {k: v for k, v in scenario.items() if v is not None}
-        asked = {
-            name: any(truth(c, {k: v for k, v in known.items() if k != name}) is not False for c in relevance[name])
-            for name in space.facts
-        }
-        if all(
-            (value is None and (blanks or not asked[name])) or (value is not None and asked[name])
-            for name, value in scenario.items()
-        ):
-            found.append(scenario)
-    return found
-
-
-def combinations_of(scenarios: Iterable[dict[str, Value | None]], *policies: Policy) -> int:
-    """How many combinations of the enum and yes/no answers the scenarios hold (whole numbers are ranges)."""
-    finite = space_of(*policies).finite
-    return len({tuple((k, v) for k, v in s.items() if k in finite) for s in scenarios})
 
 
 def inside(restrictions: Iterable[Restriction], scenario: dict[str, Value | None]) -> bool:

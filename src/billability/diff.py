@@ -25,10 +25,10 @@ went from not billable to undetermined shows there and nowhere else. (A partial
 scenario decided on both sides changes only as its completions do: the complete groups
 show it.) `changes.changes_between` reads the same regions for the site's words.
 
-How scenarios are counted: a group counts the combinations of the answers it holds,
-and a fact counts only where it is asked, that is where its `relevant_when` (either
-side's) holds or cannot be told yet from the other facts, or where the group names
-it; elsewhere it is left blank, and counts once. (Advocacy by email counts the
+How scenarios are counted (`asked.AskedFacts`): a group counts the combinations of
+the answers it holds, and a fact counts only where it is asked, that is where its
+`relevant_when` (either side's) holds given the other answers; elsewhere it is left
+blank, and counts once. (Advocacy by email counts the
 credentials, not the hand-off questions advocacy never asks.) Enum and boolean facts
 are counted. A whole-number fact has no upper end, so it is not counted but stated as
 a range in the group's condition ("days since discharge: 31 to 45"); when that range
@@ -40,15 +40,13 @@ only that side can decide: the other side shows "no such scenario".
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from billability.asked import AskedFacts
 from billability.corpus import Case, run_case
 from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError
-from billability.evaluate import truth
-from billability.model import Always, Condition, Fact, Outcome, Policy, Rule, Value, facts_of
+from billability.model import Always, Condition, Fact, Outcome, Policy, Rule, Value
 from billability.regions import (
     Judge,
     Leaf,
@@ -284,83 +282,6 @@ def complete_regions(regions: Iterable[Leaf]) -> tuple[Leaf, ...]:
         else:
             found.append(Leaf(tuple(restrictions), region.key))
     return tuple(found)
-
-
-# --- counting the combinations of answers ---------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AskedFacts:
-    """When each fact is asked: its `relevant_when` on either side that declares it.
-    `deciders` are the facts some `relevant_when` looks at."""
-
-    space: Space
-    relevance: Mapping[str, tuple[Condition, ...]]
-    deciders: tuple[str, ...]
-
-    @staticmethod
-    def of(space: Space, *policies: Policy) -> AskedFacts:
-        relevance: dict[str, tuple[Condition, ...]] = {}
-        for policy in policies:
-            for fact in policy.facts:
-                relevance[fact.name] = (*relevance.get(fact.name, ()), fact.relevant_when)
-        looked_at = set().union(*(facts_of(c) for conditions in relevance.values() for c in conditions))
-        return AskedFacts(space, relevance, tuple(name for name in space.facts if name in looked_at))
-
-    def asked(self, name: str, known: Mapping[str, Value]) -> bool:
-        """Whether the fact is asked, given the other facts known: its `relevant_when`
-        holds, or cannot be told yet, on some side."""
-        others = {k: v for k, v in known.items() if k != name}
-        return any(truth(condition, others) is not False for condition in self.relevance[name])
-
-    def combinations(self, restrictions: Iterable[Restriction], blanks: bool) -> int:
-        """How many combinations of answers to the enum and yes/no facts the region holds,
-        each fact counted where it is asked (or named by the region) and left blank, once,
-        elsewhere; with `blanks`, an asked fact may be blank too (where the region allows)."""
-        box = {r.fact: r for r in restrictions}
-
-        def allowed(name: str) -> list[Value | None]:
-            values: list[Value | None] = [
-                p.value for p in self.space.pieces[name] if name not in box or box[name].contains(p.value)
-            ]
-            if blanks and (name not in box or box[name].blank):
-                values.append(None)
-            return values
-
-        def options(name: str, known: Mapping[str, Value]) -> list[Value | None]:
-            return allowed(name) if name in box or self.asked(name, known) else [None]
-
-        # The facts `relevant_when` looks at are tried value by value (blank too), each
-        # kept only where it is asked or blank; the other facts multiply.
-        tried = [[*allowed(name), *([None] if None not in allowed(name) else [])] for name in self.deciders]
-        others = [name for name in self.space.facts if name not in self.deciders]
-        found: dict[tuple[Any, ...], set[tuple[frozenset[Value | None], ...]]] = {}
-        for values in itertools.product(*tried):
-            assignment = dict(zip(self.deciders, values, strict=True))
-            known = {k: v for k, v in assignment.items() if v is not None}
-            if any(value not in options(name, known) for name, value in assignment.items()):
-                continue
-            choices = tuple(frozenset(options(name, known)) for name in others)
-            if not all(choices):
-                continue
-            counted = tuple(c for name, c in zip(others, choices, strict=True) if name in self.space.finite)
-            # Whole numbers are ranges, not counted.
-            key = tuple(value if name in self.space.finite else "" for name, value in assignment.items())
-            found.setdefault(key, set()).add(counted)
-        return sum(_union_size(list(boxes)) for boxes in found.values())
-
-
-def _union_size(boxes: Sequence[tuple[frozenset[Value | None], ...]]) -> int:
-    """How many combinations the union of product sets holds (inclusion and exclusion;
-    there is more than one only where relevance turns on a whole number's range)."""
-    total = 0
-    for size in range(1, len(boxes) + 1):
-        for chosen in itertools.combinations(boxes, size):
-            common = 1
-            for sets in zip(*chosen, strict=True):
-                common *= len(frozenset.intersection(*sets))
-            total += common if size % 2 else -common
-    return total
 
 
 def _joined(
