@@ -1,6 +1,7 @@
 """Scenarios for the exactness tests, made from a policy's own declarations: every
-complete combination of the facts' domain values, seeded partial scenarios, and seeded
-invalid scenarios of the kinds a table of records can hold.
+complete combination of the facts' domain values, seeded partial scenarios, seeded
+invalid scenarios of the kinds a table of records can hold, and by brute force every
+scenario staff can give (each fact answered where it is asked, blank elsewhere).
 
 Every scenario lists its facts in the policy's order, so the problems `evaluate` reports
 for an invalid one come in that order too. Nothing here names a fact or a value of any
@@ -11,11 +12,12 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from billability.evaluate import domain
-from billability.model import Fact, FactType, Policy, Value
+from billability.evaluate import domain, truth
+from billability.model import Fact, FactType, Policy, Value, facts_of
+from billability.regions import space_of
 
 # Wrong texts for a choice fact, besides near misses of its own values. A column of text
 # can hold each of them.
@@ -130,3 +132,49 @@ def invalid_scenarios(
                 scenario[name] = rng.choice(domains[name])
         made.append(scenario)
     return made
+
+
+def asked_scenarios(*policies: Policy, blanks: bool = False) -> list[dict[str, Value | None]]:
+    """Every scenario staff can give, by brute force: each fact of the joint space known
+    (one value per piece) where it is asked and blank (None) elsewhere; with `blanks`, an
+    asked fact may be blank too. A fact is asked where some policy's `relevant_when` for
+    it holds, or, with `blanks`, is unknown for a fact it looks at that is asked and
+    left blank."""
+    space = space_of(*policies)
+    relevance = {
+        name: [policy.fact_index[name].relevant_when for policy in policies if name in policy.fact_index]
+        for name in space.facts
+    }
+
+    def asked(name: str, scenario: dict[str, Value | None], seen: frozenset[str]) -> bool:
+        known = {k: v for k, v in scenario.items() if v is not None and k != name}
+        for condition in relevance[name]:
+            holds = truth(condition, known)
+            if holds or (
+                holds is None
+                and blanks
+                and any(
+                    scenario[other] is None and other not in seen and asked(other, scenario, seen | {name})
+                    for other in facts_of(condition)
+                    if other != name
+                )
+            ):
+                return True
+        return False
+
+    found = []
+    for values in itertools.product(*([*(p.value for p in space.pieces[name]), None] for name in space.facts)):
+        scenario: dict[str, Value | None] = dict(zip(space.facts, values, strict=True))
+        if all(
+            (value is None and (blanks or not asked(name, scenario, frozenset())))
+            or (value is not None and asked(name, scenario, frozenset()))
+            for name, value in scenario.items()
+        ):
+            found.append(scenario)
+    return found
+
+
+def combinations_of(scenarios: Iterable[dict[str, Value | None]], *policies: Policy) -> int:
+    """How many combinations of the enum and yes/no answers the scenarios hold (whole numbers are ranges)."""
+    finite = space_of(*policies).finite
+    return len({tuple((k, v) for k, v in s.items() if k in finite) for s in scenarios})

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from billability import Outcome, Policy, load_policy
-from billability.changes import Statement, changes_between, rename_text, statement_text, transition_text
+from billability.changes import (
+    Statement,
+    changes_between,
+    rename_text,
+    scenario_words,
+    statement_text,
+    transition_text,
+)
 from billability.diagnostics import ScenarioError
 from billability.model import Value
 from billability.regions import Restriction, space_of
@@ -212,3 +219,24 @@ def test_a_condition_another_question_implies_goes_without_saying(clinic: Policy
     assert statement_text(statement(handoff, Restriction("documented", (True,)), window), clinic) == (
         f"{label} ({documented.label.lower()}: yes; {days.label.lower()}: 15 to 21): Billable → Not billable"
     )
+
+
+def test_facts_left_blank_are_not_known(clinic: Policy) -> None:
+    activity, documented = clinic.fact_index["activity"], clinic.fact_index["documented"]
+    days, mode = clinic.fact_index["days_since_discharge"], clinic.fact_index["contact_mode"]
+    (handoff,) = labels(clinic, "activity", "handoff")
+    phone, email = labels(clinic, "contact_mode", "phone", "email")
+    cases = {
+        (Restriction("activity", (None,)),): f"{activity.label} not known",
+        (Restriction("activity", ("handoff", None)), Restriction("documented", (True, None))): (
+            f"{handoff}, or {activity.label.lower()} not known ({documented.label.lower()}: yes or not known)"
+        ),
+        (Restriction("activity", ("handoff",)), Restriction("days_since_discharge", (None,), integer=True)): (
+            f"{handoff} ({days.label.lower()}: not known)"
+        ),
+        (Restriction("contact_mode", ("phone", "email", None)),): (
+            f"Any {activity.label.lower()} ({mode.label.lower()}: {phone.lower()}, {email.lower()} or not known)"
+        ),
+    }
+    for restrictions, words in cases.items():
+        assert scenario_words(restrictions, clinic) == words

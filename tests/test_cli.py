@@ -159,10 +159,59 @@ def test_check_locates_problems_in_a_scenario_file(in_clinic: Path, tmp_path: Pa
 # --- validate ------------------------------------------------------------------------------
 
 
-def test_validate_the_checkout_you_are_in(in_clinic: Path, clinic: Policy) -> None:
+def test_validate_the_checkout_you_are_in(in_clinic: Path, clinic: Policy, clinic_cases: list[Case]) -> None:
     status, out, _ = run("validate")
     assert status == 0
-    assert out.splitlines()[-1] == f"policy/: {len(clinic.facts)} facts, {len(clinic.rules)} rules: valid"
+    # The first line is the one scripts match; the second says what was checked of the corpus.
+    assert out.splitlines() == [
+        f"policy/: {len(clinic.facts)} facts, {len(clinic.rules)} rules: valid",
+        f"corpus/: {len(clinic_cases)} cases in 1 file: valid",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code"),
+    [
+        ("    facts: {provider_credential: counselor, activity: driving}", "   facts: {activity: driving}", "yaml."),
+        (
+            "{provider_credential: counselor, activity: driving}",
+            "{provider_credental: counselor}",
+            "scenario.unknown-fact",
+        ),
+        ("activity: driving}", "activity: drving}", "scenario.unknown-value"),
+        ("rules: [driving]}", "rules: [drving]}", "corpus.unknown-rule"),
+        ("expect: {outcome: not_billable, rules: [driving]}", "expect: {outcom: not_billable}", "schema."),
+    ],
+    ids=["indentation", "fact", "value", "rule", "schema"],
+)
+def test_validate_checks_the_corpus_and_locates_its_problems(
+    clinic_copy: Path, clinic: Policy, old: str, new: str, code: str
+) -> None:
+    cases = clinic_copy / "corpus" / "cases.yaml"
+    line, _ = edit(cases, old, new)
+    status, out, err = run("validate")
+    assert status == 1
+    assert out.splitlines() == [f"policy/: {len(clinic.facts)} facts, {len(clinic.rules)} rules: valid"]
+    assert re.search(rf"^corpus/cases\.yaml:{line}:\d+: error\[{re.escape(code)}", err, re.MULTILINE), err
+    status, out, _ = run("validate", "--format", "github")
+    assert status == 1
+    assert re.search(rf"^::error file=corpus/cases\.yaml,line={line},col=\d+::\[{re.escape(code)}", out, re.MULTILINE)
+
+
+def test_validate_reports_the_corpus_shape_even_when_the_policy_does_not_compile(clinic_copy: Path) -> None:
+    rule_line, _ = edit(clinic_copy / "policy" / "rules" / "connection.yaml", "activity: driving", "activity: drving")
+    (clinic_copy / "corpus" / "more.yaml").write_text("cases:\n  - name: No facts\n", encoding="utf-8")
+    status, out, err = run("validate")
+    assert (status, out) == (1, "")
+    assert f"policy/rules/connection.yaml:{rule_line}:" in err
+    assert "corpus/more.yaml:2:5: error[schema.required]" in err
+
+
+def test_validate_of_a_loose_policy_folder_says_it_checked_the_policy_only(tmp_path: Path, clinic: Policy) -> None:
+    shutil.copytree(CLINIC / "policy", tmp_path / "old-policy")
+    status, out, _ = run("validate", str(tmp_path / "old-policy"))
+    assert status == 0
+    assert out.splitlines()[1] == f"no corpus/ beside {tmp_path / 'old-policy'}/: only the policy was checked"
 
 
 def test_validate_reports_every_problem_and_exits_1(clinic_copy: Path) -> None:
@@ -351,7 +400,7 @@ def test_outside_any_checkout_commands_read_the_bundled_policy(tmp_path: Path, m
     bundled = load_policy(policy_dir())
     status, out, _ = run("validate")
     assert status == 0
-    shown, _, counts = out.rstrip().partition(": ")
+    shown, _, counts = out.splitlines()[0].partition(": ")
     assert bundled_shown(shown, policy_dir()), shown
     assert counts == f"{len(bundled.facts)} facts, {len(bundled.rules)} rules: valid"
     assert "site-packages" not in out

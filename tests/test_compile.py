@@ -346,8 +346,9 @@ def test_a_value_of_the_wrong_shape_anywhere_is_one_located_schema_mistake(path:
 def test_validate_names_the_folder_it_read(clinic: Policy) -> None:
     status, output, _ = run("validate", str(CLINIC / "policy"))
     assert status == 0
-    (line,) = output.splitlines()
+    line, corpus = output.splitlines()
     assert line.endswith(f"clinic/policy/: {len(clinic.facts)} facts, {len(clinic.rules)} rules: valid")
+    assert re.fullmatch(r".*clinic/corpus/: \d+ cases in 1 file: valid", corpus)
 
 
 def test_validate_reports_a_tab_with_a_hint(tmp_path: Path) -> None:

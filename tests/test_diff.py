@@ -12,6 +12,7 @@ import random
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,14 @@ from click.testing import CliRunner
 from billability import Outcome, Policy, load_policy
 from billability.cli import main
 from billability.diagnostics import Problems, ScenarioError
-from billability.diff import diff_markdown, diff_policies, diff_sides, diff_text
+from billability.diff import diff_policies, diff_sides
+from billability.diff_report import diff_markdown, diff_text, identifiers
 from billability.model import FactType, Value
-from billability.regions import space_of
+from billability.regions import Restriction, space_of
 from billability.renames import renamed_policy
 from billability.revisions import read_side
 from policy_texts import CLINIC, FACTS, git, rule, small_policy
+from scenarios import asked_scenarios, combinations_of
 
 Edit = tuple[str, str, str]  # (file in the checkout, old text, new text): every occurrence
 
@@ -106,6 +109,10 @@ def outcome_or_none(policy: Policy, scenario: dict[str, Value]) -> Outcome | Non
         return None
 
 
+def inside(restrictions: Iterable[Restriction], scenario: dict[str, Value | None]) -> bool:
+    return all(r.contains(scenario[r.fact]) for r in restrictions)
+
+
 @pytest.mark.parametrize("name", sorted(EDITS))
 def test_random_scenarios_change_exactly_where_the_diff_says(
     clinic: Policy, edited: dict[str, Policy], name: str
@@ -143,8 +150,10 @@ def test_moving_the_window(clinic: Policy, edited: dict[str, Policy]) -> None:
     days = change.restrictions[-1]
     assert (days.fact, days.low, days.high) == ("days_since_discharge", 15, 21)
     assert (change.before, change.after) == (Outcome.NOT_BILLABLE, Outcome.BILLABLE)
-    # Every contact mode: the hand-off does not ask for it.
-    assert change.combinations == len(clinic.fact_index["contact_mode"].values)
+    # One combination: a counselor's documented hand-off. The contact mode is not asked
+    # about a hand-off (its `relevant_when`), so its values are not counted.
+    assert "contact_mode" not in {r.fact for r in change.restrictions}
+    assert change.combinations == 1
     assert change.numbers == (("days_since_discharge", 7),)
     assert [(r.rule, r.change, r.fields) for r in diff.rules] == [("handoff-window", "changed", ("when",))]
     assert diff.renames == ()
@@ -206,7 +215,7 @@ def test_a_rename_and_a_real_change(clinic: Policy, edited: dict[str, Policy]) -
     assert [(r.old, r.new) for r in diff.renames] == [("documented", "note_documented")]
     (change,) = diff.outcome_changes
     assert (change.restrictions[-1].low, change.restrictions[-1].high) == (15, 21)
-    assert "note_documented is true" in change.condition
+    assert "note_documented: true" in identifiers(change.restrictions)
     assert [r.rule for r in diff.rules] == ["handoff-window"]
 
 
@@ -245,7 +254,7 @@ def test_a_policy_against_itself_changes_nothing(clinic: Policy) -> None:
     diff = diff_policies(clinic, load_policy(CLINIC / "policy"))
     assert (diff.renames, diff.outcome_changes, diff.changed_combinations) == ((), (), 0)
     assert (diff.settings, diff.facts, diff.rules, diff.failing_cases, diff.corpus_problems) == ((), (), (), (), ())
-    assert diff.combinations == space_of(clinic).combinations(())
+    assert diff.combinations == combinations_of(asked_scenarios(clinic), clinic)
     assert "no scenario changes outcome" in diff_text(diff)
     assert diff_text(diff).splitlines()[-1] == "no corpus run against head"
 
@@ -279,10 +288,143 @@ def test_an_integer_fact_becoming_an_enum_is_reported() -> None:
     assert [d.code for d in raised.value.diagnostics] == ["diff.fact-type-changed"]
 
 
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_each_group_counts_the_combinations_of_answers_staff_give(
+    clinic: Policy, edited: dict[str, Policy], name: str
+) -> None:
+    head = edited[name]
+    diff = diff_policies(clinic, head)
+    base = renamed_policy(clinic, diff.renames)
+    scenarios = asked_scenarios(base, head)
+    assert diff.combinations == combinations_of(scenarios, base, head)
+    for change in diff.outcome_changes:
+        assert change.combinations == combinations_of(
+            (s for s in scenarios if inside(change.restrictions, s)), base, head
+        ), identifiers(change.restrictions)
+    changed = [s for s in scenarios if any(inside(c.restrictions, s) for c in diff.outcome_changes)]
+    assert diff.changed_combinations == combinations_of(changed, base, head)
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_partial_scenarios_go_to_or_from_undetermined_exactly_where_the_diff_says(
+    clinic: Policy, edited: dict[str, Policy], name: str
+) -> None:
+    head = edited[name]
+    diff = diff_policies(clinic, head)
+    base = renamed_policy(clinic, diff.renames)
+    scenarios = asked_scenarios(base, head, blanks=True)
+    shown = 0
+    for scenario in scenarios:
+        known = {k: v for k, v in scenario.items() if v is not None}
+        before, after = outcome_or_none(base, known), outcome_or_none(head, known)
+        groups = [c for c in diff.undetermined_changes if inside(c.restrictions, scenario)]
+        if before != after and Outcome.UNDETERMINED in (before, after) and None not in (before, after):
+            ((group_before, group_after),) = [(c.before, c.after) for c in groups]
+            assert (group_before, group_after) == (before, after), scenario
+            shown += 1
+        else:
+            assert groups == [], scenario
+    for change in diff.undetermined_changes:
+        assert change.combinations == combinations_of(
+            (s for s in scenarios if inside(change.restrictions, s)), base, head
+        )
+    # A longer window leaves a hand-off in it whose documentation is not known
+    # undetermined, no longer not billable. (A video call with the credential not known
+    # stays undetermined; a new credential that bills as a counselor does leaves every
+    # blank credential as it was.)
+    assert bool(shown) is (name in ("window-21", "rename-and-window"))
+
+
+# A small policy whose contact mode is asked only about talking to the client.
+MODE_FACTS = (
+    FACTS
+    + """  mode:
+    type: enum
+    label: Mode of contact
+    question: How?
+    values:
+      call: {label: Phone call}
+      email: {label: Email}
+      letter: {label: Letter}
+    relevant_when:
+      activity: talk
+"""
+)
+
+
+def test_a_change_to_an_activity_that_does_not_ask_a_fact_counts_none_of_its_values() -> None:
+    talk = rule("talk", "billable", "activity: talk")
+    base = small_policy(talk, rule("drive", "not_billable", "activity: drive"), facts=MODE_FACTS)
+    head = small_policy(talk, rule("drive", "needs_review", "activity: drive"), facts=MODE_FACTS)
+    (change,) = diff_policies(base, head).outcome_changes
+    assert [(r.fact, r.values) for r in change.restrictions] == [("activity", ("drive",))]
+    # Reached yes or no; the mode is not asked about driving, so its three values count once.
+    assert change.combinations == 2
+    assert "[2 combinations]" in diff_text(diff_policies(base, head))
+
+
+def test_a_change_only_a_fact_left_blank_shows_is_reported() -> None:
+    talk = rule("talk", "billable", "activity: talk")
+    base = small_policy(talk, rule("drive", "not_billable", "activity: drive"), facts=MODE_FACTS)
+    head = small_policy(
+        talk,
+        rule("drive", "not_billable", "activity: drive\nreached: false"),
+        rule("drive-reached", "billable", "activity: drive\nreached: true"),
+        facts=MODE_FACTS,
+    )
+    diff = diff_policies(base, head)
+    (complete,) = diff.outcome_changes
+    assert (complete.before, complete.after) == (Outcome.NOT_BILLABLE, Outcome.BILLABLE)
+    # Driving with "reached" not known was not billable whatever the answer; now it depends on it.
+    (partial,) = diff.undetermined_changes
+    assert [(r.fact, r.values) for r in partial.restrictions] == [("activity", ("drive",)), ("reached", (None,))]
+    assert (partial.before, partial.after) == (Outcome.NOT_BILLABLE, Outcome.UNDETERMINED)
+    assert diff.outcomes_change
+    lines = diff_text(diff).splitlines()
+    start = lines.index("with some answers not known, outcomes go to or from undetermined in 1 group:")
+    assert (
+        lines[start + 1]
+        == "  - Every case (activity: drive; reached: not known): Not billable → Undetermined  [1 combination]"
+    )
+    assert lines[start + 2] == "      {activity: drive, reached: null}"
+    markdown = diff_markdown(diff)
+    assert "<summary>With some answers not known, outcomes go to or from undetermined in 1 group</summary>" in markdown
+    assert (
+        "| Every case (activity: drive; reached: not known)<br>`{activity: drive, reached: null}` | Not billable | Undetermined |"
+        in markdown
+    )
+
+
+def test_groups_are_worded_with_the_labels_staff_read_and_the_names_beside(
+    clinic: Policy, edited: dict[str, Policy]
+) -> None:
+    diff = diff_policies(clinic, edited["allow-video"])
+    lines = diff_text(diff).splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("outcomes change in "))
+    credential, activity, mode = (
+        clinic.fact_index[name] for name in ("provider_credential", "activity", "contact_mode")
+    )
+    counselor, call, video = (
+        labels_of(clinic, "provider_credential", "counselor"),
+        labels_of(clinic, "activity", "provider_call"),
+        labels_of(clinic, "contact_mode", "video"),
+    )
+    assert lines[start + 1] == (
+        f"  - {call} ({credential.label.lower()}: {counselor.lower()}; {mode.label.lower()}: {video.lower()}): "
+        "Needs review → Billable  [1 combination]"
+    )
+    assert lines[start + 2] == "      {provider_credential: counselor, activity: provider_call, contact_mode: video}"
+    assert activity.label
+
+
+def labels_of(policy: Policy, fact: str, value: str) -> str:
+    return next(v.label for v in policy.fact_index[fact].values if v.name == value)
+
+
 def test_markdown_is_a_marked_comment_with_a_table(clinic: Policy, edited: dict[str, Policy]) -> None:
     text = diff_markdown(diff_policies(clinic, edited["window-21"]))
     assert text.splitlines()[0] == "<!-- billability-diff -->"
-    assert "| not_billable | billable |" in text
+    assert "| Not billable | Billable |" in text
 
 
 # --- the command, in real repositories ----------------------------------------------------------
@@ -329,7 +471,12 @@ def test_uncommitted_edits_are_compared(repository: Path) -> None:
     status, output, _ = run("diff", "HEAD")
     assert status == 1
     assert output.splitlines()[0] == "policy diff HEAD -> working tree"
-    assert re.search(r"days_since_discharge is 15 to 21: not_billable -> billable", output)
+    (group,) = [
+        n
+        for n, line in enumerate(output.splitlines())
+        if line.endswith(": Not billable → Billable  [1 combination x 7 values of days since discharge]")
+    ]
+    assert "days_since_discharge: {at_least: 15, at_most: 21}}" in output.splitlines()[group + 1]
     rule_line = lines_with(repository / "policy/rules/connection.yaml", "id: handoff-window")[0]
     assert f"changed handoff-window: when (policy/rules/connection.yaml:{rule_line}:5)" in output
     case_line = lines_with(repository / "corpus/cases.yaml", "15 days after discharge")[0]
@@ -383,8 +530,42 @@ def test_a_rename_and_a_real_change_exits_1(repository: Path) -> None:
     status, output, _ = run("diff", "main")
     assert status == 1
     assert "  - fact documented -> note_documented (" in output
-    (group,) = [line for line in output.splitlines() if " -> billable  [" in line]
-    assert "note_documented is true" in group and "days_since_discharge is 15 to 21" in group
+    lines = output.splitlines()
+    (group,) = [n for n, line in enumerate(lines) if " → Billable  [" in line]
+    assert "note_documented: true" in lines[group + 1]
+    assert "days_since_discharge: {at_least: 15, at_most: 21}" in lines[group + 1]
+
+
+def test_cases_removed_and_added_are_listed_and_change_no_exit_status(repository: Path) -> None:
+    cases = repository / "corpus/cases.yaml"
+    removed_line = lines_with(cases, "- name: Driving a client is not billable")[0]
+    apply(
+        repository,
+        (
+            "corpus/cases.yaml",
+            "- name: Driving a client is not billable",
+            "- name: Driving a client to a clinic is not billable",
+        ),
+    )
+    status, output, errors = run("diff", "HEAD")
+    assert (status, errors) == (0, "")
+    assert "no scenario changes outcome" in output
+    lines = output.splitlines()
+    removed = lines.index("corpus cases removed (what they pinned is no longer checked):")
+    assert lines[removed + 1] == f"  - HEAD:corpus/cases.yaml:{removed_line}:5: Driving a client is not billable"
+    assert lines[removed + 2] == "corpus cases added:"
+    assert lines[removed + 3] == f"  - corpus/cases.yaml:{removed_line}:5: Driving a client to a clinic is not billable"
+    assert lines[-1].endswith(" 0 failed; 1 case removed, 1 added")
+    status, markdown, _ = run("diff", "HEAD", "--format", "markdown")
+    assert status == 0
+    assert (
+        "#### Corpus cases removed (what they pinned is no longer checked)\n\n"
+        f"- HEAD:corpus/cases.yaml:{removed_line}:5: Driving a client is not billable"
+    ) in markdown
+    # A corpus given in place of HEAD's own is not HEAD's corpus: nothing to compare it with.
+    status, output, _ = run("diff", "HEAD", "--corpus", "corpus/cases.yaml")
+    assert status == 0
+    assert "removed" not in output and "added" not in output
 
 
 def test_a_head_corpus_that_does_not_load_exits_2_located(repository: Path) -> None:
@@ -465,7 +646,7 @@ def test_a_folder_with_a_real_edit_exits_1(
     monkeypatch.chdir(tmp_path)
     status, output, _ = run("diff", str(CLINIC / "policy"), "edited/policy")
     assert status == 1
-    assert re.search(r"^  - .+: (not_billable|needs_review) -> billable  \[\d+ combinations?", output, re.MULTILINE)
+    assert re.search(r"^  - .+: (Not billable|Needs review) → Billable  \[\d+ combinations?", output, re.MULTILINE)
     status, markdown, _ = run("diff", str(CLINIC / "policy"), "edited/policy", "--format", "markdown")
     assert status == 1
     assert markdown.startswith("<!-- billability-diff -->")

@@ -322,8 +322,9 @@ def _scratch(runs: dict[str, Scratch | Exception], name: str) -> Scratch:
 
 
 def is_corpus_case(item: Item) -> bool:
-    """An item collected from the repository's corpus/*.yaml (JUnit names its file `corpus.<file>.yaml`)."""
-    return item.where.startswith("corpus.") and item.where.endswith((".yaml", ".yml"))
+    """An item of the repository's corpus: collected from corpus/*.yaml (JUnit names its
+    file `corpus.<file>.yaml`), or the check of the corpus as a whole (`corpus`)."""
+    return item.where == "corpus" or (item.where.startswith("corpus.") and item.where.endswith((".yaml", ".yml")))
 
 
 def _listed(scratch: Scratch, items: list[Item]) -> str:

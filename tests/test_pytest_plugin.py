@@ -15,6 +15,7 @@ from billability.compile import load_policy
 from billability.corpus import Case, run_cases
 from billability.evaluate import decide
 from billability.model import Always, FactType, Outcome, Policy
+from billability.pytest_plugin import WHOLE_CORPUS
 from billability.resources import policy_dir
 from inner_pytest import Run, run_pytest
 from policy_texts import CHECKOUT, CLINIC
@@ -113,3 +114,39 @@ def test_an_invalid_corpus_file_fails_with_its_diagnostics(tmp_path: Path, text:
     assert result.status == 1
     assert [item.name for item in result.failed] == ["corpus file is valid"]
     assert diagnostic in result.output
+
+
+def test_a_statement_left_uncited_fails_the_corpus_folder_at_the_statement(tmp_path: Path) -> None:
+    # A case removed from one file leaves a statement of the table uncited: the failure
+    # belongs to the corpus folder (not to another file that happens to sort first), and
+    # points at the statement in the source text.
+    root = tmp_path / "clinic"
+    shutil.copytree(CLINIC, root)
+    (root / "corpus" / "a-first.yaml").write_text(
+        "cases:\n  - name: A peer may not drive a client either\n"
+        "    facts: {provider_credential: peer, activity: driving}\n"
+        "    expect: {outcome: not_billable, rules: [driving, not-a-counselor]}\n",
+        encoding="utf-8",
+    )
+    cases = root / "corpus" / "cases.yaml"
+    text = cases.read_text(encoding="utf-8")
+    removed = (
+        "  - name: Talking with a provider by phone is billable\n"
+        '    source: "Talking with a provider by phone."\n'
+        "    facts: {provider_credential: counselor, activity: provider_call, contact_mode: phone}\n"
+        "    expect: {outcome: billable, rules: [provider-call]}\n\n"
+    )
+    assert removed in text
+    cases.write_text(text.replace(removed, ""), encoding="utf-8")
+    table = (root / "policy" / "sources" / "table.txt").read_text(encoding="utf-8").splitlines()
+    (line,) = [n for n, row in enumerate(table, start=1) if "Talking with a provider by phone." in row]
+    column = table[line - 1].index("Talking with a provider by phone.") + 1
+
+    result = run_corpus(root / "corpus", root)
+    assert result.status == 1
+    ((where, name, text),) = [(item.where, item.name, item.text) for item in result.failed]
+    assert (where, name) == ("corpus", WHOLE_CORPUS)
+    assert f"policy/sources/table.txt:{line}:{column}: error[corpus.statement-without-case]" in text
+    # A file picked out of the corpus runs its cases only, as `billability test FILE` does.
+    alone = run_corpus(root / "corpus" / "a-first.yaml", root)
+    assert (alone.status, [item.name for item in alone.items]) == (0, ["A peer may not drive a client either"])

@@ -229,6 +229,41 @@ def test_the_diff_step_publishes_the_diff_when_outcomes_change_or_not(
     assert "fork" not in summary
 
 
+def test_a_removed_corpus_case_reaches_the_comment_without_the_label(tmp_path: Path) -> None:
+    # The real `billability diff`, in a repository whose pull request removes a case and
+    # changes no outcome: the comment names the case; the label stays off.
+    from policy_texts import CLINIC, git
+
+    for folder in ("policy", "corpus"):
+        shutil.copytree(CLINIC / folder, tmp_path / folder)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "policy", "corpus")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "update-ref", "refs/remotes/origin/main", "HEAD")
+    cases = tmp_path / "corpus" / "cases.yaml"
+    text = cases.read_text(encoding="utf-8")
+    removed = "  - name: Driving a client is not billable\n"
+    start = text.index(removed)
+    cases.write_text(text[:start] + text[text.index("  - name:", start + 1) :], encoding="utf-8")
+    git(tmp_path, "commit", "-q", "-a", "-m", "head")
+    (tmp_path / "bin").mkdir()
+    stand_in(
+        tmp_path / "bin",
+        "billability",
+        f'exec {shlex.quote(sys.executable)} -c "from billability.cli import main; main()" "$@"\n',
+    )
+    code, log, summary, outputs = run_step(step(PULL_REQUEST, "diff", "diff")["run"], tmp_path, DIFF_ENV)
+    assert code == 0, log
+    assert "Driving a client is not billable" in summary
+    assert "changed=false" in outputs.splitlines()
+    comment = re.search(r"^comment<<(\S+)\n(.*)\n\1$", outputs, re.MULTILINE | re.DOTALL)
+    assert comment is not None
+    assert "#### Corpus cases removed" in comment.group(2)
+    assert "origin/main:corpus/cases.yaml:" in comment.group(2) and "Driving a client is not billable" in comment.group(
+        2
+    )
+
+
 def test_the_diff_step_fails_when_the_diff_cannot_be_computed(tmp_path: Path) -> None:
     (tmp_path / "bin").mkdir()
     stand_in(tmp_path / "bin", "billability", "echo 'corpus/x.yaml:1:1: error[yaml.syntax]: bad' >&2\nexit 2\n")
@@ -390,8 +425,8 @@ def test_the_pre_commit_hooks_call_commands_that_exist_on_the_policy_files() -> 
         # The commands read the whole checkout: file names would be taken as arguments.
         assert hook["pass_filenames"] is False
         assert re.search(hook["files"], "policy/rules/connection.yaml")
-    by_id = {hook["id"]: hook for hook in hooks}
-    assert re.search(by_id["billability-test"]["files"], "corpus/boundaries.yaml")
+        # Both check the corpus as well (validate loads it, test runs it).
+        assert re.search(hook["files"], "corpus/boundaries.yaml")
 
 
 # --- the editor settings ----------------------------------------------------------------------

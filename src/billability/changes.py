@@ -4,16 +4,18 @@ In: two compiled policies, BASE (earlier) and HEAD (later).
 Out: `Changes`: the outcome changes as few, wide `Statement`s in question order,
 the renames, and whether anything else (wording, quotes) changed; `statement_text` and
 `rename_text` say them with the facts' and values' labels: "Calling a provider (how the
-contact was made: video call): Needs review → Not billable".
+contact was made: video call): Needs review → Not billable". `scenario_words` says any
+set of restrictions so (`diff_report` words the diff's groups with it), a fact left
+blank as "not known".
 
 The changes come from `diff.diff_policies` (renames read as renames, so a pure rename
-changes nothing), then each changed region is widened for staff: a fact's restriction
-is dropped whenever every scenario the wider region adds either makes the same change
-or was not billable and still is. So "Warm hand-off by voicemail: Billable → Not
-billable" leaves out the conditions that already made a hand-off not billable (a
-provider who may not bill, no progress note), which go without saying, and keeps every
-condition that tells the change apart from answers that stayed Billable or Needs
-review. Statements of the same change that differ in one fact's values are joined,
+changes nothing; the regions it partitioned are read with every fact answered), then
+each changed region is widened for staff: a fact's restriction is dropped whenever
+every scenario the wider region adds either makes the same change or was not billable
+and still is. So "Warm hand-off by voicemail: Billable → Not billable" leaves out the
+conditions that already made a hand-off not billable (a provider who may not bill, no
+progress note), which go without saying, and keeps every condition that tells the
+change apart from answers that stayed Billable or Needs review. Statements of the same change that differ in one fact's values are joined,
 except activities of different topics, so that each sentence can link its topic.
 """
 
@@ -23,10 +25,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from billability.diagnostics import Problems
-from billability.diff import diff_policies, pair_judge
+from billability.diff import complete_regions, diff_policies
 from billability.evaluate import truth
 from billability.model import Fact, FactType, Outcome, Policy, Value
-from billability.regions import Leaf, Restriction, Space, partition, space_of
+from billability.regions import Leaf, Restriction, Space, space_of
 from billability.renames import Rename, renamed_policy
 from billability.wording import OUTCOME_WORDS
 
@@ -66,7 +68,7 @@ def changes_between(base: Policy, head: Policy) -> Changes:
     if not diff.outcome_changes:
         return Changes((), diff.renames, reworded, renamed)
     space = space_of(renamed, head)
-    leaves = partition(space, pair_judge(renamed, head, unchanged_together=False))
+    leaves = complete_regions(diff.regions)
     statements = [
         _widened(space, leaves, Statement(change.restrictions, change.before, change.after))
         for change in diff.outcome_changes
@@ -125,7 +127,7 @@ def _merged(
     """The statements without repeats or statements another one covers, those that differ
     in the values of one fact joined into one, in question order."""
     subject = subject_fact(head)
-    topics: dict[Value, str | None] = (
+    topics: dict[Value | None, str | None] = (
         {value.name: value.topic for value in head.fact_index[subject].values} if subject is not None else {}
     )
     found = list(dict.fromkeys(statements))
@@ -153,12 +155,12 @@ def _merged(
 
 
 def _first_piece(space: Space, restriction: Restriction) -> int:
-    values = [piece.value for piece in space.pieces[restriction.fact]]
+    values: list[Value | None] = [piece.value for piece in space.pieces[restriction.fact]]
     return min(values.index(v) for v in restriction.values)
 
 
 def _union(
-    space: Space, first: Statement, second: Statement, subject: str | None, topics: Mapping[Value, str | None]
+    space: Space, first: Statement, second: Statement, subject: str | None, topics: Mapping[Value | None, str | None]
 ) -> Statement | None:
     """One statement for two of the same change that differ only in one enum or yes/no fact."""
     if (first.before, first.after) != (second.before, second.after):
@@ -218,15 +220,22 @@ def statement_text(statement: Statement, head: Policy, base: Policy | None = Non
 def scenario_text(statement: Statement, head: Policy, base: Policy | None = None) -> str:
     """The scenarios of a change: the activity ("Any activity" when it does not matter),
     then the other facts in parentheses."""
+    return scenario_words(statement.restrictions, head, base)
+
+
+def scenario_words(restrictions: Sequence[Restriction], head: Policy, base: Policy | None = None) -> str:
+    """Scenarios as staff read them, the activity first: "Calling a provider (how the
+    contact was made: video call)". A fact left blank (a restriction that holds None,
+    in a partial scenario) is "not known"."""
     facts = {**(base.fact_index if base is not None else {}), **head.fact_index}
     subject_name = subject_fact(head)
     subject = ""
     qualifiers = []
-    for restriction in statement.restrictions:
+    for restriction in restrictions:
         fact = facts[restriction.fact]
         if fact.name == subject_name:
             subject = _subject_text(fact, restriction, base)
-        elif not _implied(restriction, statement.restrictions, facts):
+        elif not _implied(restriction, restrictions, facts):
             qualifiers.append(_qualifier_text(fact, restriction, base))
     if not subject:
         subject = f"Any {_lower(facts[subject_name].label)}" if subject_name is not None else "Every case"
@@ -235,8 +244,9 @@ def scenario_text(statement: Statement, head: Policy, base: Policy | None = None
 
 def _implied(restriction: Restriction, restrictions: Sequence[Restriction], facts: Mapping[str, Fact]) -> bool:
     """Whether another fact of the change is asked only when this restriction holds
-    ("days since discharge" only after discharge), so that naming it says nothing more."""
-    if restriction.integer:
+    ("days since discharge" only after discharge), so that naming it says nothing more.
+    A fact left blank is always said."""
+    if restriction.integer or restriction.blank:
         return False
     fact = facts[restriction.fact]
     others: list[Value] = [True, False] if fact.type is FactType.BOOLEAN else list(fact.value_names)
@@ -277,25 +287,38 @@ def subject_fact(policy: Policy) -> str | None:
     return None
 
 
+NOT_KNOWN = "not known"
+
+
 def _subject_text(fact: Fact, restriction: Restriction, base: Policy | None) -> str:
-    labels = [_label_of(fact, value, base) for value in restriction.values]
-    others = [v for v in _all_values(fact, base) if v not in restriction.values]
+    known = [value for value in restriction.values if value is not None]
+    if not known:
+        return f"{fact.label} {NOT_KNOWN}"
+    labels = [_label_of(fact, value, base) for value in known]
+    others = [v for v in _all_values(fact, base) if v not in known]
     if others and len(others) <= len(labels) // 2:
-        return f"Any {_lower(fact.label)} but " + _joined([_lower(_label_of(fact, v, base)) for v in others])
-    return _capital(_joined([labels[0], *(_lower(label) for label in labels[1:])]))
+        text = f"Any {_lower(fact.label)} but " + _joined([_lower(_label_of(fact, v, base)) for v in others])
+    else:
+        text = _capital(_joined([labels[0], *(_lower(label) for label in labels[1:])]))
+    return f"{text}, or {_lower(fact.label)} {NOT_KNOWN}" if restriction.blank else text
 
 
 def _qualifier_text(fact: Fact, restriction: Restriction, base: Policy | None) -> str:
     name = _lower(fact.label)
+    known = [value for value in restriction.values if value is not None]
+    blank = [NOT_KNOWN] if restriction.blank else []
+    if not known and not restriction.integer:
+        return f"{name}: {NOT_KNOWN}"
     if restriction.integer:
-        return f"{name}: {_range_text(fact, restriction)}"
+        return f"{name}: {NOT_KNOWN if restriction.blank else _range_text(fact, restriction)}"
     if fact.type is FactType.BOOLEAN:
-        return f"{name}: {'yes' if restriction.values == (True,) else 'no'}"
-    labels = [_lower(_label_of(fact, value, base)) for value in restriction.values]
-    others = [v for v in _all_values(fact, base) if v not in restriction.values]
+        return f"{name}: {_joined(['yes' if value else 'no' for value in known] + blank)}"
+    labels = [_lower(_label_of(fact, value, base)) for value in known]
+    others = [v for v in _all_values(fact, base) if v not in known]
     if others and len(others) <= len(labels) // 2:
-        return f"{name}: anything but " + _joined([_lower(_label_of(fact, v, base)) for v in others])
-    return f"{name}: {_joined(labels)}"
+        but = "anything but " + _joined([_lower(_label_of(fact, v, base)) for v in others])
+        return f"{name}: {but}, or {NOT_KNOWN}" if blank else f"{name}: {but}"
+    return f"{name}: {_joined(labels + blank)}"
 
 
 def _range_text(fact: Fact, restriction: Restriction) -> str:

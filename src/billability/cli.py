@@ -16,12 +16,12 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from billability.compile import load_policy
-from billability.corpus import corpus_findings, load_cases, run_cases
+from billability.corpus import check_corpus, corpus_findings, load_cases, run_cases
 from billability.diagnostics import Diagnostic, Location, Problems, counted
 from billability.evaluate import decide
 from billability.explain import decision_json, decision_text, diagnostics_github, diagnostics_text
 from billability.model import FactType, Policy
-from billability.resources import project, shown_folder
+from billability.resources import corpus_beside, project, shown_folder
 from billability.source import read_yaml
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -232,7 +232,13 @@ def _scenario_file(name: str) -> tuple[dict[str, Any], dict[str, Location]]:
 @annotation_format_option
 @policy_option
 def validate(paths: tuple[str, ...], output_format: str, policy_path: str | None) -> None:
-    """Check a policy and report every problem at once, as file:line:column.
+    """Check a policy and its corpus, and report every problem at once, as file:line:column.
+
+    The corpus is the `corpus/` beside a checkout's `policy/` folder: its files are read
+    and checked as `billability test` loads them (YAML, schema, facts and values the
+    policy knows, rule ids it has, quotes in its source), without running the cases.
+    The first line is `POLICY: N facts, N rules: valid`; the second says what was
+    checked of the corpus (`corpus/: N cases in N files: valid`).
 
     \b
     Examples:
@@ -240,19 +246,31 @@ def validate(paths: tuple[str, ...], output_format: str, policy_path: str | None
       billability validate policy/
       billability validate --policy policy/ --format github
 
-    Exit status: 0 when the policy is valid, 1 when there are problems.
+    Exit status: 0 when the policy and its corpus are valid, 1 when there are problems.
     """
     targets = [Path(p) for p in paths] + ([Path(policy_path)] if policy_path else [])
     diagnostics: list[Diagnostic] = []
     for target in targets or [_policy_folder(None)]:
+        corpus = project().corpus if not targets else corpus_beside(target)
+        policy: Policy | None = None
         try:
             policy = load_policy(target)
         except Problems as error:
             diagnostics.extend(error.diagnostics)
-            continue
-        if output_format == "text":
+        if policy is not None and output_format == "text":
             click.echo(
                 f"{shown_folder(target)}: {counted(len(policy.facts), 'fact')}, {counted(len(policy.rules), 'rule')}: valid"
+            )
+        if corpus is None or not corpus.is_dir():
+            if policy is not None and output_format == "text":
+                click.echo(f"no corpus/ beside {shown_folder(target)}: only the policy was checked")
+            continue
+        # Without a policy, the corpus is still read for its YAML and schema problems.
+        checked = check_corpus([corpus], policy)
+        diagnostics.extend(checked.problems)
+        if policy is not None and not checked.problems and output_format == "text":
+            click.echo(
+                f"{shown_folder(corpus)}: {counted(len(checked.cases), 'case')} in {counted(checked.files, 'file')}: valid"
             )
     if diagnostics:
         _fail(diagnostics, EXIT_PROBLEMS, github=output_format == "github")
@@ -430,10 +448,15 @@ def diff_command(
 
     BASE and HEAD are git revisions (the policy and corpus at that revision) or
     folders. Without HEAD, BASE is compared with the checkout as it is on disk,
-    edits not yet committed included. Also lists the facts and values renamed
+    edits not yet committed included. Each group of scenarios is worded with the
+    labels staff read, the facts and values as the policy files name them beneath,
+    and counts the combinations of answers it holds (a fact counts where it is
+    asked). Groups of partial scenarios, some answer not known, that go to or from
+    undetermined follow. Also lists the facts and values renamed
     (breaking for callers and data mappings; outcomes are compared under the new
-    names), the rules and facts added, removed or changed, and the cases of
-    HEAD's corpus that fail with HEAD.
+    names), the rules and facts added, removed or changed, the cases of HEAD's
+    corpus that fail with HEAD, and the cases removed from the corpus or added to
+    it (by name, BASE's corpus against HEAD's; not with `--corpus`).
 
     \b
     Examples:
@@ -444,14 +467,16 @@ def diff_command(
       billability diff HEAD --corpus corpus/boundaries.yaml
 
     Exit status: 0 when no outcome changes (a pure rename included), 1 when some
-    do, 2 for invalid input or when either side's corpus does not load.
+    do, 2 for invalid input or when either side's corpus does not load. Cases
+    removed or added are listed, and change no exit status: 1 means outcomes change.
     """
-    from billability.diff import diff_markdown, diff_sides, diff_text
+    from billability.diff import diff_sides
+    from billability.diff_report import diff_markdown, diff_text
     from billability.revisions import read_sides
 
     try:
         sides = read_sides(base, head, folder, [Path(p) for p in corpus_paths])
-        result = diff_sides(*sides)
+        result = diff_sides(*sides, compare_corpora=not corpus_paths)
     except Problems as error:
         _fail(error.diagnostics)
     click.echo(diff_markdown(result) if output_format == "markdown" else diff_text(result))

@@ -4,7 +4,8 @@ In: corpus files or folders (YAML lists of cases) and a compiled `Policy`.
 Out: `Case`s (each with its file:line), and `CaseResult`s that say what differs
 between what a case expects and what the policy decides. Problems in the files
 (reading, schema, facts the policy does not know, rule ids it does not have)
-raise `Problems` with every diagnostic at once.
+raise `Problems` with every diagnostic at once; `check_corpus` returns them instead,
+with how many cases and files it read (what `billability validate` reports).
 """
 
 from __future__ import annotations
@@ -92,6 +93,35 @@ def load_cases(paths: Iterable[str | Path] | None, policy: Policy) -> list[Case]
     if problems:
         raise Problems(problems)
     return cases
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusCheck:
+    """What loading a corpus found: the cases that load, how many files were read, and
+    every problem of the files (located) that do not."""
+
+    cases: tuple[Case, ...]
+    files: int
+    problems: tuple[Diagnostic, ...]
+
+
+def check_corpus(paths: Iterable[str | Path], policy: Policy | None) -> CorpusCheck:
+    """Load the corpus as `load_cases` does, without running a case. With no policy (one
+    that does not compile), only what needs none is checked: the YAML and the schema."""
+    roots = [Path(p) for p in paths]
+    files = len(corpus_files([root for root in roots if root.exists()]))
+    if policy is not None:
+        try:
+            return CorpusCheck(tuple(load_cases(roots, policy)), files, ())
+        except Problems as error:
+            return CorpusCheck((), files, tuple(error.diagnostics))
+    problems: list[Diagnostic] = []
+    for file in corpus_files([root for root in roots if root.exists()]):
+        try:
+            problems.extend(check(read_yaml_file(file, display_name(file)), CORPUS_FILE))
+        except Problems as error:
+            problems.extend(error.diagnostics)
+    return CorpusCheck((), files, tuple(sorted(problems, key=Diagnostic.sort_key)))
 
 
 def load_file(file: Path, policy: Policy) -> list[Case]:

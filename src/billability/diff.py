@@ -3,21 +3,38 @@
 In: two compiled policies, BASE and HEAD, or two `Side`s (`revisions.read_side`:
 the working tree, a folder or a git revision, each with its corpus).
 Out: a `PolicyDiff`: the facts and values renamed; the groups of scenarios whose
-outcome changes, each a readable condition with the outcome before and after; the
-rules and facts added, removed or changed; the corpus cases that HEAD fails and the
-corpus files of either side that do not load; and its text and Markdown renderings.
+outcome changes, each a set of restrictions with the outcome before and after and how
+many combinations it holds; the groups of partial scenarios (some facts unknown) that
+go to or from `undetermined`; the joint regions both come from; the rules and facts
+added, removed or changed; the corpus cases that HEAD fails, the cases removed from the
+corpus or added to it (by name, BASE's corpus against HEAD's), and the corpus files of
+either side that do not load. `diff_report` says it all in words.
 
 Renames first: BASE is translated into HEAD's names (`renames.renamed_policy`)
 before anything is compared, so a pure rename changes no outcome and no rule, and
 is reported once, as a rename.
 
-How scenarios are counted: enum and boolean facts are finite, so a group counts the
-combinations of their values it holds. A whole-number fact has no upper end, so it is
-not counted but stated as a range in the group's condition ("days_since_discharge is
-31 to 45"); when that range is bounded the group also says how many whole numbers it
-spans, so combinations x numbers gives the scenarios. A value or fact that only one
-side declares is a scenario only that side can decide: the other side shows "no such
-scenario".
+One partition serves every reading: the joint space of both policies, each fact also
+left blank (`Space.with_blanks`), is split (`regions.partition`) until both policies'
+exact outcomes (`regions.outcome_judge`, as `decide` gives them, `undetermined`
+included) are settled, and each region keeps the pair (BASE's outcome, HEAD's). Read
+without their blank part (`complete_regions`), the regions whose decided outcomes
+differ are the groups of changed scenarios. The regions where one side is
+`undetermined` and the other is not are the partial groups: a blank credential that
+went from not billable to undetermined shows there and nowhere else. (A partial
+scenario decided on both sides changes only as its completions do: the complete groups
+show it.) `changes.changes_between` reads the same regions for the site's words.
+
+How scenarios are counted (`asked.AskedFacts`): a group counts the combinations of
+the answers it holds, and a fact counts only where it is asked, that is where its
+`relevant_when` (either side's) holds given the other answers; elsewhere it is left
+blank, and counts once. (Advocacy by email counts the
+credentials, not the hand-off questions advocacy never asks.) Enum and boolean facts
+are counted. A whole-number fact has no upper end, so it is not counted but stated as
+a range in the group's condition ("days since discharge: 31 to 45"); when that range
+is bounded the group also says how many whole numbers it spans, so combinations x
+numbers gives the scenarios. A value or fact that only one side declares is a scenario
+only that side can decide: the other side shows "no such scenario".
 """
 
 from __future__ import annotations
@@ -26,10 +43,21 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from billability.asked import AskedFacts
 from billability.corpus import Case, run_case
-from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError, counted
+from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError
 from billability.model import Always, Condition, Fact, Outcome, Policy, Rule, Value
-from billability.regions import Judge, Restriction, Settled, Space, Verdict, decision_judge, partition, space_of
+from billability.regions import (
+    Judge,
+    Leaf,
+    Restriction,
+    Settled,
+    Space,
+    Verdict,
+    outcome_judge,
+    partition,
+    space_of,
+)
 from billability.renames import Rename, find_renames, renamed_policy
 from billability.revisions import Side
 
@@ -38,21 +66,15 @@ from billability.revisions import Side
 
 @dataclass(frozen=True, slots=True)
 class OutcomeChange:
-    """Every complete scenario meeting `restrictions` went from `before` to `after`
-    (None: not a scenario that side's policy can state)."""
+    """Every scenario meeting `restrictions` (a fact not named may be anything, or
+    blank where it is not asked) went from `before` to `after` (None: not a scenario
+    that side's policy can state). In a group of partial scenarios, a restriction may
+    hold None: the fact left blank."""
 
     restrictions: tuple[Restriction, ...]
     before: Outcome | None
     after: Outcome | None
     combinations: int
-
-    @property
-    def condition(self) -> str:
-        return "; ".join(r.sentence for r in self.restrictions) or "every scenario"
-
-    @property
-    def transition(self) -> str:
-        return f"{_outcome_text(self.before)} -> {_outcome_text(self.after)}"
 
     @property
     def numbers(self) -> tuple[tuple[str, int], ...]:
@@ -62,17 +84,6 @@ class OutcomeChange:
             for r in self.restrictions
             if r.integer and r.low is not None and r.high is not None
         )
-
-    @property
-    def count(self) -> str:
-        text = counted(self.combinations, "combination")
-        for fact, span in self.numbers:
-            text += f" x {counted(span, 'value')} of {fact}"
-        return text
-
-
-def _outcome_text(outcome: Outcome | None) -> str:
-    return "no such scenario" if outcome is None else str(outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +113,16 @@ class CaseFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseChange:
+    """A corpus case only one side has: `removed` (BASE's corpus has a case of that
+    name, HEAD's has none; located in BASE's files) or `added`."""
+
+    location: Location
+    name: str
+    change: str  # added or removed
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyDiff:
     """`corpus` names HEAD's corpus as shown (None: no corpus was run), and
     `cases_run` how many of its cases loaded and ran."""
@@ -109,22 +130,31 @@ class PolicyDiff:
     base: str
     head: str
     renames: tuple[Rename, ...]
+    # The groups of scenarios whose outcome changes: every fact that is asked answered.
     outcome_changes: tuple[OutcomeChange, ...]
+    # How many combinations of answers the joint space holds, and how many change.
     combinations: int
     changed_combinations: int
     settings: tuple[str, ...]
     facts: tuple[FactChange, ...]
     rules: tuple[RuleChange, ...]
+    # The groups of partial scenarios (some fact blank) that go to or from undetermined.
+    undetermined_changes: tuple[OutcomeChange, ...] = ()
+    # The joint partition, blanks included; each region's key is (BASE's outcome, HEAD's).
+    regions: tuple[Leaf, ...] = ()
+    # BASE in HEAD's names, and HEAD: their labels word the groups.
+    policies: tuple[Policy, Policy] | None = None
     corpus: str | None = None
     cases_run: int = 0
     failing_cases: tuple[CaseFailure, ...] = ()
     corpus_problems: tuple[Diagnostic, ...] = ()
+    case_changes: tuple[CaseChange, ...] = ()
     # The policy's declared version on each side (`policy.yaml`'s `version`).
     versions: tuple[str, str] = ("", "")
 
     @property
     def outcomes_change(self) -> bool:
-        return bool(self.outcome_changes)
+        return bool(self.outcome_changes or self.undetermined_changes)
 
     @property
     def version_note(self) -> str | None:
@@ -142,18 +172,31 @@ class PolicyDiff:
         return not self.corpus_problems
 
 
-def diff_sides(base: Side, head: Side) -> PolicyDiff:
+def diff_sides(base: Side, head: Side, compare_corpora: bool = True) -> PolicyDiff:
     """Compare the two sides' policies, run HEAD's corpus with HEAD, and collect the
-    corpus files of either side that do not load."""
+    corpus files of either side that do not load. With `compare_corpora` (HEAD's corpus
+    is its own, not one given in its place) and both corpora loading whole, list the
+    cases removed and added."""
     diff = diff_policies(base.policy, head.policy, base.label, head.label)
     failing = _failing_cases(renamed_policy(base.policy, diff.renames), head.policy, head.cases)
+    compared = compare_corpora and all(side.corpus is not None and not side.problems for side in (base, head))
     return dataclasses.replace(
         diff,
         corpus=head.corpus,
         cases_run=len(head.cases),
         failing_cases=failing,
         corpus_problems=tuple(sorted((*base.problems, *head.problems), key=Diagnostic.sort_key)),
+        case_changes=_case_changes(base.cases, head.cases) if compared else (),
     )
+
+
+def _case_changes(before: Iterable[Case], after: Iterable[Case]) -> tuple[CaseChange, ...]:
+    """The cases, by name, only one corpus has: the removed ones first, each in file order."""
+    old = {case.name: case for case in before}
+    new = {case.name: case for case in after}
+    removed = [CaseChange(case.location, case.name, "removed") for name, case in old.items() if name not in new]
+    added = [CaseChange(case.location, case.name, "added") for name, case in new.items() if name not in old]
+    return tuple(removed + added)
 
 
 def diff_policies(base: Policy, head: Policy, base_label: str = "base", head_label: str = "head") -> PolicyDiff:
@@ -162,40 +205,49 @@ def diff_policies(base: Policy, head: Policy, base_label: str = "base", head_lab
     base = renamed_policy(base, renames)
     _check_fact_types(base, head)
     space = space_of(base, head)
-    changes = []
-    for leaf in partition(space, pair_judge(base, head)):
-        if leaf.key is None:
-            continue
-        assert isinstance(leaf.key, tuple)
-        before: Outcome | None = leaf.key[0]
-        after: Outcome | None = leaf.key[1]
-        changes.append(OutcomeChange(leaf.restrictions, before, after, space.combinations(leaf.restrictions)))
+    regions = partition(space.with_blanks(), pair_judge(base, head))
+    asked = AskedFacts.of(space, base, head)
+    # Every fact answered: decided before and after (or no such scenario on one side).
+    changed = [
+        (region.restrictions, before, after)
+        for region in complete_regions(regions)
+        for before, after in [outcomes(region)]
+        if before != after and Outcome.UNDETERMINED not in (before, after)
+    ]
+    # Some fact left blank: scenarios both sides can state, going to or from undetermined.
+    partial = [
+        (region.restrictions, before, after)
+        for region in regions
+        for before, after in [outcomes(region)]
+        if before != after and Outcome.UNDETERMINED in (before, after) and None not in (before, after)
+    ]
+    outcome_changes = _joined(space, asked, changed, blanks=False)
     return PolicyDiff(
         base=base_label,
         head=head_label,
         renames=renames,
-        outcome_changes=tuple(changes),
-        combinations=space.combinations(()),
-        changed_combinations=_changed_combinations(space, changes),
+        outcome_changes=outcome_changes,
+        combinations=asked.combinations((), blanks=False),
+        changed_combinations=_changed_combinations(space, asked, outcome_changes),
         settings=_settings(base, head),
         facts=_fact_changes(base, head),
         rules=_rule_changes(base, head),
+        undetermined_changes=_joined(space, asked, partial, blanks=True),
+        regions=regions,
+        policies=(base, head),
         versions=(base.version, head.version),
     )
 
 
-def pair_judge(base: Policy, head: Policy, unchanged_together: bool = True) -> Judge:
-    """A judge of the pair of outcomes (BASE's, HEAD's) a scenario gets; with
-    `unchanged_together`, unchanged scenarios share one key (None), so that they merge
-    into few large regions."""
-    before, after = decision_judge(base, deciding_rules=False), decision_judge(head, deciding_rules=False)
+def pair_judge(base: Policy, head: Policy) -> Judge:
+    """A judge of the pair of exact outcomes (BASE's, HEAD's) a scenario gets, facts
+    left blank included (see `regions.outcome_judge`)."""
+    before, after = outcome_judge(base), outcome_judge(head)
 
     def judge(scenario: Mapping[str, Value]) -> Verdict:
         first, second = before(scenario), after(scenario)
         if isinstance(first, Settled) and isinstance(second, Settled):
-            if unchanged_together and first.key == second.key:
-                return Settled(None)
-            return Settled((_outcome(first), _outcome(second)))
+            return Settled((first.key, second.key))
         pending: frozenset[str] = frozenset()
         for verdict in (first, second):
             if not isinstance(verdict, Settled):
@@ -205,10 +257,97 @@ def pair_judge(base: Policy, head: Policy, unchanged_together: bool = True) -> J
     return judge
 
 
-def _changed_combinations(space: Space, changes: Sequence[OutcomeChange]) -> int:
-    """How many combinations of the enum and boolean facts change for some whole number.
-    Groups that differ only in a whole-number range share their combinations, so the
-    groups' counts are not simply added: the finite facts are partitioned once more."""
+def outcomes(region: Leaf) -> tuple[Outcome | None, Outcome | None]:
+    """The outcomes (BASE's, HEAD's) of a region of `PolicyDiff.regions`."""
+    assert isinstance(region.key, tuple)
+    before: Outcome | None = region.key[0]
+    after: Outcome | None = region.key[1]
+    return before, after
+
+
+def complete_regions(regions: Iterable[Leaf]) -> tuple[Leaf, ...]:
+    """The regions read without their blank part: every fact answered. A region of
+    blanks alone (some fact only blank) holds no such scenario and is left out."""
+    found = []
+    for region in regions:
+        restrictions = []
+        for restriction in region.restrictions:
+            if restriction.values == (None,):
+                break  # the fact only blank: no scenario with every fact answered
+            if restriction.blank:
+                restriction = dataclasses.replace(
+                    restriction, values=tuple(v for v in restriction.values if v is not None)
+                )
+            restrictions.append(restriction)
+        else:
+            found.append(Leaf(tuple(restrictions), region.key))
+    return tuple(found)
+
+
+def _joined(
+    space: Space,
+    asked: AskedFacts,
+    regions: Sequence[tuple[tuple[Restriction, ...], Outcome | None, Outcome | None]],
+    blanks: bool,
+) -> tuple[OutcomeChange, ...]:
+    """The regions of one change each, those of the same change that differ in one fact
+    only joined (the partition keeps apart what differs where some fact is blank)."""
+    found = [(restrictions, before, after) for restrictions, before, after in regions]
+    joined = True
+    while joined:
+        joined = False
+        for i, (first, before, after) in enumerate(found):
+            for j in range(i + 1, len(found)):
+                second, other_before, other_after = found[j]
+                union = _union(space, first, second, blanks) if (before, after) == (other_before, other_after) else None
+                if union is not None:
+                    found[i] = (union, before, after)
+                    del found[j]
+                    joined = True
+                    break
+            if joined:
+                break
+    return tuple(
+        OutcomeChange(restrictions, before, after, asked.combinations(restrictions, blanks))
+        for restrictions, before, after in found
+    )
+
+
+def _union(
+    space: Space, first: Sequence[Restriction], second: Sequence[Restriction], blanks: bool
+) -> tuple[Restriction, ...] | None:
+    """One region for two that differ in one fact only: its values joined (a whole
+    number's ranges when they touch); the restriction is dropped when it allows all
+    (with `blanks`, all includes blank)."""
+    mine, theirs = {r.fact: r for r in first}, {r.fact: r for r in second}
+    if mine.keys() != theirs.keys():
+        return None
+    differing = [name for name in mine if mine[name] != theirs[name]]
+    if len(differing) != 1:
+        return None
+    name = differing[0]
+    one, other = mine[name], theirs[name]
+    if one.integer:
+        if one.blank or other.blank:
+            return None
+        low, high = (one, other) if (one.low or 0) <= (other.low or 0) else (other, one)
+        if low.high is None or high.low != low.high + 1:
+            return None
+        joined = Restriction(name, low=low.low, high=high.high, integer=True)
+        pieces = space.pieces[name]
+        whole = not blanks and (joined.low, joined.high) == (pieces[0].restriction.low, pieces[-1].restriction.high)
+    else:
+        values = set(one.values) | set(other.values)
+        every: tuple[Value | None, ...] = (*(p.value for p in space.pieces[name]), *((None,) if blanks else ()))
+        joined = Restriction(name, tuple(v for v in every if v in values))
+        whole = len(joined.values) == len(every)
+    return tuple(joined if r.fact == name else r for r in first if r.fact != name or not whole)
+
+
+def _changed_combinations(space: Space, asked: AskedFacts, changes: Sequence[OutcomeChange]) -> int:
+    """How many combinations of answers change for some whole number. Groups that
+    differ only in a whole-number range share their combinations, so the groups' counts
+    are not simply added: the finite facts are partitioned once more."""
     boxes = [tuple(r for r in change.restrictions if not r.integer) for change in changes]
 
     def judge(scenario: Mapping[str, Value]) -> Verdict:
@@ -222,15 +361,9 @@ def _changed_combinations(space: Space, changes: Sequence[OutcomeChange]) -> int
             pending |= open_facts
         return frozenset(pending) if pending else Settled(False)
 
-    return sum(space.combinations(leaf.restrictions) for leaf in partition(space, judge) if leaf.key is True)
-
-
-def _outcome(verdict: Settled) -> Outcome | None:
-    if verdict.key is None:
-        return None
-    assert isinstance(verdict.key, tuple)
-    outcome: Outcome = verdict.key[0]
-    return outcome
+    return sum(
+        asked.combinations(leaf.restrictions, blanks=False) for leaf in partition(space, judge) if leaf.key is True
+    )
 
 
 def _check_fact_types(base: Policy, head: Policy) -> None:
@@ -341,137 +474,3 @@ def _failing_cases(base: Policy, head: Policy, cases: Iterable[Case]) -> tuple[C
             failed_before = True
         failures.append(CaseFailure(case.location, case.name, result.differences, failed_before))
     return tuple(failures)
-
-
-# --- rendering ---------------------------------------------------------------------------
-
-
-RENAMES_BREAK = (
-    "breaking for callers and data mappings: scenarios, exports and mappings that use an old name stop working"
-)
-
-
-def diff_text(diff: PolicyDiff) -> str:
-    lines = [f"policy diff {diff.base} -> {diff.head}"]
-    if diff.renames:
-        lines.append(f"renamed ({RENAMES_BREAK}):")
-        lines += [f"  - {_rename_text(rename, markdown=False)}" for rename in diff.renames]
-    under = " (compared under the renames)" if diff.renames else ""
-    if diff.outcome_changes:
-        lines.append(
-            f"outcomes change in {diff.changed_combinations} of {counted(diff.combinations, 'combination')} of the enum "
-            f"and yes/no facts, in {counted(len(diff.outcome_changes), 'group')}"
-            f"{under}:"
-        )
-        for change in diff.outcome_changes:
-            lines.append(f"  - {change.condition}: {change.transition}  [{change.count}]")
-    else:
-        lines.append(f"no scenario changes outcome{under}")
-    if diff.version_note:
-        lines.append(f"warning: {diff.version_note}")
-    lines += _sections(diff, markdown=False)
-    lines.append(_corpus_summary(diff, markdown=False))
-    return "\n".join(lines)
-
-
-def diff_markdown(diff: PolicyDiff) -> str:
-    """A pull-request comment (its first line marks it, so a workflow can update it)."""
-    lines = [
-        "<!-- billability-diff -->",
-        f"### Policy diff: `{diff.base}` → `{diff.head}`",
-        "",
-    ]
-    if diff.version_note:
-        lines += ["> [!WARNING]", f"> {diff.version_note[0].upper()}{diff.version_note[1:]}.", ""]
-    if diff.renames:
-        lines += [
-            "> [!WARNING]",
-            f"> **Renamed**: {RENAMES_BREAK}.",
-            ">",
-            *(f"> - {_rename_text(rename, markdown=True)}" for rename in diff.renames),
-            "",
-        ]
-    under = " Compared under the renames." if diff.renames else ""
-    if diff.outcome_changes:
-        lines += [
-            f"**{diff.changed_combinations}** of {counted(diff.combinations, 'combination')} of the enum and yes/no facts "
-            f"change outcome (whole numbers are shown as ranges).{under}",
-            "",
-            "| scenarios | before | after | how many |",
-            "|---|---|---|---|",
-        ]
-        for change in diff.outcome_changes:
-            condition = change.condition.replace("|", "\\|")
-            lines.append(
-                f"| {condition} | {_outcome_text(change.before)} | {_outcome_text(change.after)} | {change.count} |"
-            )
-    else:
-        lines.append(f"No scenario changes outcome.{under}")
-    sections = _sections(diff, markdown=True)
-    if sections:
-        lines += ["", *sections]
-    lines += ["", _corpus_summary(diff, markdown=True)]
-    return "\n".join(lines)
-
-
-def _rename_text(rename: Rename, markdown: bool) -> str:
-    def code(text: str) -> str:
-        return f"`{text}`" if markdown else text
-
-    arrow = "→" if markdown else "->"
-    if rename.fact is None:
-        names = f"fact {code(rename.old)} {arrow} {code(rename.new)}"
-    elif markdown:
-        names = f"value {code(f'{rename.fact}: {rename.old}')} {arrow} {code(f'{rename.fact}: {rename.new}')}"
-    else:
-        names = f"value {rename.fact}: {rename.old} {arrow} {rename.new}"
-    return f"{names} ({rename.location})" if rename.location else names
-
-
-def _corpus_summary(diff: PolicyDiff, markdown: bool) -> str:
-    def code(text: str) -> str:
-        return f"`{text}`" if markdown else text
-
-    if diff.corpus is None:
-        return f"No corpus run against {code(diff.head)}." if markdown else f"no corpus run against {diff.head}"
-    failed = len(diff.failing_cases)
-    text = f"{code(diff.corpus)} against {code(diff.head)}: {diff.cases_run - failed} passed, {failed} failed"
-    if diff.corpus_problems:
-        text += ", and some files do not load"
-    return f"Corpus {text}." if markdown else text
-
-
-def _sections(diff: PolicyDiff, markdown: bool) -> list[str]:
-    bullet, detail = ("- ", "  - ") if markdown else ("  - ", "      ")
-
-    def heading(title: str) -> str:
-        return f"\n#### {title[0].upper()}{title[1:]}\n" if markdown else f"{title}:"
-
-    def code(text: str) -> str:
-        return f"`{text}`" if markdown else text
-
-    lines: list[str] = []
-    if diff.settings:
-        lines.append(heading("policy settings"))
-        lines += [f"{bullet}{setting}" for setting in diff.settings]
-    if diff.facts:
-        lines.append(heading("facts"))
-        for fact in diff.facts:
-            details = f": {', '.join(fact.details)}" if fact.details else ""
-            lines.append(f"{bullet}{fact.change} {code(fact.fact)}{details} ({fact.location})")
-    if diff.rules:
-        lines.append(heading("rules"))
-        for rule in diff.rules:
-            fields = f": {', '.join(rule.fields)}" if rule.fields else ""
-            lines.append(f"{bullet}{rule.change} {code(rule.rule)}{fields} ({rule.location})")
-    if diff.failing_cases:
-        lines.append(heading("corpus cases that fail with the change"))
-        for case in diff.failing_cases:
-            already = " (failed before the change too)" if case.failed_before else ""
-            lines.append(f"{bullet}{case.location}: {case.name}{already}")
-            lines += [f"{detail}{difference}" for difference in case.differences]
-    if diff.corpus_problems:
-        lines.append(heading("corpus files that do not load"))
-        indent = "\n" + " " * len(bullet)
-        lines += [f"{bullet}{problem.render().replace(chr(10), indent)}" for problem in diff.corpus_problems]
-    return lines

@@ -2,9 +2,13 @@
 
 In: the YAML files pytest finds under a `corpus` folder (enable with `-p billability.pytest_plugin`).
 Out: one test item per case, named by the case's sentence; a file with problems
-becomes one failing item that lists every diagnostic; and, with the first file of a
-checkout's corpus, one item for the corpus as a whole (every statement of the source
-cited, every rule deciding a case: what `billability test` checks beyond each case).
+becomes one failing item that lists every diagnostic; and, when a checkout's whole
+`corpus/` folder is collected, one item of the folder itself (`corpus::the corpus as
+a whole ...`) for what `billability test` checks beyond each case: every statement of
+the source cited, every case's `source` a whole statement, every rule deciding a case.
+Its failures are located where they are: a statement no case cites in the source text,
+a rule in its policy file. It belongs to no corpus file, since a case removed from one
+file can leave a statement uncited that no other file is about.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import pytest
 
 from billability.compile import load_policy
 from billability.corpus import Case, corpus_findings, load_cases, load_file, run_case, run_cases
-from billability.diagnostics import Problems
+from billability.diagnostics import Problems, counted
 from billability.model import Policy
-from billability.resources import project
+from billability.resources import project, shown_folder
 from billability.source import iter_yaml_files
 
 
@@ -40,6 +44,35 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """A checkout's `corpus/` folder collects its files and the check of the whole corpus."""
+    checkout = project(path)
+    if checkout.root is not None and path.resolve() == checkout.corpus.resolve():
+        return CorpusFolder.from_parent(parent, path=path)
+    return None
+
+
+class CorpusFolder(pytest.Directory):
+    """What pytest's own folder collector (`pytest.Dir`, which cannot be extended) collects,
+    then the check of the whole corpus."""
+
+    def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        hooks, config = self.ihook, self.config
+        for entry in sorted(self.path.iterdir()):
+            if not self.session.isinitpath(entry, with_parents=entry.is_dir()) and hooks.pytest_ignore_collect(
+                collection_path=entry, config=config
+            ):
+                continue
+            if entry.is_dir():
+                folder = hooks.pytest_collect_directory(path=entry, parent=self)
+                if folder is not None:
+                    yield folder
+            elif entry.is_file():
+                yield from hooks.pytest_collect_file(file_path=entry, parent=self)
+        if any(iter_yaml_files(self.path)):
+            yield WholeCorpusItem.from_parent(self, name=WHOLE_CORPUS, corpus=self.path)
+
+
 class CorpusFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         try:
@@ -49,10 +82,6 @@ class CorpusFile(pytest.File):
             return
         for case in cases:
             yield CaseItem.from_parent(self, name=case.name, case=case)
-        checkout = project(self.path.parent)
-        files = list(iter_yaml_files(checkout.corpus)) if checkout.corpus.is_dir() else []
-        if files and files[0].resolve() == self.path.resolve():
-            yield WholeCorpusItem.from_parent(self, name=WHOLE_CORPUS, corpus=checkout.corpus)
 
 
 class CaseItem(pytest.Item):
@@ -84,17 +113,27 @@ class WholeCorpusItem(pytest.Item):
 
     def runtest(self) -> None:
         policy = _policy_for(self.corpus)
-        findings = corpus_findings(policy, run_cases(policy, load_cases([self.corpus], policy)))
+        try:
+            cases = load_cases([self.corpus], policy)
+        except Problems:
+            # The files that do not load fail as items of their own; without all the
+            # cases, the corpus as a whole cannot be judged.
+            pytest.skip("some corpus files do not load, so the corpus as a whole is not judged")
+        findings = corpus_findings(policy, run_cases(policy, cases))
         if findings:
             raise Problems(findings)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, Problems):
-            return str(excinfo.value)
+            count = len(excinfo.value.diagnostics)
+            return (
+                f"the corpus as a whole ({shown_folder(self.corpus)}): {counted(count, 'problem')}, "
+                f"each located where it is\n{excinfo.value}"
+            )
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, "the corpus as a whole"
+        return self.corpus, 0, "the corpus as a whole"
 
 
 class InvalidCorpusFile(pytest.Item):

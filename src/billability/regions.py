@@ -4,6 +4,9 @@ In: one or more compiled `Policy`s.
 Out: a `DecisionTable`: regions that together hold every complete scenario exactly
 once, each with the outcome and deciding rules every scenario in it gets; and
 `partition`, the splitting engine that lint and diff reuse with their own verdicts.
+A space can also hold scenarios with facts left blank (`Space.with_blanks`: one more
+piece per fact, the value None), which `outcome_judge` decides as `decide` does,
+`undetermined` included.
 
 Why the space is finite: every fact is an enum or a boolean except whole numbers,
 and rules only compare whole numbers with constants. The constants cut each whole
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from billability.diagnostics import counted
-from billability.evaluate import comparison_bounds, truth
+from billability.evaluate import comparison_bounds, decide, truth
 from billability.model import Fact, FactType, Outcome, Policy, Value
 
 # --- the pieces of the input space ---------------------------------------------------
@@ -36,25 +39,32 @@ from billability.model import Fact, FactType, Outcome, Policy, Value
 @dataclass(frozen=True, slots=True)
 class Restriction:
     """What a region allows for one fact: some enum or boolean values, or a range of
-    whole numbers from `low` to `high` (None: no end on that side)."""
+    whole numbers from `low` to `high` (None: no end on that side). In a space with
+    blanks, `values` may hold None: the fact left blank (a whole number left blank is
+    a restriction of its own, `values == (None,)`, never joined to a range)."""
 
     fact: str
-    values: tuple[Value, ...] = ()
+    values: tuple[Value | None, ...] = ()
     low: int | None = None
     high: int | None = None
     integer: bool = False
 
-    def contains(self, value: Value) -> bool:
-        if not self.integer:
+    def contains(self, value: Value | None) -> bool:
+        if value is None or not self.integer:
             return value in self.values
         if isinstance(value, bool) or not isinstance(value, int):
             return False
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
     @property
+    def blank(self) -> bool:
+        """Whether the fact may be left blank (unknown) here."""
+        return None in self.values
+
+    @property
     def text(self) -> str:
-        """The values as a reader says them: `a or b`, `31 or more`, `0 to 30`."""
-        if not self.integer:
+        """The values as a reader says them: `a or b`, `31 or more`, `0 to 30`, `unknown`."""
+        if not self.integer or self.values == (None,):
             shown = [_value_text(v) for v in self.values]
             return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
         if self.low is not None and self.high is not None:
@@ -72,6 +82,8 @@ class Restriction:
     def as_json(self) -> Any:
         if not self.integer:
             return list(self.values)
+        if self.values == (None,):
+            return None
         bounds: dict[str, int] = {}
         if self.low is not None:
             bounds["at_least"] = self.low
@@ -80,7 +92,9 @@ class Restriction:
         return bounds
 
 
-def _value_text(value: Value) -> str:
+def _value_text(value: Value | None) -> str:
+    if value is None:
+        return "unknown"
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -97,14 +111,29 @@ class Piece:
 
 @dataclass(frozen=True, slots=True)
 class Space:
-    """The facts of one or more policies, in declaration order, cut into pieces."""
+    """The facts of one or more policies, in declaration order, cut into pieces; with
+    `blanks`, each fact may also be left blank (unknown): `partition` then tries the
+    value None after the pieces, and the scenarios it covers are partial ones too."""
 
     facts: tuple[str, ...]
     pieces: Mapping[str, tuple[Piece, ...]]
     finite: frozenset[str]
+    blanks: bool = False
 
     def size(self, name: str) -> int:
         return len(self.pieces[name])
+
+    def with_blanks(self) -> Space:
+        """The same space with each fact also left blank (unknown, None), so that a
+        partition covers partial scenarios as well as complete ones."""
+        return Space(self.facts, self.pieces, self.finite, blanks=True)
+
+    def choices(self, name: str) -> tuple[tuple[Value | None, Restriction], ...]:
+        """What a fact may be in this space: each piece's value and restriction, then blank."""
+        own: tuple[tuple[Value | None, Restriction], ...] = tuple((p.value, p.restriction) for p in self.pieces[name])
+        if not self.blanks:
+            return own
+        return (*own, (None, Restriction(name, (None,), integer=name not in self.finite)))
 
     def combinations(self, restrictions: Iterable[Restriction]) -> int:
         """How many combinations of the enum and boolean facts a region holds
@@ -189,21 +218,23 @@ class Leaf:
 
 
 def partition(space: Space, judge: Judge) -> tuple[Leaf, ...]:
-    """Regions that cover every complete scenario of the space exactly once, each with
-    the key its judge settled on. Sibling values with identical sub-tables are merged."""
+    """Regions that cover every scenario of the space exactly once (every complete one,
+    and with blanks every partial one), each with the key its judge settled on.
+    Sibling values with identical sub-tables are merged."""
     rank = {name: i for i, name in enumerate(space.facts)}
 
-    def split(scenario: dict[str, Value]) -> tuple[Leaf, ...]:
+    # A judge of a space with blanks is given None for a fact left blank.
+    def split(scenario: dict[str, Any]) -> tuple[Leaf, ...]:
         verdict = judge(scenario)
         if isinstance(verdict, Settled):
             return (Leaf((), verdict.key),)
         name = min((f for f in verdict if f not in scenario), key=rank.__getitem__)
-        pieces = space.pieces[name]
-        children = [split({**scenario, name: piece.value}) for piece in pieces]
-        groups = _groups(pieces, children, integer=name not in space.finite)
-        if len(groups) == 1:
+        choices = space.choices(name)
+        children = [split({**scenario, name: value}) for value, _ in choices]
+        if all(child == children[0] for child in children[1:]):
             # Every value of the fact gives the same sub-table: the fact does not matter here.
             return children[0]
+        groups = _groups([restriction for _, restriction in choices], children, integer=name not in space.finite)
         leaves: list[Leaf] = []
         for restriction, child in groups:
             leaves.extend(Leaf((restriction, *leaf.restrictions), leaf.key) for leaf in child)
@@ -214,30 +245,29 @@ def partition(space: Space, judge: Judge) -> tuple[Leaf, ...]:
 
 
 def _groups(
-    pieces: Sequence[Piece], children: Sequence[tuple[Leaf, ...]], integer: bool
+    pieces: Sequence[Restriction], children: Sequence[tuple[Leaf, ...]], integer: bool
 ) -> list[tuple[Restriction, tuple[Leaf, ...]]]:
+    """The pieces of one fact (their restrictions) joined where their sub-tables are equal."""
     if integer:
-        # Only neighbouring intervals merge, so that each region keeps one range.
-        runs: list[tuple[list[Piece], tuple[Leaf, ...]]] = []
+        # Only neighbouring intervals merge, so that each region keeps one range; a blank
+        # whole number stays a region of its own.
+        runs: list[tuple[list[Restriction], tuple[Leaf, ...]]] = []
+        blank: list[tuple[Restriction, tuple[Leaf, ...]]] = []
         for piece, child in zip(pieces, children, strict=True):
-            if runs and runs[-1][1] == child:
+            if piece.blank:
+                blank.append((piece, child))
+            elif runs and runs[-1][1] == child:
                 runs[-1][0].append(piece)
             else:
                 runs.append(([piece], child))
         return [
-            (
-                Restriction(
-                    run[0].restriction.fact, low=run[0].restriction.low, high=run[-1].restriction.high, integer=True
-                ),
-                child,
-            )
-            for run, child in runs
-        ]
-    grouped: dict[tuple[Leaf, ...], list[Piece]] = {}
+            (Restriction(run[0].fact, low=run[0].low, high=run[-1].high, integer=True), child) for run, child in runs
+        ] + blank
+    grouped: dict[tuple[Leaf, ...], list[Restriction]] = {}
     for piece, child in zip(pieces, children, strict=True):
         grouped.setdefault(child, []).append(piece)
     return [
-        (Restriction(members[0].restriction.fact, tuple(p.value for p in members)), child)
+        (Restriction(members[0].fact, tuple(value for p in members for value in p.values)), child)
         for child, members in grouped.items()
     ]
 
@@ -245,13 +275,13 @@ def _groups(
 # --- deciding a region -----------------------------------------------------------------
 
 
-def in_domain(policy: Policy, scenario: Mapping[str, Value]) -> bool:
+def in_domain(policy: Policy, scenario: Mapping[str, Value | None]) -> bool:
     """Whether the known facts of a scenario are values the policy allows (a fact the
     policy does not declare is ignored: no rule of it can look there)."""
     declared = policy.fact_index
     for name, value in scenario.items():
         fact = declared.get(name)
-        if fact is None:
+        if fact is None or value is None:
             continue
         if fact.type is FactType.ENUM and value not in fact.value_names:
             return False
@@ -286,6 +316,31 @@ def decision_judge(policy: Policy, deciding_rules: bool = True) -> Judge:
             if pending:
                 return frozenset(pending)
         return Settled((policy.default_outcome, ()))
+
+    return judge
+
+
+def outcome_judge(policy: Policy) -> Judge:
+    """A judge of scenarios whose facts may be left blank (None, in a space with blanks):
+    settled once every refinement (each fact not yet split given a value, or left blank)
+    gets the same exact outcome, `undetermined` included. The key is the outcome, or
+    None outside the policy (a value it does not declare).
+
+    Why this settles soundly: a decided outcome holds for every completion, so for every
+    refinement too. An undetermined one stays undetermined under any refinement that
+    leaves its `missing` facts open: a fact that is not missing changes no completion's
+    outcome, so fixing it leaves the outcomes the completions reach as they were."""
+    declared = policy.fact_index
+
+    def judge(scenario: Mapping[str, Value | None]) -> Verdict:
+        known = {name: value for name, value in scenario.items() if value is not None and name in declared}
+        if not in_domain(policy, known):
+            return Settled(None)
+        decision = decide(policy, known)
+        if decision.outcome is not Outcome.UNDETERMINED:
+            return Settled(decision.outcome)
+        open_facts = frozenset(name for name in decision.missing if name not in scenario)
+        return open_facts if open_facts else Settled(Outcome.UNDETERMINED)
 
     return judge
 

@@ -74,6 +74,16 @@ def project(start: Path | None = None) -> Project:
     return Project(root / "policy", root / "corpus", root)
 
 
+def corpus_beside(policy: Path) -> Path | None:
+    """The corpus that pins a policy: the `corpus/` beside a checkout's `policy/` folder,
+    if there is one (a loose policy folder such as `old-policy/` has none)."""
+    resolved = policy.resolve()
+    if resolved.name != "policy" or find_checkout(resolved.parent) != resolved.parent:
+        return None
+    corpus = policy.parent / "corpus"
+    return corpus if corpus.is_dir() else None
+
+
 def _bundled_roots() -> list[tuple[Path, str]]:
     inside = _PACKAGE / "_bundled"
     if inside.is_dir():

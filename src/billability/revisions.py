@@ -36,7 +36,7 @@ from billability.compile import load_policy
 from billability.corpus import Case, corpus_files, load_cases, load_file
 from billability.diagnostics import Diagnostic, Location, Problems
 from billability.model import Policy
-from billability.resources import find_checkout, project, shown_folder, shown_path
+from billability.resources import corpus_beside, find_checkout, project, shown_folder, shown_path
 
 WORKING_TREE = "working tree"
 
@@ -104,12 +104,8 @@ def _folder(spec: str, corpus: Sequence[Path]) -> Side:
 
 
 def _own_corpus(policy_folder: Path) -> tuple[Path, ...]:
-    """The `corpus/` beside a checkout's `policy/` folder, if there is one."""
-    resolved = policy_folder.resolve()
-    if resolved.name != "policy" or find_checkout(resolved.parent) != resolved.parent:
-        return ()
-    corpus = policy_folder.parent / "corpus"
-    return (corpus,) if corpus.is_dir() else ()
+    corpus = corpus_beside(policy_folder)
+    return (corpus,) if corpus is not None else ()
 
 
 def _side(label: str, policy_folder: Path, corpus: Sequence[Path]) -> Side:
