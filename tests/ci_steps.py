@@ -14,7 +14,6 @@ audited rows) go to a temporary folder of their own. `in_ci` is each step's text
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
@@ -25,6 +24,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from background import start_lowered
 
 # The longest one step may take.
 STEP_TIMEOUT = 600
@@ -166,9 +167,8 @@ def run_step(step: Step, checkout: Path, outputs: Path, environment: Mapping[str
 
 def run_steps(checkout: Path) -> list[StepResult]:
     """Every step in `checkout`, in order, each one whatever the others did."""
-    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     with tempfile.TemporaryDirectory(prefix="ci-outputs-") as folder:
-        return [run_step(step, checkout, Path(folder), environment) for step in STEPS]
+        return [run_step(step, checkout, Path(folder), os.environ) for step in STEPS]
 
 
 def start_steps(
@@ -176,17 +176,9 @@ def start_steps(
 ) -> subprocess.Popen[str]:
     """This module run as a script on `checkout`, writing its report to `report`; `nice`
     lowers its priority and its children's (where the system allows it)."""
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), str(checkout), str(report)],
-        env={**os.environ, **(environment or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    return start_lowered(
+        [sys.executable, str(Path(__file__).resolve()), str(checkout), str(report)], None, environment, nice
     )
-    if nice and hasattr(os, "setpriority"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, process.pid, nice)
-    return process
 
 
 def finish_steps(process: subprocess.Popen[str], report: Path, timeout: float | None = None) -> list[StepResult]:

@@ -7,8 +7,6 @@ and failure text, and pytest's own output for the failure message.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import subprocess
 import sys
 import tempfile
@@ -16,6 +14,8 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from background import start_lowered
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,18 +52,12 @@ def start_pytest(
 ) -> subprocess.Popen[str]:
     """pytest started with the same interpreter, writing its JUnit report to `report`;
     `nice` lowers its priority and its children's (where the system allows it)."""
-    process = subprocess.Popen(
+    return start_lowered(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junit-xml={report}", *arguments],
-        cwd=cwd,
-        env={**os.environ, **(environment or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        cwd,
+        environment,
+        nice,
     )
-    if nice and hasattr(os, "setpriority"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, process.pid, nice)
-    return process
 
 
 def finish_pytest(process: subprocess.Popen[str], report: Path, timeout: float | None = None) -> Run:

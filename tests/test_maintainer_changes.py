@@ -24,15 +24,14 @@ copy's package on the copy's policy.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import background
 from billability.diagnostics import Problems
 from ci_steps import STEPS, StepResult, billability_command, finish_steps, start_steps
 from maintainer_changes import CHANGES, Change, copy_repository, git
@@ -89,26 +88,13 @@ def start_copies(base: Path) -> dict[str, Started | Exception]:
 
 
 # Started by `start_early` (called from conftest.py once the items are collected), so that
-# the copies' steps run beside the rest of the suite rather than after it.
+# the copies' runs go beside the rest of the suite rather than after it.
 _early: dict[str, Started | Exception] | None = None
 
 
 def start_early(config: pytest.Config) -> None:
     global _early
-    base = Path(tempfile.mkdtemp(prefix="billability-changes-"))
-    config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))
-    try:
-        started = start_copies(base)
-    except Exception:
-        return  # the fixture tries again, where the failure is reported as the test's
-    _early = started
-
-    def stop() -> None:
-        for found in started.values():
-            if isinstance(found, Started):
-                found.stop()
-
-    config.add_cleanup(stop)
+    _early = background.start_early(config, "billability-changes-", start_copies)
 
 
 Finished = tuple[Started, dict[str, StepResult]] | Exception

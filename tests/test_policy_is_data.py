@@ -41,9 +41,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -51,6 +49,7 @@ from pathlib import Path
 
 import pytest
 
+import background
 from billability.compile import load_policy
 from billability.corpus import load_cases, run_cases
 from billability.diagnostics import Problems
@@ -269,26 +268,13 @@ def start_scratch_runs(base: Path) -> dict[str, Started | Exception]:
 
 
 # Started by `start_early` (called from conftest.py once the items are collected), so that
-# the copies' suites run beside the rest of the suite rather than after it.
+# the copies' runs go beside the rest of the suite rather than after it.
 _early: dict[str, Started | Exception] | None = None
 
 
 def start_early(config: pytest.Config) -> None:
     global _early
-    base = Path(tempfile.mkdtemp(prefix="billability-scratch-"))
-    config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))
-    try:
-        started = start_scratch_runs(base)
-    except Exception:
-        return  # the fixture tries again, where the failure is reported as the test's
-    _early = started
-
-    def stop() -> None:
-        for found in started.values():
-            if isinstance(found, Started):
-                found.stop()
-
-    config.add_cleanup(stop)
+    _early = background.start_early(config, "billability-scratch-", start_scratch_runs)
 
 
 @pytest.fixture(scope="module")
