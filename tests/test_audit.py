@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -416,10 +417,120 @@ def test_the_report_is_one_file_with_every_count_and_no_network(export: tuple[Pa
     ]:
         assert f'<td>{label}</td><td class="n">{count}</td>' in html
     assert html.count("<svg") == 4  # by outcome, by rule, by staff, by program
-    headings = [line[:4] for line in html.splitlines() if line.startswith(("<h1", "<h2", "<h3"))]
-    assert headings[0] == "<h1>" and set(headings[1:]) == {"<h2>"}
+    headings = [line[:3] for line in html.splitlines() if line.startswith(("<h1", "<h2", "<h3"))]
+    assert headings[0] == "<h1" and set(headings[1:]) == {"<h2"}
     assert html.count('<th scope="col"') >= 10
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.html", "export.csv", "mapping.yaml"]
+
+
+def _provenance(html: str) -> dict[str, str]:
+    """The report's list of what was audited, term by term, as text."""
+    items = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", html)
+    return {term: re.sub(r"<[^>]+>", "", text) for term, text in items}
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+def test_the_report_says_when_what_and_under_which_policy_it_audited(
+    export: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
+    import hashlib
+    from datetime import UTC, datetime
+
+    records, mapping = export
+    # Run from a folder beside the export's, as an analyst names `../export.csv`.
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    before = datetime.now(UTC).replace(microsecond=0)
+    status, _, stderr = audit(Path("../export.csv"), Path("../mapping.yaml"), "--engine", engine, "--report", "a.html")
+    after = datetime.now(UTC)
+    assert status == 0, stderr
+    html = (tmp_path / "work" / "a.html").read_text(encoding="utf-8")
+    assert "<title>Audit of export.csv</title>" in html and "<h1>Audit of export.csv</h1>" in html
+    assert "../" not in html
+    shown = _provenance(html)
+    run_at = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(UTC\)", shown["Run at"])
+    assert run_at is not None, shown["Run at"]
+    assert before <= datetime.fromisoformat(run_at.group(1)) <= after
+    records_sha = hashlib.sha256(records.read_bytes()).hexdigest()
+    mapping_sha = hashlib.sha256(mapping.read_bytes()).hexdigest()
+    assert shown["Records"] == f"export.csv, 11 rowsSHA-256 {records_sha}"
+    assert shown["Mapping"] == f"mapping.yamlSHA-256 {mapping_sha}"
+    assert shown["Engine"] == engine
+    assert shown["Policy"] == "clinic, version 1.0, in effect from 2026-01-01"
+
+
+def test_the_report_of_an_export_without_a_mapping_says_so(tmp_path: Path) -> None:
+    records = tmp_path / "facts.csv"
+    records.write_text("activity,provider_credential\nbenefits,counselor\n", encoding="utf-8")
+    status, _, stderr = audit(records, None, "--report", tmp_path / "a.html")
+    assert status == 0, stderr
+    shown = _provenance((tmp_path / "a.html").read_text(encoding="utf-8"))
+    assert shown["Mapping"] == "none: the columns named like the facts hold them"
+    assert shown["Records"].startswith("facts.csv, 1 rowSHA-256 ")
+
+
+def test_the_report_shows_problems_by_their_message_and_labels_under_a_fitting_header(
+    export: tuple[Path, Path], tmp_path: Path
+) -> None:
+    records, mapping = export
+    status, _, _ = audit(records, mapping, "--report", tmp_path / "a.html")
+    assert status == 0
+    html = (tmp_path / "a.html").read_text(encoding="utf-8")
+    # The message of the problem, its words of the export as code, and the code small beside.
+    assert (
+        "<td><code>RN</code> is not a code the mapping gives for <code>provider_credential</code> "
+        '<small class="code">record.unknown-code</small></td>'
+    ) in html
+    assert "<td>record.unknown-code</td>" not in html
+    assert '<th scope="col">Question</th>' not in html
+    assert '<th scope="col">Fact</th><th scope="col">Name in the mapping</th>' in html
+    # No heading is repeated as a caption: each table is named by its section's heading.
+    assert "<caption>" not in html
+    named = re.findall(r'<table aria-labelledby="([^"]+)">', html)
+    assert len(named) == html.count("<table") == 6
+    for section in named:
+        assert re.search(rf'<h2 id="{section}">', html), section
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+def test_bom_starts_a_csv_output_with_one_byte_order_mark_for_excel(tmp_path: Path, engine: str) -> None:
+    # An export as an EHR writes it: its own byte order mark, CRLF, accents, padded codes.
+    records = tmp_path / "export.csv"
+    records.write_bytes(
+        "\ufeffclient,activity,provider_credential\r\nJosé Núñez,benefits, counselor \r\nZoë Brontë,driving,\r\n".encode()
+    )
+    plain, marked = tmp_path / "plain.csv", tmp_path / "marked.csv"
+    assert audit(records, None, "--engine", engine, "-o", plain)[0] == 0
+    status, _, stderr = audit(records, None, "--engine", engine, "-o", marked, "--bom")
+    assert status == 0, stderr
+    written = marked.read_bytes()
+    assert written.startswith(b"\xef\xbb\xbfclient,") and not written[3:].startswith(b"\xef\xbb\xbf")
+    assert written[3:] == plain.read_bytes() and not plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    with marked.open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["client"] for row in rows] == ["José Núñez", "Zoë Brontë"]
+    assert [row["outcome"] for row in rows] == ["billable", "not_billable"]
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("out.jsonl", "a byte order mark is for CSV output, and `out.jsonl` is JSON Lines"),
+        ("out.parquet", "a byte order mark is for CSV output, and `out.parquet` is Parquet"),
+        (None, "there is no output file to start with a byte order mark"),
+    ],
+)
+def test_bom_is_refused_for_other_formats_and_without_an_output(
+    export: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str | None, message: str
+) -> None:
+    records, mapping = export
+    monkeypatch.chdir(tmp_path)
+    chosen = ["-o", output] if output is not None else []
+    status, stdout, stderr = audit(records, mapping, *chosen, "--bom", "--report", "a.html")
+    assert status == 2
+    assert f"option --bom: error[cli.bom]: {message}" in stderr
+    assert stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv", "mapping.yaml"]
 
 
 # --- the example export and mapping, against the checkout's policy -------------------------

@@ -64,10 +64,15 @@ class MissingTally:
 
 @dataclass(frozen=True, slots=True)
 class ProblemTally:
+    """Rows with one kind of problem in one column: `example` is the value most of them
+    hold and `message` what is wrong with it; `values` counts the distinct values."""
+
     code: str
     column: str
     example: str
     rows: int
+    message: str = ""
+    values: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,7 @@ class Summary:
     by_staff: tuple[GroupTally, ...] = ()
     program_column: str | None = None
     by_program: tuple[GroupTally, ...] = ()
+    policy_effective_from: str = ""
 
     def count(self, outcome: str) -> int:
         return dict(self.by_outcome)[outcome].rows
@@ -304,6 +310,7 @@ def summarize(
     by_rule: dict[tuple[str, str], list[int]] = {}
     missing: Counter[str] = Counter()
     problems: dict[tuple[str, str], Counter[str]] = {}
+    messages: dict[tuple[str, str, str], str] = {}
     for index, number in rows_of.items():
         result, minutes = results[index], minutes_of[index]
         tally = by_outcome[result.outcome]
@@ -317,6 +324,7 @@ def summarize(
             missing[fact] += number
         for problem in result.problems:
             problems.setdefault((problem.column, problem.code), Counter())[problem.value] += number
+            messages[problem.column, problem.code, problem.value] = problem.message
     reasons = {rule.id: rule.reason for rule in policy.rules}
     labels = {fact.name: fact.label for fact in policy.facts}
     order = {o: n for n, o in enumerate(OUTCOMES)}
@@ -349,7 +357,14 @@ def summarize(
         problems=tuple(
             sorted(
                 (
-                    ProblemTally(code, column, _example(values), values.total())
+                    ProblemTally(
+                        code,
+                        column,
+                        example := _example(values),
+                        values.total(),
+                        messages[column, code, example],
+                        len(values),
+                    )
                     for (column, code), values in problems.items()
                 ),
                 key=lambda p: (-p.rows, p.column, p.code),
@@ -361,4 +376,5 @@ def summarize(
         by_staff=grouped(1) if mapping.staff else (),
         program_column=mapping.program,
         by_program=grouped(2) if mapping.program else (),
+        policy_effective_from=policy.effective_from,
     )

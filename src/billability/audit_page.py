@@ -11,6 +11,8 @@ Out: the same Markdown with each marker line replaced:
   showing, and a link opening, the report `billability audit --report` writes for
   them; `example_reports` gives that report's HTML by its path in the site
   (`report_path`, as `audit/ehr-export-report.html`), for the build to write there.
+  The example report names no run time ("not recorded"), so that a build makes the
+  same page as the last one from the same files.
 
 So the page never shows a mapping, a summary or a report that differs from the files
 and the policy beside it: a new version of the policy, or new counts, show on the next
@@ -29,11 +31,12 @@ from pathlib import Path, PurePosixPath
 
 from rich.console import Console
 
-from billability.audit import Summary, audit
+from billability.audit import Summary
 from billability.diagnostics import Diagnostic, Problems
-from billability.engines import ENGINES
+from billability.duckdb_audit import audit_in_duckdb
 from billability.mapping import bind, load_mapping
 from billability.model import Policy
+from billability.provenance import record_provenance
 from billability.records import open_export
 from billability.report import report_html, summary_tables
 
@@ -84,7 +87,11 @@ def example_reports(markdown: str, root: Path, policy: Policy) -> dict[str, str]
             continue
         records, mapping = found.group(2).split()
         try:
-            reports[report_path(records)] = report_html(example_summary(root, records, mapping, policy))
+            summary = example_summary(root, records, mapping, policy)
+            # No run time: the site makes the report again at each build, and the same
+            # files under the same policy give the same page.
+            provenance = record_provenance(root / records, root / mapping, run_at=None)
+            reports[report_path(records)] = report_html(summary, provenance)
         except Problems as error:
             problems.extend(error.diagnostics)
     if problems:
@@ -99,10 +106,10 @@ def report_path(records: str) -> str:
 
 def example_summary(root: Path, records: str, mapping: str, policy: Policy) -> Summary:
     """The audit of `records` through `mapping` under the policy, as `billability audit
-    RECORDS --map MAPPING` run from `root` makes it."""
+    RECORDS --map MAPPING` run from `root` makes it (with its default engine)."""
     export = open_export(root / records)
     binding = bind(load_mapping(root / mapping, policy, export.columns), policy, export.columns)
-    return replace(audit(export, binding, policy, ENGINES["python"](policy)), source=records)
+    return replace(audit_in_duckdb(export, binding, policy), source=records)
 
 
 def audit_summary(root: Path, records: str, mapping: str, policy: Policy) -> str:

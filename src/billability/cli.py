@@ -645,6 +645,11 @@ def _engine_choices() -> list[str]:
 )
 @click.option("--report", "report_path", metavar="REPORT.html", help="Write a self-contained HTML report.")
 @click.option(
+    "--bom",
+    is_flag=True,
+    help="Start the CSV output with a UTF-8 byte order mark, so that Excel shows its accented letters as written.",
+)
+@click.option(
     "--fail-on",
     metavar="OUTCOMES",
     default="",
@@ -665,6 +670,7 @@ def audit(
     output: str | None,
     input_format: str | None,
     report_path: str | None,
+    bom: bool,
     fail_on: str,
     engine: str,
     policy_path: str | None,
@@ -681,6 +687,7 @@ def audit(
     Examples:
       billability audit docs/audit/ehr-export.csv --map docs/audit/mapping.yaml
       billability audit export.csv --map mapping.yaml -o audited.csv --report audit.html
+      billability audit export.csv --map mapping.yaml -o for-excel.csv --bom
       billability audit export.parquet --map mapping.yaml -o audited.parquet --fail-on not_billable,invalid
 
     Exit status: 0 when every row was read and written, whatever the outcomes; 1 when
@@ -692,7 +699,7 @@ def audit(
     from billability.engines import ENGINES
     from billability.mapping import bind, default_mapping, load_mapping
     from billability.records import Export, open_export
-    from billability.results import ResultsWriter, check_target
+    from billability.results import ResultsWriter, check_bom, check_target
 
     policy = _policy(policy_path)
     problems: list[Diagnostic] = []
@@ -723,6 +730,7 @@ def audit(
             )
     if export is not None and output is not None:
         problems += check_target(Path(output), export)
+    problems += check_bom(Path(output) if output is not None else None, bom)
     if report_path is not None and not Path(report_path).resolve().parent.is_dir():
         problems.append(
             Diagnostic("file.unwritable", "the folder to write the report into does not exist", Location(report_path))
@@ -730,15 +738,22 @@ def audit(
     if problems or export is None or mapping is None:
         _fail(problems)
     binding = bind(mapping, policy, export.columns)
+    provenance = None
+    if report_path is not None:
+        from datetime import UTC, datetime
+
+        from billability.provenance import record_provenance
+
+        provenance = record_provenance(export.path, Path(mapping_path) if mapping_path else None, datetime.now(UTC))
     writer = None
     try:
         if output is not None and engine != "duckdb":
-            writer = ResultsWriter(Path(output), export, (policy.id, policy.version))
+            writer = ResultsWriter(Path(output), export, (policy.id, policy.version), bom)
         if engine == "duckdb":
             from billability.duckdb_audit import audit_in_duckdb
 
             with _progress_bar(export, share=True) as progress:
-                summary = audit_in_duckdb(export, binding, policy, Path(output) if output else None, progress)
+                summary = audit_in_duckdb(export, binding, policy, Path(output) if output else None, progress, bom)
         else:
             with _progress_bar(export) as progress:
                 summary = audit_export(export, binding, policy, ENGINES[engine](policy), writer, progress)
@@ -752,10 +767,10 @@ def audit(
         if writer is not None:
             writer.discard()
         raise
-    if report_path is not None:
+    if report_path is not None and provenance is not None:
         from billability.report import report_html
 
-        _write_aside(Path(report_path), report_html(summary))
+        _write_aside(Path(report_path), report_html(summary, provenance))
     _print_summary(summary, output, report_path)
     occurred = [o for o in failing if summary.count(o)]
     if occurred:

@@ -64,6 +64,7 @@ from billability.records import (
     text_literal,
 )
 from billability.results import (
+    BOM,
     OUTPUT_COLUMNS,
     OUTPUT_TYPES,
     RowResult,
@@ -184,9 +185,11 @@ def audit_in_duckdb(
     policy: Policy,
     target: Path | None = None,
     progress: Callable[[float], None] | None = None,
+    bom: bool = False,
 ) -> Summary:
     """Decide every row of the export inside DuckDB (see the module docstring);
-    `progress` is told the share of the work done, from 0 to 1."""
+    `progress` is told the share of the work done, from 0 to 1; with `bom` a CSV
+    output starts with a byte order mark."""
     taken = [c for c in export.columns if c.startswith("billability ")]
     if taken:
         raise Problems(
@@ -235,7 +238,7 @@ def audit_in_duckdb(
                 made.append(part)
                 written = _scaled(progress, 0.6, 0.4)
                 into = (staged, part, file_format)
-                _write(connection, into, export, binding, policy, known, leaves, first_invalid, written)
+                _write(connection, into, export, binding, policy, known, leaves, first_invalid, written, bom)
                 os.replace(part, target)
             invalid_rows = tuple(sorted(first_invalid)[:FIRST_INVALID_ROWS])
     except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
@@ -373,10 +376,12 @@ def _write(
     leaves: list[RowResult],
     first_invalid: list[int],
     progress: Callable[[float], None] | None,
+    bom: bool = False,
 ) -> None:
     """Every staged row, in order and numbered (Parquet's own row numbers, so on every
     thread), into a file in a format; the numbers of the first invalid rows are added
-    to `first_invalid` on the way."""
+    to `first_invalid` on the way. With `bom`, a CSV file starts with a byte order mark
+    (the first character of its header)."""
     stamp = (policy.id, policy.version)
     staged, part, file_format = into
     keys = [f"{STAGED_CELLS}.k{n}" for n in range(len(binding.indexes))]
@@ -435,7 +440,7 @@ def _write(
         line = STAGED_LINE
         if line_format is Format.CSV:
             text = f"{line} || ',' || {row} || {words}"
-            header = quoted(header_line(export.columns))
+            header = quoted((BOM if bom else "") + header_line(export.columns))
         else:
             text = f"""substr({line}, 1, length({line}) - 1) || ',"row":' || {row} || {words}"""
             header = quoted("line")

@@ -1,10 +1,14 @@
 """Render an audit's summary: tables for the terminal and one self-contained HTML page.
 
-In: a `Summary` (audit.py).
+In: a `Summary` (audit.py) and, for the page, the `Provenance` of the audit's inputs
+(provenance.py).
 Out: `summary_tables`, rich renderables the command prints; `report_html`, one HTML
-page with inline CSS and inline SVG bar charts (no script, no network), headings in
-order, tables with headers, and text dark enough on white to read (contrast above
-4.5:1). Output is deterministic: no clock, no random ids.
+page to file as evidence: when the audit ran (UTC), the export's and the mapping's
+file names and SHA-256, the rows, the engine and the policy's id, version and date in
+effect, then the figures, with inline CSS and inline SVG bar charts (no script, no
+network), headings in order, tables with headers, and text dark enough on white to
+read (contrast above 4.5:1). The page is made of its inputs alone: no clock (the run
+time comes in the provenance), no random ids.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from billability.audit import OUTCOMES, GroupTally, Summary
+from billability.audit import OUTCOMES, GroupTally, ProblemTally, Summary
 from billability.diagnostics import counted
+from billability.provenance import Provenance
 
 LABELS = {
     "billable": "Billable",
@@ -106,11 +111,15 @@ def summary_tables(summary: Summary) -> RenderableType:
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; background: #ffffff;
        max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }
-h1 { font-size: 1.6rem; margin-bottom: 0.25rem; }
+h1 { font-size: 1.6rem; margin-bottom: 0.5rem; overflow-wrap: anywhere; }
 h2 { font-size: 1.25rem; margin-top: 2.5rem; border-bottom: 1px solid #d0d7de; padding-bottom: 0.25rem; }
-p.meta { color: #424a53; margin-top: 0; }
+dl.provenance { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.2rem 1rem; margin: 0; }
+dl.provenance dt { font-weight: 600; }
+dl.provenance dd { margin: 0; }
+code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.9em; }
+.digest { overflow-wrap: anywhere; }
+small.code { color: #424a53; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.75rem; white-space: nowrap; margin-left: 0.5rem; }
 table { border-collapse: collapse; margin: 1rem 0; width: 100%; }
-caption { text-align: left; font-weight: 600; padding-bottom: 0.25rem; }
 th, td { border: 1px solid #d0d7de; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
@@ -120,33 +129,43 @@ svg text { fill: #1f2328; font-size: 13px; font-family: inherit; }
 .swatch { display: inline-block; width: 0.8rem; height: 0.8rem; margin-right: 0.3rem; vertical-align: -0.1rem; }
 """
 
+# Chart labels are broken into lines of at most this many characters, never cut.
+LABEL_CHARACTERS = 30
+LINE_HEIGHT = 15
 
-def report_html(summary: Summary) -> str:
-    """One self-contained HTML page with the summary's figures and a chart for each breakdown."""
+
+class _Markup(str):
+    """A table cell that is HTML already, the user's text in it escaped."""
+
+
+def report_html(summary: Summary, provenance: Provenance) -> str:
+    """One self-contained HTML page: what was audited, when and under which policy, then
+    the summary's figures with a chart for each breakdown. The same summary and
+    provenance always give the same page."""
     minutes = summary.minutes_column is not None
+    title = f"Audit of {provenance.records}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Audit of {escape(summary.source)}</title>",
+        f"<title>{escape(title)}</title>",
         f"<style>{_CSS}</style>",
         "</head>",
         "<body>",
         "<main>",
-        f"<h1>Audit of {escape(summary.source)}</h1>",
-        f'<p class="meta">{_rows(summary.rows)} decided under the policy <strong>{escape(summary.policy_id)}</strong> '
-        f"version {escape(summary.policy_version)}.</p>",
+        f"<h1>{escape(title)}</h1>",
+        _provenance_list(summary, provenance),
     ]
     # By outcome.
-    parts.append("<h2>Rows by outcome</h2>")
+    parts.append(_heading("Rows by outcome", "outcomes"))
     header = ["Outcome", "Rows", "Share"] + (["Minutes"] if minutes else [])
     body = [
         [LABELS[o], f"{t.rows:,}", _share(t.rows, summary.rows)] + ([f"{t.minutes:,}"] if minutes else [])
         for o, t in summary.by_outcome
     ]
-    parts.append(_table("Rows by outcome", header, body, numeric_from=1))
+    parts.append(_table("outcomes", header, body, numeric_from=1))
     parts.append(_bars("Rows by outcome", [(LABELS[o], t.rows, COLOURS[o]) for o, t in summary.by_outcome]))
     if minutes and summary.rows_without_minutes:
         parts.append(
@@ -154,7 +173,7 @@ def report_html(summary: Summary) -> str:
             f"<code>{escape(summary.minutes_column or '')}</code>; they count as 0 minutes.</p>"
         )
     # By deciding rule.
-    parts.append("<h2>Rows by deciding rule</h2>")
+    parts.append(_heading("Rows by deciding rule", "rules"))
     if summary.rules:
         parts.append(
             "<p>A row can have more than one deciding rule; it is counted under each. Rows decided by the "
@@ -165,78 +184,165 @@ def report_html(summary: Summary) -> str:
             [r.rule, LABELS[r.outcome], r.reason, f"{r.rows:,}"] + ([f"{r.minutes:,}"] if minutes else [])
             for r in summary.rules
         ]
-        parts.append(_table("Rows by deciding rule", header, body, numeric_from=3))
+        parts.append(_table("rules", header, body, numeric_from=3))
         parts.append(_bars("Rows by deciding rule", [(r.rule, r.rows, COLOURS[r.outcome]) for r in summary.rules]))
     else:
         parts.append("<p>No row was decided by a rule.</p>")
     # Missing facts.
-    parts.append("<h2>Facts most often missing</h2>")
+    parts.append(_heading("Facts most often missing", "missing"))
     if summary.missing:
         parts.append(
             "<p>An undetermined row lacks facts that would decide it; each is counted here.</p>"
             + _table(
-                "Facts most often missing",
-                ["Fact", "Question", "Rows"],
-                [[m.fact, m.label, f"{m.rows:,}"] for m in summary.missing],
+                "missing",
+                ["Fact", "Name in the mapping", "Rows"],
+                [[m.label, _Markup(f"<code>{escape(m.fact)}</code>"), f"{m.rows:,}"] for m in summary.missing],
                 numeric_from=2,
             )
         )
     else:
         parts.append("<p>No row lacks a fact that would decide it.</p>")
     # Invalid rows.
-    parts.append("<h2>Invalid rows</h2>")
+    parts.append(_heading("Invalid rows", "invalid"))
     if summary.problems:
         first = ", ".join(str(n) for n in summary.invalid_rows)
         parts.append(
             f"<p>{_rows(summary.count('invalid'))} hold a cell the mapping cannot read. First rows: {first}.</p>"
             + _table(
-                "Why rows are invalid",
-                ["Column", "Problem", "Example value", "Rows"],
-                [[p.column, p.code, p.example, f"{p.rows:,}"] for p in summary.problems],
-                numeric_from=3,
+                "invalid",
+                ["Column", "Problem", "Rows"],
+                [[_Markup(f"<code>{escape(p.column)}</code>"), _problem(p), f"{p.rows:,}"] for p in summary.problems],
+                numeric_from=2,
             )
         )
     else:
         parts.append("<p>Every row could be read.</p>")
-    for title, column, groups in (
+    for title_word, column, groups in (
         ("staff", summary.staff_column, summary.by_staff),
         ("program", summary.program_column, summary.by_program),
     ):
         if column is None:
             continue
-        parts.append(f"<h2>Rows by {title}</h2>")
-        parts.append(_group_section(title, column, groups))
+        parts.append(_heading(f"Rows by {title_word}", title_word))
+        parts.append(_group_section(title_word, column, groups))
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
 
 
-def _table(caption: str, header: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int) -> str:
+def _provenance_list(summary: Summary, provenance: Provenance) -> str:
+    """When the audit ran, what it read and what decided, as a list of terms."""
+    run_at = (
+        f'<time datetime="{escape(provenance.run_at)}">{escape(provenance.run_at)}</time> (UTC)'
+        if provenance.run_at is not None
+        else "not recorded"
+    )
+    records = (
+        f"<code>{escape(provenance.records)}</code>, {_rows(summary.rows)}<br>"
+        f'SHA-256 <code class="digest">{escape(provenance.records_sha256)}</code>'
+    )
+    if provenance.mapping is not None:
+        mapping = (
+            f"<code>{escape(provenance.mapping)}</code><br>"
+            f'SHA-256 <code class="digest">{escape(provenance.mapping_sha256 or "")}</code>'
+        )
+    else:
+        mapping = "none: the columns named like the facts hold them"
+    policy = f"<code>{escape(summary.policy_id)}</code>, version {escape(summary.policy_version)}"
+    if summary.policy_effective_from:
+        policy += f", in effect from {escape(summary.policy_effective_from)}"
+    terms = (
+        ("Run at", run_at),
+        ("Records", records),
+        ("Mapping", mapping),
+        ("Engine", f"<code>{escape(summary.engine)}</code>"),
+        ("Policy", policy),
+    )
+    items = "\n".join(f"<dt>{term}</dt><dd>{text}</dd>" for term, text in terms)
+    return f'<dl class="provenance">\n{items}\n</dl>'
+
+
+def _heading(text: str, name: str) -> str:
+    return f'<h2 id="{name}">{escape(text)}</h2>'
+
+
+def _with_code(message: str) -> str:
+    """A message with its backticked words as code, the rest escaped."""
+    pieces = message.split("`")
+    if len(pieces) % 2 == 0:  # an unmatched backtick: the message as it is
+        return escape(message)
+    return "".join(f"<code>{escape(piece)}</code>" if n % 2 else escape(piece) for n, piece in enumerate(pieces))
+
+
+def _problem(problem: ProblemTally) -> _Markup:
+    """A kind of problem in words, the most common value's message first, its code small beside."""
+    others = problem.values - 1
+    more = f" (and {counted(others, 'other value')})" if others else ""
+    return _Markup(
+        f'{_with_code(problem.message or problem.code)}{more} <small class="code">{escape(problem.code)}</small>'
+    )
+
+
+def _table(section: str, header: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int) -> str:
+    """A table named by its section's heading (`aria-labelledby`), which it does not repeat."""
+
     def cell(tag: str, n: int, text: str) -> str:
         numeric = ' class="n"' if n >= numeric_from else ""
         scope = ' scope="col"' if tag == "th" else ""
-        return f"<{tag}{scope}{numeric}>{escape(text)}</{tag}>"
+        shown = text if isinstance(text, _Markup) else escape(text)
+        return f"<{tag}{scope}{numeric}>{shown}</{tag}>"
 
     head = "".join(cell("th", n, h) for n, h in enumerate(header))
     rows = "\n".join("<tr>" + "".join(cell("td", n, c) for n, c in enumerate(row)) + "</tr>" for row in body)
-    return f"<table>\n<caption>{escape(caption)}</caption>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
+    return f'<table aria-labelledby="{section}">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>'
+
+
+def label_lines(label: str, width: int = LABEL_CHARACTERS) -> list[str]:
+    """A chart label in lines of at most `width` characters, broken after a hyphen, a
+    space or a slash where it can be, and inside a longer word where it cannot; joined
+    again they are the label."""
+    lines: list[str] = []
+    rest = label
+    while len(rest) > width:
+        cut = max(rest.rfind(mark, 0, width) for mark in "- /_")
+        cut = cut + 1 if cut > 0 else width
+        lines.append(rest[:cut])
+        rest = rest[cut:]
+    return [*lines, rest]
+
+
+def _label(x: int, middle: float, label: str) -> str:
+    """A label ending at `x`, its lines centred on `middle`."""
+    lines = label_lines(label)
+    first = middle + 4.5 - (len(lines) - 1) * LINE_HEIGHT / 2
+    spans = "".join(
+        f'<tspan x="{x}" y="{first + n * LINE_HEIGHT:.1f}">{escape(line.rstrip())}</tspan>'
+        for n, line in enumerate(lines)
+    )
+    return f'<text text-anchor="end">{spans}</text>'
+
+
+def _row_heights(labels: Sequence[str]) -> list[int]:
+    return [max(26, LINE_HEIGHT * len(label_lines(label)) + 11) for label in labels]
 
 
 def _bars(title: str, bars: Sequence[tuple[str, int, str]]) -> str:
     """A horizontal bar chart: one labelled bar per entry, its count at its end."""
-    label_width, bar_width, row_height = 230, 420, 26
+    label_width, bar_width = 230, 420
     most = max((n for _, n, _ in bars), default=0) or 1
-    height = row_height * len(bars) + 10
+    heights = _row_heights([label for label, _, _ in bars])
+    height = sum(heights) + 10
     width = label_width + bar_width + 90
     shapes = []
-    for i, (label, n, colour) in enumerate(bars):
-        y = 5 + i * row_height
+    y = 5
+    for (label, n, colour), row_height in zip(bars, heights, strict=True):
+        middle = y + row_height / 2
         length = round(bar_width * n / most)
-        shown = label if len(label) <= 32 else label[:31] + "\u2026"
         shapes.append(
-            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end">{escape(shown)}</text>'
-            f'<rect x="{label_width}" y="{y + 4}" width="{length}" height="{row_height - 8}" fill="{colour}"/>'
-            f'<text x="{label_width + length + 6}" y="{y + 17}">{n:,}</text>'
+            _label(label_width - 8, middle, label)
+            + f'<rect x="{label_width}" y="{middle - 9:.1f}" width="{length}" height="18" fill="{colour}"/>'
+            f'<text x="{label_width + length + 6}" y="{middle + 4.5:.1f}">{n:,}</text>'
         )
+        y += row_height
     return (
         f'<svg role="img" aria-label="{escape(title)}: bar chart" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}">'
@@ -246,26 +352,28 @@ def _bars(title: str, bars: Sequence[tuple[str, int, str]]) -> str:
 
 def _stacked(title: str, groups: Sequence[GroupTally]) -> str:
     """One bar per group, split by outcome in `OUTCOMES` order."""
-    label_width, bar_width, row_height = 230, 420, 26
+    label_width, bar_width = 230, 420
     most = max((g.total for g in groups), default=0) or 1
-    height = row_height * len(groups) + 10
+    heights = _row_heights([group.name for group in groups])
+    height = sum(heights) + 10
     width = label_width + bar_width + 90
     shapes = []
-    for i, group in enumerate(groups):
-        y = 5 + i * row_height
+    y = 5
+    for group, row_height in zip(groups, heights, strict=True):
+        middle = y + row_height / 2
         x = float(label_width)
-        shown = group.name if len(group.name) <= 32 else group.name[:31] + "\u2026"
-        shapes.append(f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end">{escape(shown)}</text>')
+        shapes.append(_label(label_width - 8, middle, group.name))
         for outcome, n in zip(OUTCOMES, group.rows, strict=True):
             if not n:
                 continue
             length = bar_width * n / most
             shapes.append(
-                f'<rect x="{x:.1f}" y="{y + 4}" width="{length:.1f}" height="{row_height - 8}" '
+                f'<rect x="{x:.1f}" y="{middle - 9:.1f}" width="{length:.1f}" height="18" '
                 f'fill="{COLOURS[outcome]}"><title>{escape(LABELS[outcome])}: {n:,}</title></rect>'
             )
             x += length
-        shapes.append(f'<text x="{x + 6:.1f}" y="{y + 17}">{group.total:,}</text>')
+        shapes.append(f'<text x="{x + 6:.1f}" y="{middle + 4.5:.1f}">{group.total:,}</text>')
+        y += row_height
     legend = "".join(
         f'<span><span class="swatch" style="background:{COLOURS[o]}"></span>{escape(LABELS[o])}</span>'
         for o in OUTCOMES
@@ -287,8 +395,4 @@ def _group_section(role: str, column: str, groups: Sequence[GroupTally]) -> str:
     )
     header = [role.capitalize(), *(LABELS[o] for o in OUTCOMES), "Rows"]
     body = [[g.name, *(f"{n:,}" for n in g.rows), f"{g.total:,}"] for g in shown]
-    return (
-        note
-        + _table(f"Rows by {role} and outcome", header, body, numeric_from=1)
-        + _stacked(f"Rows by {role} and outcome", shown)
-    )
+    return note + _table(role, header, body, numeric_from=1) + _stacked(f"Rows by {role} and outcome", shown)

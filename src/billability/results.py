@@ -31,6 +31,10 @@ from billability.resources import shown_path
 
 OUTPUT_COLUMNS = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
 LIST_SEPARATOR = ";"
+# The byte order mark a CSV output starts with on request: Excel reads a CSV file as
+# UTF-8 only when it starts so, and as the computer's own code page otherwise.
+BOM = "\ufeff"
+FORMAT_NAMES = {Format.CSV: "CSV", Format.JSONL: "JSON Lines", Format.PARQUET: "Parquet"}
 PARQUET_MEMORY = "256MB"
 
 PROBLEM_TYPE = 'STRUCT(code VARCHAR, "column" VARCHAR, value VARCHAR, message VARCHAR, hint VARCHAR)[]'
@@ -80,7 +84,7 @@ def write_aside(target: Path, text: str) -> None:
 class ResultsWriter:
     """Writes batches to a temporary file beside the target; `commit` moves it into place."""
 
-    def __init__(self, target: Path, export: Export, stamp: tuple[str, str]) -> None:
+    def __init__(self, target: Path, export: Export, stamp: tuple[str, str], bom: bool = False) -> None:
         self.target = target
         self.export = export
         self.stamp = stamp
@@ -101,7 +105,7 @@ class ResultsWriter:
                 [Diagnostic("file.unwritable", f"cannot write here: {error.strerror}", Location(shown_path(target)))]
             ) from None
         if self.format is Format.CSV:
-            self._file.write(header_line(export.columns) + "\n")
+            self._file.write((BOM if bom else "") + header_line(export.columns) + "\n")
 
     @property
     def line_format(self) -> Format:
@@ -210,6 +214,31 @@ def tail_object(result: RowResult, stamp: tuple[str, str]) -> dict[str, Any]:
 
 def output_format(target: Path) -> Format:
     return format_of(target, role="output")
+
+
+def check_bom(target: Path | None, bom: bool) -> list[Diagnostic]:
+    """Why the output cannot start with a byte order mark, if it cannot: only a CSV file takes one."""
+    if not bom:
+        return []
+    where = Location("option --bom")
+    if target is None:
+        return [
+            Diagnostic("cli.bom", "there is no output file to start with a byte order mark", where, "add `-o OUT.csv`")
+        ]
+    try:
+        written = output_format(target)
+    except Problems:
+        return []  # `check_target` says why the name does not do
+    if written is Format.CSV:
+        return []
+    return [
+        Diagnostic(
+            "cli.bom",
+            f"a byte order mark is for CSV output, and `{shown_path(target)}` is {FORMAT_NAMES[written]}",
+            where,
+            "write the output to a `.csv` file, or leave out `--bom`",
+        )
+    ]
 
 
 def check_target(target: Path, export: Export) -> list[Diagnostic]:
