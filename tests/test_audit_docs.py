@@ -19,6 +19,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -112,7 +113,9 @@ def test_each_command_of_the_page_runs_as_written(arguments: list[str], checkout
     assert output is not None, "each audit command of the page writes its rows"
     with open(checkout_copy / arguments[2], newline="", encoding="utf-8") as file:
         exported = list(csv.reader(file))
-    with open(checkout_copy / output, newline="", encoding="utf-8") as file:
+    # With `--bom` the output starts with a byte order mark, and only then.
+    assert (checkout_copy / output).read_bytes().startswith(b"\xef\xbb\xbf") == ("--bom" in arguments)
+    with open(checkout_copy / output, newline="", encoding="utf-8-sig") as file:
         audited = list(csv.DictReader(file))
     # Every row in is a row out, in order, with its own cells unchanged.
     assert len(audited) == len(exported) - 1
@@ -177,10 +180,19 @@ def test_the_report_on_the_page_is_what_the_audit_writes(filled_page: str, check
     arguments = billability_commands()[0]
     report = option(arguments, "--report")
     assert arguments[1] == "audit" and report is not None, "the page's first command writes a report"
+    started = datetime.now(UTC).replace(microsecond=0)
     written = run(arguments, checkout_copy)
     assert written.returncode == 0, written.stderr
     reports = example_reports(PAGE.read_text(encoding="utf-8"), CHECKOUT, load_policy(CHECKOUT / "policy"))
-    assert reports == {report_path(arguments[2]): (checkout_copy / report).read_text(encoding="utf-8")}
+    # The same page, but for the time the audit ran, which the site's example leaves out
+    # (it is made again at every build) and the page says so.
+    text = (checkout_copy / report).read_text(encoding="utf-8")
+    run_at = re.search(r'<dd><time datetime="([^"]+)">\1</time> \(UTC\)</dd>', text)
+    assert run_at is not None
+    assert started <= datetime.fromisoformat(run_at.group(1)) <= datetime.now(UTC)
+    unrecorded = text.replace(run_at.group(0), "<dd>not recorded</dd>")
+    assert reports == {report_path(arguments[2]): unrecorded}
+    assert "the time it ran is not recorded" in " ".join(PAGE.read_text(encoding="utf-8").split())
     # The page frames the report, with a title, and links it, from the page's own address.
     address = re.escape(report_path(arguments[2]))
     assert re.search(rf'<iframe src="{address}" title="The audit report of [^"]+"[^>]*></iframe>', filled_page)
@@ -221,7 +233,7 @@ def test_the_site_shows_the_report_under_the_policy_it_is_built_from(tmp_path: P
     assert result.returncode == 0, result.stderr
     report = site / report_path(billability_commands()[0][2])
     shown = report.read_text(encoding="utf-8")
-    assert f"version {before}-next." in shown and f"version {before}." not in shown
+    assert f"version {before}-next," in shown and f"version {before}," not in shown
     frame = re.search(r'<iframe src="([^"]+)"', (site / "audit" / "index.html").read_text(encoding="utf-8"))
     assert frame is not None
     assert (site / "audit" / frame.group(1)).resolve() == report.resolve()
