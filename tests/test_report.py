@@ -15,7 +15,7 @@ import pytest
 from billability import provenance as provenance_module
 from billability.audit import OUTCOMES, GroupTally, RuleTally, Summary, Tally
 from billability.provenance import Provenance, record_provenance, sha256_of, utc_timestamp
-from billability.report import label_lines, report_html
+from billability.report import LABEL_PIXELS, guessed_width, label_lines, report_html
 
 LONG_RULE = "arm-handoff-not-medically-necessary"
 LONG_GROUP = "Outpatient Services North County Adolescent Program"
@@ -80,13 +80,17 @@ def test_long_chart_labels_are_wrapped_whole_never_cut() -> None:
     [
         ("warm-handoff", ["warm-handoff"]),
         (LONG_RULE, ["arm-handoff-not-medically-", "necessary"]),
-        ("x" * 65, ["x" * 30, "x" * 30, "x" * 5]),
+        ("x" * 65, ["x" * 26, "x" * 26, "x" * 13]),
         ("Outpatient Services North County", ["Outpatient Services North ", "County"]),
+        ("OUTPATIENT SERVICES NORTH COUNTY", ["OUTPATIENT SERVICES ", "NORTH COUNTY"]),
+        ("W" * 20, ["W" * 16, "W" * 4]),
     ],
 )
-def test_label_lines_break_after_a_hyphen_or_space_and_keep_every_character(label: str, lines: list[str]) -> None:
+def test_label_lines_break_after_a_hyphen_or_space_to_fit_and_keep_every_character(
+    label: str, lines: list[str]
+) -> None:
     assert label_lines(label) == lines
-    assert "".join(lines) == label and all(len(line) <= 30 for line in lines)
+    assert "".join(lines) == label and all(guessed_width(line) <= LABEL_PIXELS for line in lines)
 
 
 def test_the_run_time_is_given_in_utc_to_the_second() -> None:

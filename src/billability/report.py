@@ -13,6 +13,7 @@ time comes in the provenance), no random ids.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from html import escape
 
@@ -129,8 +130,11 @@ svg text { fill: #1f2328; font-size: 13px; font-family: inherit; }
 .swatch { display: inline-block; width: 0.8rem; height: 0.8rem; margin-right: 0.3rem; vertical-align: -0.1rem; }
 """
 
-# Chart labels are broken into lines of at most this many characters, never cut.
-LABEL_CHARACTERS = 30
+# The charts' type size and the space left of the bars for a label (their lines are
+# broken to fit it, never cut), in pixels.
+CHART_TYPE = 13
+LABEL_AREA = 230
+LABEL_PIXELS = LABEL_AREA - 14
 LINE_HEIGHT = 15
 
 
@@ -296,18 +300,35 @@ def _table(section: str, header: Sequence[str], body: Sequence[Sequence[str]], n
     return f'<table aria-labelledby="{section}">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>'
 
 
-def label_lines(label: str, width: int = LABEL_CHARACTERS) -> list[str]:
-    """A chart label in lines of at most `width` characters, broken after a hyphen, a
-    space or a slash where it can be, and inside a longer word where it cannot; joined
-    again they are the label."""
+def label_lines(label: str, width: float = LABEL_PIXELS) -> list[str]:
+    """A chart label in lines that fit `width` pixels by `guessed_width`, broken after a
+    hyphen, a space, a slash or an underscore where one is, and inside a longer word
+    where none is; joined again they are the label."""
     lines: list[str] = []
     rest = label
-    while len(rest) > width:
-        cut = max(rest.rfind(mark, 0, width) for mark in "- /_")
-        cut = cut + 1 if cut > 0 else width
+    while guessed_width(rest) > width:
+        fits = 1
+        while fits < len(rest) and guessed_width(rest[: fits + 1]) <= width:
+            fits += 1
+        cut = max(rest.rfind(mark, 0, fits) for mark in "- /_") + 1
+        cut = cut if cut > 0 else fits
         lines.append(rest[:cut])
         rest = rest[cut:]
     return [*lines, rest]
+
+
+def guessed_width(text: str) -> float:
+    """The width of `text` in the charts' type, in pixels, guessed on the wide side of
+    common sans-serif fonts (DejaVu Sans, Segoe UI, Helvetica) so that a label fits."""
+    ems = 0.0
+    for character in text.rstrip():
+        if unicodedata.east_asian_width(character) in "WF" or character in "MW@%":
+            ems += 1.0
+        elif character.isupper() or character.isdigit() or character in "mw":
+            ems += 0.8
+        else:
+            ems += 0.62
+    return ems * CHART_TYPE
 
 
 def _label(x: int, middle: float, label: str) -> str:
@@ -327,7 +348,7 @@ def _row_heights(labels: Sequence[str]) -> list[int]:
 
 def _bars(title: str, bars: Sequence[tuple[str, int, str]]) -> str:
     """A horizontal bar chart: one labelled bar per entry, its count at its end."""
-    label_width, bar_width = 230, 420
+    label_width, bar_width = LABEL_AREA, 420
     most = max((n for _, n, _ in bars), default=0) or 1
     heights = _row_heights([label for label, _, _ in bars])
     height = sum(heights) + 10
@@ -352,7 +373,7 @@ def _bars(title: str, bars: Sequence[tuple[str, int, str]]) -> str:
 
 def _stacked(title: str, groups: Sequence[GroupTally]) -> str:
     """One bar per group, split by outcome in `OUTCOMES` order."""
-    label_width, bar_width = 230, 420
+    label_width, bar_width = LABEL_AREA, 420
     most = max((g.total for g in groups), default=0) or 1
     heights = _row_heights([group.name for group in groups])
     height = sum(heights) + 10
