@@ -1,6 +1,6 @@
-"""The audit report (report.py) and what it names of the audit's inputs (provenance.py),
-on summaries and files made here: the same inputs give the same page, chart labels are
-whole, and the time and the files' digests are what they should be."""
+"""The audit report (report.py, its charts in charts.py) and what it names of the audit's
+inputs (provenance.py), on summaries and files made here: the same inputs give the same
+page, chart labels are whole, and the time and the files' digests are what they should be."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import pytest
 
 from billability import provenance as provenance_module
 from billability.audit import OUTCOMES, GroupTally, RuleTally, Summary, Tally
+from billability.charts import LABEL_PIXELS, guessed_width, label_lines
 from billability.provenance import Provenance, record_provenance, sha256_of, utc_timestamp
-from billability.report import LABEL_PIXELS, guessed_width, label_lines, report_html
+from billability.report import report_html
 
 LONG_RULE = "arm-handoff-not-medically-necessary"
 LONG_GROUP = "Outpatient Services North County Adolescent Program"
@@ -80,7 +81,7 @@ def test_long_chart_labels_are_wrapped_whole_never_cut() -> None:
     [
         ("warm-handoff", ["warm-handoff"]),
         (LONG_RULE, ["arm-handoff-not-medically-", "necessary"]),
-        ("x" * 65, ["x" * 26, "x" * 26, "x" * 13]),
+        ("x" * 65, ["x" * 25, "x" * 25, "x" * 15]),
         ("Outpatient Services North County", ["Outpatient Services North ", "County"]),
         ("OUTPATIENT SERVICES NORTH COUNTY", ["OUTPATIENT SERVICES ", "NORTH COUNTY"]),
         ("W" * 20, ["W" * 16, "W" * 4]),

@@ -6,14 +6,13 @@ Out: `summary_tables`, rich renderables the command prints; `report_html`, one H
 page to file as evidence: when the audit ran (UTC), the export's and the mapping's
 file names and SHA-256, the rows, the engine and the policy's id, version and date in
 effect, then the figures, with inline CSS and inline SVG bar charts (no script, no
-network), headings in order, tables with headers, and text dark enough on white to
-read (contrast above 4.5:1). The page is made of its inputs alone: no clock (the run
+network; charts.py draws them), headings in order, tables with headers, and text
+dark enough on white to read (contrast above 4.5:1). The page is made of its inputs alone: no clock (the run
 time comes in the provenance), no random ids.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from html import escape
 
@@ -22,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from billability.audit import OUTCOMES, GroupTally, ProblemTally, Summary
+from billability.charts import bar_chart, stacked_bar_chart
 from billability.diagnostics import counted
 from billability.provenance import Provenance
 
@@ -130,13 +130,6 @@ svg text { fill: #1f2328; font-size: 13px; font-family: inherit; }
 .swatch { display: inline-block; width: 0.8rem; height: 0.8rem; margin-right: 0.3rem; vertical-align: -0.1rem; }
 """
 
-# The charts' type size and the space left of the bars for a label (their lines are
-# broken to fit it, never cut), in pixels.
-CHART_TYPE = 13
-LABEL_AREA = 230
-LABEL_PIXELS = LABEL_AREA - 14
-LINE_HEIGHT = 15
-
 
 class _Markup(str):
     """A table cell that is HTML already, the user's text in it escaped."""
@@ -170,7 +163,7 @@ def report_html(summary: Summary, provenance: Provenance) -> str:
         for o, t in summary.by_outcome
     ]
     parts.append(_table("outcomes", header, body, numeric_from=1))
-    parts.append(_bars("Rows by outcome", [(LABELS[o], t.rows, COLOURS[o]) for o, t in summary.by_outcome]))
+    parts.append(bar_chart("Rows by outcome", [(LABELS[o], t.rows, COLOURS[o]) for o, t in summary.by_outcome]))
     if minutes and summary.rows_without_minutes:
         parts.append(
             f"<p>{_rows(summary.rows_without_minutes)} have no readable minutes in the column "
@@ -189,7 +182,7 @@ def report_html(summary: Summary, provenance: Provenance) -> str:
             for r in summary.rules
         ]
         parts.append(_table("rules", header, body, numeric_from=3))
-        parts.append(_bars("Rows by deciding rule", [(r.rule, r.rows, COLOURS[r.outcome]) for r in summary.rules]))
+        parts.append(bar_chart("Rows by deciding rule", [(r.rule, r.rows, COLOURS[r.outcome]) for r in summary.rules]))
     else:
         parts.append("<p>No row was decided by a rule.</p>")
     # Missing facts.
@@ -300,113 +293,6 @@ def _table(section: str, header: Sequence[str], body: Sequence[Sequence[str]], n
     return f'<table aria-labelledby="{section}">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>'
 
 
-def label_lines(label: str, width: float = LABEL_PIXELS) -> list[str]:
-    """A chart label in lines that fit `width` pixels by `guessed_width`, broken after a
-    hyphen, a space, a slash or an underscore where one is, and inside a longer word
-    where none is; joined again they are the label."""
-    lines: list[str] = []
-    rest = label
-    while guessed_width(rest) > width:
-        fits = 1
-        while fits < len(rest) and guessed_width(rest[: fits + 1]) <= width:
-            fits += 1
-        cut = max(rest.rfind(mark, 0, fits) for mark in "- /_") + 1
-        cut = cut if cut > 0 else fits
-        lines.append(rest[:cut])
-        rest = rest[cut:]
-    return [*lines, rest]
-
-
-def guessed_width(text: str) -> float:
-    """The width of `text` in the charts' type, in pixels, guessed on the wide side of
-    common sans-serif fonts (DejaVu Sans, Segoe UI, Helvetica) so that a label fits."""
-    ems = 0.0
-    for character in text.rstrip():
-        if unicodedata.east_asian_width(character) in "WF" or character in "MW@%":
-            ems += 1.0
-        elif character.isupper() or character.isdigit() or character in "mw":
-            ems += 0.8
-        else:
-            ems += 0.62
-    return ems * CHART_TYPE
-
-
-def _label(x: int, middle: float, label: str) -> str:
-    """A label ending at `x`, its lines centred on `middle`."""
-    lines = label_lines(label)
-    first = middle + 4.5 - (len(lines) - 1) * LINE_HEIGHT / 2
-    spans = "".join(
-        f'<tspan x="{x}" y="{first + n * LINE_HEIGHT:.1f}">{escape(line.rstrip())}</tspan>'
-        for n, line in enumerate(lines)
-    )
-    return f'<text text-anchor="end">{spans}</text>'
-
-
-def _row_heights(labels: Sequence[str]) -> list[int]:
-    return [max(26, LINE_HEIGHT * len(label_lines(label)) + 11) for label in labels]
-
-
-def _bars(title: str, bars: Sequence[tuple[str, int, str]]) -> str:
-    """A horizontal bar chart: one labelled bar per entry, its count at its end."""
-    label_width, bar_width = LABEL_AREA, 420
-    most = max((n for _, n, _ in bars), default=0) or 1
-    heights = _row_heights([label for label, _, _ in bars])
-    height = sum(heights) + 10
-    width = label_width + bar_width + 90
-    shapes = []
-    y = 5
-    for (label, n, colour), row_height in zip(bars, heights, strict=True):
-        middle = y + row_height / 2
-        length = round(bar_width * n / most)
-        shapes.append(
-            _label(label_width - 8, middle, label)
-            + f'<rect x="{label_width}" y="{middle - 9:.1f}" width="{length}" height="18" fill="{colour}"/>'
-            f'<text x="{label_width + length + 6}" y="{middle + 4.5:.1f}">{n:,}</text>'
-        )
-        y += row_height
-    return (
-        f'<svg role="img" aria-label="{escape(title)}: bar chart" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}">'
-        f"<title>{escape(title)}</title>{''.join(shapes)}</svg>"
-    )
-
-
-def _stacked(title: str, groups: Sequence[GroupTally]) -> str:
-    """One bar per group, split by outcome in `OUTCOMES` order."""
-    label_width, bar_width = LABEL_AREA, 420
-    most = max((g.total for g in groups), default=0) or 1
-    heights = _row_heights([group.name for group in groups])
-    height = sum(heights) + 10
-    width = label_width + bar_width + 90
-    shapes = []
-    y = 5
-    for group, row_height in zip(groups, heights, strict=True):
-        middle = y + row_height / 2
-        x = float(label_width)
-        shapes.append(_label(label_width - 8, middle, group.name))
-        for outcome, n in zip(OUTCOMES, group.rows, strict=True):
-            if not n:
-                continue
-            length = bar_width * n / most
-            shapes.append(
-                f'<rect x="{x:.1f}" y="{middle - 9:.1f}" width="{length:.1f}" height="18" '
-                f'fill="{COLOURS[outcome]}"><title>{escape(LABELS[outcome])}: {n:,}</title></rect>'
-            )
-            x += length
-        shapes.append(f'<text x="{x + 6:.1f}" y="{middle + 4.5:.1f}">{group.total:,}</text>')
-        y += row_height
-    legend = "".join(
-        f'<span><span class="swatch" style="background:{COLOURS[o]}"></span>{escape(LABELS[o])}</span>'
-        for o in OUTCOMES
-    )
-    return (
-        f'<p class="legend" aria-hidden="true">{legend}</p>'
-        f'<svg role="img" aria-label="{escape(title)}: stacked bar chart" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}">'
-        f"<title>{escape(title)}</title>{''.join(shapes)}</svg>"
-    )
-
-
 def _group_section(role: str, column: str, groups: Sequence[GroupTally]) -> str:
     shown = groups[:TOP_GROUPS]
     note = (
@@ -416,4 +302,14 @@ def _group_section(role: str, column: str, groups: Sequence[GroupTally]) -> str:
     )
     header = [role.capitalize(), *(LABELS[o] for o in OUTCOMES), "Rows"]
     body = [[g.name, *(f"{n:,}" for n in g.rows), f"{g.total:,}"] for g in shown]
-    return note + _table(role, header, body, numeric_from=1) + _stacked(f"Rows by {role} and outcome", shown)
+    legend = "".join(
+        f'<span><span class="swatch" style="background:{COLOURS[o]}"></span>{escape(LABELS[o])}</span>'
+        for o in OUTCOMES
+    )
+    segments = [(g.name, [(n, COLOURS[o], LABELS[o]) for o, n in zip(OUTCOMES, g.rows, strict=True)]) for g in shown]
+    return (
+        note
+        + _table(role, header, body, numeric_from=1)
+        + f'<p class="legend" aria-hidden="true">{legend}</p>'
+        + stacked_bar_chart(f"Rows by {role} and outcome", segments)
+    )
