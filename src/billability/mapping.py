@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from billability.diagnostics import Diagnostic, Location, Problems, did_you_mean, hint_for
+from billability.export_text import delimiter_hint
 from billability.model import Fact, FactType, Policy, Value
-from billability.records import delimiter_hint
 from billability.schema import violations
 from billability.source import Located, read_yaml_file
 
