@@ -295,3 +295,21 @@ def test_both_engines_read_mixed_json_values_alike(tmp_path: Path) -> None:
     outputs = audited(records, mapping, tmp_path / "out.jsonl")
     assert outputs["duckdb"] == outputs["python"]
     assert b'"documented":"true"' in outputs["duckdb"]  # the cells come out as they came in
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_json_line_that_is_not_utf8_is_located_at_its_line(tmp_path: Path, engine: str) -> None:
+    lines = [json.dumps({"activity": "benefits", "name": "Ana"})] * 5 + ['{"activity": "benefits", "name": "José"}']
+    records = tmp_path / "facts.jsonl"
+    records.write_bytes("\n".join([*lines, *lines[:2]]).encode("cp1252") + b"\n")
+    status, _, stderr = audit(records, None, "--engine", engine)
+    assert status == 2 and f"{records}:6: error[file.encoding]" in stderr and "`--encoding cp1252`" in stderr
+    status, stdout, stderr = audit(records, None, "--engine", engine, "--encoding", "cp1252")
+    assert status == 0 and "8 rows audited" in stdout, stderr
+
+
+def test_a_malformed_json_line_is_located_at_its_line(tmp_path: Path) -> None:
+    records = tmp_path / "facts.jsonl"
+    records.write_text('{"activity": "benefits"}\n{"activity": }\n{"activity": "driving"}\n', encoding="utf-8")
+    status, _, stderr = audit(records, None, "-o", tmp_path / "out.csv")
+    assert status == 2 and f"{records}:2: error[records.unreadable]" in stderr

@@ -399,7 +399,10 @@ def _csv_cell(column: str) -> str:
 
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
-_JSON_LINE = re.compile(r"in line (\d+)")
+# DuckDB counts the lines of a JSON Lines file from 2 ("in line 3" is the second line),
+# and names the first record it samples "record/value 2".
+_JSON_LINE = re.compile(r"in (?:line|record/value) (\d+)")
+_JSON_CAST = re.compile(r"Failed to cast value to (\w+): (.*)")
 _ORIGINAL_LINE = re.compile(r"Original Line: ?\n?([^\n]*)")
 _CELL_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes exceeded\. Actual Size: ?(\d+) bytes")
@@ -413,6 +416,8 @@ def located_error(error: duckdb.Error, shown: str, file_format: Format) -> Diagn
     pattern = _CSV_LINE if file_format is Format.CSV else _JSON_LINE
     found = pattern.search(text)
     line = int(found.group(1)) if found else 0
+    if found and file_format is Format.JSONL and "malformed json" in text.lower():
+        line -= 1  # DuckDB counts a malformed JSON line from 2 ("in line 3" is the second)
     if file_format is Format.CSV and found:
         original = _ORIGINAL_LINE.search(text)
         after = text[original.end() :] if original else text[found.end() :]
@@ -438,13 +443,20 @@ def located_error(error: duckdb.Error, shown: str, file_format: Format) -> Diagn
             hint = None
         code = "file.encoding" if "UTF-8" in what else "records.malformed"
         return Diagnostic(code, what, Location(shown, line), hint)
-    message = shortened(lines[0], 2 * SHOWN_LINE) if lines else "cannot read the file"
+    message = lines[0] if lines else "cannot read the file"
     message = re.sub(r"^[A-Za-z ]*Error: ", "", message)
-    message = re.sub(r' in file "[^"]*"', "", message).rstrip(". ")
-    message = message[:1].lower() + message[1:]
+    message = re.sub(r' in file "[^"]*"', "", message)
+    message = re.sub(r",? (?:at byte \d+ )?in (?:line|record/value) \d+", "", message).rstrip(". ")
+    message = shortened(message if message[1:2].isupper() else message[:1].lower() + message[1:], 2 * SHOWN_LINE)
+    if "invalid utf-8" in message.lower():
+        return Diagnostic("file.encoding", "this line is not UTF-8 text", Location(shown, line), encoding_hint(UTF8))
+    hint = None if found else "check that the file is complete and in the format its name says"
+    cast = _JSON_CAST.search(message)
+    if cast:
+        # DuckDB takes a column's kind from its first lines: a later value of another kind fails.
+        kind = "a number" if cast.group(1) == "numerical" else cast.group(1)
+        message = f"`{cast.group(2)}` is not {kind}, as the column's first values are"
+        hint = "a column's kind is taken from its first lines: write `null` for a value not known, or as they do"
     return Diagnostic(
-        "records.unreadable",
-        f"cannot read the file as {file_format}: {message}",
-        Location(shown, line),
-        hint=None if found else "check that the file is complete and in the format its name says",
+        "records.unreadable", f"cannot read the file as {file_format}: {message}", Location(shown, line), hint
     )
