@@ -313,3 +313,25 @@ def test_a_malformed_json_line_is_located_at_its_line(tmp_path: Path) -> None:
     records.write_text('{"activity": "benefits"}\n{"activity": }\n{"activity": "driving"}\n', encoding="utf-8")
     status, _, stderr = audit(records, None, "-o", tmp_path / "out.csv")
     assert status == 2 and f"{records}:2: error[records.unreadable]" in stderr
+
+
+def test_a_json_value_of_another_kind_far_down_the_file_reads_as_near_the_top(tmp_path: Path) -> None:
+    # DuckDB takes a column's kind from its first lines (some twenty thousand).
+    first = {"activity": "handoff", "documented": True, "days": 12, "contact": True}
+    lines = [first] * 30_000 + TEXTS
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(JSONL_MAPPING, encoding="utf-8")
+    records = tmp_path / "late.jsonl"
+    records.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    outputs = audited(records, mapping, tmp_path / "out.jsonl")
+    assert outputs["duckdb"] == outputs["python"]
+    near_the_top = tmp_path / "top.jsonl"
+    near_the_top.write_text("".join(json.dumps(line) + "\n" for line in [*TEXTS, *LITERALS]), encoding="utf-8")
+    top = audited(near_the_top, mapping, tmp_path / "top-out.jsonl")["python"]
+
+    def decided(output: bytes) -> list[tuple[str, ...]]:
+        rows = [json.loads(line) for line in output.decode().splitlines()]
+        return [(row["outcome"], *row["rules"], *row["missing"], *row["problems"]) for row in rows]
+
+    assert decided(outputs["python"])[-len(TEXTS) :] == decided(top)[: len(TEXTS)]
+    assert decided(top)[: len(TEXTS)] == decided(top)[len(TEXTS) :]

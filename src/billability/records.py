@@ -160,8 +160,11 @@ def open_export(
             return Export(path, file_format, columns, ("VARCHAR",) * len(columns), separator, codec, copy)
         connection = connect()
         try:
-            cursor = connection.execute(f"DESCRIBE SELECT * FROM {_reader(file_format)}", [str(read_from)])
-            described = cursor.fetchall()
+            sampled = "read_json(?, format = 'auto')" if file_format is Format.JSONL else _reader(file_format)
+            described = connection.execute(f"DESCRIBE SELECT * FROM {sampled}", [str(read_from)]).fetchall()
+            columns, types = tuple(str(r[0]) for r in described), tuple(str(r[1]) for r in described)
+            if file_format is Format.JSONL:
+                types = _json_types(connection, read_from, columns, types)
         except duckdb.Error as error:
             raise Problems([located_error(error, shown, file_format)]) from None
         finally:
@@ -170,8 +173,38 @@ def open_export(
         if copy is not None:
             copy.remove()
         raise
-    columns, types = tuple(str(r[0]) for r in described), tuple(str(r[1]) for r in described)
     return Export(path, file_format, columns, types, separator, codec, copy)
+
+
+# The kinds DuckDB may give a JSON Lines column from its first lines, that a later value
+# of another kind (`""` among numbers, say) would make it fail to read.
+_JSON_SCALARS = frozenset(
+    {"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UBIGINT", "HUGEINT", "DOUBLE", "FLOAT", "DATE", "TIME",
+     "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "UUID"}
+)  # fmt: skip
+
+
+def _json_types(
+    connection: duckdb.DuckDBPyConnection, read_from: Path, columns: tuple[str, ...], types: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The types of a JSON Lines file's columns, every line considered: DuckDB types a
+    column from its first lines, and a column that holds a later value of another kind
+    (one its type cannot take) is JSON instead, read as `cell_sql` reads it. One pass
+    over the file, only when a column has such a type."""
+    checked = [i for i, kind in enumerate(types) if kind in _JSON_SCALARS]
+    if not checked:
+        return types
+    tests = []
+    for i in checked:
+        column = quoted(columns[i])
+        text = f"CASE json_type({column}) WHEN 'VARCHAR' THEN {column} ->> '$' ELSE CAST({column} AS VARCHAR) END"
+        tests.append(
+            f"coalesce(bool_or(json_type({column}) <> 'NULL' AND TRY_CAST({text} AS {types[i]}) IS NULL), false)"
+        )
+    raw = {columns[i]: "JSON" for i in checked}  # the other keys are not read
+    found = connection.execute(f"SELECT {', '.join(tests)} FROM {_reader(Format.JSONL)}", [str(read_from), raw])
+    mixed = {i for i, other in zip(checked, found.fetchone() or (), strict=True) if other}
+    return tuple("JSON" if i in mixed else kind for i, kind in enumerate(types))
 
 
 def codec_of(encoding: str | None, file_format: Format) -> str:
@@ -278,7 +311,7 @@ def _csv_header(path: Path, shown: str, delimiter: str = ",", codec: str = UTF8)
 
 def _reader(file_format: Format) -> str:
     """The DuckDB table function that reads a format; its path is the first parameter
-    (for CSV, the columns' types and the delimiter follow)."""
+    (for CSV, the columns' types and the delimiter follow; for JSON Lines, the types)."""
     if file_format is Format.CSV:
         # No sniffing: the dialect is fixed and every column is text.
         return (
@@ -286,7 +319,7 @@ def _reader(file_format: Format) -> str:
             "escape = '\"', strict_mode = true, encoding = 'utf-8')"
         )
     if file_format is Format.JSONL:
-        return "read_json(?, format = 'auto')"
+        return "read_json(?, format = 'auto', columns = ?)"
     return "read_parquet(?)"
 
 
@@ -339,6 +372,8 @@ def reader_parameters(export: Export) -> list[Any]:
     parameters: list[Any] = [str(export.read_from)]
     if export.format is Format.CSV:
         parameters += [dict.fromkeys(export.columns, "VARCHAR"), export.delimiter]
+    elif export.format is Format.JSONL:
+        parameters.append(dict(zip(export.columns, export.types, strict=True)))
     return parameters
 
 
