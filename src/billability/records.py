@@ -6,7 +6,10 @@ by default, a byte order mark accepted) and, for CSV, the character between cell
 Out: an `Export`: its columns in file order with their types, and `batches(export)`,
 an iterator of lists of row tuples in file order, so that memory does not grow with
 the file. A CSV file is read with every column as text, so that codes such as `007`
-are never reinterpreted. An unreadable file, an unknown format, a malformed line or a
+are never reinterpreted; a JSON Lines column whose values differ in kind anywhere in
+the file (`true` and `"true"`, `12` and `""`) is read as JSON, and its cells as the
+text they hold (`cell_sql`), so that a value means the same as text or as a literal.
+An unreadable file, an unknown format, a malformed line or a
 byte that is not text in the file's encoding raises `Problems` located at `file:line`.
 
 DuckDB reads UTF-8 alone: a file in another encoding is copied as UTF-8 into a
@@ -434,8 +437,7 @@ def _csv_cell(column: str) -> str:
 
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
-# DuckDB counts the lines of a JSON Lines file from 2 ("in line 3" is the second line),
-# and names the first record it samples "record/value 2".
+# DuckDB names a JSON line `in line N`, or `in record/value N` while it samples the file.
 _JSON_LINE = re.compile(r"in (?:line|record/value) (\d+)")
 _JSON_CAST = re.compile(r"Failed to cast value to (\w+): (.*)")
 _ORIGINAL_LINE = re.compile(r"Original Line: ?\n?([^\n]*)")
@@ -459,6 +461,7 @@ def located_error(error: duckdb.Error, shown: str, file_format: Format) -> Diagn
         counts = _CELL_COUNTS.search(after)
         size = _LINE_SIZE.search(after)
         hint: str | None
+        code = "records.malformed"
         if counts:
             what = f"this line has {counted(int(counts.group(2)), 'cell')}; the header has {counts.group(1)}"
             hint = "quote a cell that holds the delimiter; every line needs one cell per column"
@@ -466,7 +469,7 @@ def located_error(error: duckdb.Error, shown: str, file_format: Format) -> Diagn
             what, hint = "a quoted cell is never closed", 'close the quote, or write `""` for a quote inside a cell'
         elif "invalid unicode" in after.lower():
             # Only a file read as UTF-8 reaches DuckDB undecoded: another is copied as UTF-8.
-            what, hint = "this line is not UTF-8 text", encoding_hint(UTF8)
+            code, what, hint = "file.encoding", "this line is not UTF-8 text", encoding_hint(UTF8)
         elif size:
             what = (
                 f"this line is {int(size.group(2)):,} bytes long, more than the {int(size.group(1)):,} a line may hold"
@@ -476,7 +479,6 @@ def located_error(error: duckdb.Error, shown: str, file_format: Format) -> Diagn
             shown_line = shortened(original.group(1).strip()) if original else ""
             what = f"cannot read this line: `{shown_line}`" if shown_line else "malformed line"
             hint = None
-        code = "file.encoding" if "UTF-8" in what else "records.malformed"
         return Diagnostic(code, what, Location(shown, line), hint)
     message = lines[0] if lines else "cannot read the file"
     message = re.sub(r"^[A-Za-z ]*Error: ", "", message)
