@@ -216,12 +216,20 @@ def test_an_export_with_another_delimiter_comes_out_as_the_comma_one(
     assert outputs["duckdb"] == outputs["python"] == tidy_output
 
 
-@pytest.mark.parametrize(("delimiter", "named"), [(";", "`--delimiter ';'`"), ("\t", "`--delimiter tab`")])
+@pytest.mark.parametrize(
+    ("delimiter", "given", "named"),
+    [
+        (";", (), "give `--delimiter ';'`"),
+        ("\t", (), "give `--delimiter tab`"),
+        ("|", ("--delimiter", ";"), "give `--delimiter '|'`"),
+        (",", ("--delimiter", "tab"), "leave out `--delimiter`"),
+    ],
+)
 def test_a_header_read_as_one_column_suggests_the_delimiter(
-    tmp_path: Path, mapping: Path, delimiter: str, named: str
+    tmp_path: Path, mapping: Path, delimiter: str, given: tuple[str, ...], named: str
 ) -> None:
     records = write(tmp_path / "export.csv", EXPORT.replace(",", delimiter))
-    status, _, stderr = audit(records, mapping)
+    status, _, stderr = audit(records, mapping, *given)
     assert status == 2 and "error[mapping.unknown-column]" in stderr
     hints = [line for line in stderr.splitlines() if line.startswith("  hint:")]
     assert hints and all(named in hint for hint in hints)

@@ -24,8 +24,9 @@ from billability.resources import shown_path
 UTF8 = "utf-8"
 COPY_CHUNK = 1 << 20  # bytes decoded at a time when copying a file as UTF-8
 SHOWN_LINE = 80  # characters of a line shown in a diagnostic
-# Characters that separate the cells of exports often enough to suggest `--delimiter`.
-OTHER_DELIMITERS = (";", "\t", "|")
+# Characters that separate the cells of exports often enough to suggest `--delimiter`
+# (a comma when another was given).
+DELIMITERS = (",", ";", "\t", "|")
 
 
 class TextCopy:
@@ -53,14 +54,14 @@ def delimiter_hint(columns: Sequence[str]) -> str | None:
     """A hint for a header read as one column that another character seems to divide."""
     if len(columns) != 1:
         return None
-    found = [character for character in OTHER_DELIMITERS if character in columns[0]]
+    found = [character for character in DELIMITERS if character in columns[0]]
     if not found:
         return None
     best = max(found, key=columns[0].count)
-    separated = "tabs" if best == "\t" else f"`{best}`"
+    separated = {",": "commas", "\t": "tabs"}.get(best, f"`{best}`")
+    give = "leave out `--delimiter`" if best == "," else f"give `{delimiter_option(best)}`"
     return (
-        f"the header reads as one column `{shortened(columns[0])}`; "
-        f"if its cells are separated by {separated}, give `{delimiter_option(best)}`"
+        f"the header reads as one column `{shortened(columns[0])}`; if its cells are separated by {separated}, {give}"
     )
 
 
