@@ -343,3 +343,14 @@ def test_a_json_value_of_another_kind_far_down_the_file_reads_as_near_the_top(tm
 
     assert decided(outputs["python"])[-len(TEXTS) :] == decided(top)[: len(TEXTS)]
     assert decided(top)[: len(TEXTS)] == decided(top)[len(TEXTS) :]
+
+
+def test_a_windows_export_with_semicolons_comes_out_as_the_tidy_one(
+    tmp_path: Path, mapping: Path, tidy_output: bytes, spare_temp: Path
+) -> None:
+    records = write(tmp_path / "export.csv", ACCENTED.replace(",", ";"), "cp1252", "\r\n")
+    status, _, stderr = audit(records, mapping, "--delimiter", ";")
+    assert status == 2 and f"{records}:6: error[file.encoding]" in stderr
+    outputs = audited(records, mapping, tmp_path / "out.csv", "--encoding", "cp1252", "--delimiter", ";")
+    assert outputs["duckdb"] == outputs["python"] == tidy_output
+    assert list(spare_temp.iterdir()) == []
