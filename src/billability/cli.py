@@ -643,6 +643,10 @@ def _engine_choices() -> list[str]:
     default=None,
     help="The format of RECORDS (default: from its extension).",
 )
+@click.option("--encoding", metavar="CODEC", help="The text's encoding, e.g. cp1252, latin-1, utf-16 (default: UTF-8).")
+@click.option(
+    "--delimiter", metavar="CHAR", help="The character between a CSV file's cells, e.g. ';' or tab (default: ,)."
+)
 @click.option("--report", "report_path", metavar="REPORT.html", help="Write a self-contained HTML report.")
 @click.option(
     "--bom",
@@ -669,6 +673,8 @@ def audit(
     mapping_path: str | None,
     output: str | None,
     input_format: str | None,
+    encoding: str | None,
+    delimiter: str | None,
     report_path: str | None,
     bom: bool,
     fail_on: str,
@@ -706,7 +712,7 @@ def audit(
     failing = _outcomes(fail_on, OUTCOMES, problems)
     export: Export | None = None
     try:
-        export = open_export(Path(records), input_format)
+        export = open_export(Path(records), input_format, encoding, delimiter)
     except Problems as error:
         problems += error.diagnostics
     columns = export.columns if export is not None else None

@@ -56,6 +56,8 @@ from billability.records import (
     Export,
     Format,
     bounded_connection,
+    cell_sql,
+    cell_type,
     line_sql,
     located_error,
     quoted,
@@ -98,9 +100,9 @@ def _class_sql(binding: Binding, export: Export, index: int, classes: FactClasse
     range or too long, a column whose type Python writes as other text)."""
     reading = binding.readings[index]
     fact = reading.fact
-    raw = quoted(reading.column)
+    raw = cell_sql(export, binding.indexes[index])
     unknown = len(classes.values)
-    if export.types[binding.indexes[index]] not in SQL_READABLE:
+    if cell_type(export, binding.indexes[index]) not in SQL_READABLE:
         return f"CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END"
     # Spaces are trimmed; a cell with other whitespace around it matches no code or value,
     # so the interpreter reads it and strips it as Python strips.
@@ -205,15 +207,15 @@ def audit_in_duckdb(
     query, leaves = _decided_sql(export, binding, policy, numbered_rows=False)
     known = Results(binding, PythonEngine(policy))
     made: list[Path] = []
-    keys = [quoted(export.columns[i]) for i in binding.indexes]
+    keys = [cell_sql(export, i) for i in binding.indexes]
     # A flagged row's fact cells, for the interpreter: as text where DuckDB writes the text
     # Python would make of them (so they pass a Parquet file unchanged), else as they are.
     texts = [
-        f"CAST({key} AS VARCHAR)" if export.types[i] in SQL_READABLE | {"HUGEINT", "UHUGEINT"} else key
+        f"CAST({key} AS VARCHAR)" if cell_type(export, i) in SQL_READABLE | {"HUGEINT", "UHUGEINT"} else key
         for key, i in zip(keys, binding.indexes, strict=True)
     ]
     cells = "{" + ", ".join(f"'k{n}': {text}" for n, text in enumerate(texts)) + "}" if keys else "NULL"
-    summary = [quoted(export.columns[i]) if i is not None else "NULL" for i in binding.summary_indexes]
+    summary = [cell_sql(export, i) if i is not None else "NULL" for i in binding.summary_indexes]
     try:
         with bounded_connection(MEMORY) as connection:
             first_invalid: list[int] = []
@@ -454,7 +456,7 @@ def _first_invalid(
     connection: duckdb.DuckDBPyConnection, query: str, export: Export, binding: Binding, known: Results
 ) -> list[int]:
     """The numbers of the first invalid rows, reading the flagged rows in order until found."""
-    keys = ", ".join(quoted(export.columns[i]) for i in binding.indexes)
+    keys = ", ".join(cell_sql(export, i) for i in binding.indexes)
     cursor = connection.execute(f"SELECT {ROW}, {keys} FROM ({query}) WHERE {FLAGGED}", reader_parameters(export))
     found: list[int] = []
     while len(found) < FIRST_INVALID_ROWS:

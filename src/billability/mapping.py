@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from billability.diagnostics import Diagnostic, Location, Problems, did_you_mean, hint_for
+from billability.export_text import delimiter_hint
 from billability.model import Fact, FactType, Policy, Value
 from billability.schema import violations
 from billability.source import Located, read_yaml_file
@@ -112,7 +113,9 @@ def _mapping(
                 "mapping.unknown-column",
                 f"the export has no column `{name}`",
                 located.where(path),
-                hint=did_you_mean(name, columns) or "the export's columns: " + ", ".join(f"`{c}`" for c in columns),
+                hint=delimiter_hint(columns)
+                or did_you_mean(name, columns)
+                or "the export's columns: " + ", ".join(f"`{c}`" for c in columns),
             )
         )
         return False
