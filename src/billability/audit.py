@@ -14,23 +14,28 @@ scenarios at a time, so that another engine (SQL, say) can take its place.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import compress, islice, repeat
 from operator import is_, itemgetter
+from pathlib import Path
 from typing import Any
 
-from billability.diagnostics import ScenarioError
+from billability.compile import load_policy
+from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError, hint_for
 from billability.engines import ENGINES, Engine, PythonEngine
-from billability.mapping import Binding, RowProblem
+from billability.mapping import Binding, RowProblem, bind, default_mapping, load_mapping
+from billability.mapping import Mapping as ExportMapping
 from billability.model import Decision, Outcome, Policy, Value
-from billability.records import Export, batches
-from billability.results import ResultsWriter, RowResult
+from billability.records import Export, batches, count_rows, open_export
+from billability.resources import project, real_path, shown_path
+from billability.results import ResultsWriter, RowResult, check_places, check_target, temporary_beside
 
 INVALID = "invalid"
 OUTCOMES: tuple[str, ...] = (*(str(o) for o in Outcome), INVALID)
-__all__ = ["ENGINES", "INVALID", "OUTCOMES", "Engine", "PythonEngine", "Summary", "audit"]
+__all__ = ["ENGINES", "ENGINE_NAMES", "INVALID", "OUTCOMES", "Engine", "PythonEngine", "Summary", "audit", "audit_file"]
 FIRST_INVALID_ROWS = 10
 MAX_REMEMBERED = 200_000
 
@@ -362,3 +367,181 @@ def summarize(
         program_column=mapping.program,
         by_program=grouped(2) if mapping.program else (),
     )
+
+
+# --- an export file audited as `billability audit` audits it --------------------------
+
+ENGINE_NAMES: tuple[str, ...] = ("duckdb", *sorted(ENGINES))
+# What DuckDB's Python client raises when a signal stops a query it runs.
+DUCKDB_INTERRUPTED = "Query interrupted"
+
+
+def audit_file(
+    records: str | os.PathLike[str],
+    *,
+    mapping: str | os.PathLike[str] | None = None,
+    output: str | os.PathLike[str] | None = None,
+    report: str | os.PathLike[str] | None = None,
+    policy: Policy | str | os.PathLike[str] | None = None,
+    engine: str = "duckdb",
+    input_format: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Audit the export at `records` as `billability audit` does; its `Summary`.
+
+    Everything is checked before anything runs, and raised at once as `Problems`, each
+    located (an output path at the option naming it: `option --report `x.csv``): the
+    policy (a `Policy`, a file or folder, or by default the checkout's `policy/`, else
+    the bundled one), the export, the mapping (without one, the columns named like
+    facts), the engine (`ENGINE_NAMES`) and the output paths. An output that is an input
+    (the export, the mapping, a policy file) or the other output, by any spelling or
+    link, is refused, as is a folder that does not exist. Nothing is written then.
+
+    The rows (`output`: .csv, .jsonl or .parquet) and the HTML report (`report`) are
+    written under hidden names beside their places and moved into them once both are
+    complete: an audit that fails or is stopped (`KeyboardInterrupt`, also raised when a
+    signal stops a DuckDB query) leaves no file behind and earlier outputs as they were.
+    `progress`, when given, is told the rows done and the rows in all now and then."""
+    if not isinstance(policy, Policy):
+        policy = load_policy(Path(policy) if policy is not None else project().policy)
+    rows_to = Path(output) if output is not None else None
+    report_to = Path(report) if report is not None else None
+    given = (output, report)
+    export, binding = _checked(Path(records), mapping, policy, engine, input_format, given)
+    parts: list[Path] = []
+    try:
+        rows_part = _part_beside(rows_to, parts) if rows_to is not None else None
+        summary = _decided(export, binding, policy, engine, rows_part, progress)
+        if report_to is not None:
+            from billability.report import report_html
+
+            _part_beside(report_to, parts).write_text(report_html(summary), encoding="utf-8")
+        for part, target in zip(parts, (t for t in (rows_to, report_to) if t is not None), strict=True):
+            os.replace(part, target)
+    except Problems as error:
+        raise Problems(_said_of_targets(error.diagnostics, parts, (rows_to, report_to))) from None
+    except OSError as error:
+        raise Problems([_unwritable(error, (rows_to, report_to))]) from None
+    except RuntimeError as error:
+        if str(error) == DUCKDB_INTERRUPTED:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
+    return summary
+
+
+def _checked(
+    records: Path,
+    mapping_path: str | os.PathLike[str] | None,
+    policy: Policy,
+    engine: str,
+    input_format: str | None,
+    targets: tuple[str | os.PathLike[str] | None, str | os.PathLike[str] | None],
+) -> tuple[Export, Binding]:
+    """The export and its binding to the policy's facts, once every input and output
+    checks out; else every problem found, raised at once."""
+    problems: list[Diagnostic] = []
+    if engine not in ENGINE_NAMES:
+        where = Location(f"option --engine `{engine}`")
+        problems.append(Diagnostic("audit.engine", "no engine has this name", where, hint_for(engine, ENGINE_NAMES)))
+    export: Export | None = None
+    try:
+        export = open_export(records, input_format)
+    except Problems as error:
+        problems += error.diagnostics
+    chosen: ExportMapping | None = None
+    if mapping_path is not None:
+        try:
+            chosen = load_mapping(Path(mapping_path), policy, export.columns if export is not None else None)
+        except Problems as error:
+            problems += error.diagnostics
+    elif export is not None:
+        chosen = default_mapping(policy, export.columns)
+        if not chosen.facts:
+            problems.append(
+                Diagnostic(
+                    "records.no-facts",
+                    "no column is named like a fact of the policy",
+                    Location(export.shown, 1),
+                    hint="give `--map` a mapping of the export's columns to facts, or name the columns "
+                    + ", ".join(f"`{f.name}`" for f in policy.facts),
+                )
+            )
+    rows_to, report_to = targets
+    inputs = [("the export being audited", records)]
+    if mapping_path is not None:
+        inputs.append(("the mapping", Path(mapping_path)))
+    inputs += [(f"the policy file `{f}`", real_path(f)) for f in (*policy.files, policy.source_file) if f]
+    outputs = [("--output", "the rows", rows_to), ("--report", "the report", report_to)]
+    problems += check_places([(o, w, os.fspath(t)) for o, w, t in outputs if t is not None], inputs)
+    if export is not None and rows_to is not None:
+        problems += check_target(Path(rows_to), export)
+    if problems or export is None or chosen is None:
+        raise Problems(problems)
+    return export, bind(chosen, policy, export.columns)
+
+
+def _part_beside(target: Path, parts: list[Path]) -> Path:
+    """A new hidden file beside `target`, with its extension, added to `parts`."""
+    part = temporary_beside(target, ".part" + target.suffix)
+    parts.append(part)
+    return part
+
+
+def _decided(
+    export: Export,
+    binding: Binding,
+    policy: Policy,
+    engine: str,
+    target: Path | None,
+    progress: Callable[[int, int], None] | None,
+) -> Summary:
+    """Every row decided by the engine, written to `target` when there is one."""
+    total = count_rows(export) if progress is not None else 0
+    if engine == "duckdb":
+        from billability.duckdb_audit import audit_in_duckdb
+
+        def share_done(share: float) -> None:
+            if progress is not None:
+                progress(int(share * total), total)
+
+        return audit_in_duckdb(export, binding, policy, target, share_done if progress is not None else None)
+
+    def rows_done(done: int) -> None:
+        if progress is not None:
+            progress(done, total)
+
+    writer = ResultsWriter(target, export, (policy.id, policy.version)) if target is not None else None
+    try:
+        told = rows_done if progress is not None else None
+        summary = audit(export, binding, policy, ENGINES[engine](policy), writer, told)
+        if writer is not None:
+            writer.commit()
+    finally:
+        if writer is not None:
+            writer.discard()
+    return summary
+
+
+def _said_of_targets(
+    diagnostics: Iterable[Diagnostic], parts: Sequence[Path], targets: tuple[Path | None, Path | None]
+) -> list[Diagnostic]:
+    """Diagnostics located at a hidden part file, said of the file it was to become."""
+    shown = dict(zip((shown_path(p) for p in parts), (shown_path(t) for t in targets if t is not None), strict=False))
+    return [
+        replace(d, location=replace(d.location, file=shown[d.location.file]))
+        if d.location is not None and d.location.file in shown
+        else d
+        for d in diagnostics
+    ]
+
+
+def _unwritable(error: OSError, targets: tuple[Path | None, Path | None]) -> Diagnostic:
+    """A file error of the run, said of the output it was writing when it was one."""
+    name = Path(str(error.filename or "")).name
+    target = next((t for t in targets if t is not None and f".{t.name}." in name), None)
+    if target is None:
+        return Diagnostic("file.unwritable", f"cannot write the file: {error.strerror}", Location(shown_path(name)))
+    return Diagnostic("file.unwritable", f"cannot write the file: {error.strerror}", Location(shown_path(target)))

@@ -270,11 +270,17 @@ def _run(
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
-    while worker.is_alive():
-        worker.join(0.2)
-        done = connection.query_progress()
-        if done >= 0:
-            progress(min(done, 100.0) / 100)
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+            done = connection.query_progress()
+            if done >= 0:
+                progress(min(done, 100.0) / 100)
+    except BaseException:
+        # Stopped (a signal, say): the statement stops too before its files are removed.
+        connection.interrupt()
+        worker.join()
+        raise
     if failure:
         raise failure[0]
     progress(1.0)
