@@ -2,7 +2,8 @@
 
 In: command-line arguments.
 Out: text or JSON on stdout, diagnostics on stderr, and an exit status:
-0 done, 1 problems found (validate) or cases failed (test), 2 invalid input.
+0 done, 1 problems found (validate) or cases failed (test), 2 invalid input, and for
+`audit` 130 or 143 when a signal (SIGINT, SIGTERM) stopped it.
 """
 
 from __future__ import annotations
@@ -685,8 +686,9 @@ def audit(
       billability audit export.parquet --map mapping.yaml -o audited.parquet --fail-on not_billable,invalid
 
     Exit status: 0 when every row was read and written, whatever the outcomes; 1 when
-    a `--fail-on` outcome occurred; 2 when the input or mapping cannot be used
-    (nothing is written then).
+    a `--fail-on` outcome occurred; 2 when the input or mapping cannot be used or an
+    output would overwrite an input or the other output; 130 when stopped by Ctrl-C
+    (SIGINT), 143 by SIGTERM. Nothing is written unless the audit completes.
     """
     from billability.audit import OUTCOMES, audit_file
 
