@@ -7,6 +7,10 @@ a row whose cells cannot be read is `invalid`, never dropped), and a `Summary`: 
 and minutes by outcome, the deciding rules, the facts most often missing, the invalid
 rows, and breakdowns by staff and program when the mapping names those columns.
 
+`audit_file` does all of it for an export file, as `billability audit` does: checks the
+inputs and the output paths, runs an engine (DuckDB's, or one of `ENGINES`) and writes
+the rows and the HTML report, each complete or not at all.
+
 Records repeat the same few combinations of codes: each distinct combination is read
 and decided once per run, then looked up. An engine decides a batch of distinct
 scenarios at a time, so that another engine (SQL, say) can take its place.
@@ -540,8 +544,7 @@ def _said_of_targets(
 
 def _unwritable(error: OSError, targets: tuple[Path | None, Path | None]) -> Diagnostic:
     """A file error of the run, said of the output it was writing when it was one."""
-    name = Path(str(error.filename or "")).name
-    target = next((t for t in targets if t is not None and f".{t.name}." in name), None)
-    if target is None:
-        return Diagnostic("file.unwritable", f"cannot write the file: {error.strerror}", Location(shown_path(name)))
-    return Diagnostic("file.unwritable", f"cannot write the file: {error.strerror}", Location(shown_path(target)))
+    path = str(error.filename or "")
+    target = next((t for t in targets if t is not None and f".{t.name}." in Path(path).name), None)
+    where = Location(shown_path(target if target is not None else path))
+    return Diagnostic("file.unwritable", f"cannot write the file: {error.strerror}", where)

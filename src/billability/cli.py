@@ -700,7 +700,7 @@ def audit(
                 mapping=mapping_path,
                 output=output,
                 report=report_path,
-                policy=_policy_folder(policy_path),
+                policy=policy_path,
                 engine=engine,
                 input_format=input_format,
                 progress=progress,
