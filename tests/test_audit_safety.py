@@ -66,6 +66,7 @@ def run_in(folder: Path, *options: str) -> tuple[int, str, str]:
 
 def _links(folder: Path) -> None:
     (folder / "out" / "export-link.csv").symlink_to(folder / "in" / "export.csv")
+    (folder / "out-link").symlink_to(folder / "out", target_is_directory=True)
     os.link(folder / "in" / "mapping.yaml", folder / "out" / "mapping-copy.html")
 
 
@@ -75,6 +76,7 @@ ALIASES = [
     (["-o", "./in/export.csv"], "--output", "./in/export.csv"),
     (["-o", "out/new.csv", "--report", "out/../out/new.csv"], "--report", "out/../out/new.csv"),
     (["-o", "out/audited.csv", "--report", "./out/audited.csv"], "--report", "./out/audited.csv"),
+    (["-o", "out/new.csv", "--report", "out-link/new.csv"], "--report", "out-link/new.csv"),
     (["--report", "in/mapping.yaml"], "--report", "in/mapping.yaml"),
     (["--report", "out/../in/mapping.yaml"], "--report", "out/../in/mapping.yaml"),
     (["-o", "out/export-link.csv"], "--output", "out/export-link.csv"),
@@ -231,11 +233,13 @@ SIGNALLED_ROWS = 600_000
 
 @pytest.fixture(scope="module")
 def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The clinic export repeated to a few hundred thousand rows, and its mapping beside it."""
+    """The clinic export repeated to a few hundred thousand rows, as an EHR writes it (a
+    byte order mark, CRLF line ends, codes padded or in lower case), and its mapping."""
     folder = tmp_path_factory.mktemp("big")
-    header, *lines = EXPORT.splitlines(keepends=True)
-    repeats = SIGNALLED_ROWS // len(lines)
-    (folder / "export.csv").write_text(header + "".join(lines) * repeats, encoding="utf-8")
+    header, *lines = EXPORT.splitlines()
+    lines += [lines[0].replace(",LCSW,", ", lcsw ,"), lines[1].replace("Benefits", "benefits ")]
+    text = "\ufeff" + "\r\n".join([header, *lines * (SIGNALLED_ROWS // len(lines))]) + "\r\n"
+    (folder / "export.csv").write_text(text, encoding="utf-8", newline="")
     (folder / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
     return folder
 
