@@ -840,11 +840,16 @@ def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
 @contextmanager
 def _stopped_by_signals() -> Iterator[None]:
     """While the audit runs, SIGINT (Ctrl-C) and SIGTERM stop it: its files are removed,
-    one line says so, and the exit status is 128 and the signal's number (130, 143).
+    one line says so, and the exit status is 128 plus the signal's number (130, 143).
     Signals the command was started to ignore stay ignored; a second one is ignored
-    while the first one's files are being removed."""
+    while the first one's files are being removed. (Run in another thread than the
+    main one, the command leaves signals as they are.)"""
     import signal
+    import threading
 
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     received: list[signal.Signals] = []
     stopping = (signal.SIGINT, signal.SIGTERM)
 
