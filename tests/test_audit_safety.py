@@ -247,8 +247,9 @@ def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _signalled(
     big_export: Path, out: Path, engine: str, stopping: signal.Signals, stderr: int | None
 ) -> subprocess.Popen[bytes]:
-    """The command auditing the big export into `out`, sent `stopping` once its hidden
-    files show that it is writing."""
+    """The command auditing the big export into `out`, sent `stopping` once the engine's
+    own hidden file shows that it is reading, deciding and writing (in DuckDB's engine,
+    that a DuckDB statement runs)."""
     given = [big_export / "export.csv", "--map", big_export / "mapping.yaml", "--policy", CLINIC / "policy"]
     outputs = ["-o", out / "audited.csv", "--report", out / "audit.html", "--engine", engine]
     process = subprocess.Popen(
@@ -257,10 +258,10 @@ def _signalled(
         stderr=stderr if stderr is not None else subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
-    while not any(p.name.startswith(".") for p in out.iterdir()):
+    while not any(p.name.startswith(".") and p.name.endswith(".part") for p in out.iterdir()):
         assert process.poll() is None and time.monotonic() < deadline, "the audit ended before writing"
         time.sleep(0.005)
-    time.sleep(0.3)  # well into the run: reading, deciding and writing
+    time.sleep(0.1)
     process.send_signal(stopping)
     return process
 
