@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import pty
 import signal
 import subprocess
 import sys
@@ -285,6 +284,8 @@ def test_a_signal_stops_the_audit_and_leaves_nothing_behind(
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and terminals")
 @pytest.mark.parametrize("engine", ENGINES)
 def test_ctrl_c_at_a_terminal_stops_the_progress_bar_too(big_export: Path, inputs: Path, engine: str) -> None:
+    import pty
+
     out = inputs / "out"
     before = files_in(out)
     terminal, its_end = pty.openpty()
