@@ -361,7 +361,7 @@ def test_an_output_column_already_in_the_export_is_refused(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("fail_on", "status"),
-    [("", 0), ("not_billable", 1), ("invalid,needs_review", 1), ("billable", 1)],
+    [("not_billable", 1), ("invalid,needs_review", 1), ("billable", 1)],
 )
 def test_fail_on_outcomes_that_occurred(export: tuple[Path, Path], tmp_path: Path, fail_on: str, status: int) -> None:
     records, mapping = export

@@ -164,7 +164,7 @@ def test_the_pages_python_is_valid_and_names_what_exists(filled_page: str) -> No
         if isinstance(target, ast.Name)
     }
     cells = [text for language, text in fenced_blocks(filled_page) if language == "python"]
-    assert len(cells) == 2, "the Spark script and the Databricks cell"
+    assert len(cells) == 3, "the Spark script, the Databricks cell and the audit from Python"
     for cell in cells:
         tree = ast.parse(cell)
         for node in ast.walk(tree):
@@ -174,6 +174,22 @@ def test_the_pages_python_is_valid_and_names_what_exists(filled_page: str) -> No
     assert (CHECKOUT / submitted[1]).is_file()
     # The query file, the mapping, the records and the result: what `main` takes.
     assert len(submitted) - 2 == 4
+
+
+def test_the_audit_from_python_on_the_page_runs_as_written(filled_page: str, checkout_copy: Path) -> None:
+    (cell,) = [text for language, text in fenced_blocks(filled_page) if language == "python" and "audit_file" in text]
+    result = subprocess.run(
+        [sys.executable, "-c", cell], cwd=checkout_copy, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"200 rows audited, [1-9][0-9]* invalid\n", result.stdout), result.stdout
+    assert (checkout_copy / "audit.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # The same rows as the page's first command writes to the same file.
+    by_python = (checkout_copy / "audited.csv").read_bytes()
+    arguments = billability_commands()[0]
+    assert option(arguments, "-o", "--output") == "audited.csv"
+    assert run(arguments, checkout_copy).returncode == 0
+    assert (checkout_copy / "audited.csv").read_bytes() == by_python
 
 
 def test_the_report_on_the_page_is_what_the_audit_writes(filled_page: str, checkout_copy: Path) -> None:

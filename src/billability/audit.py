@@ -7,6 +7,10 @@ a row whose cells cannot be read is `invalid`, never dropped), and a `Summary`: 
 and minutes by outcome, the deciding rules, the facts most often missing, the invalid
 rows, and breakdowns by staff and program when the mapping names those columns.
 
+`audit_file` does all of it for an export file, as `billability audit` does: checks the
+inputs and the output paths, runs an engine (DuckDB's, or one of `ENGINES`) and writes
+the rows and the HTML report, each complete or not at all.
+
 Records repeat the same few combinations of codes: each distinct combination is read
 and decided once per run, then looked up. An engine decides a batch of distinct
 scenarios at a time, so that another engine (SQL, say) can take its place.
@@ -14,23 +18,30 @@ scenarios at a time, so that another engine (SQL, say) can take its place.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from itertools import compress, islice, repeat
 from operator import is_, itemgetter
+from pathlib import Path
 from typing import Any
 
-from billability.diagnostics import ScenarioError
+from billability.compile import load_policy
+from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError, hint_for
 from billability.engines import ENGINES, Engine, PythonEngine
-from billability.mapping import Binding, RowProblem
+from billability.export_text import delimiter_hint
+from billability.mapping import Binding, RowProblem, bind, default_mapping, load_mapping
+from billability.mapping import Mapping as ExportMapping
 from billability.model import Decision, Outcome, Policy, Value
-from billability.records import Export, batches
-from billability.results import ResultsWriter, RowResult
+from billability.records import Export, batches, count_rows, open_export
+from billability.resources import project, real_path, shown_path
+from billability.results import ResultsWriter, RowResult, check_bom, check_places, check_target, temporary_beside
 
 INVALID = "invalid"
 OUTCOMES: tuple[str, ...] = (*(str(o) for o in Outcome), INVALID)
-__all__ = ["ENGINES", "INVALID", "OUTCOMES", "Engine", "PythonEngine", "Summary", "audit"]
+__all__ = ["ENGINES", "ENGINE_NAMES", "INVALID", "OUTCOMES", "Engine", "PythonEngine", "Summary", "audit", "audit_file"]
 FIRST_INVALID_ROWS = 10
 MAX_REMEMBERED = 200_000
 
@@ -378,3 +389,199 @@ def summarize(
         by_program=grouped(2) if mapping.program else (),
         policy_effective_from=policy.effective_from,
     )
+
+
+# --- an export file audited as `billability audit` audits it --------------------------
+
+ENGINE_NAMES: tuple[str, ...] = ("duckdb", *sorted(ENGINES))
+# What DuckDB's Python client raises when a signal stops a query it runs.
+DUCKDB_INTERRUPTED = "Query interrupted"
+
+
+def audit_file(
+    records: str | os.PathLike[str],
+    *,
+    mapping: str | os.PathLike[str] | None = None,
+    output: str | os.PathLike[str] | None = None,
+    report: str | os.PathLike[str] | None = None,
+    policy: Policy | str | os.PathLike[str] | None = None,
+    engine: str = "duckdb",
+    input_format: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    bom: bool = False,
+    run_at: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Audit the export at `records` as `billability audit` does; its `Summary`.
+
+    Everything is checked before anything runs, and raised at once as `Problems`, each
+    located (an output path at the option naming it: `option --report `x.csv``): the
+    policy (a `Policy`, a file or folder, or by default the checkout's `policy/`, else
+    the bundled one), the export, the mapping (without one, the columns named like
+    facts), the engine (`ENGINE_NAMES`) and the output paths. An output that is an input
+    (the export, the mapping, a policy file) or the other output, by any spelling or
+    link, is refused, as is a folder that does not exist. Nothing is written then.
+
+    The rows (`output`: .csv, .jsonl or .parquet) and the HTML report (`report`) are
+    written under hidden names beside their places and moved into them once both are
+    complete: an audit that fails or is stopped (`KeyboardInterrupt`, also raised when a
+    signal stops a DuckDB query) leaves no file behind and earlier outputs as they were.
+    `encoding` and `delimiter` are the export's text encoding and a CSV file's cell
+    separator (`records.open_export`); with `bom`, a CSV output starts with a byte order
+    mark. The report says when the audit ran (`run_at`, by default now) and the SHA-256
+    of the export and the mapping.
+    `progress`, when given, is told the rows done and the rows in all now and then."""
+    if not isinstance(policy, Policy):
+        policy = load_policy(Path(policy) if policy is not None else project().policy)
+    rows_to = Path(output) if output is not None else None
+    report_to = Path(report) if report is not None else None
+    given = (output, report)
+    started = run_at if run_at is not None else datetime.now(UTC)
+    export, binding = _checked(Path(records), mapping, policy, engine, (input_format, encoding, delimiter, bom), given)
+    parts: list[Path] = []
+    try:
+        rows_part = _part_beside(rows_to, parts) if rows_to is not None else None
+        summary = _decided(export, binding, policy, engine, rows_part, progress, bom)
+        if report_to is not None:
+            from billability.provenance import record_provenance
+            from billability.report import report_html
+
+            provenance = record_provenance(export.path, Path(mapping) if mapping is not None else None, started)
+            _part_beside(report_to, parts).write_text(report_html(summary, provenance), encoding="utf-8")
+        for part, target in zip(parts, (t for t in (rows_to, report_to) if t is not None), strict=True):
+            os.replace(part, target)
+    except Problems as error:
+        raise Problems(_said_of_targets(error.diagnostics, parts, (rows_to, report_to))) from None
+    except OSError as error:
+        raise Problems([_unwritable(error, (rows_to, report_to))]) from None
+    except RuntimeError as error:
+        if str(error) == DUCKDB_INTERRUPTED:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        export.close()
+        for part in parts:
+            part.unlink(missing_ok=True)
+    return summary
+
+
+def _checked(
+    records: Path,
+    mapping_path: str | os.PathLike[str] | None,
+    policy: Policy,
+    engine: str,
+    reading: tuple[str | None, str | None, str | None, bool],
+    targets: tuple[str | os.PathLike[str] | None, str | os.PathLike[str] | None],
+) -> tuple[Export, Binding]:
+    """The export and its binding to the policy's facts, once every input and output
+    checks out; else every problem found, raised at once. `reading` is the export's
+    format, encoding and delimiter, and whether the output takes a byte order mark."""
+    input_format, encoding, delimiter, bom = reading
+    problems: list[Diagnostic] = []
+    if engine not in ENGINE_NAMES:
+        where = Location(f"option --engine `{engine}`")
+        problems.append(Diagnostic("audit.engine", "no engine has this name", where, hint_for(engine, ENGINE_NAMES)))
+    export: Export | None = None
+    try:
+        export = open_export(records, input_format, encoding, delimiter)
+    except Problems as error:
+        problems += error.diagnostics
+    chosen: ExportMapping | None = None
+    if mapping_path is not None:
+        try:
+            chosen = load_mapping(Path(mapping_path), policy, export.columns if export is not None else None)
+        except Problems as error:
+            problems += error.diagnostics
+    elif export is not None:
+        chosen = default_mapping(policy, export.columns)
+        if not chosen.facts:
+            problems.append(
+                Diagnostic(
+                    "records.no-facts",
+                    "no column is named like a fact of the policy",
+                    Location(export.shown, 1),
+                    hint=delimiter_hint(export.columns)
+                    or "give `--map` a mapping of the export's columns to facts, or name the columns "
+                    + ", ".join(f"`{f.name}`" for f in policy.facts),
+                )
+            )
+    rows_to, report_to = targets
+    inputs = [("the export being audited", records)]
+    if mapping_path is not None:
+        inputs.append(("the mapping", Path(mapping_path)))
+    inputs += [(f"the policy file `{f}`", real_path(f)) for f in (*policy.files, policy.source_file) if f]
+    outputs = [("--output", "the rows", rows_to), ("--report", "the report", report_to)]
+    problems += check_places([(o, w, os.fspath(t)) for o, w, t in outputs if t is not None], inputs)
+    if export is not None and rows_to is not None:
+        problems += check_target(Path(rows_to), export)
+    problems += check_bom(Path(rows_to) if rows_to is not None else None, bom)
+    if problems or export is None or chosen is None:
+        if export is not None:
+            export.close()
+        raise Problems(problems)
+    return export, bind(chosen, policy, export.columns)
+
+
+def _part_beside(target: Path, parts: list[Path]) -> Path:
+    """A new hidden file beside `target`, with its extension, added to `parts`."""
+    part = temporary_beside(target, ".part" + target.suffix)
+    parts.append(part)
+    return part
+
+
+def _decided(
+    export: Export,
+    binding: Binding,
+    policy: Policy,
+    engine: str,
+    target: Path | None,
+    progress: Callable[[int, int], None] | None,
+    bom: bool,
+) -> Summary:
+    """Every row decided by the engine, written to `target` when there is one."""
+    total = count_rows(export) if progress is not None else 0
+    if engine == "duckdb":
+        from billability.duckdb_audit import audit_in_duckdb
+
+        def share_done(share: float) -> None:
+            if progress is not None:
+                progress(int(share * total), total)
+
+        return audit_in_duckdb(export, binding, policy, target, share_done if progress is not None else None, bom)
+
+    def rows_done(done: int) -> None:
+        if progress is not None:
+            progress(done, total)
+
+    writer = ResultsWriter(target, export, (policy.id, policy.version), bom) if target is not None else None
+    try:
+        told = rows_done if progress is not None else None
+        summary = audit(export, binding, policy, ENGINES[engine](policy), writer, told)
+        if writer is not None:
+            writer.commit()
+    finally:
+        if writer is not None:
+            writer.discard()
+    return summary
+
+
+def _said_of_targets(
+    diagnostics: Iterable[Diagnostic], parts: Sequence[Path], targets: tuple[Path | None, Path | None]
+) -> list[Diagnostic]:
+    """Diagnostics located at a hidden part file, said of the file it was to become."""
+    shown = dict(zip((shown_path(p) for p in parts), (shown_path(t) for t in targets if t is not None), strict=False))
+    return [
+        replace(d, location=replace(d.location, file=shown[d.location.file]))
+        if d.location is not None and d.location.file in shown
+        else d
+        for d in diagnostics
+    ]
+
+
+def _unwritable(error: OSError, targets: tuple[Path | None, Path | None]) -> Diagnostic:
+    """A file error of the run, said of the output it was writing when it was one."""
+    path = str(error.filename or "")
+    target = next((t for t in targets if t is not None and f".{t.name}." in Path(path).name), None)
+    where = Location(shown_path(target if target is not None else path))
+    return Diagnostic("file.unwritable", f"cannot write the file: {error.strerror}", where)

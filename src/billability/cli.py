@@ -2,14 +2,16 @@
 
 In: command-line arguments.
 Out: text or JSON on stdout, diagnostics on stderr, and an exit status:
-0 done, 1 problems found (validate) or cases failed (test), 2 invalid input.
+0 done, 1 problems found (validate) or cases failed (test), 2 invalid input, and for
+`audit` 130 or 143 when a signal (SIGINT, SIGTERM) stopped it.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -656,7 +658,7 @@ def _engine_choices() -> list[str]:
 @click.option(
     "--fail-on",
     metavar="OUTCOMES",
-    default="",
+    default=None,
     help="Exit 1 when any row has one of these outcomes (comma list, e.g. `not_billable,invalid`).",
 )
 @click.option(
@@ -677,7 +679,7 @@ def audit(
     delimiter: str | None,
     report_path: str | None,
     bom: bool,
-    fail_on: str,
+    fail_on: str | None,
     engine: str,
     policy_path: str | None,
 ) -> None:
@@ -697,86 +699,30 @@ def audit(
       billability audit export.parquet --map mapping.yaml -o audited.parquet --fail-on not_billable,invalid
 
     Exit status: 0 when every row was read and written, whatever the outcomes; 1 when
-    a `--fail-on` outcome occurred; 2 when the input or mapping cannot be used
-    (nothing is written then).
+    a `--fail-on` outcome occurred; 2 when the input or mapping cannot be used or an
+    output would overwrite an input or the other output; 130 when stopped by Ctrl-C
+    (SIGINT), 143 by SIGTERM. Nothing is written unless the audit completes.
     """
-    from billability.audit import OUTCOMES
-    from billability.audit import audit as audit_export
-    from billability.engines import ENGINES
-    from billability.mapping import bind, default_mapping, load_mapping
-    from billability.records import Export, open_export
-    from billability.results import ResultsWriter, check_bom, check_target
+    from billability.audit import OUTCOMES, audit_file
 
-    policy = _policy(policy_path)
-    problems: list[Diagnostic] = []
-    failing = _outcomes(fail_on, OUTCOMES, problems)
-    export: Export | None = None
+    failing = _outcomes(fail_on, OUTCOMES)
     try:
-        export = open_export(Path(records), input_format, encoding, delimiter)
-    except Problems as error:
-        problems += error.diagnostics
-    columns = export.columns if export is not None else None
-    mapping = None
-    if mapping_path is not None:
-        try:
-            mapping = load_mapping(Path(mapping_path), policy, columns)
-        except Problems as error:
-            problems += error.diagnostics
-    elif export is not None:
-        mapping = default_mapping(policy, export.columns)
-        if not mapping.facts:
-            problems.append(
-                Diagnostic(
-                    "records.no-facts",
-                    "no column is named like a fact of the policy",
-                    Location(export.shown, 1),
-                    hint="give `--map` a mapping of the export's columns to facts, or name the columns "
-                    + ", ".join(f"`{f.name}`" for f in policy.facts),
-                )
+        with _stopped_by_signals(), _progress_bar() as progress:
+            summary = audit_file(
+                records,
+                mapping=mapping_path,
+                output=output,
+                report=report_path,
+                policy=policy_path,
+                engine=engine,
+                input_format=input_format,
+                encoding=encoding,
+                delimiter=delimiter,
+                bom=bom,
+                progress=progress,
             )
-    if export is not None and output is not None:
-        problems += check_target(Path(output), export)
-    problems += check_bom(Path(output) if output is not None else None, bom)
-    if report_path is not None and not Path(report_path).resolve().parent.is_dir():
-        problems.append(
-            Diagnostic("file.unwritable", "the folder to write the report into does not exist", Location(report_path))
-        )
-    if problems or export is None or mapping is None:
-        _fail(problems)
-    binding = bind(mapping, policy, export.columns)
-    provenance = None
-    if report_path is not None:
-        from datetime import UTC, datetime
-
-        from billability.provenance import record_provenance
-
-        provenance = record_provenance(export.path, Path(mapping_path) if mapping_path else None, datetime.now(UTC))
-    writer = None
-    try:
-        if output is not None and engine != "duckdb":
-            writer = ResultsWriter(Path(output), export, (policy.id, policy.version), bom)
-        if engine == "duckdb":
-            from billability.duckdb_audit import audit_in_duckdb
-
-            with _progress_bar(export, share=True) as progress:
-                summary = audit_in_duckdb(export, binding, policy, Path(output) if output else None, progress, bom)
-        else:
-            with _progress_bar(export) as progress:
-                summary = audit_export(export, binding, policy, ENGINES[engine](policy), writer, progress)
-        if writer is not None:
-            writer.commit()
     except Problems as error:
-        if writer is not None:
-            writer.discard()
         _fail(error.diagnostics)
-    except BaseException:
-        if writer is not None:
-            writer.discard()
-        raise
-    if report_path is not None and provenance is not None:
-        from billability.report import report_html
-
-        _write_aside(Path(report_path), report_html(summary, provenance))
     _print_summary(summary, output, report_path)
     occurred = [o for o in failing if summary.count(o)]
     if occurred:
@@ -849,66 +795,101 @@ def sql(dialect: str, table: str, output: str | None, policy_path: str | None) -
         _write_aside(Path(output), text)
 
 
-def _outcomes(text: str, allowed: Sequence[str], problems: list[Diagnostic]) -> list[str]:
-    """The outcomes `--fail-on` names; unknown ones are added to `problems`."""
-    from billability.diagnostics import hint_for
+def _outcomes(text: str | None, allowed: Sequence[str]) -> list[str]:
+    """The outcomes `--fail-on` names, each once; exits when it names none or an unknown one."""
+    from billability.diagnostics import hint_for, one_of
 
-    chosen = [word.strip() for word in text.split(",") if word.strip()]
-    for word in chosen:
-        if word not in allowed:
-            problems.append(
-                Diagnostic(
-                    "cli.fail-on",
-                    f"`{word}` is not an outcome",
-                    Location(f"option --fail-on `{text}`"),
-                    hint=hint_for(word, allowed),
-                )
-            )
-    return [word for word in chosen if word in allowed]
-
-
-class _NoProgress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    if text is None:
+        return []
+    where = Location(f"option --fail-on `{text}`")
+    chosen = list(dict.fromkeys(word.strip() for word in text.split(",") if word.strip()))
+    problems = [
+        Diagnostic("cli.fail-on", f"`{word}` is not an outcome", where, hint=hint_for(word, allowed))
+        for word in chosen
+        if word not in allowed
+    ]
+    if not chosen:
+        hint = "name one or more outcomes, separated by commas; " + one_of(allowed)
+        problems.append(Diagnostic("cli.fail-on", "no outcome is named", where, hint=hint))
+    if problems:
+        _fail(problems)
+    return chosen
 
 
 PROGRESS_FROM_ROWS = 50_000
 
 
-def _progress_bar(export: Any, share: bool = False) -> Any:
-    """A progress bar on stderr for a long run, only when stderr is a terminal; it is
-    told the rows done, or with `share` the share of the work done (0 to 1)."""
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
+    """What to tell the rows done and the rows in all: a progress bar on stderr, shown
+    for a long run only when stderr is a terminal (else nothing, None)."""
     if not sys.stderr.isatty():
-        return _NoProgress()
-    from contextlib import contextmanager
-
+        yield None
+        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from billability.records import count_rows
+    bar = Progress(
+        TextColumn("auditing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    tasks: list[Any] = []
 
-    total = count_rows(export)
-    if total < PROGRESS_FROM_ROWS:
-        return _NoProgress()
+    def told(done: int, total: int) -> None:
+        if total < PROGRESS_FROM_ROWS:
+            return
+        if not tasks:
+            bar.start()
+            tasks.append(bar.add_task("rows", total=total))
+        bar.update(tasks[0], completed=done)
 
-    @contextmanager
-    def bar() -> Any:
-        with Progress(
-            TextColumn("auditing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        ) as progress:
-            task = progress.add_task("rows", total=total)
-            scale = total if share else 1
-            yield lambda done: progress.update(task, completed=int(done * scale))
+    try:
+        yield told
+    finally:
+        bar.stop()
 
-    return bar()
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """While the audit runs, SIGINT (Ctrl-C) and SIGTERM stop it: its files are removed,
+    one line says so, and the exit status is 128 plus the signal's number (130, 143).
+    Signals the command was started to ignore stay ignored; a second one is ignored
+    while the first one's files are being removed. (Run in another thread than the
+    main one, the command leaves signals as they are.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[signal.Signals] = []
+    stopping = (signal.SIGINT, signal.SIGTERM)
+
+    def stop(number: int, frame: object) -> None:
+        received.append(signal.Signals(number))
+        for each in stopping:
+            signal.signal(each, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    before = {each: signal.getsignal(each) for each in stopping}
+    for each, handler in before.items():
+        if handler is not signal.SIG_IGN and handler is not None:
+            signal.signal(each, stop)
+    try:
+        yield
+    except BaseException:
+        if not received:
+            raise
+        click.echo(f"stopped by {received[0].name}: nothing was written", err=True)
+        sys.exit(128 + received[0].value)
+    finally:
+        for each, handler in before.items():
+            if handler is not None:
+                signal.signal(each, handler)
 
 
 def _write_aside(target: Path, text: str) -> None:

@@ -266,20 +266,29 @@ def _run(
     if progress is None:
         return connection.execute(sql, parameters)
     failure: list[BaseException] = []
+    # Not `Thread.join`: a signal's exception interrupting it makes the thread look
+    # finished while it runs (Python 3.11), and it would outlive the connection.
+    finished = threading.Event()
 
     def run() -> None:
         try:
             connection.execute(sql, parameters)
         except BaseException as error:
             failure.append(error)
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.2)
-        done = connection.query_progress()
-        if done >= 0:
-            progress(min(done, 100.0) / 100)
+    threading.Thread(target=run, daemon=True).start()
+    try:
+        while not finished.wait(0.2):
+            done = connection.query_progress()
+            if done >= 0:
+                progress(min(done, 100.0) / 100)
+    except BaseException:
+        # Stopped (a signal, say): the statement stops too before its files are removed.
+        connection.interrupt()
+        finished.wait()
+        raise
     if failure:
         raise failure[0]
     progress(1.0)

@@ -242,13 +242,8 @@ def check_bom(target: Path | None, bom: bool) -> list[Diagnostic]:
 
 
 def check_target(target: Path, export: Export) -> list[Diagnostic]:
-    """Why the results cannot go to `target`, if they cannot."""
-    problems = []
-    shown = shown_path(target)
-    if target.exists() and target.resolve() == export.path.resolve():
-        problems.append(
-            Diagnostic("file.same", "the output would overwrite the input", Location(shown), "name another file")
-        )
+    """Why the results cannot go to `target`, if they cannot (see also `check_places`)."""
+    problems: list[Diagnostic] = []
     try:
         output_format(target)
     except Problems as error:
@@ -263,4 +258,36 @@ def check_target(target: Path, export: Export) -> list[Diagnostic]:
                 hint="rename that column in the export",
             )
         )
+    return problems
+
+
+def same_file(one: Path, other: Path) -> bool:
+    """Whether two paths name one file: by the file itself where both exist (a symbolic
+    or hard link is the file it links to), else by their resolved paths."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return one.resolve() == other.resolve()
+
+
+def check_places(outputs: Sequence[tuple[str, str, str]], inputs: Sequence[tuple[str, Path]]) -> list[Diagnostic]:
+    """Why files cannot be written where `outputs` say (each the option naming it, what
+    it holds, and its path as given), if they cannot: over one of `inputs` (each what it
+    is, and its path) or another output, whatever the spelling or link; over a folder;
+    into a folder that does not exist."""
+    problems = []
+    for place, (option, _, given) in enumerate(outputs):
+        where, target = Location(f"option {option} `{given}`"), Path(given)
+        taken = [what for what, path in inputs if same_file(target, path)]
+        taken += [
+            f"{what} written by `{other}`" for other, what, path in outputs[:place] if same_file(target, Path(path))
+        ]
+        if taken:
+            problems.append(Diagnostic("file.same", f"this would overwrite {taken[0]}", where, "name another file"))
+        elif target.is_dir():
+            problems.append(Diagnostic("file.unwritable", "this is a folder, not a file", where, "name a file in it"))
+        elif not target.resolve().parent.is_dir():
+            problems.append(
+                Diagnostic("file.unwritable", "the folder to write into does not exist", Location(shown_path(target)))
+            )
     return problems
