@@ -397,7 +397,8 @@ def test_the_summary_counts_rows_and_minutes_by_outcome(export: tuple[Path, Path
     assert lines["invalid"][3:8:2] == ["3", "27.3%", "25"]
     assert "not-a-counselor" in stdout and "driving" in stdout
     assert "first invalid rows: 5, 6, 7" in stdout
-    assert "2 rows without readable minutes" in stdout
+    assert "1 row without minutes" in stdout
+    assert "minutes that cannot be read in `minutes`: 1 row, such as `abc`" in stdout
 
 
 def test_the_report_is_one_file_with_every_count_and_no_network(export: tuple[Path, Path], tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from billability.audit import OUTCOMES, GroupTally, Summary
+from billability.audit import NOT_AUDITED, OUTCOMES, GroupTally, Summary, Tally
 from billability.diagnostics import counted
 
 LABELS = {
@@ -25,6 +25,7 @@ LABELS = {
     "needs_review": "Needs review",
     "undetermined": "Undetermined",
     "invalid": "Invalid",
+    "not_audited": "Not audited (out of scope)",
 }
 # Bar fills; every label beside them is in the text colour, never on them.
 COLOURS = {
@@ -33,6 +34,7 @@ COLOURS = {
     "needs_review": "#9a6700",
     "undetermined": "#5a5f66",
     "invalid": "#6f2dbd",
+    "not_audited": "#8c959f",
 }
 TOP_GROUPS = 25
 
@@ -63,14 +65,16 @@ def summary_tables(summary: Summary) -> RenderableType:
     outcomes.add_column("share", justify="right")
     if minutes:
         outcomes.add_column("minutes", justify="right")
-    for outcome, tally in summary.by_outcome:
+    for outcome, tally in _by_outcome(summary):
         cells = [outcome, f"{tally.rows:,}", _share(tally.rows, summary.rows)]
         outcomes.add_row(*cells, *([f"{tally.minutes:,}"] if minutes else []))
     parts.append(outcomes)
     if minutes and summary.rows_without_minutes:
-        parts.append(
-            Text(f"{_rows(summary.rows_without_minutes)} without readable minutes (`{summary.minutes_column}`)")
-        )
+        parts.append(Text(f"{_rows(summary.rows_without_minutes)} without minutes (`{summary.minutes_column}`)"))
+    if summary.unreadable_minutes is not None:
+        parts.append(Text(_unreadable_minutes(summary)))
+    if summary.scope_column is not None:
+        parts.append(Text(_not_audited(summary)))
     refused = [r for r in summary.rules if r.outcome == "not_billable"]
     if refused:
         rules = Table(title="Why rows are not billable (deciding rules)", title_justify="left")
@@ -99,6 +103,25 @@ def summary_tables(summary: Summary) -> RenderableType:
         first = ", ".join(str(n) for n in summary.invalid_rows)
         parts.append(Text(f"first invalid rows: {first}"))
     return Group(*parts)
+
+
+def _by_outcome(summary: Summary) -> list[tuple[str, Tally]]:
+    """The outcomes to show: `not_audited` only when the mapping has a scope."""
+    return [(o, t) for o, t in summary.by_outcome if o != NOT_AUDITED or summary.scope_column is not None]
+
+
+def _unreadable_minutes(summary: Summary) -> str:
+    tally = summary.unreadable_minutes
+    assert tally is not None
+    return (
+        f"minutes that cannot be read in `{tally.column}`: {_rows(tally.rows)}, such as `{tally.example}`, "
+        "not counted (write a number of minutes, or hours and minutes such as `1:15`)"
+    )
+
+
+def _not_audited(summary: Summary) -> str:
+    left = summary.count(NOT_AUDITED)
+    return f"{_rows(left)} out of the mapping's scope (`{summary.scope_column}`): not audited, never decided"
 
 
 # --- the HTML report -----------------------------------------------------------------
@@ -144,15 +167,20 @@ def report_html(summary: Summary) -> str:
     header = ["Outcome", "Rows", "Share"] + (["Minutes"] if minutes else [])
     body = [
         [LABELS[o], f"{t.rows:,}", _share(t.rows, summary.rows)] + ([f"{t.minutes:,}"] if minutes else [])
-        for o, t in summary.by_outcome
+        for o, t in _by_outcome(summary)
     ]
     parts.append(_table("Rows by outcome", header, body, numeric_from=1))
-    parts.append(_bars("Rows by outcome", [(LABELS[o], t.rows, COLOURS[o]) for o, t in summary.by_outcome]))
+    parts.append(_bars("Rows by outcome", [(LABELS[o], t.rows, COLOURS[o]) for o, t in _by_outcome(summary)]))
     if minutes and summary.rows_without_minutes:
         parts.append(
-            f"<p>{_rows(summary.rows_without_minutes)} have no readable minutes in the column "
+            f"<p>{_rows(summary.rows_without_minutes)} have no minutes in the column "
             f"<code>{escape(summary.minutes_column or '')}</code>; they count as 0 minutes.</p>"
         )
+    if summary.unreadable_minutes is not None:
+        said = escape(_unreadable_minutes(summary))
+        parts.append(f"<p>{said[:1].upper()}{said[1:]}.</p>")
+    if summary.scope_column is not None:
+        parts.append(f"<p>{escape(_not_audited(summary))}.</p>")
     # By deciding rule.
     parts.append("<h2>Rows by deciding rule</h2>")
     if summary.rules:
