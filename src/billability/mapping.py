@@ -418,7 +418,7 @@ def _derive(reading: _Reading, service_cell: Any, discharge_cell: Any) -> tuple[
             _text(cell).strip(),
             f"`{_text(cell).strip()}` is not a date written {date_format}",
             f"write dates as {date_format}, such as `{DATE_FORMATS[date_format].example}`, "
-            f"or change `format:` of `{reading.fact.name}` in the mapping",
+            f"or change their `format:` in the mapping",
         )
         for column, cell, found in zip(
             reading.columns, (service_cell, discharge_cell), (service, discharge), strict=True
