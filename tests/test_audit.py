@@ -4,6 +4,7 @@ to tmp_path: every row comes out, in order, decided as `Policy.evaluate` decides
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -439,17 +440,40 @@ def test_the_example_export_audits_under_the_bundled_policy(tmp_path: Path, poli
     written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     given = read_csv(records)
     assert len(written) == len(given) >= 150
-    spec = yaml.safe_load(mapping.read_text(encoding="utf-8"))["facts"]
+    written_mapping = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    spec, scope = written_mapping["facts"], written_mapping["scope"]
     outcomes = set()
     for cells, row in zip(given, written, strict=True):
         outcomes.add(row["outcome"])
+        if cells[scope["column"]].strip().lower() not in {code.lower() for code in scope["codes"]}:
+            assert (row["outcome"], row["rules"], row["problems"]) == ("not_audited", [], []), cells
+            continue
         facts: dict[str, Any] = {}
         readable = True
         for fact, where in spec.items():
-            cell = cells[where["column"]].strip()
+            if "from_dates" in where:
+                assert where["format"] == "m/d/yyyy"
+                service, discharge = (cells[where["from_dates"][role]].strip() for role in ("service", "discharge"))
+                try:
+                    served = datetime.datetime.strptime(service, "%m/%d/%Y").date() if service else None
+                    discharged = datetime.datetime.strptime(discharge, "%m/%d/%Y").date() if discharge else None
+                except ValueError:
+                    readable = False
+                    continue
+                if discharged is None:
+                    if fact == "after_discharge":
+                        facts[fact] = False
+                elif served is not None:
+                    days = (served - discharged).days
+                    if fact == "after_discharge":
+                        facts[fact] = days >= 0
+                    elif days >= 0:
+                        facts[fact] = days
+                continue
+            cell = cells[where["column"]].strip().lower()
             if not cell:
                 continue
-            codes = {str(k): v for k, v in where.get("codes", {}).items()} if "codes" in where else None
+            codes = {str(k).lower(): v for k, v in where.get("codes", {}).items()} if "codes" in where else None
             if codes is None:
                 facts[fact] = int(cell)
             elif cell in codes:
@@ -466,7 +490,7 @@ def test_the_example_export_audits_under_the_bundled_policy(tmp_path: Path, poli
             list(decision.rules),
             list(decision.missing),
         ), cells["service_id"]
-    assert outcomes == {"billable", "not_billable", "needs_review", "undetermined", "invalid"}
+    assert outcomes == {"billable", "not_billable", "needs_review", "undetermined", "invalid", "not_audited"}
     assert "http" not in report.read_text(encoding="utf-8")
 
 

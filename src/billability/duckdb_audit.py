@@ -251,7 +251,7 @@ def _decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows
         computed += f", {_scope_sql(binding, export)} AS {SCOPE}"
         unread = f"{SCOPE} = {UNREAD} OR ({SCOPE} = 1 AND ({unread}))"
         leaf_sql = f"CASE WHEN {SCOPE} = 0 THEN {len(leaves)} ELSE {leaf_sql} END"
-        leaves = [*leaves, {"outcome": NOT_AUDITED, "rules": [], "reasons": [], "missing": []}]
+        leaves = (*leaves, {"outcome": NOT_AUDITED, "rules": [], "reasons": [], "missing": []})
     # The classes are computed once, in the first projection (under the row numbers'
     # window when there is one): every later use reads them instead of the cells again.
     query = (

@@ -399,8 +399,8 @@ def bind(mapping: Mapping, policy: Policy, columns: Sequence[str]) -> Binding:
         readings.append(_Reading(declared[f.fact], f.columns, places, codes, spellings, f.dates))
     scope = None
     if mapping.scope is not None:
-        codes = frozenset(key_of(code) for code in mapping.scope.codes)
-        scope = _ScopeReading(mapping.scope.column, place[mapping.scope.column], codes)
+        matching = frozenset(key_of(code) for code in mapping.scope.codes)
+        scope = _ScopeReading(mapping.scope.column, place[mapping.scope.column], matching)
     summary = tuple(position[c] if c is not None else None for c in (mapping.minutes, mapping.staff, mapping.program))
     indexes = tuple(position[c] for c in key)
     return Binding(mapping, indexes, tuple(readings), summary, scope)  # type: ignore[arg-type]
