@@ -35,7 +35,7 @@ EXAMPLES = CHECKOUT / "docs" / "audit"
 PROGRAM = Path(sys.executable).with_name("billability")
 # The commands' own subcommands this test runs; the others (spark-submit) need Spark.
 RUN = {"audit", "sql"}
-OUTCOMES = {"billable", "not_billable", "needs_review", "undetermined", "invalid"}
+OUTCOMES = {"billable", "not_billable", "needs_review", "undetermined", "invalid", "not_audited"}
 
 
 def fenced_blocks(markdown: str) -> list[tuple[str, str]]:
