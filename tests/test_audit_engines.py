@@ -348,3 +348,36 @@ def test_an_export_in_its_own_words_comes_out_the_same(clinic: Policy, tmp_path:
         assert (row["outcome"] == "not_audited") is not in_scope, row
         if not in_scope:
             assert row["problems"] == row["rules"] == ""
+
+
+@pytest.mark.parametrize("typed", ["DATE", "TIMESTAMP", "VARCHAR"])
+def test_date_columns_typed_by_the_file_come_out_the_same(clinic: Policy, tmp_path: Path, typed: str) -> None:
+    rng = random.Random(5)
+    text = tmp_path / "dates.csv"
+    with text.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["ServiceID", "Procedure", "Credential", "ServiceType", "ServiceDate", "DischargeDate"])
+        for n in range(500):
+            served = f"2026-10-{rng.randint(1, 31):02d}"
+            discharged = rng.choice(["", f"2026-09-{rng.randint(1, 30):02d}", f"2026-10-{rng.randint(1, 31):02d}"])
+            writer.writerow([f"S{n}", "CM - targeted", "LCSW", "Handoff", served, discharged])
+    records = tmp_path / "dates.parquet"
+    cast = {"DATE": "CAST({} AS DATE)", "TIMESTAMP": "CAST({} AS TIMESTAMP)", "VARCHAR": "{}"}[typed]
+    dates = ", ".join(f"{cast.format(quoted)} AS {quoted}" for quoted in ('"ServiceDate"', '"DischargeDate"'))
+    duckdb.connect().execute(
+        f"COPY (SELECT * REPLACE ({dates}) FROM read_csv(?, all_varchar = true)) TO '{records}' (FORMAT parquet)",
+        [str(text)],
+    )
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        MESSY_MAPPING.replace("m/d/yyyy", "yyyy-mm-dd").replace(
+            "  minutes: Duration\n  staff: Staff\n", "  program: Procedure\n"
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "audited.csv"
+    by_python, by_duckdb = both_engines(records, mapping, clinic, out)
+    assert_same(out, by_python, by_duckdb)
+    counts = dict(by_python.by_outcome)
+    assert counts["invalid"].rows == 0 and counts["not_audited"].rows == 0
+    assert counts["not_billable"].rows > 0 and counts["billable"].rows > 0
