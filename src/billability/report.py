@@ -52,11 +52,11 @@ def _share(part: int, whole: int) -> str:
 
 def summary_tables(summary: Summary) -> RenderableType:
     """What the terminal shows after an audit."""
+    audited = _rows(summary.rows)
+    if summary.scope_column is not None:
+        audited = f"{audited}, {summary.rows - summary.count(NOT_AUDITED):,}"
     parts: list[RenderableType] = [
-        Text(
-            f"{summary.source}: {_rows(summary.rows)} audited under {summary.policy_id} {summary.policy_version}",
-            style="bold",
-        )
+        Text(f"{summary.source}: {audited} audited under {summary.policy_id} {summary.policy_version}", style="bold")
     ]
     minutes = summary.minutes_column is not None
     outcomes = Table(title="Rows by outcome", title_justify="left")
