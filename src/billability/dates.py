@@ -19,20 +19,21 @@ from typing import Any, Final
 @dataclass(frozen=True, slots=True)
 class DateFormat:
     """A way of writing dates: a pattern whose three groups are the parts in `order`
-    (`y`, `m`, `d`), and an example for hints."""
+    (`y`, `m`, `d`), the same as `strptime` codes, and an example for hints."""
 
     name: str
     pattern: str
     order: tuple[str, str, str]
+    strptime: str
     example: str
 
 
 DATE_FORMATS: Final = {
     f.name: f
     for f in (
-        DateFormat("yyyy-mm-dd", r"([0-9]{4})-([0-9]{2})-([0-9]{2})", ("y", "m", "d"), "2026-10-08"),
-        DateFormat("m/d/yyyy", r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", ("m", "d", "y"), "10/8/2026"),
-        DateFormat("d/m/yyyy", r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", ("d", "m", "y"), "8/10/2026"),
+        DateFormat("yyyy-mm-dd", r"([0-9]{4})-([0-9]{2})-([0-9]{2})", ("y", "m", "d"), "%Y-%m-%d", "2026-10-08"),
+        DateFormat("m/d/yyyy", r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", ("m", "d", "y"), "%m/%d/%Y", "10/8/2026"),
+        DateFormat("d/m/yyyy", r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", ("d", "m", "y"), "%d/%m/%Y", "8/10/2026"),
     )
 }
 _COMPILED = {name: re.compile(f.pattern + r"\Z") for name, f in DATE_FORMATS.items()}

@@ -133,14 +133,20 @@ def _class_sql(binding: Binding, export: Export, index: int, classes: FactClasse
     else:
         table = None
     if table is not None:
-        whens = " ".join(
-            f"WHEN {text_literal(code)} THEN {unknown if value is None else classes.class_of(value)}"
-            for code, value in _match_table(table).items()
-        )
-        # One CASE on the text, which DuckDB runs as a lookup; NULL falls to the ELSE.
+
+        def whens(table: dict[str, Any]) -> str:
+            return " ".join(
+                f"WHEN {text_literal(code)} THEN {unknown if value is None else classes.class_of(value)}"
+                for code, value in table.items()
+            )
+
+        # The codes as the mapping spells them first, a lookup on the text as it is (what
+        # most cells are); then the text as matched, for the cells typed otherwise.
+        spelled = {reading.spellings.get(key, key).strip(): value for key, value in table.items()}
         return (
-            f"CASE {_matched(text)} WHEN '' THEN {unknown} {whens} "
-            f"ELSE CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END END"
+            f"CASE {text} WHEN '' THEN {unknown} {whens(spelled)} "
+            f"ELSE CASE {_matched(text)} {whens(_match_table(table))} "
+            f"ELSE CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END END END"
         )
     number = f"TRY_CAST({text} AS BIGINT)"
     checks = f"NOT regexp_full_match({text}, '[-+]?[0-9]+')"
@@ -170,11 +176,11 @@ def _date_sql(column: str, kind: str, date_format: str) -> tuple[str, str] | Non
         return None
     text = f"trim({raw})"
     shape = DATE_FORMATS[date_format]
-    pattern = text_literal(shape.pattern)
-    part = {name: f"CAST(regexp_extract({text}, {pattern}, {n}) AS INTEGER)" for n, name in enumerate(shape.order, 1)}
+    # The pattern holds DuckDB's parsing to the shape Python reads; Python has no year 0.
+    year_zero = "'0000-%'" if shape.order[0] == "y" else "'%/0000'"
     date = (
-        f"CASE WHEN regexp_full_match({text}, {pattern}) AND {part['y']} >= 1 "
-        f"THEN try(make_date({part['y']}, {part['m']}, {part['d']})) END"
+        f"CASE WHEN regexp_full_match({text}, {text_literal(shape.pattern)}) AND {text} NOT LIKE {year_zero} "
+        f"THEN CAST(try_strptime({text}, {text_literal(shape.strptime)}) AS DATE) END"
     )
     return f"({raw} IS NULL OR {text} = '')", date
 
