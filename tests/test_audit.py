@@ -402,6 +402,24 @@ def test_the_summary_counts_rows_and_minutes_by_outcome(export: tuple[Path, Path
     assert "minutes that cannot be read in `minutes`: 1 row, such as `abc`" in stdout
 
 
+def test_rows_out_of_scope_and_unreadable_minutes_are_counted_apart(
+    export: tuple[Path, Path], tmp_path: Path
+) -> None:
+    records, mapping = export
+    mapping.write_text(MAPPING + "scope: {column: program, codes: [op]}\n", encoding="utf-8")
+    report = tmp_path / "audit.html"
+    status, stdout, stderr = audit(records, mapping, "-o", tmp_path / "out.csv", "--report", report)
+    assert status == 0, stderr
+    assert "11 rows, 7 audited under clinic 1.0" in stdout
+    lines = {line.split()[1]: line.split() for line in stdout.splitlines() if line.startswith("│ ")}
+    assert lines["not_audited"][3:8:2] == ["4", "36.4%", "100"]
+    assert "4 rows out of the mapping's scope (`program`): not audited, never decided" in stdout
+    assert [row["outcome"] for row in read_csv(tmp_path / "out.csv")][2:4] == ["not_audited"] * 2
+    page = report.read_text(encoding="utf-8")
+    assert "Minutes that cannot be read in <code>minutes</code>: 1 row, such as <code>abc</code>" in page
+    assert "4 rows out of the mapping&#x27;s scope (<code>program</code>)" in page
+
+
 def test_the_report_is_one_file_with_every_count_and_no_network(export: tuple[Path, Path], tmp_path: Path) -> None:
     records, mapping = export
     report = tmp_path / "audit.html"

@@ -9,6 +9,7 @@ order, tables with headers, and text dark enough on white to read (contrast abov
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 
@@ -105,6 +106,11 @@ def summary_tables(summary: Summary) -> RenderableType:
     return Group(*parts)
 
 
+def _sentence(text: str) -> str:
+    """A line of the terminal's summary as HTML: its `quoted` words as code, and a full stop."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", escape(text)) + "."
+
+
 def _by_outcome(summary: Summary) -> list[tuple[str, Tally]]:
     """The outcomes to show: `not_audited` only when the mapping has a scope."""
     return [(o, t) for o, t in summary.by_outcome if o != NOT_AUDITED or summary.scope_column is not None]
@@ -177,10 +183,10 @@ def report_html(summary: Summary) -> str:
             f"<code>{escape(summary.minutes_column or '')}</code>; they count as 0 minutes.</p>"
         )
     if summary.unreadable_minutes is not None:
-        said = escape(_unreadable_minutes(summary))
-        parts.append(f"<p>{said[:1].upper()}{said[1:]}.</p>")
+        said = _sentence(_unreadable_minutes(summary))
+        parts.append(f"<p>{said[:1].upper()}{said[1:]}</p>")
     if summary.scope_column is not None:
-        parts.append(f"<p>{escape(_not_audited(summary))}.</p>")
+        parts.append(f"<p>{_sentence(_not_audited(summary))}</p>")
     # By deciding rule.
     parts.append("<h2>Rows by deciding rule</h2>")
     if summary.rules:
