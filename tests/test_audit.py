@@ -402,9 +402,7 @@ def test_the_summary_counts_rows_and_minutes_by_outcome(export: tuple[Path, Path
     assert "minutes that cannot be read in `minutes`: 1 row, such as `abc`" in stdout
 
 
-def test_rows_out_of_scope_and_unreadable_minutes_are_counted_apart(
-    export: tuple[Path, Path], tmp_path: Path
-) -> None:
+def test_rows_out_of_scope_and_unreadable_minutes_are_counted_apart(export: tuple[Path, Path], tmp_path: Path) -> None:
     records, mapping = export
     mapping.write_text(MAPPING + "scope: {column: program, codes: [op]}\n", encoding="utf-8")
     report = tmp_path / "audit.html"
