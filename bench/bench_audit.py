@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import os
 import random
 import subprocess
@@ -39,13 +40,13 @@ COLUMNS = (
     "staff_name",
     "staff_credential",
     "program",
+    "procedure",
     "service_type",
     "contact_method",
     "contact_outcome",
     "medical_necessity",
     "progress_note",
-    "post_discharge",
-    "days_post_discharge",
+    "discharge_date",
     "minutes",
 )
 CONTACT_SERVICES = {
@@ -83,22 +84,27 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
             handoff = service == "Warm Handoff"
             # Only activities with a contact have a contact method and outcome, as in a real export.
             contact = service in CONTACT_SERVICES
-            after = rng.choice("YN") if handoff else ""
+            served = datetime.date(2026, 10, rng.randint(1, 31))
+            # A hand-off's client was discharged before it, is discharged after it, or is enrolled.
+            discharged = served + datetime.timedelta(days=rng.choice((-rng.randint(0, 40), 5)))
+            discharge = (
+                f"{discharged.month}/{discharged.day}/{discharged.year}" if handoff and rng.random() < 0.8 else ""
+            )
             writer.writerow(
                 (
                     f"SVC-{i:08d}",
-                    f"2026-10-{rng.randint(1, 31):02d}",
+                    f"{served.month}/{served.day}/{served.year}",
                     f"C{rng.randint(1, 5000):05d}",
                     name,
                     "RN" if rng.random() < 0.001 else ("" if rng.random() < 0.02 else staff[name]),
                     rng.choice(PROGRAMS),
+                    "Case Management" if rng.random() < 0.95 else "Group Counseling",
                     service,
                     rng.choice(methods) if contact and rng.random() < 0.97 else "",
                     rng.choice(reached) if contact and rng.random() < 0.95 else "",
                     rng.choice("YN") if handoff else "",
                     rng.choice("YN") if handoff else "",
-                    after,
-                    str(rng.randint(0, 40)) if after == "Y" else "",
+                    discharge,
                     str(rng.choice((8, 10, 15, 20, 30, 45, 60))),
                 )
             )

@@ -4,6 +4,7 @@ to tmp_path: every row comes out, in order, decided as `Policy.evaluate` decides
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import re
 from pathlib import Path
@@ -398,7 +399,24 @@ def test_the_summary_counts_rows_and_minutes_by_outcome(export: tuple[Path, Path
     assert lines["invalid"][3:8:2] == ["3", "27.3%", "25"]
     assert "not-a-counselor" in stdout and "driving" in stdout
     assert "first invalid rows: 5, 6, 7" in stdout
-    assert "2 rows without readable minutes" in stdout
+    assert "1 row without minutes" in stdout
+    assert "minutes that cannot be read in `minutes`: 1 row, such as `abc`" in stdout
+
+
+def test_rows_out_of_scope_and_unreadable_minutes_are_counted_apart(export: tuple[Path, Path], tmp_path: Path) -> None:
+    records, mapping = export
+    mapping.write_text(MAPPING + "scope: {column: program, codes: [op]}\n", encoding="utf-8")
+    report = tmp_path / "audit.html"
+    status, stdout, stderr = audit(records, mapping, "-o", tmp_path / "out.csv", "--report", report)
+    assert status == 0, stderr
+    assert "11 rows, 7 audited under clinic 1.0" in stdout
+    lines = {line.split()[1]: line.split() for line in stdout.splitlines() if line.startswith("│ ")}
+    assert lines["not_audited"][3:8:2] == ["4", "36.4%", "100"]
+    assert "4 rows out of the mapping's scope (`program`): not audited, never decided" in stdout
+    assert [row["outcome"] for row in read_csv(tmp_path / "out.csv")][2:4] == ["not_audited"] * 2
+    page = report.read_text(encoding="utf-8")
+    assert "Minutes that cannot be read in <code>minutes</code>: 1 row, such as <code>abc</code>" in page
+    assert "4 rows out of the mapping&#x27;s scope (<code>program</code>)" in page
 
 
 def test_the_report_is_one_file_with_every_count_and_no_network(export: tuple[Path, Path], tmp_path: Path) -> None:
@@ -549,17 +567,40 @@ def test_the_example_export_audits_under_the_bundled_policy(tmp_path: Path, poli
     written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     given = read_csv(records)
     assert len(written) == len(given) >= 150
-    spec = yaml.safe_load(mapping.read_text(encoding="utf-8"))["facts"]
+    written_mapping = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    spec, scope = written_mapping["facts"], written_mapping["scope"]
     outcomes = set()
     for cells, row in zip(given, written, strict=True):
         outcomes.add(row["outcome"])
+        if cells[scope["column"]].strip().lower() not in {code.lower() for code in scope["codes"]}:
+            assert (row["outcome"], row["rules"], row["problems"]) == ("not_audited", [], []), cells
+            continue
         facts: dict[str, Any] = {}
         readable = True
         for fact, where in spec.items():
-            cell = cells[where["column"]].strip()
+            if "from_dates" in where:
+                assert where["format"] == "m/d/yyyy"
+                service, discharge = (cells[where["from_dates"][role]].strip() for role in ("service", "discharge"))
+                try:
+                    served = datetime.datetime.strptime(service, "%m/%d/%Y").date() if service else None
+                    discharged = datetime.datetime.strptime(discharge, "%m/%d/%Y").date() if discharge else None
+                except ValueError:
+                    readable = False
+                    continue
+                if discharged is None:
+                    if fact == "after_discharge":
+                        facts[fact] = False
+                elif served is not None:
+                    days = (served - discharged).days
+                    if fact == "after_discharge":
+                        facts[fact] = days >= 0
+                    elif days >= 0:
+                        facts[fact] = days
+                continue
+            cell = cells[where["column"]].strip().lower()
             if not cell:
                 continue
-            codes = {str(k): v for k, v in where.get("codes", {}).items()} if "codes" in where else None
+            codes = {str(k).lower(): v for k, v in where.get("codes", {}).items()} if "codes" in where else None
             if codes is None:
                 facts[fact] = int(cell)
             elif cell in codes:
@@ -576,7 +617,7 @@ def test_the_example_export_audits_under_the_bundled_policy(tmp_path: Path, poli
             list(decision.rules),
             list(decision.missing),
         ), cells["service_id"]
-    assert outcomes == {"billable", "not_billable", "needs_review", "undetermined", "invalid"}
+    assert outcomes == {"billable", "not_billable", "needs_review", "undetermined", "invalid", "not_audited"}
     assert "http" not in report.read_text(encoding="utf-8")
 
 

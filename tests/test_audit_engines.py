@@ -74,7 +74,8 @@ def test_the_example_export_comes_out_the_same(tmp_path: Path, suffix: str) -> N
     policy = load_policy(CHECKOUT / "policy")
     out = tmp_path / f"audited{suffix}"
     by_python, by_duckdb = both_engines(EXAMPLE / "ehr-export.csv", EXAMPLE / "mapping.yaml", policy, out)
-    assert by_python.rows == 200 and by_python.count("invalid") > 0 and by_python.count("undetermined") > 0
+    assert by_python.rows == 208 and by_python.count("invalid") > 0 and by_python.count("undetermined") > 0
+    assert by_python.count("not_audited") > 0
     assert_same(out, by_python, by_duckdb)
 
 
@@ -264,3 +265,120 @@ def test_progress_is_told_the_share_of_the_work_done(clinic: Policy, clinic_mapp
     told: list[float] = []
     audit_in_duckdb(export, binding, clinic, tmp_path / "out.csv", told.append)
     assert told and told == sorted(told) and told[-1] == pytest.approx(1.0) and all(0 <= t <= 1 for t in told)
+
+
+# --- an export in its own words: codes in any case, dates, scope, h:mm minutes ------------
+
+MESSY_MAPPING = """\
+policy: clinic
+facts:
+  provider_credential: {column: Credential, codes: {LCSW: counselor, Peer Support: peer, Résidente: peer}}
+  activity:
+    column: ServiceType
+    codes: {Benefits: benefits, Handoff: handoff, Transport: driving, Phone follow-up: provider_call}
+  contact_mode:
+    column: ServiceType
+    codes: {Phone follow-up: phone, Benefits: ~, Handoff: ~, Transport: ~}
+  days_since_discharge:
+    from_dates: {service: ServiceDate, discharge: DischargeDate}
+    format: m/d/yyyy
+  documented:
+    from_dates: {service: ServiceDate, discharge: DischargeDate}
+    format: m/d/yyyy
+scope:
+  column: Procedure
+  codes: [Case Management, CM - Targeted]
+summary:
+  minutes: Duration
+  staff: Staff
+"""
+MESSY_CELLS = {
+    "Procedure": [
+        "Case Management",
+        "case management ",
+        "CM - TARGETED",
+        "Group Counseling",
+        "No Show",
+        "",
+        "İn",
+        "\tcm - targeted",
+    ],
+    "Credential": ["LCSW", "lcsw", " Peer support", "RÉSIDENTE", "Résidente", "İcsw", "Psychic", ""],
+    "ServiceType": [
+        "Benefits",
+        "HANDOFF",
+        "handoff ",
+        "Transport",
+        "phone follow-up",
+        "Bingo",
+        "\u00a0Benefits",
+        "BENEFİTS",
+        "",
+    ],
+    "ServiceDate": ["10/8/2026", "10/08/2026", "1/2/2026", "2/30/2026", "2026-10-08", "", " 3/4/2026\t"],
+    "DischargeDate": ["10/1/2026", "9/1/2026", "10/8/2026", "11/1/2026", "", "", "13/1/2026", "1/1/0000"],
+    "Duration": ["30", "1:15", "0:45", "", "1h", "2.5"],
+}
+
+
+def test_an_export_in_its_own_words_comes_out_the_same(clinic: Policy, tmp_path: Path) -> None:
+    rng = random.Random(16)
+    records = tmp_path / "export.csv"
+    with records.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file, lineterminator="\r\n")
+        writer.writerow(["ServiceID", "Staff", *MESSY_CELLS])
+        for n in range(4000):
+            writer.writerow([f"S{n}", f"Staff {n % 5}", *(rng.choice(cells) for cells in MESSY_CELLS.values())])
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MESSY_MAPPING, encoding="utf-8")
+    for suffix in FORMATS:
+        out = tmp_path / f"audited{suffix}"
+        by_python, by_duckdb = both_engines(records, mapping, clinic, out)
+        assert_same(out, by_python, by_duckdb)
+    counts = {outcome: tally.rows for outcome, tally in by_python.by_outcome}
+    assert sum(counts.values()) == by_python.rows == 4000
+    assert all(counts[o] > 0 for o in ("billable", "not_billable", "undetermined", "invalid", "not_audited"))
+    assert by_python.scope_column == "Procedure"
+    assert by_python.unreadable_minutes is not None and by_python.unreadable_minutes.example == "1h"
+    assert {p.code for p in by_python.problems} >= {"record.unknown-code", "record.date"}
+    with (tmp_path / "duckdb-audited.csv").open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["ServiceID"] for row in rows] == [f"S{n}" for n in range(4000)]
+    for row in rows:
+        in_scope = row["Procedure"].strip().lower() in {"case management", "cm - targeted"}
+        assert (row["outcome"] == "not_audited") is not in_scope, row
+        if not in_scope:
+            assert row["problems"] == row["rules"] == ""
+
+
+@pytest.mark.parametrize("typed", ["DATE", "TIMESTAMP", "VARCHAR"])
+def test_date_columns_typed_by_the_file_come_out_the_same(clinic: Policy, tmp_path: Path, typed: str) -> None:
+    rng = random.Random(5)
+    text = tmp_path / "dates.csv"
+    with text.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["ServiceID", "Procedure", "Credential", "ServiceType", "ServiceDate", "DischargeDate"])
+        for n in range(500):
+            served = f"2026-10-{rng.randint(1, 31):02d}"
+            discharged = rng.choice(["", f"2026-09-{rng.randint(1, 30):02d}", f"2026-10-{rng.randint(1, 31):02d}"])
+            writer.writerow([f"S{n}", "CM - targeted", "LCSW", "Handoff", served, discharged])
+    records = tmp_path / "dates.parquet"
+    cast = {"DATE": "CAST({} AS DATE)", "TIMESTAMP": "CAST({} AS TIMESTAMP)", "VARCHAR": "{}"}[typed]
+    dates = ", ".join(f"{cast.format(quoted)} AS {quoted}" for quoted in ('"ServiceDate"', '"DischargeDate"'))
+    duckdb.connect().execute(
+        f"COPY (SELECT * REPLACE ({dates}) FROM read_csv(?, all_varchar = true)) TO '{records}' (FORMAT parquet)",
+        [str(text)],
+    )
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        MESSY_MAPPING.replace("m/d/yyyy", "yyyy-mm-dd").replace(
+            "  minutes: Duration\n  staff: Staff\n", "  program: Procedure\n"
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "audited.csv"
+    by_python, by_duckdb = both_engines(records, mapping, clinic, out)
+    assert_same(out, by_python, by_duckdb)
+    counts = dict(by_python.by_outcome)
+    assert counts["invalid"].rows == 0 and counts["not_audited"].rows == 0
+    assert counts["not_billable"].rows > 0 and counts["billable"].rows > 0

@@ -35,7 +35,9 @@ def summary_with(rule: str = LONG_RULE, group: str = LONG_GROUP) -> Summary:
         invalid_rows=(3,),
         problems=(),
         staff_column="staff",
-        by_staff=(GroupTally(group, (1, 1, 0, 0, 1)),),
+        by_staff=(
+            GroupTally(group, tuple(1 if o in {"billable", "not_billable", "invalid"} else 0 for o in OUTCOMES)),
+        ),
         policy_effective_from="2026-07-01",
     )
 

@@ -169,7 +169,7 @@ def test_every_schema_mistake_is_located_and_coded() -> None:
 
 
 # Keywords that only hold other schemas or say nothing a value can break.
-_STRUCTURE = {"$schema", "$id", "$ref", "$defs", "title", "description", "properties", "items", "allOf"}
+_STRUCTURE = {"$schema", "$id", "$ref", "$defs", "title", "description", "properties", "items", "allOf", "if", "then"}
 
 
 def keywords(schema: Any) -> Iterator[str]:

@@ -3,9 +3,10 @@
 In: an `Export` (records.py), a `Binding` of its columns to the policy's facts
 (mapping.py), an `Engine` that decides scenarios, and maybe a `ResultsWriter`.
 Out: every row's `RowResult` handed to the writer in input order (rows in = rows out:
-a row whose cells cannot be read is `invalid`, never dropped), and a `Summary`: rows
-and minutes by outcome, the deciding rules, the facts most often missing, the invalid
-rows, and breakdowns by staff and program when the mapping names those columns.
+a row whose cells cannot be read is `invalid`, a row outside the mapping's scope
+`not_audited`, never dropped), and a `Summary`: rows and minutes by outcome, the
+deciding rules, the facts most often missing, the invalid rows, the minutes cells that
+cannot be read, and breakdowns by staff and program when the mapping names those columns.
 
 `audit_file` does all of it for an export file, as `billability audit` does: checks the
 inputs and the output paths, runs an engine (DuckDB's, or one of `ENGINES`) and writes
@@ -19,10 +20,11 @@ scenarios at a time, so that another engine (SQL, say) can take its place.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from itertools import compress, islice, repeat
 from operator import is_, itemgetter
 from pathlib import Path
@@ -40,8 +42,20 @@ from billability.resources import project, real_path, shown_path
 from billability.results import ResultsWriter, RowResult, check_bom, check_places, check_target, temporary_beside
 
 INVALID = "invalid"
-OUTCOMES: tuple[str, ...] = (*(str(o) for o in Outcome), INVALID)
-__all__ = ["ENGINES", "ENGINE_NAMES", "INVALID", "OUTCOMES", "Engine", "PythonEngine", "Summary", "audit", "audit_file"]
+NOT_AUDITED = "not_audited"  # a row outside the mapping's scope: never decided
+OUTCOMES: tuple[str, ...] = (*(str(o) for o in Outcome), INVALID, NOT_AUDITED)
+__all__ = [
+    "ENGINES",
+    "ENGINE_NAMES",
+    "INVALID",
+    "NOT_AUDITED",
+    "OUTCOMES",
+    "Engine",
+    "PythonEngine",
+    "Summary",
+    "audit",
+    "audit_file",
+]
 FIRST_INVALID_ROWS = 10
 MAX_REMEMBERED = 200_000
 
@@ -112,6 +126,8 @@ class Summary:
     problems: tuple[ProblemTally, ...]
     minutes_column: str | None = None
     rows_without_minutes: int = 0
+    unreadable_minutes: ProblemTally | None = None  # minutes cells that are neither blank nor minutes
+    scope_column: str | None = None
     staff_column: str | None = None
     by_staff: tuple[GroupTally, ...] = ()
     program_column: str | None = None
@@ -175,6 +191,9 @@ class Results:
             return
         waiting: dict[tuple[tuple[str, Value], ...], list[tuple[Any, ...]]] = {}
         for key in new:
+            if not self.binding.in_scope(key):
+                self.index[key] = self.id_of(RowResult(NOT_AUDITED))
+                continue
             facts, problems = self.binding.facts(key)
             if problems:
                 self.index[key] = self.id_of(RowResult(INVALID, problems=problems))
@@ -274,15 +293,35 @@ def audit(
     return summarize(export, binding, policy, engine.name, known.results, counts, done, tuple(invalid_rows))
 
 
+_HOURS_AND_MINUTES = re.compile(r"([0-9]+):([0-5][0-9])\Z")
+
+
+class _Unreadable(Exception):
+    """A minutes cell that holds something, but no minutes."""
+
+
 def _minutes(cell: Any) -> int | None:
-    """A minutes cell as a whole number of minutes, or None when it holds none."""
-    if cell is None or isinstance(cell, bool):
+    """A minutes cell as a whole number of minutes (a number, or `h:mm`), None when it
+    is blank; raises `_Unreadable` when it holds something else."""
+    if cell is None:
         return None
+    if isinstance(cell, time):
+        return cell.hour * 60 + cell.minute
+    if isinstance(cell, timedelta):
+        return int(cell.total_seconds() // 60)
+    text = str(cell).strip()
+    if not text:
+        return None
+    clock = _HOURS_AND_MINUTES.match(text)
+    if clock is not None:
+        return int(clock.group(1)) * 60 + int(clock.group(2))
     try:
-        value = float(str(cell).strip())
+        value = float(text)
     except ValueError:
-        return None
-    return int(value) if 0 <= value < 1e9 else None
+        raise _Unreadable from None
+    if not 0 <= value < 1e9:
+        raise _Unreadable
+    return int(value)
 
 
 def _example(values: Counter[str]) -> str:
@@ -308,11 +347,16 @@ def summarize(
     minutes_of: Counter[int] = Counter()
     rows_of: Counter[int] = Counter()
     without_minutes = 0
+    unreadable: Counter[str] = Counter()
     for (index, cell), number in counts.rows.items():
         rows_of[index] += number
         if mapping.minutes is None:
             continue
-        minutes = _minutes(cell)
+        try:
+            minutes = _minutes(cell)
+        except _Unreadable:
+            unreadable[str(cell).strip()] += number
+            continue
         if minutes is None:
             without_minutes += number
         else:
@@ -383,6 +427,10 @@ def summarize(
         ),
         minutes_column=mapping.minutes,
         rows_without_minutes=without_minutes,
+        unreadable_minutes=ProblemTally("record.minutes", mapping.minutes, _example(unreadable), unreadable.total())
+        if unreadable and mapping.minutes
+        else None,
+        scope_column=mapping.scope.column if mapping.scope is not None else None,
         staff_column=mapping.staff,
         by_staff=grouped(1) if mapping.staff else (),
         program_column=mapping.program,

@@ -687,7 +687,8 @@ def audit(
 
     RECORDS is a CSV, JSON Lines or Parquet file, one service a row. Without
     `--map`, columns named like the facts hold the facts. A blank cell is an unknown
-    fact; a row with a cell the mapping cannot read is `invalid`. Every row comes
+    fact; a row with a cell the mapping cannot read is `invalid`, a row outside the
+    mapping's `scope:` is `not_audited`. Every row comes
     out, in order, with `row`, `outcome`, `rules`, `reasons`, `missing`, `problems`,
     `policy_id` and `policy_version` after its own columns.
 

@@ -46,12 +46,13 @@ from typing import Any
 import duckdb
 from duckdb.func import SPECIAL
 
-from billability.audit import FIRST_INVALID_ROWS, INVALID, Counts, Results, Summary, summarize
+from billability.audit import FIRST_INVALID_ROWS, INVALID, NOT_AUDITED, Counts, Results, Summary, summarize
+from billability.dates import DATE_FORMATS
 from billability.diagnostics import Diagnostic, Location, Problems
 from billability.diagram import FactClasses, diagram_of
 from billability.engines import PythonEngine
 from billability.mapping import Binding
-from billability.model import FactType, Policy
+from billability.model import Fact, FactType, Policy
 from billability.records import (
     Export,
     Format,
@@ -85,6 +86,7 @@ SQL_READABLE = frozenset(
 ROW = quoted("billability row")
 LEAF = quoted("billability leaf")
 FLAGGED = quoted("billability flagged")
+SCOPE = quoted("billability scope")
 MEMORY = "512MB"
 STAGED_LINE = quoted("billability line")
 STAGED_CELLS = quoted("billability cells")
@@ -93,50 +95,136 @@ UNREAD = -1  # the class of a cell the SQL reading leaves to the interpreter
 ENGINE_NAME = "duckdb"
 
 
+def _matched(text: str) -> str:
+    """SQL for the text a cell is matched by, as `mapping.key_of` matches it: lowered
+    when it is ASCII, else as it is (DuckDB lowers some letters, `İ` say, otherwise
+    than Python, so such a cell that matches no code as written is left to the
+    interpreter)."""
+    return f"CASE WHEN strlen({text}) = length({text}) THEN lower({text}) ELSE {text} END"
+
+
+def _match_table(table: dict[str, Any]) -> dict[str, Any]:
+    """The matching texts (`mapping.key_of`) SQL matches: the ASCII ones. A cell that
+    matches another matches none in SQL, and the interpreter reads it."""
+    return {key: value for key, value in table.items() if key.isascii()}
+
+
 def _class_sql(binding: Binding, export: Export, index: int, classes: FactClasses) -> str:
-    """SQL for the class of one mapped column's cell: its position among the fact's
+    """SQL for the class of one mapped fact's cell: its position among the fact's
     classes, their count when the cell is blank or means unknown, or `UNREAD` when the
-    interpreter must read it (a cell no code or value matches exactly, a number out of
-    range or too long, a column whose type Python writes as other text)."""
+    interpreter must read it (a cell no code or value matches as SQL can tell, a number
+    out of range or too long, a column whose type Python writes as other text)."""
     reading = binding.readings[index]
     fact = reading.fact
-    raw = cell_sql(export, binding.indexes[index])
+    kind = dict(zip(export.columns, export.types, strict=True))
+    column = export.columns.index(reading.column)
+    raw = cell_sql(export, column)
     unknown = len(classes.values)
-    if cell_type(export, binding.indexes[index]) not in SQL_READABLE:
+    if reading.dates is not None:
+        return _dates_class_sql(reading, kind, classes)
+    if cell_type(export, column) not in SQL_READABLE:
         return f"CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END"
     # Spaces are trimmed; a cell with other whitespace around it matches no code or value,
     # so the interpreter reads it and strips it as Python strips.
     text = f"trim(CAST({raw} AS VARCHAR))"
+    table: dict[str, Any] | None
     if reading.codes is not None:
-        # A code Python's strip would change is left to the interpreter too.
-        table = {code: value for code, value in reading.codes.items() if code and code == code.strip()}
+        table = reading.codes
     elif fact.type is FactType.ENUM:
-        table = {name: name for name in fact.value_names}
+        table = reading.spellings
     elif fact.type is FactType.BOOLEAN:
         table = {"true": True, "false": False}
     else:
         table = None
     if table is not None:
-        whens = " ".join(
-            f"WHEN {text_literal(code)} THEN {unknown if value is None else classes.class_of(value)}"
-            for code, value in table.items()
-        )
-        # One CASE on the text, which DuckDB runs as a lookup; NULL falls to the ELSE.
+
+        def whens(table: dict[str, Any]) -> str:
+            return " ".join(
+                f"WHEN {text_literal(code)} THEN {unknown if value is None else classes.class_of(value)}"
+                for code, value in table.items()
+            )
+
+        # The codes as the mapping spells them first, a lookup on the text as it is (what
+        # most cells are); then the text as matched, for the cells typed otherwise.
+        spelled = {reading.spellings.get(key, key).strip(): value for key, value in table.items()}
         return (
-            f"CASE {text} WHEN '' THEN {unknown} {whens} "
-            f"ELSE CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END END"
+            f"CASE {text} WHEN '' THEN {unknown} {whens(spelled)} "
+            f"ELSE CASE {_matched(text)} {whens(_match_table(table))} "
+            f"ELSE CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END END END"
         )
     number = f"TRY_CAST({text} AS BIGINT)"
+    checks = f"NOT regexp_full_match({text}, '[-+]?[0-9]+')"
+    return f"CASE WHEN {raw} IS NULL OR {text} = '' THEN {unknown} WHEN {checks} THEN {UNREAD} {_days_sql(number, fact, classes)}"
+
+
+def _days_sql(number: str, fact: Fact, classes: FactClasses) -> str:
+    """The WHENs and END of a CASE giving a whole number's class, or `UNREAD` when out of range."""
     bounds = [f"{number} IS NULL"]
     if fact.minimum is not None:
         bounds.append(f"{number} < {fact.minimum}")
     if fact.maximum is not None:
         bounds.append(f"{number} > {fact.maximum}")
     ranges = " ".join(f"WHEN {number} <= {high} THEN {n}" for n, (_, high) in enumerate(classes.ranges[:-1]))
+    return f"WHEN {' OR '.join(bounds)} THEN {UNREAD} {ranges} ELSE {len(classes.values) - 1} END"
+
+
+def _date_sql(column: str, kind: str, date_format: str) -> tuple[str, str] | None:
+    """SQL for whether a date cell is blank, and for its date (NULL when it is no date
+    in the format); None when the interpreter must read the column's type."""
+    raw = quoted(column)
+    if kind == "DATE":
+        return f"{raw} IS NULL", raw
+    if kind == "TIMESTAMP":
+        return f"{raw} IS NULL", f"CAST({raw} AS DATE)"
+    if kind != "VARCHAR":
+        return None
+    text = f"trim({raw})"
+    shape = DATE_FORMATS[date_format]
+    # The pattern holds DuckDB's parsing to the shape Python reads; Python has no year 0.
+    year_zero = "'0000-%'" if shape.order[0] == "y" else "'%/0000'"
+    date = (
+        f"CASE WHEN regexp_full_match({text}, {text_literal(shape.pattern)}) AND {text} NOT LIKE {year_zero} "
+        f"THEN CAST(try_strptime({text}, {text_literal(shape.strptime)}) AS DATE) END"
+    )
+    return f"({raw} IS NULL OR {text} = '')", date
+
+
+def _dates_class_sql(reading: Any, kind: dict[str, str], classes: FactClasses) -> str:
+    """The class of a fact derived from a service date and a discharge date, as
+    `mapping.Binding.facts` derives it; a date SQL cannot read is left to the interpreter."""
+    fact, dates = reading.fact, reading.dates
+    service = _date_sql(dates.service, kind[dates.service], dates.format)
+    discharge = _date_sql(dates.discharge, kind[dates.discharge], dates.format)
+    if service is None or discharge is None:
+        return str(UNREAD)
+    (service_blank, service_date), (discharge_blank, discharge_date) = service, discharge
+    unknown = len(classes.values)
+    undischarged = classes.class_of(False) if fact.type is FactType.BOOLEAN else unknown
+    days = f"date_diff('day', {discharge_date}, {service_date})"
+    if fact.type is FactType.BOOLEAN:
+        derived = f"WHEN {days} >= 0 THEN {classes.class_of(True)} ELSE {classes.class_of(False)} END"
+    else:
+        derived = f"WHEN {days} < 0 THEN {unknown} {_days_sql(days, fact, classes)}"
     return (
-        f"CASE WHEN {raw} IS NULL OR {text} = '' THEN {unknown} "
-        f"WHEN NOT regexp_full_match({text}, '[-+]?[0-9]+') OR {' OR '.join(bounds)} THEN {UNREAD} "
-        f"{ranges} ELSE {unknown - 1} END"
+        f"CASE WHEN (NOT {service_blank} AND {service_date} IS NULL) "
+        f"OR (NOT {discharge_blank} AND {discharge_date} IS NULL) THEN {UNREAD} "
+        f"WHEN {discharge_blank} THEN {undischarged} WHEN {service_blank} THEN {unknown} {derived}"
+    )
+
+
+def _scope_sql(binding: Binding, export: Export) -> str:
+    """SQL for whether a row is in the mapping's scope: 1, 0, or `UNREAD` when the
+    interpreter must tell (a cell of a type Python writes otherwise, or one that holds
+    other than printable ASCII and matches no code as written)."""
+    assert binding.scope is not None
+    raw = quoted(binding.scope.column)
+    if dict(zip(export.columns, export.types, strict=True))[binding.scope.column] not in SQL_READABLE:
+        return f"CASE WHEN {raw} IS NULL THEN 0 ELSE {UNREAD} END"
+    text = f"CAST({raw} AS VARCHAR)"
+    codes = ", ".join(text_literal(code) for code in _match_table(dict.fromkeys(binding.scope.codes))) or "NULL"
+    return (
+        f"CASE WHEN {raw} IS NULL THEN 0 WHEN {_matched(f'trim({text})')} IN ({codes}) THEN 1 "
+        f"WHEN regexp_full_match({text}, '[ -~]*') THEN 0 ELSE {UNREAD} END"
     )
 
 
@@ -167,12 +255,19 @@ def _decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows
     columns = {name: quoted(f"billability class {name}") for name in found}
     computed = "".join(f", {sql} AS {columns[name]}" for name, sql in found.items())
     unread = " OR ".join(f"{column} = {UNREAD}" for column in columns.values()) or "FALSE"
+    leaf_sql = leaf.sql("duckdb")
+    if binding.scope is not None:
+        # A row out of scope is never decided: its own leaf, and never flagged.
+        computed += f", {_scope_sql(binding, export)} AS {SCOPE}"
+        unread = f"{SCOPE} = {UNREAD} OR ({SCOPE} = 1 AND ({unread}))"
+        leaf_sql = f"CASE WHEN {SCOPE} = 0 THEN {len(leaves)} ELSE {leaf_sql} END"
+        leaves = (*leaves, {"outcome": NOT_AUDITED, "rules": [], "reasons": [], "missing": []})
     # The classes are computed once, in the first projection (under the row numbers'
     # window when there is one): every later use reads them instead of the cells again.
     query = (
         f"WITH mapped AS (SELECT {numbered}{inputs}{computed} FROM {reader_sql(export)}) "
         f"SELECT {ROW + ', ' if numbered_rows else ''}{inputs}, ({unread}) AS {FLAGGED}, "
-        f"{leaf.sql('duckdb')} AS {LEAF} FROM mapped"
+        f"{leaf_sql} AS {LEAF} FROM mapped"
     )
     results = [
         RowResult(item["outcome"], tuple(item["rules"]), tuple(item["reasons"]), tuple(item["missing"]))

@@ -4,21 +4,30 @@ In: a mapping file (YAML, checked against `schema/mapping.schema.json`), the pol
 and the export's columns; or, without a file, the columns named like the facts.
 Out: a `Mapping` (`load_mapping`, `default_mapping`), which raises `Problems` with every
 mistake at once (a fact the policy lacks, a value the fact lacks, a column the export
-lacks), each at its `file:line:col`; and `Binding.facts`, which turns the cells of one
-record into the facts of a scenario and the problems of the cells it cannot read
-(`RowProblem`: code, column, value, message, hint).
+lacks, two codes that differ only by case), each at its `file:line:col`; and
+`Binding.facts`, which turns the cells of one record into the facts of a scenario and
+the problems of the cells it cannot read (`RowProblem`: code, column, value, message,
+hint), and `Binding.in_scope`, which says whether the record is audited at all.
 
-A blank cell is an unknown fact, as is a code mapped to `~`.
+A blank cell is an unknown fact, as is a code mapped to `~`. Codes and values are
+matched ignoring case and the whitespace around them (`key_of`). A fact can be derived
+from a service date and a discharge date (`from_dates:`): a true-or-false fact says
+whether the service was on or after the discharge, a whole-number fact counts the days
+from the discharge to the service; without a discharge date the client was not
+discharged (false, and no count).
 """
 
 from __future__ import annotations
 
+import datetime
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from billability.dates import DATE_FORMATS, UNREADABLE, read_date
 from billability.diagnostics import Diagnostic, Location, Problems, did_you_mean, hint_for
 from billability.export_text import delimiter_hint
 from billability.model import Fact, FactType, Policy, Value
@@ -31,14 +40,42 @@ SUMMARY_COLUMNS = ("minutes", "staff", "program")
 _WHOLE_NUMBER = re.compile(r"[-+]?[0-9]+\Z")
 
 
+def key_of(code: str) -> str:
+    """How a code or a cell is matched: ignoring case and the whitespace around it."""
+    return code.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class FromDates:
+    """A fact derived from two date columns written in one format (`dates.DATE_FORMATS`)."""
+
+    service: str
+    discharge: str
+    format: str
+
+
 @dataclass(frozen=True, slots=True)
 class FactColumn:
     """One fact and the column that holds it; `codes` maps the export's codes to values
-    (None: the cells hold the values themselves)."""
+    (None: the cells hold the values themselves); `dates`, when set, derives the fact
+    from two date columns instead (`column` is then the service date's)."""
 
     fact: str
     column: str
     codes: tuple[tuple[str, Value | None], ...] | None = None
+    dates: FromDates | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.dates.service, self.dates.discharge) if self.dates is not None else (self.column,)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The records the audit decides: those whose cell in `column` is one of `codes`."""
+
+    column: str
+    codes: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +85,14 @@ class Mapping:
     staff: str | None = None
     program: str | None = None
     file: str = ""
+    scope: Scope | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
         """Every column the mapping reads."""
-        named = [f.column for f in self.facts] + [c for c in (self.minutes, self.staff, self.program) if c]
+        named = [self.scope.column] if self.scope is not None else []
+        named += [c for f in self.facts for c in f.columns]
+        named += [c for c in (self.minutes, self.staff, self.program) if c]
         return tuple(dict.fromkeys(named))
 
 
@@ -147,17 +187,35 @@ def _mapping(
             continue
         if not isinstance(entry, dict) or not fine("facts", name):
             continue
+        if isinstance(entry.get("from_dates"), dict):
+            derived = _from_dates(fact, entry, located, column_exists)
+            if isinstance(derived, Diagnostic):
+                problems.append(derived)
+            elif derived is not None:
+                fact_columns.append(FactColumn(name, derived.service, dates=derived))
+            continue
         column = entry.get("column")
         codes = entry.get("codes")
         known_column = column_exists(column, ("facts", name, "column"))
         checked: list[tuple[str, Value | None]] = []
         if isinstance(codes, dict) and fine("facts", name, "codes"):
+            spelled: dict[str, str] = {}
             for code, value in codes.items():
-                problem = _value_problem(fact, value, located.where(("facts", name, "codes", code)))
+                where = located.where(("facts", name, "codes", code))
+                problem = _value_problem(fact, value, where)
+                twin = spelled.setdefault(key_of(_text(code)), _text(code))
+                if twin != _text(code):
+                    problem = Diagnostic(
+                        "mapping.duplicate-code",
+                        f"`{_text(code)}` and `{twin}` are one code: codes are matched ignoring case "
+                        "and the spaces around them",
+                        located.where_key(("facts", name, "codes", code)),
+                        hint="keep one of them",
+                    )
                 if problem is not None:
                     problems.append(problem)
                 else:
-                    checked.append((code, value))
+                    checked.append((_text(code), value))
         if known_column and isinstance(column, str):
             fact_columns.append(FactColumn(name, column, tuple(checked) if codes is not None else None))
     summary = data.get("summary") if isinstance(data.get("summary"), dict) else {}
@@ -166,7 +224,43 @@ def _mapping(
         column = (summary or {}).get(role)
         if column is not None and column_exists(column, ("summary", role)):
             chosen[role] = column
-    return Mapping(tuple(fact_columns), file=located.file, **chosen), problems
+    scope = None
+    given = data.get("scope")
+    if isinstance(given, dict) and fine("scope") and column_exists(given.get("column"), ("scope", "column")):
+        scope = Scope(given["column"], tuple(_text(code) for code in given.get("codes") or ()))
+    return Mapping(tuple(fact_columns), file=located.file, scope=scope, **chosen), problems
+
+
+def _from_dates(
+    fact: Fact, entry: dict[str, Any], located: Located, column_exists: Any
+) -> FromDates | Diagnostic | None:
+    """The dates a fact entry derives its fact from, a mistake, or None when a column
+    is unknown (reported by `column_exists`)."""
+    path = ("facts", fact.name)
+    if fact.type is FactType.ENUM:
+        return Diagnostic(
+            "mapping.from-dates",
+            f"`{fact.name}` has named values, so it cannot be derived from dates",
+            located.where_key((*path, "from_dates")),
+            hint="only a true-or-false fact (after the discharge?) or a whole-number fact "
+            "(days since the discharge) is derived from dates",
+        )
+    if "column" in entry or "codes" in entry:
+        extra = "column" if "column" in entry else "codes"
+        return Diagnostic(
+            "mapping.from-dates",
+            f"`{fact.name}` is derived from dates, so it has no `{extra}`",
+            located.where_key((*path, extra)),
+            hint="remove `column` and `codes`, or remove `from_dates`",
+        )
+    dates = entry["from_dates"]
+    service = column_exists(dates.get("service"), (*path, "from_dates", "service"))
+    discharge = column_exists(dates.get("discharge"), (*path, "from_dates", "discharge"))
+    if not (service and discharge):
+        return None
+    if entry.get("format") not in DATE_FORMATS:
+        return None  # the schema says what is wrong with it
+    return FromDates(dates["service"], dates["discharge"], entry["format"])
 
 
 def _value_problem(fact: Fact, value: Any, where: Location) -> Diagnostic | None:
@@ -216,25 +310,60 @@ def _text(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Reading:
+    """How one fact is read: from the cells at `places` of a record's key (one column,
+    or a service and a discharge date), through `codes` (matching text -> value) when
+    the mapping gives codes."""
+
     fact: Fact
-    column: str
+    columns: tuple[str, ...]
+    places: tuple[int, ...]
     codes: dict[str, Value | None] | None
+    spellings: dict[str, str]  # matching text -> the code as the mapping spells it (or the value's name)
+    dates: FromDates | None = None
+
+    @property
+    def column(self) -> str:
+        return self.columns[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _ScopeReading:
+    column: str
+    place: int
+    codes: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """A mapping bound to a policy and an export's columns: where each fact's cells are."""
+    """A mapping bound to a policy and an export's columns: where the cells a record's
+    facts and scope are read from are (`indexes`, each column once: a record's key)."""
 
     mapping: Mapping
     indexes: tuple[int, ...]
     readings: tuple[_Reading, ...]
     summary_indexes: tuple[int | None, int | None, int | None]
+    scope: _ScopeReading | None = None
+
+    def in_scope(self, cells: Sequence[Any]) -> bool:
+        """Whether a record (its key's cells) is audited: always, without a scope."""
+        if self.scope is None:
+            return True
+        cell = cells[self.scope.place]
+        return cell is not None and key_of(_text(cell)) in self.scope.codes
 
     def facts(self, cells: Sequence[Any]) -> tuple[dict[str, Value], tuple[RowProblem, ...]]:
-        """The facts the cells of one record give (in mapping order), and the cells that cannot be read."""
+        """The facts the cells of one record's key give (in mapping order), and the cells
+        that cannot be read (each once, also when it feeds two facts)."""
         facts: dict[str, Value] = {}
         problems: list[RowProblem] = []
-        for reading, cell in zip(self.readings, cells, strict=True):
+        for reading in self.readings:
+            if reading.dates is not None:
+                value, found = _derive(reading, cells[reading.places[0]], cells[reading.places[1]])
+                problems += (p for p in found if p not in problems)
+                if value is not None:
+                    facts[reading.fact.name] = value
+                continue
+            cell = cells[reading.places[0]]
             if cell is None:
                 continue
             text = _text(cell).strip()
@@ -257,29 +386,79 @@ class Binding:
 def bind(mapping: Mapping, policy: Policy, columns: Sequence[str]) -> Binding:
     """The mapping's columns as positions in the export's rows."""
     position = {name: i for i, name in enumerate(columns)}
+    read = [mapping.scope.column] if mapping.scope is not None else []
+    read += [c for f in mapping.facts for c in f.columns]
+    key = tuple(dict.fromkeys(read))
+    place = {name: n for n, name in enumerate(key)}
     declared = policy.fact_index
-    readings = tuple(
-        _Reading(declared[f.fact], f.column, dict(f.codes) if f.codes is not None else None) for f in mapping.facts
-    )
+    readings = []
+    for f in mapping.facts:
+        codes = {key_of(code): value for code, value in f.codes} if f.codes is not None else None
+        if f.codes is not None:
+            spellings = {key_of(code): code for code, _ in f.codes}
+        else:
+            spellings = {key_of(name): name for name in declared[f.fact].value_names}
+        places = tuple(place[c] for c in f.columns)
+        readings.append(_Reading(declared[f.fact], f.columns, places, codes, spellings, f.dates))
+    scope = None
+    if mapping.scope is not None:
+        matching = frozenset(key_of(code) for code in mapping.scope.codes)
+        scope = _ScopeReading(mapping.scope.column, place[mapping.scope.column], matching)
     summary = tuple(position[c] if c is not None else None for c in (mapping.minutes, mapping.staff, mapping.program))
-    return Binding(mapping, tuple(position[f.column] for f in mapping.facts), readings, summary)  # type: ignore[arg-type]
+    indexes = tuple(position[c] for c in key)
+    return Binding(mapping, indexes, tuple(readings), summary, scope)  # type: ignore[arg-type]
+
+
+def _derive(reading: _Reading, service_cell: Any, discharge_cell: Any) -> tuple[Value | None, list[RowProblem]]:
+    """A fact derived from a service date and a discharge date (see the module docstring)."""
+    assert reading.dates is not None
+    date_format = reading.dates.format
+    service, discharge = read_date(service_cell, date_format), read_date(discharge_cell, date_format)
+    problems = [
+        RowProblem(
+            "record.date",
+            column,
+            _text(cell).strip(),
+            f"`{_text(cell).strip()}` is not a date written {date_format}",
+            f"write dates as {date_format}, such as `{DATE_FORMATS[date_format].example}`, "
+            f"or change their `format:` in the mapping",
+        )
+        for column, cell, found in zip(
+            reading.columns, (service_cell, discharge_cell), (service, discharge), strict=True
+        )
+        if found is UNREADABLE
+    ]
+    if problems:
+        return None, problems
+    if not isinstance(discharge, datetime.date):
+        return (False if reading.fact.type is FactType.BOOLEAN else None), []
+    if not isinstance(service, datetime.date):
+        return None, []
+    days = (service - discharge).days
+    if reading.fact.type is FactType.BOOLEAN:
+        return days >= 0, []
+    return (days if days >= 0 else None), []
 
 
 def _read(reading: _Reading, text: str) -> tuple[Value | None, RowProblem | None]:
     fact, column = reading.fact, reading.column
+    key = key_of(text)
     if reading.codes is not None:
-        if text in reading.codes:
-            return reading.codes[text], None
+        if key in reading.codes:
+            return reading.codes[key], None
+        close = difflib.get_close_matches(key, list(reading.spellings), n=1, cutoff=0.6)
         return None, RowProblem(
             "record.unknown-code",
             column,
             text,
             f"`{text}` is not a code the mapping gives for `{fact.name}`",
-            did_you_mean(text, reading.codes) or f"add it under `codes:` of `{fact.name}` in the mapping",
+            f"did you mean `{reading.spellings[close[0]]}`?"
+            if close
+            else f"add it under `codes:` of `{fact.name}` in the mapping",
         )
     if fact.type is FactType.ENUM:
-        if text in fact.value_names:
-            return text, None
+        if key in reading.spellings:
+            return reading.spellings[key], None
         return None, RowProblem(
             "record.unknown-value",
             column,
@@ -288,8 +467,8 @@ def _read(reading: _Reading, text: str) -> tuple[Value | None, RowProblem | None
             hint_for(text, fact.value_names),
         )
     if fact.type is FactType.BOOLEAN:
-        if text in {"true", "false"}:
-            return text == "true", None
+        if key in {"true", "false"}:
+            return key == "true", None
         return None, RowProblem(
             "record.type", column, text, f"`{fact.name}` is true or false, not `{text}`", "write `true` or `false`"
         )

@@ -13,6 +13,7 @@ time comes in the provenance), no random ids.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 
@@ -20,7 +21,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from billability.audit import OUTCOMES, GroupTally, ProblemTally, Summary
+from billability.audit import NOT_AUDITED, OUTCOMES, GroupTally, ProblemTally, Summary, Tally
 from billability.charts import bar_chart, stacked_bar_chart
 from billability.diagnostics import counted
 from billability.provenance import Provenance
@@ -31,6 +32,7 @@ LABELS = {
     "needs_review": "Needs review",
     "undetermined": "Undetermined",
     "invalid": "Invalid",
+    "not_audited": "Not audited (out of scope)",
 }
 # Bar fills; every label beside them is in the text colour, never on them.
 COLOURS = {
@@ -39,6 +41,7 @@ COLOURS = {
     "needs_review": "#9a6700",
     "undetermined": "#5a5f66",
     "invalid": "#6f2dbd",
+    "not_audited": "#8c959f",
 }
 TOP_GROUPS = 25
 
@@ -56,11 +59,11 @@ def _share(part: int, whole: int) -> str:
 
 def summary_tables(summary: Summary) -> RenderableType:
     """What the terminal shows after an audit."""
+    audited = _rows(summary.rows)
+    if summary.scope_column is not None:
+        audited = f"{audited}, {summary.rows - summary.count(NOT_AUDITED):,}"
     parts: list[RenderableType] = [
-        Text(
-            f"{summary.source}: {_rows(summary.rows)} audited under {summary.policy_id} {summary.policy_version}",
-            style="bold",
-        )
+        Text(f"{summary.source}: {audited} audited under {summary.policy_id} {summary.policy_version}", style="bold")
     ]
     minutes = summary.minutes_column is not None
     outcomes = Table(title="Rows by outcome", title_justify="left")
@@ -69,14 +72,16 @@ def summary_tables(summary: Summary) -> RenderableType:
     outcomes.add_column("share", justify="right")
     if minutes:
         outcomes.add_column("minutes", justify="right")
-    for outcome, tally in summary.by_outcome:
+    for outcome, tally in _by_outcome(summary):
         cells = [outcome, f"{tally.rows:,}", _share(tally.rows, summary.rows)]
         outcomes.add_row(*cells, *([f"{tally.minutes:,}"] if minutes else []))
     parts.append(outcomes)
     if minutes and summary.rows_without_minutes:
-        parts.append(
-            Text(f"{_rows(summary.rows_without_minutes)} without readable minutes (`{summary.minutes_column}`)")
-        )
+        parts.append(Text(f"{_rows(summary.rows_without_minutes)} without minutes (`{summary.minutes_column}`)"))
+    if summary.unreadable_minutes is not None:
+        parts.append(Text(_unreadable_minutes(summary)))
+    if summary.scope_column is not None:
+        parts.append(Text(_not_audited(summary)))
     refused = [r for r in summary.rules if r.outcome == "not_billable"]
     if refused:
         rules = Table(title="Why rows are not billable (deciding rules)", title_justify="left")
@@ -105,6 +110,30 @@ def summary_tables(summary: Summary) -> RenderableType:
         first = ", ".join(str(n) for n in summary.invalid_rows)
         parts.append(Text(f"first invalid rows: {first}"))
     return Group(*parts)
+
+
+def _sentence(text: str) -> str:
+    """A line of the terminal's summary as HTML: its `quoted` words as code, and a full stop."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", escape(text)) + "."
+
+
+def _by_outcome(summary: Summary) -> list[tuple[str, Tally]]:
+    """The outcomes to show: `not_audited` only when the mapping has a scope."""
+    return [(o, t) for o, t in summary.by_outcome if o != NOT_AUDITED or summary.scope_column is not None]
+
+
+def _unreadable_minutes(summary: Summary) -> str:
+    tally = summary.unreadable_minutes
+    assert tally is not None
+    return (
+        f"minutes that cannot be read in `{tally.column}`: {_rows(tally.rows)}, such as `{tally.example}`, "
+        "not counted (write a number of minutes, or hours and minutes such as `1:15`)"
+    )
+
+
+def _not_audited(summary: Summary) -> str:
+    left = summary.count(NOT_AUDITED)
+    return f"{_rows(left)} out of the mapping's scope (`{summary.scope_column}`): not audited, never decided"
 
 
 # --- the HTML report -----------------------------------------------------------------
@@ -160,15 +189,20 @@ def report_html(summary: Summary, provenance: Provenance) -> str:
     header = ["Outcome", "Rows", "Share"] + (["Minutes"] if minutes else [])
     body = [
         [LABELS[o], f"{t.rows:,}", _share(t.rows, summary.rows)] + ([f"{t.minutes:,}"] if minutes else [])
-        for o, t in summary.by_outcome
+        for o, t in _by_outcome(summary)
     ]
     parts.append(_table("outcomes", header, body, numeric_from=1))
-    parts.append(bar_chart("Rows by outcome", [(LABELS[o], t.rows, COLOURS[o]) for o, t in summary.by_outcome]))
+    parts.append(bar_chart("Rows by outcome", [(LABELS[o], t.rows, COLOURS[o]) for o, t in _by_outcome(summary)]))
     if minutes and summary.rows_without_minutes:
         parts.append(
-            f"<p>{_rows(summary.rows_without_minutes)} have no readable minutes in the column "
+            f"<p>{_rows(summary.rows_without_minutes)} have no minutes in the column "
             f"<code>{escape(summary.minutes_column or '')}</code>; they count as 0 minutes.</p>"
         )
+    if summary.unreadable_minutes is not None:
+        said = _sentence(_unreadable_minutes(summary))
+        parts.append(f"<p>{said[:1].upper()}{said[1:]}</p>")
+    if summary.scope_column is not None:
+        parts.append(f"<p>{_sentence(_not_audited(summary))}</p>")
     # By deciding rule.
     parts.append(_heading("Rows by deciding rule", "rules"))
     if summary.rules:
