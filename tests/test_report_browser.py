@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from billability.audit import OUTCOMES, GroupTally, RuleTally, Summary, Tally
+from billability.audit import NOT_AUDITED, OUTCOMES, GroupTally, RuleTally, Summary, Tally
 from billability.provenance import Provenance
 from billability.report import LABELS as OUTCOME_LABELS
 from billability.report import report_html
@@ -31,6 +31,8 @@ LABELS = [
     "Staff 01",
 ]
 
+SHOWN_OUTCOMES = [label for outcome, label in OUTCOME_LABELS.items() if outcome != NOT_AUDITED]
+
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -46,7 +48,10 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         invalid_rows=(),
         problems=(),
         staff_column="staff",
-        by_staff=tuple(GroupTally(label, (0, n + 1, 0, 0, 0)) for n, label in enumerate(LABELS)),
+        by_staff=tuple(
+            GroupTally(label, tuple(n + 1 if o == "not_billable" else 0 for o in OUTCOMES))
+            for n, label in enumerate(LABELS)
+        ),
         policy_effective_from="2026-01-01",
     )
     provenance = Provenance("2026-12-05T19:53:06Z", "export.csv", "0123456789abcdef" * 4, "mapping.yaml", "f" * 64)
@@ -71,9 +76,10 @@ def test_every_chart_label_is_drawn_whole_inside_its_chart(browser: Any, report:
     try:
         page.goto(report.as_uri())
         boxes = page.evaluate(LABEL_BOXES)
-        # Three charts: by outcome, by rule and by staff; every label in each.
+        # Three charts: by outcome (without `not_audited`: the audit had no scope), by rule
+        # and by staff; every label in each.
         assert sorted(box["label"].replace(" ", "") for box in boxes) == sorted(
-            label.replace(" ", "") for label in [*OUTCOME_LABELS.values(), *LABELS, *LABELS]
+            label.replace(" ", "") for label in [*SHOWN_OUTCOMES, *LABELS, *LABELS]
         )
         outside = [box for box in boxes if box["left"] < 0 or box["right"] > box["width"]]
         assert outside == []
