@@ -30,7 +30,7 @@ from billability.records import open_export
 from billability.results import ResultsWriter
 from policy_texts import CHECKOUT
 from scenarios import complete_combinations, invalid_scenarios, partial_scenarios
-from test_audit import EXPORT, MAPPING
+from test_audit import EXPORT, MAPPING, WARNED_EXPORT
 
 EXAMPLE = CHECKOUT / "docs" / "audit"
 FORMATS = [".csv", ".jsonl", ".parquet"]
@@ -142,6 +142,20 @@ def test_every_kind_of_cell_comes_out_the_same(
     assert by_python.rows == 3000
     counts = dict(by_python.by_outcome)
     assert all(counts[o].rows > 0 for o in ("billable", "not_billable", "undetermined", "invalid"))
+    assert_same(out, by_python, by_duckdb)
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_rows_decided_with_a_warning_come_out_the_same(
+    clinic: Policy, clinic_mapping: Path, tmp_path: Path, suffix: str
+) -> None:
+    records = tmp_path / "export.csv"
+    records.write_bytes(WARNED_EXPORT.encode("utf-8"))
+    out = tmp_path / "out" / f"audited{suffix}"
+    out.parent.mkdir()
+    by_python, by_duckdb = both_engines(records, clinic_mapping, clinic, out)
+    assert (by_python.warned_rows, by_python.count("invalid")) == (5, 4)
+    assert {p.severity for p in by_python.problems} == {"error", "warning"}
     assert_same(out, by_python, by_duckdb)
 
 

@@ -3,9 +3,19 @@
 In: an `Export` (records.py), a `Binding` of its columns to the policy's facts
 (mapping.py), an `Engine` that decides scenarios, and maybe a `ResultsWriter`.
 Out: every row's `RowResult` handed to the writer in input order (rows in = rows out:
-a row whose cells cannot be read is `invalid`, never dropped), and a `Summary`: rows
-and minutes by outcome, the deciding rules, the facts most often missing, the invalid
-rows, and breakdowns by staff and program when the mapping names those columns.
+a row whose answer depends on a cell that cannot be read is `invalid`, never dropped),
+and a `Summary`: rows and minutes by outcome, the deciding rules, the facts most often
+missing, the invalid rows, the rows decided with a warning, and breakdowns by staff and
+program when the mapping names those columns.
+
+A cell that cannot be read (an unknown code, `maybe` for a yes/no fact, a negative
+number of days) gives no fact. The row is decided as if the cell were blank; when the
+cell's fact is then among the decision's `missing` facts (some value of it would give
+another answer) the row is `invalid` and the cell's problem an `error`; otherwise the
+answer stands, whatever the cell meant, and the problem is a `warning`. This test is
+exact: `missing` holds exactly the unknown facts for which two completions differing
+only in that fact decide differently, so a fact outside it can change neither the
+outcome nor, when the outcome is `undetermined`, the facts it waits for.
 
 Records repeat the same few combinations of codes: each distinct combination is read
 and decided once per run, then looked up. An engine decides a batch of distinct
@@ -23,7 +33,7 @@ from typing import Any
 
 from billability.diagnostics import ScenarioError
 from billability.engines import ENGINES, Engine, PythonEngine
-from billability.mapping import Binding, RowProblem
+from billability.mapping import ERROR, WARNING, Binding, RowProblem
 from billability.model import Decision, Outcome, Policy, Value
 from billability.records import Export, batches
 from billability.results import ResultsWriter, RowResult
@@ -64,6 +74,10 @@ class MissingTally:
 
 @dataclass(frozen=True, slots=True)
 class ProblemTally:
+    """Rows with one kind of unreadable cell in one column; `severity` says whether those
+    rows are invalid (`error`) or decided with a warning (`warning`)."""
+
+    severity: str
     code: str
     column: str
     example: str
@@ -100,6 +114,8 @@ class Summary:
     by_staff: tuple[GroupTally, ...] = ()
     program_column: str | None = None
     by_program: tuple[GroupTally, ...] = ()
+    # Rows decided although a cell could not be read (their answer does not depend on it).
+    warned_rows: int = 0
 
     def count(self, outcome: str) -> int:
         return dict(self.by_outcome)[outcome].rows
@@ -156,24 +172,33 @@ class Results:
         new = [key for key in dict.fromkeys(keys) if key not in self.index]
         if not new:
             return
-        waiting: dict[tuple[tuple[str, Value], ...], list[tuple[Any, ...]]] = {}
+        read: list[tuple[tuple[Any, ...], tuple[tuple[str, Value], ...], tuple[RowProblem, ...]]] = []
+        waiting: dict[tuple[tuple[str, Value], ...], None] = {}
         for key in new:
             facts, problems = self.binding.facts(key)
-            if problems:
-                self.index[key] = self.id_of(RowResult(INVALID, problems=problems))
-                continue
             scenario = tuple(facts.items())
-            if scenario in self.by_facts:
-                self.index[key] = self.by_facts[scenario]
-            else:
-                waiting.setdefault(scenario, []).append(key)
-        if not waiting:
-            return
-        decided = self.engine.decide([dict(scenario) for scenario in waiting])
-        for (scenario, scenario_keys), outcome in zip(waiting.items(), decided, strict=True):
-            found = self.by_facts[scenario] = self.id_of(self._result(dict(scenario), outcome))
-            for key in scenario_keys:
-                self.index[key] = found
+            read.append((key, scenario, problems))
+            if scenario not in self.by_facts:
+                waiting[scenario] = None
+        if waiting:
+            decided = self.engine.decide([dict(scenario) for scenario in waiting])
+            for scenario, outcome in zip(waiting, decided, strict=True):
+                self.by_facts[scenario] = self.id_of(self._result(dict(scenario), outcome))
+        for key, scenario, problems in read:
+            found = self.by_facts[scenario]
+            self.index[key] = self.id_of(self._with_problems(self.results[found], problems)) if problems else found
+
+    def _with_problems(self, result: RowResult, problems: tuple[RowProblem, ...]) -> RowResult:
+        """The result of a row with cells that cannot be read, given its result with those
+        cells blank: invalid when some of their facts are among the missing ones (or the
+        cells' facts are not known), else that result with the problems as warnings."""
+        if result.outcome == INVALID:
+            return replace(result, problems=(*problems, *result.problems))
+        missing = set(result.missing)
+        marked = tuple(replace(p, severity=ERROR if p.fact in missing or not p.fact else WARNING) for p in problems)
+        if any(p.severity == ERROR for p in marked):
+            return RowResult(INVALID, problems=marked)
+        return replace(result, problems=marked)
 
     def _result(self, facts: Mapping[str, Value], outcome: Decision | ScenarioError) -> RowResult:
         if isinstance(outcome, Decision):
@@ -303,7 +328,8 @@ def summarize(
     by_outcome: dict[str, list[int]] = {o: [0, 0] for o in OUTCOMES}
     by_rule: dict[tuple[str, str], list[int]] = {}
     missing: Counter[str] = Counter()
-    problems: dict[tuple[str, str], Counter[str]] = {}
+    problems: dict[tuple[str, str, str], Counter[str]] = {}
+    warned = 0
     for index, number in rows_of.items():
         result, minutes = results[index], minutes_of[index]
         tally = by_outcome[result.outcome]
@@ -316,7 +342,9 @@ def summarize(
         for fact in result.missing:
             missing[fact] += number
         for problem in result.problems:
-            problems.setdefault((problem.column, problem.code), Counter())[problem.value] += number
+            problems.setdefault((problem.severity, problem.column, problem.code), Counter())[problem.value] += number
+        if result.problems and result.outcome != INVALID:
+            warned += number
     reasons = {rule.id: rule.reason for rule in policy.rules}
     labels = {fact.name: fact.label for fact in policy.facts}
     order = {o: n for n, o in enumerate(OUTCOMES)}
@@ -349,10 +377,10 @@ def summarize(
         problems=tuple(
             sorted(
                 (
-                    ProblemTally(code, column, _example(values), values.total())
-                    for (column, code), values in problems.items()
+                    ProblemTally(severity, code, column, _example(values), values.total())
+                    for (severity, column, code), values in problems.items()
                 ),
-                key=lambda p: (-p.rows, p.column, p.code),
+                key=lambda p: (p.severity != ERROR, -p.rows, p.column, p.code),
             )
         ),
         minutes_column=mapping.minutes,
@@ -361,4 +389,5 @@ def summarize(
         by_staff=grouped(1) if mapping.staff else (),
         program_column=mapping.program,
         by_program=grouped(2) if mapping.program else (),
+        warned_rows=warned,
     )

@@ -6,16 +6,18 @@ Out: a `Mapping` (`load_mapping`, `default_mapping`), which raises `Problems` wi
 mistake at once (a fact the policy lacks, a value the fact lacks, a column the export
 lacks), each at its `file:line:col`; and `Binding.facts`, which turns the cells of one
 record into the facts of a scenario and the problems of the cells it cannot read
-(`RowProblem`: code, column, value, message, hint).
+(`RowProblem`: severity, code, column, value, message, hint).
 
-A blank cell is an unknown fact, as is a code mapped to `~`.
+A blank cell is an unknown fact, as is a code mapped to `~`. A cell that cannot be read
+gives no fact: the audit decides whether the row's answer depends on it (an `error`,
+the row is invalid) or not (a `warning`, the row is decided as if the cell were blank).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,8 @@ MAPPING_FILE = "mapping.schema.json"
 SUMMARY_COLUMNS = ("minutes", "staff", "program")
 
 _WHOLE_NUMBER = re.compile(r"[-+]?[0-9]+\Z")
+ERROR = "error"
+WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +61,21 @@ class Mapping:
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
-    """Why one cell of a record cannot be read as a fact."""
+    """Why one cell of a record cannot be read as a fact. `severity` is `error` when the
+    row's answer depends on the fact (the row is invalid), `warning` when it does not (the
+    row is decided as if the cell were blank); `fact` is the fact the cell would give."""
 
     code: str
     column: str
     value: str
     message: str
     hint: str | None = None
+    severity: str = ERROR
+    fact: str = ""
 
     def __str__(self) -> str:
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{self.code}: column `{self.column}`: {self.message}{hint}"
+        return f"{self.severity}[{self.code}]: column `{self.column}`: {self.message}{hint}"
 
 
 # --- reading and checking a mapping file ---------------------------------------------
@@ -239,7 +247,7 @@ class Binding:
                 continue
             value, problem = _read(reading, text)
             if problem is not None:
-                problems.append(problem)
+                problems.append(replace(problem, fact=reading.fact.name))
             elif value is not None:
                 facts[reading.fact.name] = value
         return facts, tuple(problems)
@@ -291,7 +299,14 @@ def _read(reading: _Reading, text: str) -> tuple[Value | None, RowProblem | None
             "record.type", column, text, f"`{fact.name}` is true or false, not `{text}`", "write `true` or `false`"
         )
     if _WHOLE_NUMBER.match(text):
-        return int(text), None
+        number = int(text)
+        if fact.minimum is not None and number < fact.minimum:
+            limit = f"cannot be less than {fact.minimum}"
+        elif fact.maximum is not None and number > fact.maximum:
+            limit = f"cannot be more than {fact.maximum}"
+        else:
+            return number, None
+        return None, RowProblem("record.out-of-range", column, text, f"`{fact.name}` {limit}, got {number}")
     return None, RowProblem(
         "record.type", column, text, f"`{fact.name}` is a whole number, not `{text}`", "write a number such as `12`"
     )

@@ -4,8 +4,8 @@ In: the export's columns and types, the output path (its format from the extensi
 and batches of input rows with the `RowResult` of each.
 Out: one CSV, JSON Lines or Parquet file with the columns `OUTPUT_COLUMNS` after the
 input's, one row per input row in input order. Lists are `;`-joined text in CSV and
-arrays in JSON Lines and Parquet (problems there are objects with code, column, value,
-message and hint). The file is written beside the target under a hidden temporary
+arrays in JSON Lines and Parquet (problems there are objects with severity, code,
+column, value, message and hint). The file is written beside the target under a hidden temporary
 name and renamed when complete (`ResultsWriter.commit`), so that an interrupted run
 never leaves a file that looks finished; `discard` removes the temporary file.
 """
@@ -33,7 +33,9 @@ OUTPUT_COLUMNS = ("row", "outcome", "rules", "reasons", "missing", "problems", "
 LIST_SEPARATOR = ";"
 PARQUET_MEMORY = "256MB"
 
-PROBLEM_TYPE = 'STRUCT(code VARCHAR, "column" VARCHAR, value VARCHAR, message VARCHAR, hint VARCHAR)[]'
+PROBLEM_TYPE = (
+    'STRUCT(severity VARCHAR, code VARCHAR, "column" VARCHAR, value VARCHAR, message VARCHAR, hint VARCHAR)[]'
+)
 OUTPUT_TYPES = {
     "row": "BIGINT",
     "outcome": "VARCHAR",
@@ -48,7 +50,8 @@ OUTPUT_TYPES = {
 
 @dataclass(frozen=True, slots=True)
 class RowResult:
-    """What the audit says about one record: an outcome of the policy, or `invalid`."""
+    """What the audit says about one record: an outcome of the policy, or `invalid`; a
+    decided record's problems are warnings about cells its answer does not depend on."""
 
     outcome: str
     rules: tuple[str, ...] = ()
@@ -200,7 +203,14 @@ def tail_object(result: RowResult, stamp: tuple[str, str]) -> dict[str, Any]:
         "reasons": list(result.reasons),
         "missing": list(result.missing),
         "problems": [
-            {"code": p.code, "column": p.column, "value": p.value, "message": p.message, "hint": p.hint}
+            {
+                "severity": p.severity,
+                "code": p.code,
+                "column": p.column,
+                "value": p.value,
+                "message": p.message,
+                "hint": p.hint,
+            }
             for p in result.problems
         ],
         "policy_id": stamp[0],
