@@ -272,6 +272,7 @@ WARNED_EXPORT = "\ufeff" + "\r\n".join(
         "W7,Staff 01,LCSW,OP,Handoff,,,-3,10",  # undetermined, and the days are among the missing
         "W8,,,OP,Benefits,Pager,,,",  # undetermined, but the contact is not what it waits for
         "W9,Staff 01,LCSW,OP,Provider call,Fax,maybe,,10",  # one cell decides, the other does not
+        'W10,Staff 01,LCSW,OP,Benefits,"Fax, ""urgent""",,,5',  # a comma and quotes in the cell
         "",
     ]
 )
@@ -286,6 +287,7 @@ WARNED = {
     "W7": ("invalid", ["error"]),
     "W8": ("undetermined", ["warning"]),
     "W9": ("invalid", ["error", "warning"]),
+    "W10": ("billable", ["warning"]),
 }
 
 
@@ -299,7 +301,7 @@ def test_a_cell_that_cannot_change_the_answer_gives_a_warning_not_an_invalid_row
     for engine in ("duckdb", "python"):
         status, stdout, stderr = audit(records, mapping, "-o", tmp_path / f"{engine}.jsonl", "--engine", engine)
         assert status == 0, stderr
-        assert "5 rows decided with a warning" in stdout
+        assert "6 rows decided with a warning" in stdout
         written = [json.loads(line) for line in (tmp_path / f"{engine}.jsonl").read_text().splitlines()]
         assert {r["service_id"]: (r["outcome"], [p["severity"] for p in r["problems"]]) for r in written} == WARNED
         by_id = {r["service_id"]: r for r in written}

@@ -186,19 +186,7 @@ class Results:
                 self.by_facts[scenario] = self.id_of(self._result(dict(scenario), outcome))
         for key, scenario, problems in read:
             found = self.by_facts[scenario]
-            self.index[key] = self.id_of(self._with_problems(self.results[found], problems)) if problems else found
-
-    def _with_problems(self, result: RowResult, problems: tuple[RowProblem, ...]) -> RowResult:
-        """The result of a row with cells that cannot be read, given its result with those
-        cells blank: invalid when some of their facts are among the missing ones (or the
-        cells' facts are not known), else that result with the problems as warnings."""
-        if result.outcome == INVALID:
-            return replace(result, problems=(*problems, *result.problems))
-        missing = set(result.missing)
-        marked = tuple(replace(p, severity=ERROR if p.fact in missing or not p.fact else WARNING) for p in problems)
-        if any(p.severity == ERROR for p in marked):
-            return RowResult(INVALID, problems=marked)
-        return replace(result, problems=marked)
+            self.index[key] = self.id_of(with_problems(self.results[found], problems)) if problems else found
 
     def _result(self, facts: Mapping[str, Value], outcome: Decision | ScenarioError) -> RowResult:
         if isinstance(outcome, Decision):
@@ -212,6 +200,21 @@ class Results:
         value = facts.get(fact)
         text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
         return RowProblem(diagnostic.code, self.binding.column_of(fact), text, diagnostic.message, diagnostic.hint)
+
+
+def with_problems(result: RowResult, problems: tuple[RowProblem, ...]) -> RowResult:
+    """The result of a row with cells that cannot be read, given its result with those
+    cells blank: invalid when some of their facts are among the missing ones (or a
+    cell's fact is not known), else that result with the problems as warnings."""
+    if not problems:
+        return result
+    if result.outcome == INVALID:
+        return replace(result, problems=(*problems, *result.problems))
+    missing = set(result.missing)
+    marked = tuple(replace(p, severity=ERROR if p.fact in missing or not p.fact else WARNING) for p in problems)
+    if any(p.severity == ERROR for p in marked):
+        return RowResult(INVALID, problems=marked)
+    return replace(result, problems=marked)
 
 
 @dataclass

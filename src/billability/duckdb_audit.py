@@ -34,23 +34,20 @@ diagnostics and hints are the Python engine's by construction.
 
 from __future__ import annotations
 
-import heapq
-import inspect
-import json
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from duckdb.func import SPECIAL
 
-from billability.audit import FIRST_INVALID_ROWS, INVALID, Counts, Results, Summary, summarize
+from billability.audit import FIRST_INVALID_ROWS, INVALID, Counts, Results, Summary, summarize, with_problems
 from billability.diagnostics import Diagnostic, Location, Problems
-from billability.diagram import FactClasses, diagram_of
+from billability.diagram import FactClasses, diagram_of, fact_classes
 from billability.engines import PythonEngine
-from billability.mapping import Binding
+from billability.mapping import ERROR, WARNING, Binding, RowProblem
 from billability.model import FactType, Policy
 from billability.records import (
     Export,
@@ -64,13 +61,15 @@ from billability.records import (
     text_literal,
 )
 from billability.results import (
+    LIST_SEPARATOR,
     OUTPUT_COLUMNS,
     OUTPUT_TYPES,
     RowResult,
+    csv_quoted_characters,
     header_line,
     output_format,
+    render_problem,
     rendered_tail,
-    tail_object,
     temporary_beside,
 )
 from billability.sql import leaf_number
@@ -85,9 +84,11 @@ FLAGGED = quoted("billability flagged")
 MEMORY = "512MB"
 STAGED_LINE = quoted("billability line")
 STAGED_CELLS = quoted("billability cells")
+STAGED_CLASSES = quoted("billability classes")
 STAGED_SUMMARY = tuple(quoted(f"billability {role}") for role in ("minutes", "staff", "program"))
 UNREAD = -1  # the class of a cell the SQL reading leaves to the interpreter
 ENGINE_NAME = "duckdb"
+MAX_LEAVES = 2**20  # more leaves than a decision diagram the engine can run holds
 
 
 def _class_sql(binding: Binding, export: Export, index: int, classes: FactClasses) -> str:
@@ -137,45 +138,204 @@ def _class_sql(binding: Binding, export: Export, index: int, classes: FactClasse
     )
 
 
-def _decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows: bool) -> tuple[str, list[RowResult]]:
-    """The export as a query with every input column, whether it is flagged (`FLAGGED`)
-    and its diagram leaf (`LEAF`), and with `numbered_rows` its number (`ROW`) first; and
-    the leaves' results. Numbering rows in order takes DuckDB one thread; without it,
-    reading and deciding take all."""
+def _classes_of_readings(binding: Binding, policy: Policy) -> list[FactClasses]:
+    """The classes of each mapped fact, in binding order."""
+    by_name = {classes.name: classes for classes in diagram_of(policy).facts}
+    return [by_name.get(r.fact.name) or fact_classes(policy, r.fact) for r in binding.readings]
+
+
+def _leaf_sql(policy: Policy, binding: Binding, column: Callable[[int], str]) -> tuple[str, list[RowResult]]:
+    """SQL for the diagram leaf of a row whose class of the nth mapped fact is in the
+    column named `column(n)`, and the leaves' results."""
     import sqlglot
 
     position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
-    # Every mapped fact is read, also one the diagram never asks: its cell may be unread.
-    found = {
-        classes.name: _class_sql(binding, export, position[classes.name], classes)
-        for classes in diagram_of(policy).facts
-        if classes.name in position
-    }
 
     def class_of(classes: dict[str, Any]) -> Any:
         name = classes["name"]
         if name not in position:
             return sqlglot.exp.Literal.number(len(classes["classes"]))
-        return sqlglot.exp.column(f"billability class {name}", quoted=True)
+        return sqlglot.exp.column(column(position[name]), quoted=True)
 
     leaf, _, leaves = leaf_number(policy, class_of, "duckdb")
-    numbered = f"row_number() OVER () AS {ROW}, " if numbered_rows else ""
-    inputs = ", ".join(quoted(c) for c in export.columns)
-    columns = {name: quoted(f"billability class {name}") for name in found}
-    computed = "".join(f", {sql} AS {columns[name]}" for name, sql in found.items())
-    unread = " OR ".join(f"{column} = {UNREAD}" for column in columns.values()) or "FALSE"
-    # The classes are computed once, in the first projection (under the row numbers'
-    # window when there is one): every later use reads them instead of the cells again.
-    query = (
-        f"WITH mapped AS (SELECT {numbered}{inputs}{computed} FROM {reader_sql(export)}) "
-        f"SELECT {ROW + ', ' if numbered_rows else ''}{inputs}, ({unread}) AS {FLAGGED}, "
-        f"{leaf.sql('duckdb')} AS {LEAF} FROM mapped"
-    )
     results = [
         RowResult(item["outcome"], tuple(item["rules"]), tuple(item["reasons"]), tuple(item["missing"]))
         for item in leaves
     ]
+    return leaf.sql("duckdb"), results
+
+
+def _decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows: bool) -> tuple[str, list[RowResult]]:
+    """The export as a query with every input column, each mapped fact's class
+    (`_class_column`, `UNREAD` when the SQL cannot read the cell), whether the row has
+    such a cell (`FLAGGED`) and its diagram leaf (`LEAF`, meaningful when not flagged),
+    and with `numbered_rows` its number (`ROW`) first; and the leaves' results.
+    Numbering rows in order takes DuckDB one thread; without it, reading and deciding
+    take all."""
+    classes = _classes_of_readings(binding, policy)
+    # Every mapped fact is read, also one the diagram never asks: its cell may be unread.
+    computed = "".join(
+        f", {_class_sql(binding, export, n, found)} AS {quoted(_class_column(n))}" for n, found in enumerate(classes)
+    )
+    leaf, results = _leaf_sql(policy, binding, _class_column)
+    numbered = f"row_number() OVER () AS {ROW}, " if numbered_rows else ""
+    inputs = ", ".join(quoted(c) for c in export.columns)
+    class_columns = "".join(f", {quoted(_class_column(n))}" for n in range(len(classes)))
+    unread = " OR ".join(f"{quoted(_class_column(n))} = {UNREAD}" for n in range(len(classes))) or "FALSE"
+    # The classes are computed once, in the first projection (under the row numbers'
+    # window when there is one): every later use reads them instead of the cells again.
+    query = (
+        f"WITH mapped AS (SELECT {numbered}{inputs}{computed} FROM {reader_sql(export)}) "
+        f"SELECT {ROW + ', ' if numbered_rows else ''}{inputs}{class_columns}, ({unread}) AS {FLAGGED}, "
+        f"{leaf} AS {LEAF} FROM mapped"
+    )
     return query, results
+
+
+def _class_column(n: int) -> str:
+    return f"billability class {n}"
+
+
+def _cell_texts(export: Export, binding: Binding) -> list[str]:
+    """SQL for each mapped fact's cell as the interpreter takes it: as text where DuckDB
+    writes the text Python would make of it (so it passes a Parquet file unchanged),
+    else as it is."""
+    keys = [quoted(export.columns[i]) for i in binding.indexes]
+    return [
+        f"CAST({key} AS VARCHAR)" if export.types[i] in SQL_READABLE | {"HUGEINT", "UHUGEINT"} else key
+        for key, i in zip(keys, binding.indexes, strict=True)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Rows to resolve: a table and its parameters, and SQL over its columns for the
+    class of the nth mapped fact (`classes[n]`), the cell when the SQL could not read it
+    (`unread[n]`, else NULL), whether the row is flagged, and the leaf of a row that is
+    not (`leaf`)."""
+
+    table: str
+    parameters: list[Any]
+    classes: tuple[str, ...]
+    unread: tuple[str, ...]
+    flagged: str
+    leaf: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """Each distinct cell the SQL could not read, of each mapped fact (binding order),
+    read once by the interpreter: numbered from 1 by DuckDB's text of it (`numbers`),
+    with the class it reads as (`classes`, the unknown class when it cannot be read)
+    and its problem (`problems`, None when the interpreter reads it)."""
+
+    numbers: tuple[dict[str, int], ...]
+    classes: tuple[tuple[int, ...], ...]
+    problems: tuple[tuple[RowProblem | None, ...], ...]
+
+    @property
+    def radixes(self) -> list[int]:
+        """What each fact's cell number is multiplied by in a row's `DKEY`."""
+        found, radix = [], 1
+        for numbers in self.numbers:
+            found.append(radix)
+            radix *= len(numbers) + 1
+        return found
+
+    @property
+    def span(self) -> int:
+        """One more than the largest `DKEY`."""
+        span = 1
+        for numbers in self.numbers:
+            span *= len(numbers) + 1
+        return span
+
+    @property
+    def key_type(self) -> str:
+        """The SQL type of a `DKEY`, and of a resolved leaf times `span` plus it."""
+        return "HUGEINT" if self.span * MAX_LEAVES > 2**62 else "BIGINT"
+
+    def problems_of(self, key: int) -> tuple[RowProblem, ...]:
+        """The problems of a row's unreadable cells, in binding order, from its `DKEY`."""
+        found: list[RowProblem] = []
+        for radix, numbers, problems in zip(self.radixes, self.numbers, self.problems, strict=True):
+            number = key // radix % (len(numbers) + 1)
+            problem = problems[number - 1] if number else None
+            if problem is not None:
+                found.append(problem)
+        return tuple(found)
+
+
+def _diagnose(
+    connection: duckdb.DuckDBPyConnection, source: Source, binding: Binding, classes: list[FactClasses]
+) -> Diagnosis:
+    """Read each distinct unreadable cell of each mapped fact once, in one pass."""
+    width = len(classes)
+    cells = ", ".join(f"{sql} AS u{n}" for n, sql in enumerate(source.unread))
+    texts = ", ".join(f"u{n}, CAST(u{n} AS VARCHAR)" for n in range(width))
+    sets = ", ".join(f"(u{n})" for n in range(width))
+    sql = (
+        f"SELECT {texts} FROM (SELECT {cells} FROM {source.table} WHERE {source.flagged}) "
+        f"GROUP BY GROUPING SETS ({sets})"
+    )
+    numbers: list[dict[str, int]] = [{} for _ in range(width)]
+    read_as: list[list[int]] = [[] for _ in range(width)]
+    problems: list[list[RowProblem | None]] = [[] for _ in range(width)]
+    cursor = connection.execute(sql, source.parameters)
+    while rows := cursor.fetchmany(10_000):
+        for row in rows:
+            for n in range(width):
+                cell, text = row[2 * n], row[2 * n + 1]
+                if text is None or text in numbers[n]:
+                    continue
+                given: list[Any] = [None] * width
+                given[n] = cell
+                facts, found = binding.facts(given)
+                value = facts.get(binding.readings[n].fact.name)
+                unknown = len(classes[n].values)
+                numbers[n][text] = len(numbers[n]) + 1
+                read_as[n].append(unknown if found or value is None else classes[n].class_of(value))
+                problems[n].append(found[0] if found else None)
+    return Diagnosis(tuple(numbers), tuple(tuple(c) for c in read_as), tuple(tuple(p) for p in problems))
+
+
+RESOLVED_LEAF = quoted("billability resolved leaf")
+DKEY = quoted("billability unread")
+
+
+def _resolved(source: Source, diagnosis: Diagnosis, policy: Policy, binding: Binding) -> str:
+    """The source's rows with the leaf of every row (`RESOLVED_LEAF`: a flagged row's
+    unreadable cells read as the interpreter read them, or as blank when it could not)
+    and, for a flagged row, the numbers of its unreadable cells in one key (`DKEY`, see
+    `Diagnosis.problems_of`; NULL when not flagged). Each lookup is one map from the
+    cell's text, built from the distinct cells alone."""
+    width = len(diagnosis.numbers)
+    numbered = []
+    for n, numbers in enumerate(diagnosis.numbers):
+        if not numbers:
+            numbered.append("0")
+            continue
+        lookup = "MAP {" + ", ".join(f"{text_literal(t)}: {d}" for t, d in numbers.items()) + "}"
+        numbered.append(
+            f"CASE WHEN {source.unread[n]} IS NULL THEN 0 ELSE {lookup}[CAST({source.unread[n]} AS VARCHAR)] END"
+        )
+    kind = diagnosis.key_type
+    number = [quoted(f"billability number {n}") for n in range(width)]
+    key = " + ".join(
+        f"CAST({number[n]} AS {kind}) * {radix}" for n, radix in enumerate(diagnosis.radixes) if diagnosis.numbers[n]
+    )
+    read = "".join(
+        f", CASE WHEN {source.classes[n]} = {UNREAD} THEN {list(diagnosis.classes[n]) or [0]}[{number[n]}] "
+        f"ELSE {source.classes[n]} END AS {quoted(f'billability read {n}')}"
+        for n in range(width)
+    )
+    leaf, _ = _leaf_sql(policy, binding, lambda n: f"billability read {n}")
+    numbers_sql = "".join(f", {sql} AS {number[n]}" for n, sql in enumerate(numbered))
+    return (
+        f"(SELECT *, CASE WHEN {source.flagged} THEN {leaf} ELSE {source.leaf} END AS {RESOLVED_LEAF}, "
+        f"CASE WHEN {source.flagged} THEN {key or f'CAST(0 AS {kind})'} END AS {DKEY} "
+        f"FROM (SELECT *{read} FROM (SELECT *{numbers_sql} FROM {source.table})))"
+    )
 
 
 def audit_in_duckdb(
@@ -200,42 +360,52 @@ def audit_in_duckdb(
             ]
         )
     query, leaves = _decided_sql(export, binding, policy, numbered_rows=False)
+    classes = _classes_of_readings(binding, policy)
+    width = len(classes)
     known = Results(binding, PythonEngine(policy))
     made: list[Path] = []
-    keys = [quoted(export.columns[i]) for i in binding.indexes]
-    # A flagged row's fact cells, for the interpreter: as text where DuckDB writes the text
-    # Python would make of them (so they pass a Parquet file unchanged), else as they are.
-    texts = [
-        f"CAST({key} AS VARCHAR)" if export.types[i] in SQL_READABLE | {"HUGEINT", "UHUGEINT"} else key
-        for key, i in zip(keys, binding.indexes, strict=True)
-    ]
-    cells = "{" + ", ".join(f"'k{n}': {text}" for n, text in enumerate(texts)) + "}" if keys else "NULL"
+    texts = _cell_texts(export, binding)
     summary = [quoted(export.columns[i]) if i is not None else "NULL" for i in binding.summary_indexes]
+    direct = tuple(f"CASE WHEN {quoted(_class_column(n))} = {UNREAD} THEN {text} END" for n, text in enumerate(texts))
+    class_columns = tuple(quoted(_class_column(n)) for n in range(width))
     try:
         with bounded_connection(MEMORY) as connection:
-            first_invalid: list[int] = []
             if target is None:
-                leaf = f"CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END"
-                flagged = f"CASE WHEN {FLAGGED} THEN {cells} END"
-                source = (f"({query})", reader_parameters(export))
-                counts, rows = _count(connection, source, (leaf, flagged, *summary), len(keys), known, leaves, progress)
-                if any(known.outcomes[i] == INVALID for i, _ in counts.rows):
+                source = Source(f"({query})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF)
+                diagnosis = _diagnose(connection, source, binding, classes) if width else Diagnosis((), (), ())
+                resolved = _resolved(source, diagnosis, policy, binding)
+                table: tuple[str, list[Any], str | None] = (resolved, reader_parameters(export), None)
+                counts, rows, invalid = _count(connection, table, summary, known, leaves, diagnosis, {}, progress)
+                first_invalid = []
+                if invalid:
                     numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
-                    first_invalid = _first_invalid(connection, numbered, export, binding, known)
+                    at = Source(f"({numbered})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF)
+                    first_invalid = _first_invalid(connection, _resolved(at, diagnosis, policy, binding), at, invalid)
             else:
                 file_format = output_format(target)
                 staged = temporary_beside(target, ".parquet.part")
                 made.append(staged)
-                _stage(connection, query, export, (cells, *summary), file_format, staged, _scaled(progress, 0, 0.6))
-                mapped = (name if sql != "NULL" else "NULL" for name, sql in zip(STAGED_SUMMARY, summary, strict=True))
-                staged_columns = (LEAF, STAGED_CELLS, *mapped)
-                source = ("read_parquet(?)", [str(staged)])
-                counts, rows = _count(connection, source, staged_columns, len(keys), known, leaves, None)
+                _stage(connection, query, export, (direct, *summary), file_format, staged, _scaled(progress, 0, 0.6))
+                mapped = [name if sql != "NULL" else "NULL" for name, sql in zip(STAGED_SUMMARY, summary, strict=True)]
+                source = Source(
+                    "read_parquet(?, file_row_number = true)",
+                    [str(staged)],
+                    tuple(f"{STAGED_CLASSES}.c{n}" for n in range(width)),
+                    tuple(f"{STAGED_CELLS}.k{n}" for n in range(width)),
+                    f"{STAGED_CLASSES} IS NOT NULL",
+                    LEAF,
+                )
+                diagnosis = _diagnose(connection, source, binding, classes) if width else Diagnosis((), (), ())
+                resolved = _resolved(source, diagnosis, policy, binding)
+                table = (resolved, [str(staged)], "file_row_number + 1")
+                flagged: dict[tuple[int, int], int] = {}
+                counts, rows, invalid = _count(connection, table, mapped, known, leaves, diagnosis, flagged, None)
+                first_invalid = sorted(row for found in invalid.values() for row in found)
                 part = temporary_beside(target, ".part")
                 made.append(part)
-                written = _scaled(progress, 0.6, 0.4)
-                into = (staged, part, file_format)
-                _write(connection, into, export, binding, policy, known, leaves, first_invalid, written)
+                into = (resolved, staged, part, file_format)
+                words = (leaves, diagnosis)
+                _write(connection, into, export, policy, words, _scaled(progress, 0.6, 0.4))
                 os.replace(part, target)
             invalid_rows = tuple(sorted(first_invalid)[:FIRST_INVALID_ROWS])
     except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
@@ -281,78 +451,107 @@ def _run(
     return connection
 
 
+def _flagged_ids(
+    known: Results, leaves: list[RowResult], diagnosis: Diagnosis, found: dict[tuple[int, int], int]
+) -> Callable[[int, int], int]:
+    """The result id of a flagged row from its resolved leaf and `DKEY`: the leaf's
+    result with the problems of its unreadable cells (`audit.with_problems`), each
+    kept in `found`."""
+
+    def result_id(leaf: int, key: int) -> int:
+        if (leaf, key) not in found:
+            found[leaf, key] = known.id_of(with_problems(leaves[leaf], diagnosis.problems_of(key)))
+        return found[leaf, key]
+
+    return result_id
+
+
 def _count(
     connection: duckdb.DuckDBPyConnection,
-    source: tuple[str, list[Any]],
-    columns: tuple[str, ...],
-    width: int,
+    table: tuple[str, list[Any], str | None],
+    summary: list[str],
     known: Results,
     leaves: list[RowResult],
+    diagnosis: Diagnosis,
+    flagged: dict[tuple[int, int], int],
     progress: Callable[[float], None] | None,
-) -> tuple[Counts, int]:
+) -> tuple[Counts, int, dict[tuple[int, int], list[int]]]:
     """Rows by result and minutes cell, and by outcome, staff and program cells
-    (`audit.Counts`), on every thread. `source` is a table and its parameters; `columns`
-    the SQL of each row's leaf (NULL when flagged), its fact cells when flagged (a struct
-    with `k0`, `k1`... in binding order, else NULL), and its minutes, staff and program
-    cells (NULL when not mapped). Flagged rows are grouped by their cells, which Python
-    reads; the others by leaf and by outcome, which DuckDB knows."""
-    table, parameters = source
-    leaf_sql, cells, minutes, staff, program = columns
+    (`audit.Counts`), on every thread, from a resolved table (`_resolved`), its
+    parameters and the SQL of its rows' numbers (None: not numbered). Also the
+    invalid flagged rows' kinds (leaf and `DKEY`), each with its first row numbers
+    when the rows are numbered; `flagged` is given each flagged kind's result id."""
+    resolved, parameters, row = table
+    minutes, staff, program = summary
     by_group = (staff, program) != ("NULL", "NULL")
     outcomes = "[" + ", ".join(text_literal(result.outcome) for result in leaves) + "]"
-    inner = f"SELECT {leaf_sql}, {outcomes}[{leaf_sql} + 1], {cells}, {minutes}, {staff}, {program} FROM {table}"
-    sets = "GROUPING SETS ((leaf, cells, m), (outcome, cells, s, p))" if by_group else "leaf, cells, m"
+    first = f"CASE WHEN {DKEY} IS NOT NULL THEN {row} END" if row else "NULL"
+    inner = (
+        f"SELECT {RESOLVED_LEAF}, CASE WHEN {DKEY} IS NULL THEN {outcomes}[{RESOLVED_LEAF} + 1] END, "
+        f"{DKEY}, {minutes}, {staff}, {program}, {first} FROM {resolved}"
+    )
+    firsts = f"min(r, {FIRST_INVALID_ROWS})" if row else "NULL"
+    if by_group:
+        chosen, sets = "leaf, o, fl, k, m, s, p, GROUPING(m)", "GROUPING SETS ((leaf, k, m), (o, k, fl, s, p))"
+    else:
+        chosen, sets = "leaf, NULL, NULL, k, m, NULL, NULL, 0", "leaf, k, m"
     sql = (
-        f"SELECT leaf, {'outcome' if by_group else 'NULL'}, cells, m, "
-        f"{'s, p, GROUPING(m)' if by_group else 'NULL, NULL, 0'}, count(*) "
-        f"FROM ({inner}) AS t(leaf, outcome, cells, m, s, p) GROUP BY {sets}"
+        f"SELECT {chosen}, count(*), {firsts} "
+        f"FROM (SELECT *, CASE WHEN k IS NOT NULL THEN leaf END AS fl FROM ({inner}) AS t(leaf, o, k, m, s, p, r)) "
+        f"GROUP BY {sets}"
     )
     found = _run(connection, sql, parameters, progress).fetchall()
-
-    def cells_of(struct: dict[str, Any] | None) -> tuple[Any, ...]:
-        return tuple((struct or {}).get(f"k{n}") for n in range(width))
-
-    known.add(cells_of(record[2]) for record in found if record[2] is not None)
+    flagged_id = _flagged_ids(known, leaves, diagnosis, flagged)
     counts = Counts()
     ids: dict[int, int] = {}
+    invalid: dict[tuple[int, int], list[int]] = {}
     rows = 0
-    for leaf, outcome, flagged, minute, staff_cell, program_cell, in_groups, number in found:
+    for leaf, outcome, flagged_leaf, key, minute, staff_cell, program_cell, in_groups, number, firsts in found:
         if in_groups:
-            if flagged is not None:
-                outcome = known.outcomes[known.index[cells_of(flagged)]]
+            if key is not None:
+                outcome = known.outcomes[flagged_id(flagged_leaf, key)]
             counts.groups[(outcome, staff_cell, program_cell)] += number
             continue
-        if flagged is not None:
-            found_id = known.index[cells_of(flagged)]
+        if key is not None:
+            found_id = flagged_id(leaf, key)
+            if known.outcomes[found_id] == INVALID:
+                invalid.setdefault((leaf, key), []).extend(r for r in firsts or () if r is not None)
         else:
             if leaf not in ids:
                 ids[leaf] = known.id_of(leaves[leaf])
             found_id = ids[leaf]
         counts.rows[(found_id, minute if minutes != "NULL" else None)] += number
         rows += number
-    return counts, rows
+    return counts, rows, invalid
 
 
 def _stage(
     connection: duckdb.DuckDBPyConnection,
     query: str,
     export: Export,
-    columns: tuple[str, ...],
+    columns: tuple[Any, ...],
     file_format: Format,
     staged: Path,
     progress: Callable[[float], None] | None,
 ) -> None:
     """Read and decide every row on every thread into a Parquet file that keeps their
     order: the row's own cells (made one line of CSV or JSON text when the output is
-    text), its leaf, its fact cells when flagged, and its summary cells."""
-    cells, minutes, staff, program = columns
+    text), its leaf, and when flagged its classes and the cells the SQL could not read,
+    and its summary cells."""
+    unread, minutes, staff, program = columns
     if file_format is Format.PARQUET:
         payload = ", ".join(quoted(c) for c in export.columns)
     else:
         line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
         payload = f"{line_sql(export.columns, line_format)} AS {STAGED_LINE}"
+    if unread:
+        classes = "{" + ", ".join(f"'c{n}': {quoted(_class_column(n))}" for n in range(len(unread))) + "}"
+        cells = "{" + ", ".join(f"'k{n}': {sql}" for n, sql in enumerate(unread)) + "}"
+    else:
+        classes = cells = "NULL"
     select = (
         f"SELECT {payload}, CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END AS {LEAF}, "
+        f"CASE WHEN {FLAGGED} THEN {classes} END AS {STAGED_CLASSES}, "
         f"CASE WHEN {FLAGGED} THEN {cells} END AS {STAGED_CELLS}, "
         + ", ".join(f"{sql} AS {name}" for sql, name in zip((minutes, staff, program), STAGED_SUMMARY, strict=True))
         + f" FROM ({query})"
@@ -365,73 +564,28 @@ def _stage(
 
 def _write(
     connection: duckdb.DuckDBPyConnection,
-    into: tuple[Path, Path, Format],
+    into: tuple[str, Path, Path, Format],
     export: Export,
-    binding: Binding,
     policy: Policy,
-    known: Results,
-    leaves: list[RowResult],
-    first_invalid: list[int],
+    words_from: tuple[list[RowResult], Diagnosis],
     progress: Callable[[float], None] | None,
 ) -> None:
     """Every staged row, in order and numbered (Parquet's own row numbers, so on every
-    thread), into a file in a format; the numbers of the first invalid rows are added
-    to `first_invalid` on the way."""
-    stamp = (policy.id, policy.version)
-    staged, part, file_format = into
-    keys = [f"{STAGED_CELLS}.k{n}" for n in range(len(binding.indexes))]
+    thread), into a file in a format, with the words of its result (`_words_sql`)."""
+    resolved, staged, part, file_format = into
+    leaves, diagnosis = words_from
     line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
-    rendered: dict[int, str] = {}
-
-    def tail(row: int, *cells: Any) -> str:
-        """The words of a flagged row's result, read by the interpreter."""
-        found = known.index.get(cells)
-        if found is None:
-            known.add([cells])
-            found = known.index[cells]
-        if known.outcomes[found] == INVALID:
-            if len(first_invalid) < FIRST_INVALID_ROWS:
-                heapq.heappush(first_invalid, -row)
-            elif row < -first_invalid[0]:
-                heapq.heapreplace(first_invalid, -row)
-        if found not in rendered:
-            result = known.results[found]
-            rendered[found] = (
-                json.dumps(tail_object(result, stamp), ensure_ascii=False)
-                if file_format is Format.PARQUET
-                else rendered_tail(result, line_format, stamp)
-            )
-        return rendered[found]
-
-    # DuckDB calls the function with one argument per fact cell, as its signature says.
-    tail.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(f"cell{n}", inspect.Parameter.POSITIONAL_ONLY) for n in range(len(keys) + 1)]
-    )
-    types: list[Any] = [duckdb.sqltype("BIGINT")]
-    if keys:
-        described = connection.execute(f"DESCRIBE SELECT {STAGED_CELLS}.* FROM read_parquet(?)", [str(staged)])
-        types += [duckdb.sqltype(kind) for _, kind, *_ in described.fetchall()]
-    connection.create_function(
-        "billability_tail", tail, types, duckdb.sqltype("VARCHAR"), null_handling=SPECIAL, side_effects=False
-    )
-    staged_rows = "read_parquet(?, file_row_number = true)"
     row = "(file_row_number + 1)"
-    flagged = f"{STAGED_CELLS} IS NOT NULL"
-    flagged_tail = f"billability_tail({', '.join([row, *keys])})"
+    errors, words = _words_sql(policy, leaves, diagnosis, line_format)
+    rows = f"(SELECT *{errors} FROM {resolved})"
     if file_format is Format.PARQUET:
         struct = "STRUCT(" + ", ".join(f"{quoted(name)} {OUTPUT_TYPES[name]}" for name in OUTPUT_COLUMNS[1:]) + ")"
-        constants = f"CAST({text_literal(json.dumps([tail_object(r, stamp) for r in leaves]))} AS JSON)"
-        words = (
-            f"CASE WHEN {flagged} THEN CAST(CAST({flagged_tail} AS JSON) AS {struct}) "
-            f"ELSE CAST({constants} AS {struct}[])[{LEAF} + 1] END"
-        )
         inputs = ", ".join(quoted(c) for c in export.columns)
         fields = ", ".join(f"w.{name}" for name in OUTPUT_COLUMNS[1:])
-        select = f"SELECT {inputs}, {row} AS row, {fields} FROM (SELECT *, {words} AS w FROM {staged_rows})"
+        decided = f"CAST(CAST('{{' || substr({words}, 2) AS JSON) AS {struct})"
+        select = f"SELECT {inputs}, {row} AS row, {fields} FROM (SELECT *, {decided} AS w FROM {rows})"
         options = "(FORMAT parquet)"
     else:
-        constants = "[" + ", ".join(text_literal(rendered_tail(r, line_format, stamp)) for r in leaves) + "]"
-        words = f"CASE WHEN {flagged} THEN {flagged_tail} ELSE {constants}[{LEAF} + 1] END"
         line = STAGED_LINE
         if line_format is Format.CSV:
             text = f"{line} || ',' || {row} || {words}"
@@ -439,23 +593,86 @@ def _write(
         else:
             text = f"""substr({line}, 1, length({line}) - 1) || ',"row":' || {row} || {words}"""
             header = quoted("line")
-        select = f"SELECT {text} AS {header} FROM {staged_rows}"
+        select = f"SELECT {text} AS {header} FROM {rows}"
         options = f"(FORMAT csv, HEADER {'true' if line_format is Format.CSV else 'false'}, QUOTE '', ESCAPE '')"
     _run(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", [str(staged)], progress)
-    first_invalid[:] = sorted(-row for row in first_invalid)
+
+
+def _words_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis, line_format: Format) -> tuple[str, str]:
+    """SQL for what follows `row` on a resolved row's output line (`results.rendered_tail`,
+    the same text), and the columns it needs first (`, ... AS ...`: whether each
+    unreadable cell is an error). A row that is not flagged takes its leaf's words; a
+    flagged row's words are put together from its resolved leaf's (or `invalid`'s) and
+    the words of each unreadable cell's problem, as an error when its fact is among the
+    leaf's missing facts (`audit.with_problems`), else as a warning."""
+    stamp = (policy.id, policy.version)
+
+    def render(result: RowResult) -> str:
+        return rendered_tail(result, line_format, stamp)
+
+    constants = "[" + ", ".join(text_literal(render(r)) for r in leaves) + "]"
+    if not any(diagnosis.numbers):
+        return "", f"{constants}[{LEAF} + 1]"
+    # A result's words split around its problems: what comes before, and after.
+    marker = RowProblem("", "", "", "\x00")
+    around = [render(replace(r, problems=(marker,))).split(render_problem(marker, line_format)) for r in leaves]
+    invalid_head, _ = render(RowResult(INVALID, problems=(marker,))).split(render_problem(marker, line_format))
+    heads = "[" + ", ".join(text_literal(head) for head, _ in around) + "]"
+    (_, suffix) = around[0] if around else ("", "")
+    facts = [fact.name for fact in policy.facts]
+    # Per fact, whether each leaf misses it; a last row for a problem of no known fact.
+    missing = [[fact in r.missing for r in leaves] for fact in facts] + [[True] * len(leaves)]
+    missing_sql = "[" + ", ".join("[" + ", ".join("true" if m else "false" for m in row) + "]" for row in missing) + "]"
+    errors, pieces = "", []
+    for n, problems in enumerate(diagnosis.problems):
+        if not any(problems):
+            continue
+        number = quoted(f"billability number {n}")
+        error = quoted(f"billability error {n}")
+        fact_of = [facts.index(p.fact) + 1 if p is not None and p.fact in facts else len(facts) + 1 for p in problems]
+
+        def said(severity: str, problems: tuple[RowProblem | None, ...] = problems) -> str:
+            texts = [
+                "NULL" if p is None else text_literal(render_problem(replace(p, severity=severity), line_format))
+                for p in problems
+            ]
+            return "[" + ", ".join(texts) + "]"
+
+        has = "[" + ", ".join("false" if p is None else "true" for p in problems) + "]"
+        errors += (
+            f", CASE WHEN {number} = 0 OR {DKEY} IS NULL OR NOT {has}[{number}] THEN false "
+            f"ELSE {missing_sql}[{fact_of}[{number}]][{RESOLVED_LEAF} + 1] END AS {error}"
+        )
+        pieces.append(
+            f"CASE WHEN {number} = 0 THEN NULL WHEN {error} THEN {said(ERROR)}[{number}] "
+            f"ELSE {said(WARNING)}[{number}] END"
+        )
+    if not pieces:
+        return "", f"{constants}[{LEAF} + 1]"
+    joined = f"concat_ws({text_literal(LIST_SEPARATOR if line_format is Format.CSV else ',')}, {', '.join(pieces)})"
+    cell = _csv_quoted(joined) if line_format is Format.CSV else joined
+    invalid = " OR ".join(quoted(f"billability error {n}") for n, p in enumerate(diagnosis.problems) if any(p))
+    head = f"CASE WHEN {invalid} THEN {text_literal(invalid_head)} ELSE {heads}[{RESOLVED_LEAF} + 1] END"
+    words = f"CASE WHEN {DKEY} IS NULL THEN {constants}[{LEAF} + 1] ELSE {head} || {cell} || {text_literal(suffix)} END"
+    return errors, words
+
+
+def _csv_quoted(text: str) -> str:
+    """SQL for text as `rendered_tail` writes it in a CSV cell: quoted when it holds a
+    character Python's csv module quotes."""
+    characters = "".join("\\" + c if c in "]\\^-" else c for c in csv_quoted_characters())
+    return (
+        f"CASE WHEN regexp_matches({text}, {text_literal('[' + characters + ']')}) "
+        f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END"
+    )
 
 
 def _first_invalid(
-    connection: duckdb.DuckDBPyConnection, query: str, export: Export, binding: Binding, known: Results
+    connection: duckdb.DuckDBPyConnection, resolved: str, source: Source, invalid: dict[tuple[int, int], list[int]]
 ) -> list[int]:
-    """The numbers of the first invalid rows, reading the flagged rows in order until found."""
-    keys = ", ".join(quoted(export.columns[i]) for i in binding.indexes)
-    cursor = connection.execute(f"SELECT {ROW}, {keys} FROM ({query}) WHERE {FLAGGED}", reader_parameters(export))
-    found: list[int] = []
-    while len(found) < FIRST_INVALID_ROWS:
-        rows = cursor.fetchmany(1000)
-        if not rows:
-            break
-        known.add(tuple(row[1:]) for row in rows)
-        found += [row[0] for row in rows if known.outcomes[known.index[tuple(row[1:])]] == INVALID]
-    return found[:FIRST_INVALID_ROWS]
+    """The numbers of the first invalid rows of a numbered, resolved export."""
+    kinds = " OR ".join(f"({RESOLVED_LEAF} = {leaf} AND {DKEY} = {key})" for leaf, key in invalid)
+    sql = (
+        f"SELECT {ROW} FROM {resolved} WHERE {DKEY} IS NOT NULL AND ({kinds}) ORDER BY {ROW} LIMIT {FIRST_INVALID_ROWS}"
+    )
+    return [row for (row,) in connection.execute(sql, source.parameters).fetchall()]

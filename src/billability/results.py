@@ -195,6 +195,36 @@ def rendered_tail(result: RowResult, line_format: Format, stamp: tuple[str, str]
     return "," + json.dumps(tail_object(result, stamp), ensure_ascii=False, separators=(",", ":"))[1:]
 
 
+def render_problem(problem: RowProblem, line_format: Format) -> str:
+    """One problem as `rendered_tail` writes it among a row's problems: in a CSV cell
+    (before the cell is quoted), or as a JSON object."""
+    if line_format is Format.CSV:
+        return str(problem)
+    return json.dumps(_problem_object(problem), ensure_ascii=False, separators=(",", ":"))
+
+
+def csv_quoted_characters() -> str:
+    """The characters for which `rendered_tail` quotes a CSV cell, as Python's csv module
+    quotes without a line end."""
+    found = ""
+    for character in ',"\r\n':
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow(("", character))
+        found += character if buffer.getvalue() != "," + character else ""
+    return found
+
+
+def _problem_object(p: RowProblem) -> dict[str, Any]:
+    return {
+        "severity": p.severity,
+        "code": p.code,
+        "column": p.column,
+        "value": p.value,
+        "message": p.message,
+        "hint": p.hint,
+    }
+
+
 def tail_object(result: RowResult, stamp: tuple[str, str]) -> dict[str, Any]:
     """A result's output columns from `outcome` on, as JSON Lines and Parquet hold them."""
     return {
@@ -202,17 +232,7 @@ def tail_object(result: RowResult, stamp: tuple[str, str]) -> dict[str, Any]:
         "rules": list(result.rules),
         "reasons": list(result.reasons),
         "missing": list(result.missing),
-        "problems": [
-            {
-                "severity": p.severity,
-                "code": p.code,
-                "column": p.column,
-                "value": p.value,
-                "message": p.message,
-                "hint": p.hint,
-            }
-            for p in result.problems
-        ],
+        "problems": [_problem_object(p) for p in result.problems],
         "policy_id": stamp[0],
         "policy_version": stamp[1],
     }
