@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from itertools import compress, islice, repeat
 from operator import is_, itemgetter
 from typing import Any
@@ -202,6 +203,11 @@ class Results:
         return RowProblem(diagnostic.code, self.binding.column_of(fact), text, diagnostic.message, diagnostic.hint)
 
 
+@lru_cache(maxsize=1 << 16)
+def _marked(problem: RowProblem, severity: str) -> RowProblem:
+    return problem if problem.severity == severity else replace(problem, severity=severity)
+
+
 def with_problems(result: RowResult, problems: tuple[RowProblem, ...]) -> RowResult:
     """The result of a row with cells that cannot be read, given its result with those
     cells blank: invalid when some of their facts are among the missing ones (or a
@@ -210,8 +216,8 @@ def with_problems(result: RowResult, problems: tuple[RowProblem, ...]) -> RowRes
         return result
     if result.outcome == INVALID:
         return replace(result, problems=(*problems, *result.problems))
-    missing = set(result.missing)
-    marked = tuple(replace(p, severity=ERROR if p.fact in missing or not p.fact else WARNING) for p in problems)
+    missing = result.missing
+    marked = tuple(_marked(p, ERROR if p.fact in missing or not p.fact else WARNING) for p in problems)
     if any(p.severity == ERROR for p in marked):
         return RowResult(INVALID, problems=marked)
     return replace(result, problems=marked)

@@ -9,27 +9,32 @@ types and rows.
 
 How: each mapped cell becomes its class (`_class_sql`: one CASE from the export's codes
 to the position of the fact's class), and the policy's compiled walk of its decision
-diagram (`sql.leaf_number`) turns the classes into a leaf. Three passes, each on every
-thread:
+diagram (`sql.leaf_number`) turns the classes into a leaf. Passes on every thread:
 
 1. `_stage`: read and decide every row into a Parquet file beside the target, in order:
    the row's cells made one line of CSV or JSON text (its cells themselves for Parquet
-   output), its leaf, and its summary cells;
-2. `_count`: the rows by leaf and minutes, and by outcome, staff and program, from it;
-3. `_write`: every row, numbered by Parquet's own row numbers, with the words of its
-   leaf as the Python engine's writer words them (`results.rendered_tail`).
+   output), its leaf, its summary cells, and for a flagged row (below) its classes and
+   the cells the SQL could not read;
+2. `_diagnose`: each distinct cell the SQL could not read, per fact, read once by the
+   interpreter (`mapping.Binding.facts`): the class it reads as, or its problem;
+3. `_count`: the rows by result and minutes, and by outcome, staff and program;
+4. `_write`: every row, numbered by Parquet's own row numbers, with the words of its
+   result as the Python engine's writer words them (`results.rendered_tail`).
 
 Numbering rows in the order of a CSV file would take DuckDB one thread; the staged
-file's row numbers take none. Without an output file, the rows are counted straight
-from the export.
+file's row numbers take none. Without an output file, the rows are diagnosed and
+counted straight from the export.
 
-A row the SQL reading cannot take exactly as `mapping.Binding.facts` takes it is flagged
-and read by the interpreter instead: a cell that is not a code of the mapping, a value
-out of range, a cell with other whitespace around it than Python strips, a column of a
-type whose text Python writes differently. Those rows (the invalid ones, and any other
-the SQL declines) get their results from `audit.Results`, the Python engine's own
-reading, through a Python function DuckDB calls for them alone, so that their
-diagnostics and hints are the Python engine's by construction.
+A row the SQL reading cannot take exactly as `mapping.Binding.facts` takes it is
+flagged: a cell that is not a code of the mapping, a value out of range, a cell with
+other whitespace around it than Python strips, a column of a type whose text Python
+writes differently. The interpreter's reading of each of its unreadable cells is joined
+back (`_resolved`: a map from the cell's text, as large as the distinct cells, not the
+rows): a cell it reads gives its class, one it cannot counts as blank. The row's leaf
+then decides it, and its problems are the interpreter's own, each an error when the
+leaf misses the cell's fact (the row is invalid) or else a warning, as
+`audit.with_problems` says; so the results, diagnostics and hints are the Python
+engine's by construction, with no Python call per row.
 """
 
 from __future__ import annotations
@@ -233,22 +238,20 @@ class Diagnosis:
     classes: tuple[tuple[int, ...], ...]
     problems: tuple[tuple[RowProblem | None, ...], ...]
 
-    @property
-    def radixes(self) -> list[int]:
-        """What each fact's cell number is multiplied by in a row's `DKEY`."""
-        found, radix = [], 1
-        for numbers in self.numbers:
-            found.append(radix)
-            radix *= len(numbers) + 1
-        return found
+    radixes: tuple[int, ...] = ()  # what each fact's cell number is multiplied by in a row's `DKEY`
+    span: int = 1  # one more than the largest `DKEY`
 
-    @property
-    def span(self) -> int:
-        """One more than the largest `DKEY`."""
-        span = 1
-        for numbers in self.numbers:
-            span *= len(numbers) + 1
-        return span
+    @staticmethod
+    def of(
+        numbers: tuple[dict[str, int], ...],
+        classes: tuple[tuple[int, ...], ...],
+        problems: tuple[tuple[RowProblem | None, ...], ...],
+    ) -> Diagnosis:
+        radixes, span = [], 1
+        for found in numbers:
+            radixes.append(span)
+            span *= len(found) + 1
+        return Diagnosis(numbers, classes, problems, tuple(radixes), span)
 
     @property
     def key_type(self) -> str:
@@ -296,11 +299,12 @@ def _diagnose(
                 numbers[n][text] = len(numbers[n]) + 1
                 read_as[n].append(unknown if found or value is None else classes[n].class_of(value))
                 problems[n].append(found[0] if found else None)
-    return Diagnosis(tuple(numbers), tuple(tuple(c) for c in read_as), tuple(tuple(p) for p in problems))
+    return Diagnosis.of(tuple(numbers), tuple(tuple(c) for c in read_as), tuple(tuple(p) for p in problems))
 
 
 RESOLVED_LEAF = quoted("billability resolved leaf")
 DKEY = quoted("billability unread")
+INVALID_ROW = quoted("billability invalid")
 
 
 def _resolved(source: Source, diagnosis: Diagnosis, policy: Policy, binding: Binding) -> str:
@@ -329,13 +333,41 @@ def _resolved(source: Source, diagnosis: Diagnosis, policy: Policy, binding: Bin
         f"ELSE {source.classes[n]} END AS {quoted(f'billability read {n}')}"
         for n in range(width)
     )
-    leaf, _ = _leaf_sql(policy, binding, lambda n: f"billability read {n}")
+    leaf, leaves = _leaf_sql(policy, binding, lambda n: f"billability read {n}")
     numbers_sql = "".join(f", {sql} AS {number[n]}" for n, sql in enumerate(numbered))
+    errors = _errors_sql(policy, leaves, diagnosis)
+    invalid = " OR ".join(quoted(f"billability error {n}") for n in errors) or "false"
+    errors_sql = "".join(f", {sql} AS {quoted(f'billability error {n}')}" for n, sql in errors.items())
     return (
+        f"(SELECT *, {invalid} AS {INVALID_ROW} FROM (SELECT *{errors_sql} FROM "
         f"(SELECT *, CASE WHEN {source.flagged} THEN {leaf} ELSE {source.leaf} END AS {RESOLVED_LEAF}, "
         f"CASE WHEN {source.flagged} THEN {key or f'CAST(0 AS {kind})'} END AS {DKEY} "
-        f"FROM (SELECT *{read} FROM (SELECT *{numbers_sql} FROM {source.table})))"
+        f"FROM (SELECT *{read} FROM (SELECT *{numbers_sql} FROM {source.table})))))"
     )
+
+
+def _errors_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis) -> dict[int, str]:
+    """For each mapped fact with cells the interpreter cannot read, SQL for whether a
+    resolved row's cell is such a cell and its answer depends on it: its fact is among
+    the resolved leaf's missing facts (a problem of no known fact always is)."""
+    facts = [fact.name for fact in policy.facts]
+    found: dict[int, str] = {}
+    for n, problems in enumerate(diagnosis.problems):
+        if not any(problems):
+            continue
+        number = quoted(f"billability number {n}")
+        # 0: the interpreter read the cell; -1: a problem of no known fact; else the fact's place.
+        fact_of = [0 if p is None else facts.index(p.fact) + 1 if p.fact in facts else -1 for p in problems]
+        whens = "".join(
+            f" WHEN {place} THEN [{', '.join('true' if facts[place - 1] in r.missing else 'false' for r in leaves)}]"
+            f"[{RESOLVED_LEAF} + 1]"
+            for place in sorted(set(fact_of) - {0, -1})
+        )
+        found[n] = (
+            f"CASE WHEN {DKEY} IS NULL OR {number} = 0 THEN false "
+            f"ELSE CASE {fact_of}[{number}] WHEN 0 THEN false WHEN -1 THEN true{whens} END END"
+        )
+    return found
 
 
 def audit_in_duckdb(
@@ -372,7 +404,7 @@ def audit_in_duckdb(
         with bounded_connection(MEMORY) as connection:
             if target is None:
                 source = Source(f"({query})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF)
-                diagnosis = _diagnose(connection, source, binding, classes) if width else Diagnosis((), (), ())
+                diagnosis = _diagnose(connection, source, binding, classes) if width else Diagnosis.of((), (), ())
                 resolved = _resolved(source, diagnosis, policy, binding)
                 table: tuple[str, list[Any], str | None] = (resolved, reader_parameters(export), None)
                 counts, rows, invalid = _count(connection, table, summary, known, leaves, diagnosis, {}, progress)
@@ -395,7 +427,7 @@ def audit_in_duckdb(
                     f"{STAGED_CLASSES} IS NOT NULL",
                     LEAF,
                 )
-                diagnosis = _diagnose(connection, source, binding, classes) if width else Diagnosis((), (), ())
+                diagnosis = _diagnose(connection, source, binding, classes) if width else Diagnosis.of((), (), ())
                 resolved = _resolved(source, diagnosis, policy, binding)
                 table = (resolved, [str(staged)], "file_row_number + 1")
                 flagged: dict[tuple[int, int], int] = {}
@@ -486,30 +518,25 @@ def _count(
     by_group = (staff, program) != ("NULL", "NULL")
     outcomes = "[" + ", ".join(text_literal(result.outcome) for result in leaves) + "]"
     first = f"CASE WHEN {DKEY} IS NOT NULL THEN {row} END" if row else "NULL"
-    inner = (
-        f"SELECT {RESOLVED_LEAF}, CASE WHEN {DKEY} IS NULL THEN {outcomes}[{RESOLVED_LEAF} + 1] END, "
-        f"{DKEY}, {minutes}, {staff}, {program}, {first} FROM {resolved}"
+    outcome = (
+        f"CASE WHEN {DKEY} IS NOT NULL AND {INVALID_ROW} THEN {text_literal(INVALID)} "
+        f"ELSE {outcomes}[{RESOLVED_LEAF} + 1] END"
     )
+    inner = f"SELECT {RESOLVED_LEAF}, {outcome}, {DKEY}, {minutes}, {staff}, {program}, {first} FROM {resolved}"
     firsts = f"min(r, {FIRST_INVALID_ROWS})" if row else "NULL"
     if by_group:
-        chosen, sets = "leaf, o, fl, k, m, s, p, GROUPING(m)", "GROUPING SETS ((leaf, k, m), (o, k, fl, s, p))"
+        chosen, sets = "leaf, o, k, m, s, p, GROUPING(m)", "GROUPING SETS ((leaf, k, m), (o, s, p))"
     else:
-        chosen, sets = "leaf, NULL, NULL, k, m, NULL, NULL, 0", "leaf, k, m"
-    sql = (
-        f"SELECT {chosen}, count(*), {firsts} "
-        f"FROM (SELECT *, CASE WHEN k IS NOT NULL THEN leaf END AS fl FROM ({inner}) AS t(leaf, o, k, m, s, p, r)) "
-        f"GROUP BY {sets}"
-    )
+        chosen, sets = "leaf, NULL, k, m, NULL, NULL, 0", "leaf, k, m"
+    sql = f"SELECT {chosen}, count(*), {firsts} FROM ({inner}) AS t(leaf, o, k, m, s, p, r) GROUP BY {sets}"
     found = _run(connection, sql, parameters, progress).fetchall()
     flagged_id = _flagged_ids(known, leaves, diagnosis, flagged)
     counts = Counts()
     ids: dict[int, int] = {}
     invalid: dict[tuple[int, int], list[int]] = {}
     rows = 0
-    for leaf, outcome, flagged_leaf, key, minute, staff_cell, program_cell, in_groups, number, firsts in found:
+    for leaf, outcome, key, minute, staff_cell, program_cell, in_groups, number, firsts in found:
         if in_groups:
-            if key is not None:
-                outcome = known.outcomes[flagged_id(flagged_leaf, key)]
             counts.groups[(outcome, staff_cell, program_cell)] += number
             continue
         if key is not None:
@@ -576,8 +603,8 @@ def _write(
     leaves, diagnosis = words_from
     line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
     row = "(file_row_number + 1)"
-    errors, words = _words_sql(policy, leaves, diagnosis, line_format)
-    rows = f"(SELECT *{errors} FROM {resolved})"
+    words = _words_sql(policy, leaves, diagnosis, line_format)
+    rows = resolved
     if file_format is Format.PARQUET:
         struct = "STRUCT(" + ", ".join(f"{quoted(name)} {OUTPUT_TYPES[name]}" for name in OUTPUT_COLUMNS[1:]) + ")"
         inputs = ", ".join(quoted(c) for c in export.columns)
@@ -598,13 +625,12 @@ def _write(
     _run(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", [str(staged)], progress)
 
 
-def _words_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis, line_format: Format) -> tuple[str, str]:
+def _words_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis, line_format: Format) -> str:
     """SQL for what follows `row` on a resolved row's output line (`results.rendered_tail`,
-    the same text), and the columns it needs first (`, ... AS ...`: whether each
-    unreadable cell is an error). A row that is not flagged takes its leaf's words; a
-    flagged row's words are put together from its resolved leaf's (or `invalid`'s) and
-    the words of each unreadable cell's problem, as an error when its fact is among the
-    leaf's missing facts (`audit.with_problems`), else as a warning."""
+    the same text). A row that is not flagged takes its leaf's words; a flagged row's
+    words are put together from its resolved leaf's (or `invalid`'s) and the words of
+    each unreadable cell's problem, as an error when its answer depends on the cell
+    (`_errors_sql`, as `audit.with_problems` says), else as a warning."""
     stamp = (policy.id, policy.version)
 
     def render(result: RowResult) -> str:
@@ -612,24 +638,18 @@ def _words_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis, li
 
     constants = "[" + ", ".join(text_literal(render(r)) for r in leaves) + "]"
     if not any(diagnosis.numbers):
-        return "", f"{constants}[{LEAF} + 1]"
+        return f"{constants}[{LEAF} + 1]"
     # A result's words split around its problems: what comes before, and after.
     marker = RowProblem("", "", "", "\x00")
     around = [render(replace(r, problems=(marker,))).split(render_problem(marker, line_format)) for r in leaves]
     invalid_head, _ = render(RowResult(INVALID, problems=(marker,))).split(render_problem(marker, line_format))
     heads = "[" + ", ".join(text_literal(head) for head, _ in around) + "]"
     (_, suffix) = around[0] if around else ("", "")
-    facts = [fact.name for fact in policy.facts]
-    # Per fact, whether each leaf misses it; a last row for a problem of no known fact.
-    missing = [[fact in r.missing for r in leaves] for fact in facts] + [[True] * len(leaves)]
-    missing_sql = "[" + ", ".join("[" + ", ".join("true" if m else "false" for m in row) + "]" for row in missing) + "]"
-    errors, pieces = "", []
+    pieces = []
     for n, problems in enumerate(diagnosis.problems):
         if not any(problems):
             continue
         number = quoted(f"billability number {n}")
-        error = quoted(f"billability error {n}")
-        fact_of = [facts.index(p.fact) + 1 if p is not None and p.fact in facts else len(facts) + 1 for p in problems]
 
         def said(severity: str, problems: tuple[RowProblem | None, ...] = problems) -> str:
             texts = [
@@ -638,23 +658,17 @@ def _words_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis, li
             ]
             return "[" + ", ".join(texts) + "]"
 
-        has = "[" + ", ".join("false" if p is None else "true" for p in problems) + "]"
-        errors += (
-            f", CASE WHEN {number} = 0 OR {DKEY} IS NULL OR NOT {has}[{number}] THEN false "
-            f"ELSE {missing_sql}[{fact_of}[{number}]][{RESOLVED_LEAF} + 1] END AS {error}"
-        )
         pieces.append(
-            f"CASE WHEN {number} = 0 THEN NULL WHEN {error} THEN {said(ERROR)}[{number}] "
+            f"CASE WHEN {number} = 0 THEN NULL WHEN {quoted(f'billability error {n}')} THEN {said(ERROR)}[{number}] "
             f"ELSE {said(WARNING)}[{number}] END"
         )
     if not pieces:
-        return "", f"{constants}[{LEAF} + 1]"
+        return f"{constants}[{LEAF} + 1]"
     joined = f"concat_ws({text_literal(LIST_SEPARATOR if line_format is Format.CSV else ',')}, {', '.join(pieces)})"
     cell = _csv_quoted(joined) if line_format is Format.CSV else joined
-    invalid = " OR ".join(quoted(f"billability error {n}") for n, p in enumerate(diagnosis.problems) if any(p))
-    head = f"CASE WHEN {invalid} THEN {text_literal(invalid_head)} ELSE {heads}[{RESOLVED_LEAF} + 1] END"
+    head = f"CASE WHEN {INVALID_ROW} THEN {text_literal(invalid_head)} ELSE {heads}[{RESOLVED_LEAF} + 1] END"
     words = f"CASE WHEN {DKEY} IS NULL THEN {constants}[{LEAF} + 1] ELSE {head} || {cell} || {text_literal(suffix)} END"
-    return errors, words
+    return words
 
 
 def _csv_quoted(text: str) -> str:
