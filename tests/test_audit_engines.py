@@ -159,6 +159,19 @@ def test_rows_decided_with_a_warning_come_out_the_same(
     assert_same(out, by_python, by_duckdb)
 
 
+def test_rows_decided_with_a_warning_sum_up_the_same_without_an_output(
+    clinic: Policy, clinic_mapping: Path, tmp_path: Path
+) -> None:
+    records = tmp_path / "export.csv"
+    records.write_bytes(WARNED_EXPORT.encode("utf-8"))
+    export = open_export(records)
+    binding = bind(load_mapping(clinic_mapping, clinic, export.columns), clinic, export.columns)
+    by_python = audit(export, binding, clinic, PythonEngine(clinic))
+    by_duckdb = audit_in_duckdb(export, binding, clinic)
+    assert by_python.invalid_rows == (3, 5, 7, 9)
+    assert replace(by_duckdb, engine="python") == by_python
+
+
 def test_cells_the_policy_names_without_a_mapping_come_out_the_same(clinic: Policy, tmp_path: Path) -> None:
     rng = random.Random(3)
     values = {
