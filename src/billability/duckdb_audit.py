@@ -93,7 +93,6 @@ STAGED_CLASSES = quoted("billability classes")
 STAGED_SUMMARY = tuple(quoted(f"billability {role}") for role in ("minutes", "staff", "program"))
 UNREAD = -1  # the class of a cell the SQL reading leaves to the interpreter
 ENGINE_NAME = "duckdb"
-MAX_LEAVES = 2**20  # more leaves than a decision diagram the engine can run holds
 
 
 def _class_sql(binding: Binding, export: Export, index: int, classes: FactClasses) -> str:
@@ -255,8 +254,8 @@ class Diagnosis:
 
     @property
     def key_type(self) -> str:
-        """The SQL type of a `DKEY`, and of a resolved leaf times `span` plus it."""
-        return "HUGEINT" if self.span * MAX_LEAVES > 2**62 else "BIGINT"
+        """The SQL type of a `DKEY`."""
+        return "HUGEINT" if self.span > 2**62 else "BIGINT"
 
     def problems_of(self, key: int) -> tuple[RowProblem, ...]:
         """The problems of a row's unreadable cells, in binding order, from its `DKEY`."""
@@ -412,7 +411,7 @@ def audit_in_duckdb(
                 if invalid:
                     numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
                     at = Source(f"({numbered})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF)
-                    first_invalid = _first_invalid(connection, _resolved(at, diagnosis, policy, binding), at, invalid)
+                    first_invalid = _first_invalid(connection, _resolved(at, diagnosis, policy, binding), at)
             else:
                 file_format = output_format(target)
                 staged = temporary_beside(target, ".parquet.part")
@@ -681,12 +680,10 @@ def _csv_quoted(text: str) -> str:
     )
 
 
-def _first_invalid(
-    connection: duckdb.DuckDBPyConnection, resolved: str, source: Source, invalid: dict[tuple[int, int], list[int]]
-) -> list[int]:
+def _first_invalid(connection: duckdb.DuckDBPyConnection, resolved: str, source: Source) -> list[int]:
     """The numbers of the first invalid rows of a numbered, resolved export."""
-    kinds = " OR ".join(f"({RESOLVED_LEAF} = {leaf} AND {DKEY} = {key})" for leaf, key in invalid)
     sql = (
-        f"SELECT {ROW} FROM {resolved} WHERE {DKEY} IS NOT NULL AND ({kinds}) ORDER BY {ROW} LIMIT {FIRST_INVALID_ROWS}"
+        f"SELECT {ROW} FROM {resolved} WHERE {DKEY} IS NOT NULL AND {INVALID_ROW} "
+        f"ORDER BY {ROW} LIMIT {FIRST_INVALID_ROWS}"
     )
     return [row for (row,) in connection.execute(sql, source.parameters).fetchall()]
