@@ -15,7 +15,7 @@ diagram (`sql.leaf_number`) turns the classes into a leaf. Passes on every threa
    the row's cells made one line of CSV or JSON text (its cells themselves for Parquet
    output), its leaf, its summary cells, and for a flagged row (below) its classes and
    the cells the SQL could not read;
-2. `_diagnose`: each distinct cell the SQL could not read, per fact, read once by the
+2. `diagnose`: each distinct cell the SQL could not read, per fact, read once by the
    interpreter (`mapping.Binding.facts`): the class it reads as, or its problem;
 3. `_count`: the rows by result and minutes, and by outcome, staff and program;
 4. `_write`: every row, numbered by Parquet's own row numbers, with the words of its
@@ -29,7 +29,7 @@ A row the SQL reading cannot take exactly as `mapping.Binding.facts` takes it is
 flagged: a cell that is not a code of the mapping, a value out of range, a cell with
 other whitespace around it than Python strips, a column of a type whose text Python
 writes differently. The interpreter's reading of each of its unreadable cells is joined
-back (`_resolved`: a map from the cell's text, as large as the distinct cells, not the
+back (`unreadable.resolved_sql`: a map from the cell's text, as large as the distinct cells, not the
 rows): a cell it reads gives its class, one it cannot counts as blank. The row's leaf
 then decides it, and its problems are the interpreter's own, each an error when the
 leaf misses the cell's fact (the row is invalid) or else a warning, as
@@ -42,7 +42,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +49,9 @@ import duckdb
 
 from billability.audit import FIRST_INVALID_ROWS, INVALID, Counts, Results, Summary, summarize, with_problems
 from billability.diagnostics import Diagnostic, Location, Problems
-from billability.diagram import FactClasses, diagram_of, fact_classes
+from billability.diagram import FactClasses
 from billability.engines import PythonEngine
-from billability.mapping import ERROR, WARNING, Binding, RowProblem
+from billability.mapping import Binding
 from billability.model import FactType, Policy
 from billability.records import (
     Export,
@@ -66,32 +65,39 @@ from billability.records import (
     text_literal,
 )
 from billability.results import (
-    LIST_SEPARATOR,
     OUTPUT_COLUMNS,
     OUTPUT_TYPES,
     RowResult,
-    csv_quoted_characters,
     header_line,
     output_format,
-    render_problem,
-    rendered_tail,
     temporary_beside,
 )
-from billability.sql import leaf_number
+from billability.unreadable import (
+    DKEY,
+    INVALID_ROW,
+    LEAF,
+    RESOLVED_LEAF,
+    UNREAD,
+    Diagnosis,
+    Source,
+    classes_of_readings,
+    diagnose,
+    leaf_sql,
+    resolved_sql,
+    words_sql,
+)
 
 # Column types whose text (`CAST(... AS VARCHAR)`) is the text `mapping._text` makes of the cell.
 SQL_READABLE = frozenset(
     {"VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 )
 ROW = quoted("billability row")
-LEAF = quoted("billability leaf")
 FLAGGED = quoted("billability flagged")
 MEMORY = "512MB"
 STAGED_LINE = quoted("billability line")
 STAGED_CELLS = quoted("billability cells")
 STAGED_CLASSES = quoted("billability classes")
 STAGED_SUMMARY = tuple(quoted(f"billability {role}") for role in ("minutes", "staff", "program"))
-UNREAD = -1  # the class of a cell the SQL reading leaves to the interpreter
 ENGINE_NAME = "duckdb"
 
 
@@ -142,33 +148,6 @@ def _class_sql(binding: Binding, export: Export, index: int, classes: FactClasse
     )
 
 
-def _classes_of_readings(binding: Binding, policy: Policy) -> list[FactClasses]:
-    """The classes of each mapped fact, in binding order."""
-    by_name = {classes.name: classes for classes in diagram_of(policy).facts}
-    return [by_name.get(r.fact.name) or fact_classes(policy, r.fact) for r in binding.readings]
-
-
-def _leaf_sql(policy: Policy, binding: Binding, column: Callable[[int], str]) -> tuple[str, list[RowResult]]:
-    """SQL for the diagram leaf of a row whose class of the nth mapped fact is in the
-    column named `column(n)`, and the leaves' results."""
-    import sqlglot
-
-    position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
-
-    def class_of(classes: dict[str, Any]) -> Any:
-        name = classes["name"]
-        if name not in position:
-            return sqlglot.exp.Literal.number(len(classes["classes"]))
-        return sqlglot.exp.column(column(position[name]), quoted=True)
-
-    leaf, _, leaves = leaf_number(policy, class_of, "duckdb")
-    results = [
-        RowResult(item["outcome"], tuple(item["rules"]), tuple(item["reasons"]), tuple(item["missing"]))
-        for item in leaves
-    ]
-    return leaf.sql("duckdb"), results
-
-
 def _decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows: bool) -> tuple[str, list[RowResult]]:
     """The export as a query with every input column, each mapped fact's class
     (`_class_column`, `UNREAD` when the SQL cannot read the cell), whether the row has
@@ -176,12 +155,12 @@ def _decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows
     and with `numbered_rows` its number (`ROW`) first; and the leaves' results.
     Numbering rows in order takes DuckDB one thread; without it, reading and deciding
     take all."""
-    classes = _classes_of_readings(binding, policy)
+    classes = classes_of_readings(binding, policy)
     # Every mapped fact is read, also one the diagram never asks: its cell may be unread.
     computed = "".join(
         f", {_class_sql(binding, export, n, found)} AS {quoted(_class_column(n))}" for n, found in enumerate(classes)
     )
-    leaf, results = _leaf_sql(policy, binding, _class_column)
+    leaf, results = leaf_sql(policy, binding, _class_column)
     numbered = f"row_number() OVER () AS {ROW}, " if numbered_rows else ""
     inputs = ", ".join(quoted(c) for c in export.columns)
     class_columns = "".join(f", {quoted(_class_column(n))}" for n in range(len(classes)))
@@ -211,164 +190,6 @@ def _cell_texts(export: Export, binding: Binding) -> list[str]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Rows to resolve: a table and its parameters, and SQL over its columns for the
-    class of the nth mapped fact (`classes[n]`), the cell when the SQL could not read it
-    (`unread[n]`, else NULL), whether the row is flagged, and the leaf of a row that is
-    not (`leaf`)."""
-
-    table: str
-    parameters: list[Any]
-    classes: tuple[str, ...]
-    unread: tuple[str, ...]
-    flagged: str
-    leaf: str
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
-    """Each distinct cell the SQL could not read, of each mapped fact (binding order),
-    read once by the interpreter: numbered from 1 by DuckDB's text of it (`numbers`),
-    with the class it reads as (`classes`, the unknown class when it cannot be read)
-    and its problem (`problems`, None when the interpreter reads it)."""
-
-    numbers: tuple[dict[str, int], ...]
-    classes: tuple[tuple[int, ...], ...]
-    problems: tuple[tuple[RowProblem | None, ...], ...]
-
-    radixes: tuple[int, ...] = ()  # what each fact's cell number is multiplied by in a row's `DKEY`
-    span: int = 1  # one more than the largest `DKEY`
-
-    @staticmethod
-    def of(
-        numbers: tuple[dict[str, int], ...],
-        classes: tuple[tuple[int, ...], ...],
-        problems: tuple[tuple[RowProblem | None, ...], ...],
-    ) -> Diagnosis:
-        radixes, span = [], 1
-        for found in numbers:
-            radixes.append(span)
-            span *= len(found) + 1
-        return Diagnosis(numbers, classes, problems, tuple(radixes), span)
-
-    @property
-    def key_type(self) -> str:
-        """The SQL type of a `DKEY`."""
-        return "HUGEINT" if self.span > 2**62 else "BIGINT"
-
-    def problems_of(self, key: int) -> tuple[RowProblem, ...]:
-        """The problems of a row's unreadable cells, in binding order, from its `DKEY`."""
-        found: list[RowProblem] = []
-        for radix, numbers, problems in zip(self.radixes, self.numbers, self.problems, strict=True):
-            number = key // radix % (len(numbers) + 1)
-            problem = problems[number - 1] if number else None
-            if problem is not None:
-                found.append(problem)
-        return tuple(found)
-
-
-def _diagnose(
-    connection: duckdb.DuckDBPyConnection, source: Source, binding: Binding, classes: list[FactClasses]
-) -> Diagnosis:
-    """Read each distinct unreadable cell of each mapped fact once, in one pass."""
-    width = len(classes)
-    cells = ", ".join(f"{sql} AS u{n}" for n, sql in enumerate(source.unread))
-    texts = ", ".join(f"u{n}, CAST(u{n} AS VARCHAR)" for n in range(width))
-    sets = ", ".join(f"(u{n})" for n in range(width))
-    sql = (
-        f"SELECT {texts} FROM (SELECT {cells} FROM {source.table} WHERE {source.flagged}) "
-        f"GROUP BY GROUPING SETS ({sets})"
-    )
-    numbers: list[dict[str, int]] = [{} for _ in range(width)]
-    read_as: list[list[int]] = [[] for _ in range(width)]
-    problems: list[list[RowProblem | None]] = [[] for _ in range(width)]
-    cursor = connection.execute(sql, source.parameters)
-    while rows := cursor.fetchmany(10_000):
-        for row in rows:
-            for n in range(width):
-                cell, text = row[2 * n], row[2 * n + 1]
-                if text is None or text in numbers[n]:
-                    continue
-                given: list[Any] = [None] * width
-                given[n] = cell
-                facts, found = binding.facts(given)
-                value = facts.get(binding.readings[n].fact.name)
-                unknown = len(classes[n].values)
-                numbers[n][text] = len(numbers[n]) + 1
-                read_as[n].append(unknown if found or value is None else classes[n].class_of(value))
-                problems[n].append(found[0] if found else None)
-    return Diagnosis.of(tuple(numbers), tuple(tuple(c) for c in read_as), tuple(tuple(p) for p in problems))
-
-
-RESOLVED_LEAF = quoted("billability resolved leaf")
-DKEY = quoted("billability unread")
-INVALID_ROW = quoted("billability invalid")
-
-
-def _resolved(source: Source, diagnosis: Diagnosis, policy: Policy, binding: Binding) -> str:
-    """The source's rows with the leaf of every row (`RESOLVED_LEAF`: a flagged row's
-    unreadable cells read as the interpreter read them, or as blank when it could not)
-    and, for a flagged row, the numbers of its unreadable cells in one key (`DKEY`, see
-    `Diagnosis.problems_of`; NULL when not flagged). Each lookup is one map from the
-    cell's text, built from the distinct cells alone."""
-    width = len(diagnosis.numbers)
-    numbered = []
-    for n, numbers in enumerate(diagnosis.numbers):
-        if not numbers:
-            numbered.append("0")
-            continue
-        lookup = "MAP {" + ", ".join(f"{text_literal(t)}: {d}" for t, d in numbers.items()) + "}"
-        numbered.append(
-            f"CASE WHEN {source.unread[n]} IS NULL THEN 0 ELSE {lookup}[CAST({source.unread[n]} AS VARCHAR)] END"
-        )
-    kind = diagnosis.key_type
-    number = [quoted(f"billability number {n}") for n in range(width)]
-    key = " + ".join(
-        f"CAST({number[n]} AS {kind}) * {radix}" for n, radix in enumerate(diagnosis.radixes) if diagnosis.numbers[n]
-    )
-    read = "".join(
-        f", CASE WHEN {source.classes[n]} = {UNREAD} THEN {list(diagnosis.classes[n]) or [0]}[{number[n]}] "
-        f"ELSE {source.classes[n]} END AS {quoted(f'billability read {n}')}"
-        for n in range(width)
-    )
-    leaf, leaves = _leaf_sql(policy, binding, lambda n: f"billability read {n}")
-    numbers_sql = "".join(f", {sql} AS {number[n]}" for n, sql in enumerate(numbered))
-    errors = _errors_sql(policy, leaves, diagnosis)
-    invalid = " OR ".join(quoted(f"billability error {n}") for n in errors) or "false"
-    errors_sql = "".join(f", {sql} AS {quoted(f'billability error {n}')}" for n, sql in errors.items())
-    return (
-        f"(SELECT *, {invalid} AS {INVALID_ROW} FROM (SELECT *{errors_sql} FROM "
-        f"(SELECT *, CASE WHEN {source.flagged} THEN {leaf} ELSE {source.leaf} END AS {RESOLVED_LEAF}, "
-        f"CASE WHEN {source.flagged} THEN {key or f'CAST(0 AS {kind})'} END AS {DKEY} "
-        f"FROM (SELECT *{read} FROM (SELECT *{numbers_sql} FROM {source.table})))))"
-    )
-
-
-def _errors_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis) -> dict[int, str]:
-    """For each mapped fact with cells the interpreter cannot read, SQL for whether a
-    resolved row's cell is such a cell and its answer depends on it: its fact is among
-    the resolved leaf's missing facts (a problem of no known fact always is)."""
-    facts = [fact.name for fact in policy.facts]
-    found: dict[int, str] = {}
-    for n, problems in enumerate(diagnosis.problems):
-        if not any(problems):
-            continue
-        number = quoted(f"billability number {n}")
-        # 0: the interpreter read the cell; -1: a problem of no known fact; else the fact's place.
-        fact_of = [0 if p is None else facts.index(p.fact) + 1 if p.fact in facts else -1 for p in problems]
-        whens = "".join(
-            f" WHEN {place} THEN [{', '.join('true' if facts[place - 1] in r.missing else 'false' for r in leaves)}]"
-            f"[{RESOLVED_LEAF} + 1]"
-            for place in sorted(set(fact_of) - {0, -1})
-        )
-        found[n] = (
-            f"CASE WHEN {DKEY} IS NULL OR {number} = 0 THEN false "
-            f"ELSE CASE {fact_of}[{number}] WHEN 0 THEN false WHEN -1 THEN true{whens} END END"
-        )
-    return found
-
-
 def audit_in_duckdb(
     export: Export,
     binding: Binding,
@@ -391,7 +212,7 @@ def audit_in_duckdb(
             ]
         )
     query, leaves = _decided_sql(export, binding, policy, numbered_rows=False)
-    classes = _classes_of_readings(binding, policy)
+    classes = classes_of_readings(binding, policy)
     width = len(classes)
     known = Results(binding, PythonEngine(policy))
     made: list[Path] = []
@@ -403,15 +224,15 @@ def audit_in_duckdb(
         with bounded_connection(MEMORY) as connection:
             if target is None:
                 source = Source(f"({query})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF)
-                diagnosis = _diagnose(connection, source, binding, classes) if width else Diagnosis.of((), (), ())
-                resolved = _resolved(source, diagnosis, policy, binding)
+                diagnosis = diagnose(connection, source, binding, classes) if width else Diagnosis.of((), (), ())
+                resolved = resolved_sql(source, diagnosis, policy, binding)
                 table: tuple[str, list[Any], str | None] = (resolved, reader_parameters(export), None)
                 counts, rows, invalid = _count(connection, table, summary, known, leaves, diagnosis, {}, progress)
                 first_invalid = []
                 if invalid:
                     numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
                     at = Source(f"({numbered})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF)
-                    first_invalid = _first_invalid(connection, _resolved(at, diagnosis, policy, binding), at)
+                    first_invalid = _first_invalid(connection, resolved_sql(at, diagnosis, policy, binding), at)
             else:
                 file_format = output_format(target)
                 staged = temporary_beside(target, ".parquet.part")
@@ -426,8 +247,8 @@ def audit_in_duckdb(
                     f"{STAGED_CLASSES} IS NOT NULL",
                     LEAF,
                 )
-                diagnosis = _diagnose(connection, source, binding, classes) if width else Diagnosis.of((), (), ())
-                resolved = _resolved(source, diagnosis, policy, binding)
+                diagnosis = diagnose(connection, source, binding, classes) if width else Diagnosis.of((), (), ())
+                resolved = resolved_sql(source, diagnosis, policy, binding)
                 table = (resolved, [str(staged)], "file_row_number + 1")
                 flagged: dict[tuple[int, int], int] = {}
                 counts, rows, invalid = _count(connection, table, mapped, known, leaves, diagnosis, flagged, None)
@@ -508,7 +329,7 @@ def _count(
     progress: Callable[[float], None] | None,
 ) -> tuple[Counts, int, dict[tuple[int, int], list[int]]]:
     """Rows by result and minutes cell, and by outcome, staff and program cells
-    (`audit.Counts`), on every thread, from a resolved table (`_resolved`), its
+    (`audit.Counts`), on every thread, from a resolved table (`resolved_sql`), its
     parameters and the SQL of its rows' numbers (None: not numbered). Also the
     invalid flagged rows' kinds (leaf and `DKEY`), each with its first row numbers
     when the rows are numbered; `flagged` is given each flagged kind's result id."""
@@ -597,12 +418,12 @@ def _write(
     progress: Callable[[float], None] | None,
 ) -> None:
     """Every staged row, in order and numbered (Parquet's own row numbers, so on every
-    thread), into a file in a format, with the words of its result (`_words_sql`)."""
+    thread), into a file in a format, with the words of its result (`words_sql`)."""
     resolved, staged, part, file_format = into
     leaves, diagnosis = words_from
     line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
     row = "(file_row_number + 1)"
-    words = _words_sql(policy, leaves, diagnosis, line_format)
+    words = words_sql(policy, leaves, diagnosis, line_format)
     rows = resolved
     if file_format is Format.PARQUET:
         struct = "STRUCT(" + ", ".join(f"{quoted(name)} {OUTPUT_TYPES[name]}" for name in OUTPUT_COLUMNS[1:]) + ")"
@@ -622,62 +443,6 @@ def _write(
         select = f"SELECT {text} AS {header} FROM {rows}"
         options = f"(FORMAT csv, HEADER {'true' if line_format is Format.CSV else 'false'}, QUOTE '', ESCAPE '')"
     _run(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", [str(staged)], progress)
-
-
-def _words_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis, line_format: Format) -> str:
-    """SQL for what follows `row` on a resolved row's output line (`results.rendered_tail`,
-    the same text). A row that is not flagged takes its leaf's words; a flagged row's
-    words are put together from its resolved leaf's (or `invalid`'s) and the words of
-    each unreadable cell's problem, as an error when its answer depends on the cell
-    (`_errors_sql`, as `audit.with_problems` says), else as a warning."""
-    stamp = (policy.id, policy.version)
-
-    def render(result: RowResult) -> str:
-        return rendered_tail(result, line_format, stamp)
-
-    constants = "[" + ", ".join(text_literal(render(r)) for r in leaves) + "]"
-    if not any(diagnosis.numbers):
-        return f"{constants}[{LEAF} + 1]"
-    # A result's words split around its problems: what comes before, and after.
-    marker = RowProblem("", "", "", "\x00")
-    around = [render(replace(r, problems=(marker,))).split(render_problem(marker, line_format)) for r in leaves]
-    invalid_head, _ = render(RowResult(INVALID, problems=(marker,))).split(render_problem(marker, line_format))
-    heads = "[" + ", ".join(text_literal(head) for head, _ in around) + "]"
-    (_, suffix) = around[0] if around else ("", "")
-    pieces = []
-    for n, problems in enumerate(diagnosis.problems):
-        if not any(problems):
-            continue
-        number = quoted(f"billability number {n}")
-
-        def said(severity: str, problems: tuple[RowProblem | None, ...] = problems) -> str:
-            texts = [
-                "NULL" if p is None else text_literal(render_problem(replace(p, severity=severity), line_format))
-                for p in problems
-            ]
-            return "[" + ", ".join(texts) + "]"
-
-        pieces.append(
-            f"CASE WHEN {number} = 0 THEN NULL WHEN {quoted(f'billability error {n}')} THEN {said(ERROR)}[{number}] "
-            f"ELSE {said(WARNING)}[{number}] END"
-        )
-    if not pieces:
-        return f"{constants}[{LEAF} + 1]"
-    joined = f"concat_ws({text_literal(LIST_SEPARATOR if line_format is Format.CSV else ',')}, {', '.join(pieces)})"
-    cell = _csv_quoted(joined) if line_format is Format.CSV else joined
-    head = f"CASE WHEN {INVALID_ROW} THEN {text_literal(invalid_head)} ELSE {heads}[{RESOLVED_LEAF} + 1] END"
-    words = f"CASE WHEN {DKEY} IS NULL THEN {constants}[{LEAF} + 1] ELSE {head} || {cell} || {text_literal(suffix)} END"
-    return words
-
-
-def _csv_quoted(text: str) -> str:
-    """SQL for text as `rendered_tail` writes it in a CSV cell: quoted when it holds a
-    character Python's csv module quotes."""
-    characters = "".join("\\" + c if c in "]\\^-" else c for c in csv_quoted_characters())
-    return (
-        f"CASE WHEN regexp_matches({text}, {text_literal('[' + characters + ']')}) "
-        f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END"
-    )
 
 
 def _first_invalid(connection: duckdb.DuckDBPyConnection, resolved: str, source: Source) -> list[int]:
