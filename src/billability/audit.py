@@ -220,7 +220,7 @@ def with_problems(result: RowResult, problems: tuple[RowProblem, ...]) -> RowRes
     marked = tuple(_marked(p, ERROR if p.fact in missing or not p.fact else WARNING) for p in problems)
     if any(p.severity == ERROR for p in marked):
         return RowResult(INVALID, problems=marked)
-    return replace(result, problems=marked)
+    return RowResult(result.outcome, result.rules, result.reasons, result.missing, marked)
 
 
 @dataclass
