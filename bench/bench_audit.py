@@ -1,10 +1,14 @@
 """Rows per second of `billability audit` end to end, against DuckDB copying the same file.
 
-Run by hand:  python bench/bench_audit.py [--rows N] [--format csv|jsonl|parquet] [--keep DIR]
+Run by hand:  python bench/bench_audit.py [--rows N] [--exports tidy,messy]
+                                          [--format csv|jsonl|parquet] [--keep DIR]
 
 Generates N synthetic service records shaped like docs/audit/ehr-export.csv (codes
-drawn from docs/audit/mapping.yaml, some blank cells, a few unknown codes) as CSV,
-then times, each in its own process:
+drawn from docs/audit/mapping.yaml, some blank cells, a few unknown codes) as CSV:
+a tidy export, and a messy one as an EHR's report writer makes it (a byte order mark,
+CRLF line ends, lowercase and padded codes, unknown codes, a days-since-discharge
+column filled on every row and negative before discharge: a few percent of the fact
+cells cannot be read). For each export it times, each in its own process:
 
 - `billability audit RECORDS --map docs/audit/mapping.yaml -o OUT --engine E` for each
   engine (duckdb, python): read, map, decide every row, write every row with its
@@ -12,8 +16,8 @@ then times, each in its own process:
 - as a baseline, DuckDB copying the same CSV (all columns as text) to the same output
   format with no decision at all.
 
-Prints rows/s of each (wall clock and CPU time), each engine's ratio to the copy, and
-each process's peak resident memory.
+Prints rows/s of each (wall clock and CPU time), each engine's ratio to the copy of
+the same file in the same run, and each process's peak resident memory.
 """
 
 from __future__ import annotations
@@ -110,6 +114,46 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
             )
 
 
+MESSY_CODES = ("RN", "Fax", "TBD", "Unknown", "?")
+
+
+def generate_messy(path: Path, rows: int, seed: int = 2) -> None:
+    """N records of the tidy kind, then roughed up as a report writer exports them."""
+    tidy = path.with_name(path.stem + "-tidy.csv")
+    generate(tidy, rows, seed)
+    rng = random.Random(seed)
+    coded = [COLUMNS.index(c) for c in ("staff_credential", "service_type", "contact_method", "contact_outcome")]
+    yes_no = [COLUMNS.index(c) for c in ("medical_necessity", "progress_note", "post_discharge")]
+    days = COLUMNS.index("days_post_discharge")
+    with tidy.open(encoding="utf-8", newline="") as source, path.open("w", encoding="utf-8", newline="") as file:
+        file.write("\ufeff")
+        writer = csv.writer(file, lineterminator="\r\n")
+        reader = csv.reader(source)
+        writer.writerow(next(reader))
+        for row in reader:
+            for index in coded:
+                if not row[index]:
+                    continue
+                roll = rng.random()
+                if roll < 0.03:
+                    row[index] = row[index].lower()
+                elif roll < 0.06:
+                    row[index] = f"  {row[index]} "
+                elif roll < 0.07:
+                    row[index] = rng.choice(MESSY_CODES)
+            for index in yes_no:
+                roll = rng.random()
+                if roll < 0.02:
+                    row[index] = rng.choice(("maybe", "y", "n", "Yes", "U"))
+            # The report writer subtracts the discharge date from every service date.
+            if not row[days] and rng.random() < 0.6:
+                row[days] = str(rng.randint(-60, 90))
+            elif row[days] and rng.random() < 0.02:
+                row[days] = str(-rng.randint(1, 30))
+            writer.writerow(row)
+    tidy.unlink()
+
+
 def timed(command: list[str]) -> tuple[float, float, float]:
     """Wall-clock seconds, CPU seconds (user + system) and peak resident MB of a command in
     its own process. CPU time is what the command costs; on a busy machine the wall clock
@@ -135,21 +179,33 @@ def audit_command(records: Path, output: Path, engine: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--exports", default="tidy,messy", help="comma list of the exports: tidy, messy")
     parser.add_argument("--format", choices=("csv", "jsonl", "parquet"), default="csv", help="the output format")
     parser.add_argument("--engines", default="duckdb,python", help="comma list of the engines to time")
     parser.add_argument("--keep", type=Path, default=None, help="write the files here and keep them")
     arguments = parser.parse_args()
     folder = arguments.keep or Path(tempfile.mkdtemp(prefix="bench-audit-"))
     folder.mkdir(parents=True, exist_ok=True)
-    records = folder / "records.csv"
+    written: list[Path] = []
+    for kind in arguments.exports.split(","):
+        written += bench(kind, folder, arguments.rows, arguments.format, arguments.engines.split(","))
+    if arguments.keep is None:
+        for path in written:
+            path.unlink(missing_ok=True)
+        folder.rmdir()
+
+
+def bench(kind: str, folder: Path, rows: int, output_format: str, engines: list[str]) -> list[Path]:
+    """Time the copy and each engine on one export; the files written."""
+    records = folder / f"{kind}.csv"
     start = time.perf_counter()
-    generate(records, arguments.rows)
+    (generate_messy if kind == "messy" else generate)(records, rows)
     print(
-        f"generated {arguments.rows:,} records ({records.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f} s"
+        f"{kind}: generated {rows:,} records ({records.stat().st_size / 1e6:.0f} MB) "
+        f"in {time.perf_counter() - start:.1f} s"
     )
-    rows = arguments.rows
-    copied = folder / f"copied.{arguments.format}"
-    options = {"csv": "(HEADER)", "jsonl": "(FORMAT json)", "parquet": "(FORMAT parquet)"}[arguments.format]
+    copied = folder / f"{kind}-copied.{output_format}"
+    options = {"csv": "(HEADER)", "jsonl": "(FORMAT json)", "parquet": "(FORMAT parquet)"}[output_format]
     baseline = (
         "import duckdb, sys; duckdb.connect().execute("
         f"\"COPY (SELECT * FROM read_csv(?, all_varchar = true, header = true)) TO '{copied}' {options}\", "
@@ -157,32 +213,30 @@ def main() -> None:
     )
     copy_seconds, copy_cpu, copy_rss = timed([sys.executable, "-c", baseline])
     print(
-        f"duckdb copy, no decision: {copy_seconds:.2f} s wall ({rows / copy_seconds:,.0f} rows/s), "
+        f"{kind}: duckdb copy, no decision: {copy_seconds:.2f} s wall ({rows / copy_seconds:,.0f} rows/s), "
         f"{copy_cpu:.2f} s CPU ({rows / copy_cpu:,.0f} rows/s), peak RSS {copy_rss:.0f} MB"
     )
     written = [records, copied]
     # The fixed cost of a run (starting Python, reading the policy, compiling it): the same
     # audit of the first record alone, subtracted to give each engine's cost per row.
-    single = folder / "one-record.csv"
-    with records.open(encoding="utf-8") as source:
-        single.write_text(source.readline() + source.readline(), encoding="utf-8")
+    single = folder / f"{kind}-one-record.csv"
+    with records.open(encoding="utf-8", newline="") as source:
+        single.write_text(source.readline() + source.readline(), encoding="utf-8", newline="")
     written.append(single)
-    for engine in arguments.engines.split(","):
-        audited = folder / f"audited-{engine}.{arguments.format}"
+    for engine in engines:
+        audited = folder / f"{kind}-audited-{engine}.{output_format}"
         written.append(audited)
         seconds, cpu, rss = timed(audit_command(records, audited, engine))
-        fixed, _, _ = timed(audit_command(single, folder / f"one-{engine}.{arguments.format}", engine))
-        written.append(folder / f"one-{engine}.{arguments.format}")
+        one = folder / f"{kind}-one-{engine}.{output_format}"
+        fixed, _, _ = timed(audit_command(single, one, engine))
+        written.append(one)
         print(
-            f"audit --engine {engine}: {seconds:.2f} s wall ({rows / seconds:,.0f} rows/s), "
+            f"{kind}: audit --engine {engine}: {seconds:.2f} s wall ({rows / seconds:,.0f} rows/s), "
             f"{cpu:.2f} s CPU ({rows / cpu:,.0f} rows/s), peak RSS {rss:.0f} MB; "
             f"{seconds / copy_seconds:.2f}x the copy's wall time, {cpu / copy_cpu:.2f}x its CPU time; "
             f"fixed cost {fixed:.2f} s (one record), {(seconds - fixed) / copy_seconds:.2f}x the copy without it"
         )
-    if arguments.keep is None:
-        for path in written:
-            path.unlink(missing_ok=True)
-        folder.rmdir()
+    return written
 
 
 if __name__ == "__main__":

@@ -164,7 +164,8 @@ def test_unreadable_cells_make_a_row_invalid_and_name_the_column(export: tuple[P
     (unknown,) = rows["S5"]["problems"]
     assert (unknown["code"], unknown["column"], unknown["value"]) == ("record.unknown-code", "staff_credential", "RN")
     (negative,) = rows["S6"]["problems"]
-    assert (negative["code"], negative["column"], negative["value"]) == ("scenario.out-of-range", "days", "-3")
+    assert (negative["code"], negative["column"], negative["value"]) == ("record.out-of-range", "days", "-3")
+    assert {p["severity"] for r in ("S5", "S6", "S7") for p in rows[r]["problems"]} == {"error"}
     (maybe,) = rows["S7"]["problems"]
     assert (maybe["code"], maybe["column"]) == ("record.unknown-code", "note")
     assert maybe["hint"]
@@ -239,7 +240,7 @@ def test_each_format_round_trips(export: tuple[Path, Path], tmp_path: Path, suff
 def test_without_a_mapping_columns_named_like_facts_are_the_facts(tmp_path: Path) -> None:
     records = tmp_path / "facts.csv"
     records.write_text(
-        "id,provider_credential,activity,contact_mode\n1,counselor,benefits,\n2,,provider_call,\n3,counselor,driving,fax\n",
+        "id,provider_credential,activity,contact_mode\n1,counselor,benefits,\n2,,provider_call,\n3,counselor,provider_call,fax\n",
         encoding="utf-8",
     )
     status, _, stderr = audit(records, None, "-o", tmp_path / "out.csv")
@@ -257,6 +258,81 @@ def test_an_export_without_a_single_fact_column_is_refused(tmp_path: Path) -> No
     assert status == 2
     assert "error[records.no-facts]" in stderr and "--map" in stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+# An export as an EHR writes it (byte order mark, CRLF, padded codes), whose unreadable
+# cells sometimes bear on the answer and sometimes do not.
+WARNED_EXPORT = "\ufeff" + "\r\n".join(
+    [
+        EXPORT.splitlines()[0],
+        "W1,Staff 01,LCSW,OP,Benefits,,,-3,30",  # days do not bear on benefits
+        "W2,Staff 01,LCSW,OP,Transport,,maybe,,15",  # driving is never billable
+        "W3,Staff 01,LCSW,OP,Handoff,,Y,-3,10",  # a hand-off's days decide it
+        "W4,Staff 01, LCSW ,OP,Handoff,,N,-5,10",  # undocumented: not billable, whatever the days
+        "W5,Staff 01,LCSW,OP,Provider call,Fax,,,10",  # the contact decides a provider call
+        "W6,Staff 01,RN,OP,Transport,,,,10",  # not billable, whoever drove
+        "W7,Staff 01,LCSW,OP,Handoff,,,-3,10",  # undetermined, and the days are among the missing
+        "W8,,,OP,Benefits,Pager,,,",  # undetermined, but the contact is not what it waits for
+        "W9,Staff 01,LCSW,OP,Provider call,Fax,maybe,,10",  # one cell decides, the other does not
+        'W10,Staff 01,LCSW,OP,Benefits,"Fax, ""urgent""",,,5',  # a comma and quotes in the cell
+        "",
+    ]
+)
+# service id: outcome, and the severity of each problem in column order.
+WARNED = {
+    "W1": ("billable", ["warning"]),
+    "W2": ("not_billable", ["warning"]),
+    "W3": ("invalid", ["error"]),
+    "W4": ("not_billable", ["warning"]),
+    "W5": ("invalid", ["error"]),
+    "W6": ("not_billable", ["warning"]),
+    "W7": ("invalid", ["error"]),
+    "W8": ("undetermined", ["warning"]),
+    "W9": ("invalid", ["error", "warning"]),
+    "W10": ("billable", ["warning"]),
+}
+
+
+def test_a_cell_that_cannot_change_the_answer_gives_a_warning_not_an_invalid_row(
+    tmp_path: Path, clinic: Policy
+) -> None:
+    records = tmp_path / "export.csv"
+    records.write_bytes(WARNED_EXPORT.encode("utf-8"))
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    for engine in ("duckdb", "python"):
+        status, stdout, stderr = audit(records, mapping, "-o", tmp_path / f"{engine}.jsonl", "--engine", engine)
+        assert status == 0, stderr
+        assert "6 rows decided with a warning" in stdout
+        written = [json.loads(line) for line in (tmp_path / f"{engine}.jsonl").read_text().splitlines()]
+        assert {r["service_id"]: (r["outcome"], [p["severity"] for p in r["problems"]]) for r in written} == WARNED
+        by_id = {r["service_id"]: r for r in written}
+        # A warned row is decided as if its unreadable cell were blank.
+        assert clinic.evaluate({"provider_credential": "counselor", "activity": "benefits"}).rules == tuple(
+            by_id["W1"]["rules"]
+        )
+        assert by_id["W8"]["missing"] == ["provider_credential"]
+        (days,) = by_id["W1"]["problems"]
+        assert (days["code"], days["column"], days["value"]) == ("record.out-of-range", "days", "-3")
+        assert [p["column"] for p in by_id["W9"]["problems"]] == ["contact_method", "note"]
+        assert by_id["W3"]["rules"] == [] and by_id["W3"]["missing"] == []
+    status, _, stderr = audit(records, mapping, "-o", tmp_path / "out.csv")
+    assert status == 0, stderr
+    rows = {r["service_id"]: r for r in read_csv(tmp_path / "out.csv")}
+    assert rows["W1"]["problems"].startswith("warning[record.out-of-range]: column `days`")
+    assert rows["W3"]["problems"].startswith("error[record.out-of-range]: column `days`")
+
+
+def test_check_and_evaluate_still_refuse_what_an_audit_decides_with_a_warning() -> None:
+    status, _, stderr = run(
+        "check",
+        "--policy",
+        CLINIC_POLICY,
+        "activity=benefits",
+        "provider_credential=counselor",
+        "days_since_discharge=-3",
+    )
+    assert status == 2 and "error[scenario.out-of-range]" in stderr
 
 
 # --- mistakes: located, exit 2, nothing written ------------------------------------------
@@ -576,17 +652,22 @@ def test_the_example_export_audits_under_the_bundled_policy(tmp_path: Path, poli
             assert (row["outcome"], row["rules"], row["problems"]) == ("not_audited", [], []), cells
             continue
         facts: dict[str, Any] = {}
-        readable = True
+        unreadable, unreadable_cells = set(), set()
         for fact, where in spec.items():
             if "from_dates" in where:
                 assert where["format"] == "m/d/yyyy"
-                service, discharge = (cells[where["from_dates"][role]].strip() for role in ("service", "discharge"))
-                try:
-                    served = datetime.datetime.strptime(service, "%m/%d/%Y").date() if service else None
-                    discharged = datetime.datetime.strptime(discharge, "%m/%d/%Y").date() if discharge else None
-                except ValueError:
-                    readable = False
+                dated: dict[str, datetime.date | None] = {}
+                for role in ("service", "discharge"):
+                    column = where["from_dates"][role]
+                    text = cells[column].strip()
+                    try:
+                        dated[role] = datetime.datetime.strptime(text, "%m/%d/%Y").date() if text else None
+                    except ValueError:
+                        unreadable.add(fact)
+                        unreadable_cells.add(column)
+                if fact in unreadable:
                     continue
+                served, discharged = dated["service"], dated["discharge"]
                 if discharged is None:
                     if fact == "after_discharge":
                         facts[fact] = False
@@ -602,21 +683,28 @@ def test_the_example_export_audits_under_the_bundled_policy(tmp_path: Path, poli
                 continue
             codes = {str(k).lower(): v for k, v in where.get("codes", {}).items()} if "codes" in where else None
             if codes is None:
-                facts[fact] = int(cell)
+                if cell.lstrip("-").isdigit() and int(cell) >= 0:
+                    facts[fact] = int(cell)
+                else:
+                    unreadable.add(fact)
+                    unreadable_cells.add(where["column"])
             elif cell in codes:
                 if codes[cell] is not None:
                     facts[fact] = codes[cell]
             else:
-                readable = False
-        if not readable or row["outcome"] == "invalid":
+                unreadable.add(fact)
+                unreadable_cells.add(where["column"])
+        # Decided as if the unreadable cells were blank; invalid when the answer waits for one.
+        decision = policy.evaluate(facts)
+        if unreadable & set(decision.missing):
             assert row["outcome"] == "invalid" and row["problems"], cells
             continue
-        decision = policy.evaluate(facts)
         assert (row["outcome"], row["rules"], row["missing"]) == (
             str(decision.outcome),
             list(decision.rules),
             list(decision.missing),
         ), cells["service_id"]
+        assert [p["severity"] for p in row["problems"]] == ["warning"] * len(unreadable_cells)
     assert outcomes == {"billable", "not_billable", "needs_review", "undetermined", "invalid", "not_audited"}
     assert "http" not in report.read_text(encoding="utf-8")
 
@@ -666,3 +754,24 @@ def test_the_report_text_contrasts_at_least_4_5_to_1_with_its_backgrounds() -> N
         for background in backgrounds:
             lighter, darker = sorted((_luminance(text), _luminance(background)), reverse=True)
             assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (text, background)
+
+
+def test_a_problem_feeding_two_facts_is_an_error_when_either_bears_on_the_answer() -> None:
+    from billability.audit import with_problems
+    from billability.mapping import RowProblem
+    from billability.results import RowResult
+
+    problem = RowProblem(
+        "record.date", "ServiceDate", "soon", "not a date", facts=("days_since_discharge", "documented")
+    )
+    for missing in (("documented",), ("days_since_discharge",), ("documented", "provider_credential")):
+        found = with_problems(RowResult("undetermined", missing=missing), (problem,))
+        assert (found.outcome, [p.severity for p in found.problems]) == ("invalid", ["error"]), missing
+    kept = with_problems(RowResult("undetermined", missing=("provider_credential",)), (problem,))
+    assert (kept.outcome, kept.missing, [p.severity for p in kept.problems]) == (
+        "undetermined",
+        ("provider_credential",),
+        ["warning"],
+    )
+    unnamed = with_problems(RowResult("billable"), (RowProblem("policy.range", "days", "99", "too many"),))
+    assert unnamed.outcome == "invalid"

@@ -30,7 +30,7 @@ from billability.records import open_export
 from billability.results import ResultsWriter
 from policy_texts import CHECKOUT
 from scenarios import complete_combinations, invalid_scenarios, partial_scenarios
-from test_audit import EXPORT, MAPPING
+from test_audit import EXPORT, MAPPING, WARNED_EXPORT
 
 EXAMPLE = CHECKOUT / "docs" / "audit"
 FORMATS = [".csv", ".jsonl", ".parquet"]
@@ -144,6 +144,33 @@ def test_every_kind_of_cell_comes_out_the_same(
     counts = dict(by_python.by_outcome)
     assert all(counts[o].rows > 0 for o in ("billable", "not_billable", "undetermined", "invalid"))
     assert_same(out, by_python, by_duckdb)
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_rows_decided_with_a_warning_come_out_the_same(
+    clinic: Policy, clinic_mapping: Path, tmp_path: Path, suffix: str
+) -> None:
+    records = tmp_path / "export.csv"
+    records.write_bytes(WARNED_EXPORT.encode("utf-8"))
+    out = tmp_path / "out" / f"audited{suffix}"
+    out.parent.mkdir()
+    by_python, by_duckdb = both_engines(records, clinic_mapping, clinic, out)
+    assert (by_python.warned_rows, by_python.count("invalid")) == (6, 4)
+    assert {p.severity for p in by_python.problems} == {"error", "warning"}
+    assert_same(out, by_python, by_duckdb)
+
+
+def test_rows_decided_with_a_warning_sum_up_the_same_without_an_output(
+    clinic: Policy, clinic_mapping: Path, tmp_path: Path
+) -> None:
+    records = tmp_path / "export.csv"
+    records.write_bytes(WARNED_EXPORT.encode("utf-8"))
+    export = open_export(records)
+    binding = bind(load_mapping(clinic_mapping, clinic, export.columns), clinic, export.columns)
+    by_python = audit(export, binding, clinic, PythonEngine(clinic))
+    by_duckdb = audit_in_duckdb(export, binding, clinic)
+    assert by_python.invalid_rows == (3, 5, 7, 9)
+    assert replace(by_duckdb, engine="python") == by_python
 
 
 def test_cells_the_policy_names_without_a_mapping_come_out_the_same(clinic: Policy, tmp_path: Path) -> None:
@@ -382,3 +409,69 @@ def test_date_columns_typed_by_the_file_come_out_the_same(clinic: Policy, tmp_pa
     counts = dict(by_python.by_outcome)
     assert counts["invalid"].rows == 0 and counts["not_audited"].rows == 0
     assert counts["not_billable"].rows > 0 and counts["billable"].rows > 0
+
+
+def test_a_date_two_facts_are_derived_from_is_one_problem_an_error_when_either_bears(
+    clinic: Policy, tmp_path: Path
+) -> None:
+    records = tmp_path / "export.csv"
+    kinds = ["Benefits", "Handoff", "Transport", "Phone follow-up"]
+    with records.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            ["ServiceID", "Staff", "Procedure", "Credential", "ServiceType", "ServiceDate", "DischargeDate"]
+        )
+        for n in range(400):
+            kind, credential = kinds[n % 4], ["LCSW", "Peer Support", ""][n % 3]
+            served = ["2/30/2026", "soon", "10/8/2026"][n % 5 % 3]
+            writer.writerow([f"S{n}", "Staff", "Case Management", credential, kind, served, "10/1/2026"])
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MESSY_MAPPING.replace("  minutes: Duration\n", ""), encoding="utf-8")
+    for suffix in FORMATS:
+        out = tmp_path / f"audited{suffix}"
+        by_python, by_duckdb = both_engines(records, mapping, clinic, out)
+        assert_same(out, by_python, by_duckdb)
+    with (tmp_path / "duckdb-audited.jsonl").open(encoding="utf-8") as file:
+        written = [json.loads(line) for line in file]
+    severities = set()
+    derived = {"days_since_discharge", "documented"}
+    for row in written:
+        if row["ServiceDate"] == "10/8/2026":
+            assert row["problems"] == [], row
+            continue
+        (problem,) = row["problems"]  # one problem, though two facts are derived from the cell
+        assert (problem["code"], problem["column"]) == ("record.date", "ServiceDate")
+        facts: dict[str, Any] = {"activity": {"Benefits": "benefits", "Handoff": "handoff"}.get(row["ServiceType"])}
+        facts["activity"] = facts["activity"] or {"Transport": "driving"}.get(row["ServiceType"], "provider_call")
+        if row["ServiceType"] == "Phone follow-up":
+            facts["contact_mode"] = "phone"
+        if row["Credential"]:
+            facts["provider_credential"] = {"LCSW": "counselor", "Peer Support": "peer"}[row["Credential"]]
+        decision = clinic.evaluate(facts)
+        bears = bool(derived & set(decision.missing))
+        assert problem["severity"] == ("error" if bears else "warning"), row
+        assert (row["outcome"] == "invalid") is bears, row
+        if not bears:
+            assert (row["outcome"], row["missing"]) == (str(decision.outcome), list(decision.missing)), row
+        severities.add(problem["severity"])
+    assert severities == {"error", "warning"}
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_rows_only_the_interpreter_can_place_in_scope_come_out_the_same(
+    clinic: Policy, tmp_path: Path, suffix: str
+) -> None:
+    records = tmp_path / "export.csv"
+    with records.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            ["ServiceID", "Staff", "Procedure", "Credential", "ServiceType", "ServiceDate", "DischargeDate"]
+        )
+        for n, procedure in enumerate(["İn", "Case Management", "Résumé", "\u00a0case management", "No Show"] * 20):
+            writer.writerow([f"S{n}", "Staff", procedure, "LCSW", "Benefits", "10/8/2026", ""])
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MESSY_MAPPING.replace("  minutes: Duration\n", ""), encoding="utf-8")
+    out = tmp_path / f"audited{suffix}"
+    by_python, by_duckdb = both_engines(records, mapping, clinic, out)
+    assert_same(out, by_python, by_duckdb)
+    assert (by_python.count("not_audited"), by_python.count("billable")) == (60, 40)

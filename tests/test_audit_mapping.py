@@ -55,7 +55,7 @@ facts:
             ["record.unknown-code", "record.unknown-value", "record.unknown-code", "record.type"],
         ),
         ((None, None, None, 7.0), {"days_since_discharge": 7}, []),
-        ((None, None, None, "-2"), {"days_since_discharge": -2}, []),  # the engine judges the range
+        ((None, None, None, "-2"), {}, ["record.out-of-range"]),
     ],
 )
 def test_cells_are_read_as_facts(

@@ -3,10 +3,21 @@
 In: an `Export` (records.py), a `Binding` of its columns to the policy's facts
 (mapping.py), an `Engine` that decides scenarios, and maybe a `ResultsWriter`.
 Out: every row's `RowResult` handed to the writer in input order (rows in = rows out:
-a row whose cells cannot be read is `invalid`, a row outside the mapping's scope
-`not_audited`, never dropped), and a `Summary`: rows and minutes by outcome, the
-deciding rules, the facts most often missing, the invalid rows, the minutes cells that
-cannot be read, and breakdowns by staff and program when the mapping names those columns.
+a row whose answer depends on a cell that cannot be read is `invalid`, a row outside the
+mapping's scope `not_audited`, never dropped), and a `Summary`: rows and minutes by
+outcome, the deciding rules, the facts most often missing, the invalid rows, the rows
+decided with a warning, the minutes cells that cannot be read, and breakdowns by staff
+and program when the mapping names those columns.
+
+A cell that cannot be read (an unknown code, `maybe` for a yes/no fact, a negative
+number of days, a date that is no date) gives no fact. The row is decided as if the
+cell were blank; when a fact the cell feeds is then among the decision's `missing`
+facts (some value of it would give another answer) the row is `invalid` and the cell's
+problem an `error`; otherwise the answer stands, whatever the cell meant, and the
+problem is a `warning`. This test is exact: `missing` holds exactly the unknown facts
+for which two completions differing only in that fact decide differently, so a fact
+outside it can change neither the outcome nor, when the outcome is `undetermined`, the
+facts it waits for.
 
 `audit_file` does all of it for an export file, as `billability audit` does: checks the
 inputs and the output paths, runs an engine (DuckDB's, or one of `ENGINES`) and writes
@@ -25,6 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from itertools import compress, islice, repeat
 from operator import is_, itemgetter
 from pathlib import Path
@@ -34,7 +46,7 @@ from billability.compile import load_policy
 from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError, hint_for
 from billability.engines import ENGINES, Engine, PythonEngine
 from billability.export_text import delimiter_hint
-from billability.mapping import Binding, RowProblem, bind, default_mapping, load_mapping
+from billability.mapping import ERROR, WARNING, Binding, RowProblem, bind, default_mapping, load_mapping
 from billability.mapping import Mapping as ExportMapping
 from billability.model import Decision, Outcome, Policy, Value
 from billability.records import Export, batches, count_rows, open_export
@@ -89,9 +101,12 @@ class MissingTally:
 
 @dataclass(frozen=True, slots=True)
 class ProblemTally:
-    """Rows with one kind of problem in one column: `example` is the value most of them
-    hold and `message` what is wrong with it; `values` counts the distinct values."""
+    """Rows with one kind of problem in one column: `severity` says whether those rows
+    are invalid (`error`) or decided with a warning (`warning`); `example` is the value
+    most of them hold and `message` what is wrong with it; `values` counts the distinct
+    values."""
 
+    severity: str
     code: str
     column: str
     example: str
@@ -133,6 +148,8 @@ class Summary:
     program_column: str | None = None
     by_program: tuple[GroupTally, ...] = ()
     policy_effective_from: str = ""
+    # Rows decided although a cell could not be read (their answer does not depend on it).
+    warned_rows: int = 0
 
     def count(self, outcome: str) -> int:
         return dict(self.by_outcome)[outcome].rows
@@ -189,27 +206,24 @@ class Results:
         new = [key for key in dict.fromkeys(keys) if key not in self.index]
         if not new:
             return
-        waiting: dict[tuple[tuple[str, Value], ...], list[tuple[Any, ...]]] = {}
+        read: list[tuple[tuple[Any, ...], tuple[tuple[str, Value], ...], tuple[RowProblem, ...]]] = []
+        waiting: dict[tuple[tuple[str, Value], ...], None] = {}
         for key in new:
             if not self.binding.in_scope(key):
                 self.index[key] = self.id_of(RowResult(NOT_AUDITED))
                 continue
             facts, problems = self.binding.facts(key)
-            if problems:
-                self.index[key] = self.id_of(RowResult(INVALID, problems=problems))
-                continue
             scenario = tuple(facts.items())
-            if scenario in self.by_facts:
-                self.index[key] = self.by_facts[scenario]
-            else:
-                waiting.setdefault(scenario, []).append(key)
-        if not waiting:
-            return
-        decided = self.engine.decide([dict(scenario) for scenario in waiting])
-        for (scenario, scenario_keys), outcome in zip(waiting.items(), decided, strict=True):
-            found = self.by_facts[scenario] = self.id_of(self._result(dict(scenario), outcome))
-            for key in scenario_keys:
-                self.index[key] = found
+            read.append((key, scenario, problems))
+            if scenario not in self.by_facts:
+                waiting[scenario] = None
+        if waiting:
+            decided = self.engine.decide([dict(scenario) for scenario in waiting])
+            for scenario, outcome in zip(waiting, decided, strict=True):
+                self.by_facts[scenario] = self.id_of(self._result(dict(scenario), outcome))
+        for key, scenario, problems in read:
+            found = self.by_facts[scenario]
+            self.index[key] = self.id_of(with_problems(self.results[found], problems)) if problems else found
 
     def _result(self, facts: Mapping[str, Value], outcome: Decision | ScenarioError) -> RowResult:
         if isinstance(outcome, Decision):
@@ -223,6 +237,28 @@ class Results:
         value = facts.get(fact)
         text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
         return RowProblem(diagnostic.code, self.binding.column_of(fact), text, diagnostic.message, diagnostic.hint)
+
+
+@lru_cache(maxsize=1 << 16)
+def _marked(problem: RowProblem, severity: str) -> RowProblem:
+    return problem if problem.severity == severity else replace(problem, severity=severity)
+
+
+def with_problems(result: RowResult, problems: tuple[RowProblem, ...]) -> RowResult:
+    """The result of a row with cells that cannot be read, given its result with those
+    cells blank: invalid when some of their facts are among the missing ones (or a
+    cell's fact is not known), else that result with the problems as warnings."""
+    if not problems:
+        return result
+    if result.outcome == INVALID:
+        return replace(result, problems=(*problems, *result.problems))
+    missing = result.missing
+    marked = tuple(
+        _marked(p, ERROR if not p.facts or any(f in missing for f in p.facts) else WARNING) for p in problems
+    )
+    if any(p.severity == ERROR for p in marked):
+        return RowResult(INVALID, problems=marked)
+    return RowResult(result.outcome, result.rules, result.reasons, result.missing, marked)
 
 
 @dataclass
@@ -364,8 +400,9 @@ def summarize(
     by_outcome: dict[str, list[int]] = {o: [0, 0] for o in OUTCOMES}
     by_rule: dict[tuple[str, str], list[int]] = {}
     missing: Counter[str] = Counter()
-    problems: dict[tuple[str, str], Counter[str]] = {}
+    problems: dict[tuple[str, str, str], Counter[str]] = {}
     messages: dict[tuple[str, str, str], str] = {}
+    warned = 0
     for index, number in rows_of.items():
         result, minutes = results[index], minutes_of[index]
         tally = by_outcome[result.outcome]
@@ -378,8 +415,10 @@ def summarize(
         for fact in result.missing:
             missing[fact] += number
         for problem in result.problems:
-            problems.setdefault((problem.column, problem.code), Counter())[problem.value] += number
+            problems.setdefault((problem.severity, problem.column, problem.code), Counter())[problem.value] += number
             messages[problem.column, problem.code, problem.value] = problem.message
+        if result.problems and result.outcome != INVALID:
+            warned += number
     reasons = {rule.id: rule.reason for rule in policy.rules}
     labels = {fact.name: fact.label for fact in policy.facts}
     order = {o: n for n, o in enumerate(OUTCOMES)}
@@ -413,6 +452,7 @@ def summarize(
             sorted(
                 (
                     ProblemTally(
+                        severity,
                         code,
                         column,
                         example := _example(values),
@@ -420,14 +460,16 @@ def summarize(
                         messages[column, code, example],
                         len(values),
                     )
-                    for (column, code), values in problems.items()
+                    for (severity, column, code), values in problems.items()
                 ),
-                key=lambda p: (-p.rows, p.column, p.code),
+                key=lambda p: (p.severity != ERROR, -p.rows, p.column, p.code),
             )
         ),
         minutes_column=mapping.minutes,
         rows_without_minutes=without_minutes,
-        unreadable_minutes=ProblemTally("record.minutes", mapping.minutes, _example(unreadable), unreadable.total())
+        unreadable_minutes=ProblemTally(
+            WARNING, "record.minutes", mapping.minutes, _example(unreadable), unreadable.total()
+        )
         if unreadable and mapping.minutes
         else None,
         scope_column=mapping.scope.column if mapping.scope is not None else None,
@@ -436,6 +478,7 @@ def summarize(
         program_column=mapping.program,
         by_program=grouped(2) if mapping.program else (),
         policy_effective_from=policy.effective_from,
+        warned_rows=warned,
     )
 
 

@@ -9,34 +9,40 @@ types and rows.
 
 How: each mapped cell becomes its class (`_class_sql`: one CASE from the export's codes
 to the position of the fact's class), and the policy's compiled walk of its decision
-diagram (`sql.leaf_number`) turns the classes into a leaf. Three passes, each on every
-thread:
+diagram (`sql.leaf_number`) turns the classes into a leaf. Passes on every thread:
 
 1. `_stage`: read and decide every row into a Parquet file beside the target, in order:
    the row's cells made one line of CSV or JSON text (its cells themselves for Parquet
-   output), its leaf, and its summary cells;
-2. `_count`: the rows by leaf and minutes, and by outcome, staff and program, from it;
-3. `_write`: every row, numbered by Parquet's own row numbers, with the words of its
-   leaf as the Python engine's writer words them (`results.rendered_tail`).
+   output), its leaf, its summary cells, and for a flagged row (below) its classes and
+   the cells the SQL could not read;
+2. `diagnose`: each distinct cell the SQL could not read, per fact, read once by the
+   interpreter (`mapping.Binding.facts`): the class it reads as, or its problem;
+3. `_count`: the rows by result and minutes, and by outcome, staff and program;
+4. `_write`: every row, numbered by Parquet's own row numbers, with the words of its
+   result as the Python engine's writer words them (`results.rendered_tail`).
 
 Numbering rows in the order of a CSV file would take DuckDB one thread; the staged
-file's row numbers take none. Without an output file, the rows are counted straight
-from the export.
+file's row numbers take none. Without an output file, the rows are diagnosed and
+counted straight from the export.
 
-A row the SQL reading cannot take exactly as `mapping.Binding.facts` takes it is flagged
-and read by the interpreter instead: a cell that is not a code of the mapping, a value
-out of range, a cell with other whitespace around it than Python strips, a column of a
-type whose text Python writes differently. Those rows (the invalid ones, and any other
-the SQL declines) get their results from `audit.Results`, the Python engine's own
-reading, through a Python function DuckDB calls for them alone, so that their
-diagnostics and hints are the Python engine's by construction.
+A row the SQL reading cannot take exactly as `mapping.Binding.facts` takes it is
+flagged: a cell that is not a code of the mapping as SQL can match it (codes are
+matched lowered when ASCII, `_matched`), a value out of range, a cell with other
+whitespace around it than Python strips, a column of a type whose text Python writes
+differently, a service or discharge date SQL cannot read (the pair of them is read
+together), a scope cell SQL cannot place. A row out of the mapping's scope is never
+flagged: it is `not_audited`. The interpreter's reading of each distinct unreadable
+cell (or pair of dates, or scope cell) is joined back (`unreadable.resolved_sql`: a
+map from the cell's text, as large as the distinct cells, not the rows): a cell it
+reads gives its class, one it cannot counts as blank. The row's leaf then decides it,
+and its problems are the interpreter's own, each an error when the leaf misses a fact
+the cell feeds (the row is invalid) or else a warning, as `audit.with_problems` says;
+so the results, diagnostics and hints are the Python engine's by construction, with no
+Python call per row.
 """
 
 from __future__ import annotations
 
-import heapq
-import inspect
-import json
 import os
 import threading
 from collections.abc import Callable
@@ -44,12 +50,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from duckdb.func import SPECIAL
 
-from billability.audit import FIRST_INVALID_ROWS, INVALID, NOT_AUDITED, Counts, Results, Summary, summarize
+from billability.audit import FIRST_INVALID_ROWS, INVALID, Counts, Results, Summary, summarize, with_problems
 from billability.dates import DATE_FORMATS
 from billability.diagnostics import Diagnostic, Location, Problems
-from billability.diagram import FactClasses, diagram_of
+from billability.diagram import FactClasses
 from billability.engines import PythonEngine
 from billability.mapping import Binding
 from billability.model import Fact, FactType, Policy
@@ -73,25 +78,36 @@ from billability.results import (
     RowResult,
     header_line,
     output_format,
-    rendered_tail,
-    tail_object,
     temporary_beside,
 )
-from billability.sql import leaf_number
+from billability.unreadable import (
+    DKEY,
+    INVALID_ROW,
+    LEAF,
+    RESOLVED_LEAF,
+    UNREAD,
+    Diagnosis,
+    Source,
+    classes_of_readings,
+    diagnose,
+    leaf_sql,
+    not_audited_leaf,
+    resolved_sql,
+    words_sql,
+)
 
 # Column types whose text (`CAST(... AS VARCHAR)`) is the text `mapping._text` makes of the cell.
 SQL_READABLE = frozenset(
     {"VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 )
 ROW = quoted("billability row")
-LEAF = quoted("billability leaf")
 FLAGGED = quoted("billability flagged")
 SCOPE = quoted("billability scope")
 MEMORY = "512MB"
 STAGED_LINE = quoted("billability line")
 STAGED_CELLS = quoted("billability cells")
+STAGED_CLASSES = quoted("billability classes")
 STAGED_SUMMARY = tuple(quoted(f"billability {role}") for role in ("minutes", "staff", "program"))
-UNREAD = -1  # the class of a cell the SQL reading leaves to the interpreter
 ENGINE_NAME = "duckdb"
 
 
@@ -229,51 +245,62 @@ def _scope_sql(binding: Binding, export: Export) -> str:
 
 
 def _decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows: bool) -> tuple[str, list[RowResult]]:
-    """The export as a query with every input column, whether it is flagged (`FLAGGED`)
-    and its diagram leaf (`LEAF`), and with `numbered_rows` its number (`ROW`) first; and
-    the leaves' results. Numbering rows in order takes DuckDB one thread; without it,
-    reading and deciding take all."""
-    import sqlglot
-
-    position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
+    """The export as a query with every input column, each mapped fact's class
+    (`_class_column`, `UNREAD` when the SQL cannot read the cell), with a scope whether
+    the row is in it (`SCOPE`, `_scope_sql`), whether the row has
+    such a cell (`FLAGGED`) and its diagram leaf (`LEAF`, meaningful when not flagged),
+    and with `numbered_rows` its number (`ROW`) first; and the leaves' results.
+    Numbering rows in order takes DuckDB one thread; without it, reading and deciding
+    take all."""
+    classes = classes_of_readings(binding, policy)
     # Every mapped fact is read, also one the diagram never asks: its cell may be unread.
-    found = {
-        classes.name: _class_sql(binding, export, position[classes.name], classes)
-        for classes in diagram_of(policy).facts
-        if classes.name in position
-    }
-
-    def class_of(classes: dict[str, Any]) -> Any:
-        name = classes["name"]
-        if name not in position:
-            return sqlglot.exp.Literal.number(len(classes["classes"]))
-        return sqlglot.exp.column(f"billability class {name}", quoted=True)
-
-    leaf, _, leaves = leaf_number(policy, class_of, "duckdb")
+    computed = "".join(
+        f", {_class_sql(binding, export, n, found)} AS {quoted(_class_column(n))}" for n, found in enumerate(classes)
+    )
+    leaf, results = leaf_sql(policy, binding, _class_column)
     numbered = f"row_number() OVER () AS {ROW}, " if numbered_rows else ""
     inputs = ", ".join(quoted(c) for c in export.columns)
-    columns = {name: quoted(f"billability class {name}") for name in found}
-    computed = "".join(f", {sql} AS {columns[name]}" for name, sql in found.items())
-    unread = " OR ".join(f"{column} = {UNREAD}" for column in columns.values()) or "FALSE"
-    leaf_sql = leaf.sql("duckdb")
+    class_columns = "".join(f", {quoted(_class_column(n))}" for n in range(len(classes)))
+    unread = " OR ".join(f"{quoted(_class_column(n))} = {UNREAD}" for n in range(len(classes))) or "FALSE"
     if binding.scope is not None:
-        # A row out of scope is never decided: its own leaf, and never flagged.
+        # A row out of scope is never decided: its own leaf (`leaf_sql`), and never flagged.
         computed += f", {_scope_sql(binding, export)} AS {SCOPE}"
+        class_columns += f", {SCOPE}"
         unread = f"{SCOPE} = {UNREAD} OR ({SCOPE} = 1 AND ({unread}))"
-        leaf_sql = f"CASE WHEN {SCOPE} = 0 THEN {len(leaves)} ELSE {leaf_sql} END"
-        leaves = (*leaves, {"outcome": NOT_AUDITED, "rules": [], "reasons": [], "missing": []})
+        leaf = f"CASE WHEN {SCOPE} = 0 THEN {not_audited_leaf(results)} ELSE {leaf} END"
     # The classes are computed once, in the first projection (under the row numbers'
     # window when there is one): every later use reads them instead of the cells again.
     query = (
         f"WITH mapped AS (SELECT {numbered}{inputs}{computed} FROM {reader_sql(export)}) "
-        f"SELECT {ROW + ', ' if numbered_rows else ''}{inputs}, ({unread}) AS {FLAGGED}, "
-        f"{leaf_sql} AS {LEAF} FROM mapped"
+        f"SELECT {ROW + ', ' if numbered_rows else ''}{inputs}{class_columns}, ({unread}) AS {FLAGGED}, "
+        f"{leaf} AS {LEAF} FROM mapped"
     )
-    results = [
-        RowResult(item["outcome"], tuple(item["rules"]), tuple(item["reasons"]), tuple(item["missing"]))
-        for item in leaves
-    ]
     return query, results
+
+
+def _class_column(n: int) -> str:
+    return f"billability class {n}"
+
+
+def _cell_text(export: Export, column: str) -> str:
+    """SQL for a cell as the interpreter takes it: as text where DuckDB writes the text
+    Python would make of it (so it passes a Parquet file unchanged), else as it is."""
+    index = export.columns.index(column)
+    cell = cell_sql(export, index)
+    return f"CAST({cell} AS VARCHAR)" if cell_type(export, index) in SQL_READABLE | {"HUGEINT", "UHUGEINT"} else cell
+
+
+def _cell_texts(export: Export, binding: Binding) -> list[str]:
+    """SQL for each mapped fact's cell as the interpreter takes it (`_cell_text`); for a
+    fact derived from dates, the service and discharge dates as a struct (`s`, `d`)."""
+    texts = []
+    for reading in binding.readings:
+        if reading.dates is None:
+            texts.append(_cell_text(export, reading.column))
+        else:
+            service, discharge = (_cell_text(export, c) for c in reading.columns)
+            texts.append(f"{{'s': {service}, 'd': {discharge}}}")
+    return texts
 
 
 def audit_in_duckdb(
@@ -300,42 +327,65 @@ def audit_in_duckdb(
             ]
         )
     query, leaves = _decided_sql(export, binding, policy, numbered_rows=False)
+    classes = classes_of_readings(binding, policy)
+    width = len(classes)
     known = Results(binding, PythonEngine(policy))
     made: list[Path] = []
-    keys = [cell_sql(export, i) for i in binding.indexes]
-    # A flagged row's fact cells, for the interpreter: as text where DuckDB writes the text
-    # Python would make of them (so they pass a Parquet file unchanged), else as they are.
-    texts = [
-        f"CAST({key} AS VARCHAR)" if cell_type(export, i) in SQL_READABLE | {"HUGEINT", "UHUGEINT"} else key
-        for key, i in zip(keys, binding.indexes, strict=True)
-    ]
-    cells = "{" + ", ".join(f"'k{n}': {text}" for n, text in enumerate(texts)) + "}" if keys else "NULL"
+    texts = _cell_texts(export, binding)
     summary = [cell_sql(export, i) if i is not None else "NULL" for i in binding.summary_indexes]
+    direct = tuple(
+        f"CASE WHEN {FLAGGED} AND {quoted(_class_column(n))} = {UNREAD} THEN {text} END" for n, text in enumerate(texts)
+    )
+    class_columns = tuple(quoted(_class_column(n)) for n in range(width))
+    scoped = binding.scope is not None
+    scope: tuple[str, str] | None = None
+    if binding.scope is not None:
+        scope = (SCOPE, f"CASE WHEN {SCOPE} = {UNREAD} THEN {_cell_text(export, binding.scope.column)} END")
+    scope_of = scope or ()
     try:
         with bounded_connection(MEMORY) as connection:
-            first_invalid: list[int] = []
             if target is None:
-                leaf = f"CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END"
-                flagged = f"CASE WHEN {FLAGGED} THEN {cells} END"
-                source = (f"({query})", reader_parameters(export))
-                counts, rows = _count(connection, source, (leaf, flagged, *summary), len(keys), known, leaves, progress)
-                if any(known.outcomes[i] == INVALID for i, _ in counts.rows):
+                source = Source(
+                    f"({query})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF, *scope_of
+                )
+                diagnosis = diagnose(connection, source, binding, classes)
+                resolved = resolved_sql(source, diagnosis, policy, binding)
+                table: tuple[str, list[Any], str | None] = (resolved, reader_parameters(export), None)
+                counts, rows, invalid = _count(connection, table, summary, known, leaves, diagnosis, {}, progress)
+                first_invalid = []
+                if invalid:
                     numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
-                    first_invalid = _first_invalid(connection, numbered, export, binding, known)
+                    at = Source(
+                        f"({numbered})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF, *scope_of
+                    )
+                    first_invalid = _first_invalid(connection, resolved_sql(at, diagnosis, policy, binding), at)
             else:
                 file_format = output_format(target)
                 staged = temporary_beside(target, ".parquet.part")
                 made.append(staged)
-                _stage(connection, query, export, (cells, *summary), file_format, staged, _scaled(progress, 0, 0.6))
-                mapped = (name if sql != "NULL" else "NULL" for name, sql in zip(STAGED_SUMMARY, summary, strict=True))
-                staged_columns = (LEAF, STAGED_CELLS, *mapped)
-                source = ("read_parquet(?)", [str(staged)])
-                counts, rows = _count(connection, source, staged_columns, len(keys), known, leaves, None)
+                unread = (direct, scope)
+                _stage(connection, query, export, (unread, *summary), file_format, staged, _scaled(progress, 0, 0.6))
+                mapped = [name if sql != "NULL" else "NULL" for name, sql in zip(STAGED_SUMMARY, summary, strict=True)]
+                source = Source(
+                    "read_parquet(?, file_row_number = true)",
+                    [str(staged)],
+                    tuple(f"{STAGED_CLASSES}.c{n}" for n in range(width)),
+                    tuple(f"{STAGED_CELLS}.k{n}" for n in range(width)),
+                    f"{STAGED_CLASSES} IS NOT NULL",
+                    LEAF,
+                    *((f"{STAGED_CLASSES}.scope", f"{STAGED_CELLS}.scope") if scoped else ()),
+                )
+                diagnosis = diagnose(connection, source, binding, classes)
+                resolved = resolved_sql(source, diagnosis, policy, binding)
+                table = (resolved, [str(staged)], "file_row_number + 1")
+                flagged: dict[tuple[int, int], int] = {}
+                counts, rows, invalid = _count(connection, table, mapped, known, leaves, diagnosis, flagged, None)
+                first_invalid = sorted(row for found in invalid.values() for row in found)
                 part = temporary_beside(target, ".part")
                 made.append(part)
-                written = _scaled(progress, 0.6, 0.4)
-                into = (staged, part, file_format)
-                _write(connection, into, export, binding, policy, known, leaves, first_invalid, written, bom)
+                into = (resolved, staged, part, file_format)
+                words = (leaves, diagnosis)
+                _write(connection, into, export, policy, words, _scaled(progress, 0.6, 0.4), bom)
                 os.replace(part, target)
             invalid_rows = tuple(sorted(first_invalid)[:FIRST_INVALID_ROWS])
     except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
@@ -390,78 +440,104 @@ def _run(
     return connection
 
 
+def _flagged_ids(
+    known: Results, leaves: list[RowResult], diagnosis: Diagnosis, found: dict[tuple[int, int], int]
+) -> Callable[[int, int], int]:
+    """The result id of a flagged row from its resolved leaf and `DKEY`: the leaf's
+    result with the problems of its unreadable cells (`audit.with_problems`), each
+    kept in `found`."""
+
+    def result_id(leaf: int, key: int) -> int:
+        if (leaf, key) not in found:
+            found[leaf, key] = known.id_of(with_problems(leaves[leaf], diagnosis.problems_of(key)))
+        return found[leaf, key]
+
+    return result_id
+
+
 def _count(
     connection: duckdb.DuckDBPyConnection,
-    source: tuple[str, list[Any]],
-    columns: tuple[str, ...],
-    width: int,
+    table: tuple[str, list[Any], str | None],
+    summary: list[str],
     known: Results,
     leaves: list[RowResult],
+    diagnosis: Diagnosis,
+    flagged: dict[tuple[int, int], int],
     progress: Callable[[float], None] | None,
-) -> tuple[Counts, int]:
+) -> tuple[Counts, int, dict[tuple[int, int], list[int]]]:
     """Rows by result and minutes cell, and by outcome, staff and program cells
-    (`audit.Counts`), on every thread. `source` is a table and its parameters; `columns`
-    the SQL of each row's leaf (NULL when flagged), its fact cells when flagged (a struct
-    with `k0`, `k1`... in binding order, else NULL), and its minutes, staff and program
-    cells (NULL when not mapped). Flagged rows are grouped by their cells, which Python
-    reads; the others by leaf and by outcome, which DuckDB knows."""
-    table, parameters = source
-    leaf_sql, cells, minutes, staff, program = columns
+    (`audit.Counts`), on every thread, from a resolved table (`resolved_sql`), its
+    parameters and the SQL of its rows' numbers (None: not numbered). Also the
+    invalid flagged rows' kinds (leaf and `DKEY`), each with its first row numbers
+    when the rows are numbered; `flagged` is given each flagged kind's result id."""
+    resolved, parameters, row = table
+    minutes, staff, program = summary
     by_group = (staff, program) != ("NULL", "NULL")
     outcomes = "[" + ", ".join(text_literal(result.outcome) for result in leaves) + "]"
-    inner = f"SELECT {leaf_sql}, {outcomes}[{leaf_sql} + 1], {cells}, {minutes}, {staff}, {program} FROM {table}"
-    sets = "GROUPING SETS ((leaf, cells, m), (outcome, cells, s, p))" if by_group else "leaf, cells, m"
-    sql = (
-        f"SELECT leaf, {'outcome' if by_group else 'NULL'}, cells, m, "
-        f"{'s, p, GROUPING(m)' if by_group else 'NULL, NULL, 0'}, count(*) "
-        f"FROM ({inner}) AS t(leaf, outcome, cells, m, s, p) GROUP BY {sets}"
+    first = f"CASE WHEN {DKEY} IS NOT NULL THEN {row} END" if row else "NULL"
+    outcome = (
+        f"CASE WHEN {DKEY} IS NOT NULL AND {INVALID_ROW} THEN {text_literal(INVALID)} "
+        f"ELSE {outcomes}[{RESOLVED_LEAF} + 1] END"
     )
+    inner = f"SELECT {RESOLVED_LEAF}, {outcome}, {DKEY}, {minutes}, {staff}, {program}, {first} FROM {resolved}"
+    firsts = f"min(r, {FIRST_INVALID_ROWS})" if row else "NULL"
+    if by_group:
+        chosen, sets = "leaf, o, k, m, s, p, GROUPING(m)", "GROUPING SETS ((leaf, k, m), (o, s, p))"
+    else:
+        chosen, sets = "leaf, NULL, k, m, NULL, NULL, 0", "leaf, k, m"
+    sql = f"SELECT {chosen}, count(*), {firsts} FROM ({inner}) AS t(leaf, o, k, m, s, p, r) GROUP BY {sets}"
     found = _run(connection, sql, parameters, progress).fetchall()
-
-    def cells_of(struct: dict[str, Any] | None) -> tuple[Any, ...]:
-        return tuple((struct or {}).get(f"k{n}") for n in range(width))
-
-    known.add(cells_of(record[2]) for record in found if record[2] is not None)
+    flagged_id = _flagged_ids(known, leaves, diagnosis, flagged)
     counts = Counts()
     ids: dict[int, int] = {}
+    invalid: dict[tuple[int, int], list[int]] = {}
     rows = 0
-    for leaf, outcome, flagged, minute, staff_cell, program_cell, in_groups, number in found:
+    for leaf, outcome, key, minute, staff_cell, program_cell, in_groups, number, firsts in found:
         if in_groups:
-            if flagged is not None:
-                outcome = known.outcomes[known.index[cells_of(flagged)]]
             counts.groups[(outcome, staff_cell, program_cell)] += number
             continue
-        if flagged is not None:
-            found_id = known.index[cells_of(flagged)]
+        if key is not None:
+            found_id = flagged_id(leaf, key)
+            if known.outcomes[found_id] == INVALID:
+                invalid.setdefault((leaf, key), []).extend(r for r in firsts or () if r is not None)
         else:
             if leaf not in ids:
                 ids[leaf] = known.id_of(leaves[leaf])
             found_id = ids[leaf]
         counts.rows[(found_id, minute if minutes != "NULL" else None)] += number
         rows += number
-    return counts, rows
+    return counts, rows, invalid
 
 
 def _stage(
     connection: duckdb.DuckDBPyConnection,
     query: str,
     export: Export,
-    columns: tuple[str, ...],
+    columns: tuple[Any, ...],
     file_format: Format,
     staged: Path,
     progress: Callable[[float], None] | None,
 ) -> None:
     """Read and decide every row on every thread into a Parquet file that keeps their
     order: the row's own cells (made one line of CSV or JSON text when the output is
-    text), its leaf, its fact cells when flagged, and its summary cells."""
-    cells, minutes, staff, program = columns
+    text), its leaf, and when flagged its classes and the cells the SQL could not read,
+    and its summary cells."""
+    (unread, scope), minutes, staff, program = columns
     if file_format is Format.PARQUET:
         payload = ", ".join(quoted(c) for c in export.columns)
     else:
         line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
         payload = f"{line_sql(export.columns, line_format)} AS {STAGED_LINE}"
+    class_fields = [f"'c{n}': {quoted(_class_column(n))}" for n in range(len(unread))]
+    cell_fields = [f"'k{n}': {sql}" for n, sql in enumerate(unread)]
+    if scope is not None:
+        class_fields.append(f"'scope': {scope[0]}")
+        cell_fields.append(f"'scope': {scope[1]}")
+    classes = "{" + ", ".join(class_fields) + "}" if class_fields else "NULL"
+    cells = "{" + ", ".join(cell_fields) + "}" if cell_fields else "NULL"
     select = (
         f"SELECT {payload}, CASE WHEN {FLAGGED} THEN NULL ELSE {LEAF} END AS {LEAF}, "
+        f"CASE WHEN {FLAGGED} THEN {classes} END AS {STAGED_CLASSES}, "
         f"CASE WHEN {FLAGGED} THEN {cells} END AS {STAGED_CELLS}, "
         + ", ".join(f"{sql} AS {name}" for sql, name in zip((minutes, staff, program), STAGED_SUMMARY, strict=True))
         + f" FROM ({query})"
@@ -474,75 +550,30 @@ def _stage(
 
 def _write(
     connection: duckdb.DuckDBPyConnection,
-    into: tuple[Path, Path, Format],
+    into: tuple[str, Path, Path, Format],
     export: Export,
-    binding: Binding,
     policy: Policy,
-    known: Results,
-    leaves: list[RowResult],
-    first_invalid: list[int],
+    words_from: tuple[list[RowResult], Diagnosis],
     progress: Callable[[float], None] | None,
     bom: bool = False,
 ) -> None:
     """Every staged row, in order and numbered (Parquet's own row numbers, so on every
-    thread), into a file in a format; the numbers of the first invalid rows are added
-    to `first_invalid` on the way. With `bom`, a CSV file starts with a byte order mark
-    (the first character of its header)."""
-    stamp = (policy.id, policy.version)
-    staged, part, file_format = into
-    keys = [f"{STAGED_CELLS}.k{n}" for n in range(len(binding.indexes))]
+    thread), into a file in a format, with the words of its result (`words_sql`). With
+    `bom`, a CSV file starts with a byte order mark (the first character of its header)."""
+    resolved, staged, part, file_format = into
+    leaves, diagnosis = words_from
     line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
-    rendered: dict[int, str] = {}
-
-    def tail(row: int, *cells: Any) -> str:
-        """The words of a flagged row's result, read by the interpreter."""
-        found = known.index.get(cells)
-        if found is None:
-            known.add([cells])
-            found = known.index[cells]
-        if known.outcomes[found] == INVALID:
-            if len(first_invalid) < FIRST_INVALID_ROWS:
-                heapq.heappush(first_invalid, -row)
-            elif row < -first_invalid[0]:
-                heapq.heapreplace(first_invalid, -row)
-        if found not in rendered:
-            result = known.results[found]
-            rendered[found] = (
-                json.dumps(tail_object(result, stamp), ensure_ascii=False)
-                if file_format is Format.PARQUET
-                else rendered_tail(result, line_format, stamp)
-            )
-        return rendered[found]
-
-    # DuckDB calls the function with one argument per fact cell, as its signature says.
-    tail.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(f"cell{n}", inspect.Parameter.POSITIONAL_ONLY) for n in range(len(keys) + 1)]
-    )
-    types: list[Any] = [duckdb.sqltype("BIGINT")]
-    if keys:
-        described = connection.execute(f"DESCRIBE SELECT {STAGED_CELLS}.* FROM read_parquet(?)", [str(staged)])
-        types += [duckdb.sqltype(kind) for _, kind, *_ in described.fetchall()]
-    connection.create_function(
-        "billability_tail", tail, types, duckdb.sqltype("VARCHAR"), null_handling=SPECIAL, side_effects=False
-    )
-    staged_rows = "read_parquet(?, file_row_number = true)"
     row = "(file_row_number + 1)"
-    flagged = f"{STAGED_CELLS} IS NOT NULL"
-    flagged_tail = f"billability_tail({', '.join([row, *keys])})"
+    words = words_sql(policy, leaves, diagnosis, line_format)
+    rows = resolved
     if file_format is Format.PARQUET:
         struct = "STRUCT(" + ", ".join(f"{quoted(name)} {OUTPUT_TYPES[name]}" for name in OUTPUT_COLUMNS[1:]) + ")"
-        constants = f"CAST({text_literal(json.dumps([tail_object(r, stamp) for r in leaves]))} AS JSON)"
-        words = (
-            f"CASE WHEN {flagged} THEN CAST(CAST({flagged_tail} AS JSON) AS {struct}) "
-            f"ELSE CAST({constants} AS {struct}[])[{LEAF} + 1] END"
-        )
         inputs = ", ".join(quoted(c) for c in export.columns)
         fields = ", ".join(f"w.{name}" for name in OUTPUT_COLUMNS[1:])
-        select = f"SELECT {inputs}, {row} AS row, {fields} FROM (SELECT *, {words} AS w FROM {staged_rows})"
+        decided = f"CAST(CAST('{{' || substr({words}, 2) AS JSON) AS {struct})"
+        select = f"SELECT {inputs}, {row} AS row, {fields} FROM (SELECT *, {decided} AS w FROM {rows})"
         options = "(FORMAT parquet)"
     else:
-        constants = "[" + ", ".join(text_literal(rendered_tail(r, line_format, stamp)) for r in leaves) + "]"
-        words = f"CASE WHEN {flagged} THEN {flagged_tail} ELSE {constants}[{LEAF} + 1] END"
         line = STAGED_LINE
         if line_format is Format.CSV:
             text = f"{line} || ',' || {row} || {words}"
@@ -550,23 +581,15 @@ def _write(
         else:
             text = f"""substr({line}, 1, length({line}) - 1) || ',"row":' || {row} || {words}"""
             header = quoted("line")
-        select = f"SELECT {text} AS {header} FROM {staged_rows}"
+        select = f"SELECT {text} AS {header} FROM {rows}"
         options = f"(FORMAT csv, HEADER {'true' if line_format is Format.CSV else 'false'}, QUOTE '', ESCAPE '')"
     _run(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", [str(staged)], progress)
-    first_invalid[:] = sorted(-row for row in first_invalid)
 
 
-def _first_invalid(
-    connection: duckdb.DuckDBPyConnection, query: str, export: Export, binding: Binding, known: Results
-) -> list[int]:
-    """The numbers of the first invalid rows, reading the flagged rows in order until found."""
-    keys = ", ".join(cell_sql(export, i) for i in binding.indexes)
-    cursor = connection.execute(f"SELECT {ROW}, {keys} FROM ({query}) WHERE {FLAGGED}", reader_parameters(export))
-    found: list[int] = []
-    while len(found) < FIRST_INVALID_ROWS:
-        rows = cursor.fetchmany(1000)
-        if not rows:
-            break
-        known.add(tuple(row[1:]) for row in rows)
-        found += [row[0] for row in rows if known.outcomes[known.index[tuple(row[1:])]] == INVALID]
-    return found[:FIRST_INVALID_ROWS]
+def _first_invalid(connection: duckdb.DuckDBPyConnection, resolved: str, source: Source) -> list[int]:
+    """The numbers of the first invalid rows of a numbered, resolved export."""
+    sql = (
+        f"SELECT {ROW} FROM {resolved} WHERE {DKEY} IS NOT NULL AND {INVALID_ROW} "
+        f"ORDER BY {ROW} LIMIT {FIRST_INVALID_ROWS}"
+    )
+    return [row for (row,) in connection.execute(sql, source.parameters).fetchall()]

@@ -6,15 +6,18 @@ Out: a `Mapping` (`load_mapping`, `default_mapping`), which raises `Problems` wi
 mistake at once (a fact the policy lacks, a value the fact lacks, a column the export
 lacks, two codes that differ only by case), each at its `file:line:col`; and
 `Binding.facts`, which turns the cells of one record into the facts of a scenario and
-the problems of the cells it cannot read (`RowProblem`: code, column, value, message,
-hint), and `Binding.in_scope`, which says whether the record is audited at all.
+the problems of the cells it cannot read (`RowProblem`: severity, code, column, value,
+message, hint, and the facts the cell feeds), and `Binding.in_scope`, which says whether
+the record is audited at all.
 
 A blank cell is an unknown fact, as is a code mapped to `~`. Codes and values are
 matched ignoring case and the whitespace around them (`key_of`). A fact can be derived
 from a service date and a discharge date (`from_dates:`): a true-or-false fact says
 whether the service was on or after the discharge, a whole-number fact counts the days
 from the discharge to the service; without a discharge date the client was not
-discharged (false, and no count).
+discharged (false, and no count). A cell that cannot be read gives no fact: the audit
+decides whether the row's answer depends on it (an `error`, the row is invalid) or not
+(a `warning`, the row is decided as if the cell were blank).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import datetime
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,8 @@ MAPPING_FILE = "mapping.schema.json"
 SUMMARY_COLUMNS = ("minutes", "staff", "program")
 
 _WHOLE_NUMBER = re.compile(r"[-+]?[0-9]+\Z")
+ERROR = "error"
+WARNING = "warning"
 
 
 def key_of(code: str) -> str:
@@ -98,17 +103,22 @@ class Mapping:
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
-    """Why one cell of a record cannot be read as a fact."""
+    """Why one cell of a record cannot be read as a fact. `severity` is `error` when the
+    row's answer depends on the fact (the row is invalid), `warning` when it does not (the
+    row is decided as if the cell were blank); `facts` are the facts the cell would give
+    (two, say, for a date that two facts are derived from)."""
 
     code: str
     column: str
     value: str
     message: str
     hint: str | None = None
+    severity: str = ERROR
+    facts: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{self.code}: column `{self.column}`: {self.message}{hint}"
+        return f"{self.severity}[{self.code}]: column `{self.column}`: {self.message}{hint}"
 
 
 # --- reading and checking a mapping file ---------------------------------------------
@@ -353,13 +363,15 @@ class Binding:
 
     def facts(self, cells: Sequence[Any]) -> tuple[dict[str, Value], tuple[RowProblem, ...]]:
         """The facts the cells of one record's key give (in mapping order), and the cells
-        that cannot be read (each once, also when it feeds two facts)."""
+        that cannot be read (each once, also when it feeds two facts: then the problem
+        names both)."""
         facts: dict[str, Value] = {}
-        problems: list[RowProblem] = []
+        problems: dict[RowProblem, tuple[str, ...]] = {}
         for reading in self.readings:
             if reading.dates is not None:
                 value, found = _derive(reading, cells[reading.places[0]], cells[reading.places[1]])
-                problems += (p for p in found if p not in problems)
+                for date_problem in found:
+                    problems[date_problem] = (*problems.get(date_problem, ()), reading.fact.name)
                 if value is not None:
                     facts[reading.fact.name] = value
                 continue
@@ -369,12 +381,12 @@ class Binding:
             text = _text(cell).strip()
             if not text:
                 continue
-            value, problem = _read(reading, text)
-            if problem is not None:
-                problems.append(problem)
+            value, cell_problem = _read(reading, text)
+            if cell_problem is not None:
+                problems[cell_problem] = (*problems.get(cell_problem, ()), reading.fact.name)
             elif value is not None:
                 facts[reading.fact.name] = value
-        return facts, tuple(problems)
+        return facts, tuple(replace(problem, facts=named) for problem, named in problems.items())
 
     def column_of(self, fact: str) -> str:
         for reading in self.readings:
@@ -437,6 +449,11 @@ def _derive(reading: _Reading, service_cell: Any, discharge_cell: Any) -> tuple[
     days = (service - discharge).days
     if reading.fact.type is FactType.BOOLEAN:
         return days >= 0, []
+    maximum = reading.fact.maximum
+    if maximum is not None and days > maximum:
+        text = f"{_text(service_cell).strip()} - {_text(discharge_cell).strip()}"
+        message = f"`{reading.fact.name}` cannot be more than {maximum}, got {days} days from discharge to service"
+        return None, [RowProblem("record.out-of-range", reading.columns[0], text, message)]
     return (days if days >= 0 else None), []
 
 
@@ -473,7 +490,14 @@ def _read(reading: _Reading, text: str) -> tuple[Value | None, RowProblem | None
             "record.type", column, text, f"`{fact.name}` is true or false, not `{text}`", "write `true` or `false`"
         )
     if _WHOLE_NUMBER.match(text):
-        return int(text), None
+        number = int(text)
+        if fact.minimum is not None and number < fact.minimum:
+            limit = f"cannot be less than {fact.minimum}"
+        elif fact.maximum is not None and number > fact.maximum:
+            limit = f"cannot be more than {fact.maximum}"
+        else:
+            return number, None
+        return None, RowProblem("record.out-of-range", column, text, f"`{fact.name}` {limit}, got {number}")
     return None, RowProblem(
         "record.type", column, text, f"`{fact.name}` is a whole number, not `{text}`", "write a number such as `12`"
     )

@@ -99,16 +99,26 @@ def summary_tables(summary: Summary) -> RenderableType:
             missing.add_row(f"{fact.fact} ({fact.label})", f"{fact.rows:,}")
         parts.append(missing)
     if summary.problems:
-        problems = Table(title="Why rows are invalid", title_justify="left")
+        problems = Table(title="Cells that cannot be read", title_justify="left")
         problems.add_column("column")
         problems.add_column("problem")
         problems.add_column("e.g.")
         problems.add_column("rows", justify="right")
         for problem in summary.problems[:10]:
-            problems.add_row(problem.column, problem.code, problem.example, f"{problem.rows:,}")
+            problems.add_row(
+                problem.column, f"{problem.severity}[{problem.code}]", problem.example, f"{problem.rows:,}"
+            )
         parts.append(problems)
-        first = ", ".join(str(n) for n in summary.invalid_rows)
-        parts.append(Text(f"first invalid rows: {first}"))
+        if summary.invalid_rows:
+            first = ", ".join(str(n) for n in summary.invalid_rows)
+            parts.append(Text(f"first invalid rows: {first}"))
+    if summary.warned_rows:
+        parts.append(
+            Text(
+                f"{_rows(summary.warned_rows)} decided with a warning: a cell that cannot be read "
+                "does not bear on their answer"
+            )
+        )
     return Group(*parts)
 
 
@@ -236,14 +246,19 @@ def report_html(summary: Summary, provenance: Provenance) -> str:
     # Invalid rows.
     parts.append(_heading("Invalid rows", "invalid"))
     if summary.problems:
-        first = ", ".join(str(n) for n in summary.invalid_rows)
+        first = ", ".join(str(n) for n in summary.invalid_rows) or "none"
         parts.append(
-            f"<p>{_rows(summary.count('invalid'))} hold a cell the mapping cannot read. First rows: {first}.</p>"
+            f"<p>{_rows(summary.count('invalid'))} depend on a cell the mapping cannot read. First rows: {first}. "
+            f"{_rows(summary.warned_rows)} were decided with a warning: the cell they cannot read "
+            "does not bear on their answer.</p>"
             + _table(
                 "invalid",
-                ["Column", "Problem", "Rows"],
-                [[_Markup(f"<code>{escape(p.column)}</code>"), _problem(p), f"{p.rows:,}"] for p in summary.problems],
-                numeric_from=2,
+                ["Column", "Severity", "Problem", "Rows"],
+                [
+                    [_Markup(f"<code>{escape(p.column)}</code>"), p.severity, _problem(p), f"{p.rows:,}"]
+                    for p in summary.problems
+                ],
+                numeric_from=3,
             )
         )
     else:

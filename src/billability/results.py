@@ -4,8 +4,8 @@ In: the export's columns and types, the output path (its format from the extensi
 and batches of input rows with the `RowResult` of each.
 Out: one CSV, JSON Lines or Parquet file with the columns `OUTPUT_COLUMNS` after the
 input's, one row per input row in input order. Lists are `;`-joined text in CSV and
-arrays in JSON Lines and Parquet (problems there are objects with code, column, value,
-message and hint). The file is written beside the target under a hidden temporary
+arrays in JSON Lines and Parquet (problems there are objects with severity, code,
+column, value, message and hint). The file is written beside the target under a hidden temporary
 name and renamed when complete (`ResultsWriter.commit`), so that an interrupted run
 never leaves a file that looks finished; `discard` removes the temporary file.
 """
@@ -37,7 +37,9 @@ BOM = "\ufeff"
 FORMAT_NAMES = {Format.CSV: "CSV", Format.JSONL: "JSON Lines", Format.PARQUET: "Parquet"}
 PARQUET_MEMORY = "256MB"
 
-PROBLEM_TYPE = 'STRUCT(code VARCHAR, "column" VARCHAR, value VARCHAR, message VARCHAR, hint VARCHAR)[]'
+PROBLEM_TYPE = (
+    'STRUCT(severity VARCHAR, code VARCHAR, "column" VARCHAR, value VARCHAR, message VARCHAR, hint VARCHAR)[]'
+)
 OUTPUT_TYPES = {
     "row": "BIGINT",
     "outcome": "VARCHAR",
@@ -52,7 +54,8 @@ OUTPUT_TYPES = {
 
 @dataclass(frozen=True, slots=True)
 class RowResult:
-    """What the audit says about one record: an outcome of the policy, or `invalid`."""
+    """What the audit says about one record: an outcome of the policy, or `invalid`; a
+    decided record's problems are warnings about cells its answer does not depend on."""
 
     outcome: str
     rules: tuple[str, ...] = ()
@@ -196,6 +199,36 @@ def rendered_tail(result: RowResult, line_format: Format, stamp: tuple[str, str]
     return "," + json.dumps(tail_object(result, stamp), ensure_ascii=False, separators=(",", ":"))[1:]
 
 
+def render_problem(problem: RowProblem, line_format: Format) -> str:
+    """One problem as `rendered_tail` writes it among a row's problems: in a CSV cell
+    (before the cell is quoted), or as a JSON object."""
+    if line_format is Format.CSV:
+        return str(problem)
+    return json.dumps(_problem_object(problem), ensure_ascii=False, separators=(",", ":"))
+
+
+def csv_quoted_characters() -> str:
+    """The characters for which `rendered_tail` quotes a CSV cell, as Python's csv module
+    quotes without a line end."""
+    found = ""
+    for character in ',"\r\n':
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow(("", character))
+        found += character if buffer.getvalue() != "," + character else ""
+    return found
+
+
+def _problem_object(p: RowProblem) -> dict[str, Any]:
+    return {
+        "severity": p.severity,
+        "code": p.code,
+        "column": p.column,
+        "value": p.value,
+        "message": p.message,
+        "hint": p.hint,
+    }
+
+
 def tail_object(result: RowResult, stamp: tuple[str, str]) -> dict[str, Any]:
     """A result's output columns from `outcome` on, as JSON Lines and Parquet hold them."""
     return {
@@ -203,10 +236,7 @@ def tail_object(result: RowResult, stamp: tuple[str, str]) -> dict[str, Any]:
         "rules": list(result.rules),
         "reasons": list(result.reasons),
         "missing": list(result.missing),
-        "problems": [
-            {"code": p.code, "column": p.column, "value": p.value, "message": p.message, "hint": p.hint}
-            for p in result.problems
-        ],
+        "problems": [_problem_object(p) for p in result.problems],
         "policy_id": stamp[0],
         "policy_version": stamp[1],
     }
