@@ -6,9 +6,9 @@ Run by hand:  python bench/bench_audit.py [--rows N] [--exports tidy,messy]
 Generates N synthetic service records shaped like docs/audit/ehr-export.csv (codes
 drawn from docs/audit/mapping.yaml, some blank cells, a few unknown codes) as CSV:
 a tidy export, and a messy one as an EHR's report writer makes it (a byte order mark,
-CRLF line ends, lowercase and padded codes, unknown codes, a days-since-discharge
-column filled on every row and negative before discharge: a few percent of the fact
-cells cannot be read). For each export it times, each in its own process:
+CRLF line ends, lowercase and padded codes, unknown codes, a discharge date filled on
+most rows and now and then a date that is no date: a few percent of the fact cells
+cannot be read). For each export it times, each in its own process:
 
 - `billability audit RECORDS --map docs/audit/mapping.yaml -o OUT --engine E` for each
   engine (duckdb, python): read, map, decide every row, write every row with its
@@ -122,9 +122,11 @@ def generate_messy(path: Path, rows: int, seed: int = 2) -> None:
     tidy = path.with_name(path.stem + "-tidy.csv")
     generate(tidy, rows, seed)
     rng = random.Random(seed)
-    coded = [COLUMNS.index(c) for c in ("staff_credential", "service_type", "contact_method", "contact_outcome")]
-    yes_no = [COLUMNS.index(c) for c in ("medical_necessity", "progress_note", "post_discharge")]
-    days = COLUMNS.index("days_post_discharge")
+    coded = [
+        COLUMNS.index(c) for c in ("staff_credential", "procedure", "service_type", "contact_method", "contact_outcome")
+    ]
+    yes_no = [COLUMNS.index(c) for c in ("medical_necessity", "progress_note")]
+    service, discharge = COLUMNS.index("service_date"), COLUMNS.index("discharge_date")
     with tidy.open(encoding="utf-8", newline="") as source, path.open("w", encoding="utf-8", newline="") as file:
         file.write("\ufeff")
         writer = csv.writer(file, lineterminator="\r\n")
@@ -145,11 +147,14 @@ def generate_messy(path: Path, rows: int, seed: int = 2) -> None:
                 roll = rng.random()
                 if roll < 0.02:
                     row[index] = rng.choice(("maybe", "y", "n", "Yes", "U"))
-            # The report writer subtracts the discharge date from every service date.
-            if not row[days] and rng.random() < 0.6:
-                row[days] = str(rng.randint(-60, 90))
-            elif row[days] and rng.random() < 0.02:
-                row[days] = str(-rng.randint(1, 30))
+            # The report writer fills the client's discharge date on every row it knows it,
+            # and now and then a date that is no date.
+            if not row[discharge] and rng.random() < 0.6:
+                discharged = datetime.date(2026, 9, 1) + datetime.timedelta(days=rng.randint(0, 90))
+                row[discharge] = f"{discharged.month}/{discharged.day}/{discharged.year}"
+            for index in (service, discharge):
+                if row[index] and rng.random() < 0.01:
+                    row[index] = rng.choice(("2/30/2026", "TBD", "2026-10-08", "10/8"))
             writer.writerow(row)
     tidy.unlink()
 
