@@ -93,7 +93,7 @@ class AskedFacts:
 
         # The facts `relevant_when` looks at are tried value by value (blank too), each
         # kept only where it is asked or blank; the other facts multiply.
-        tried = [[*allowed(name), *([None] if None not in allowed(name) else [])] for name in self.deciders]
+        tried = [list(dict.fromkeys([*allowed(name), None])) for name in self.deciders]
         others = [name for name in self.space.facts if name not in self.deciders]
         found: dict[tuple[Any, ...], set[tuple[frozenset[Value | None], ...]]] = {}
         for values in itertools.product(*tried):

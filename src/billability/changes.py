@@ -29,7 +29,7 @@ from billability.diff import complete_regions, diff_policies
 from billability.evaluate import truth
 from billability.model import Fact, FactType, Outcome, Policy, Value
 from billability.regions import Leaf, Restriction, Space, space_of
-from billability.renames import Rename, renamed_policy
+from billability.renames import Rename
 from billability.wording import OUTCOME_WORDS
 
 
@@ -62,7 +62,8 @@ def changes_between(base: Policy, head: Policy) -> Changes:
         diff = diff_policies(base, head)
     except Problems as error:
         return Changes(problem=error.diagnostics[0].message)
-    renamed = renamed_policy(base, diff.renames)
+    assert diff.policies is not None
+    renamed = diff.policies[0]  # BASE read in HEAD's names, as diff_policies read it
     # Wording: rules, facts or the default's reason; a new version number alone is not.
     reworded = bool(diff.rules or diff.facts or base.default_reason != head.default_reason)
     if not diff.outcome_changes:
@@ -238,7 +239,7 @@ def scenario_words(restrictions: Sequence[Restriction], head: Policy, base: Poli
         elif not _implied(restriction, restrictions, facts):
             qualifiers.append(_qualifier_text(fact, restriction, base))
     if not subject:
-        subject = f"Any {_lower(facts[subject_name].label)}" if subject_name is not None else "Every case"
+        subject = f"Any {lower_first(facts[subject_name].label)}" if subject_name is not None else "Every case"
     return subject + (f" ({'; '.join(qualifiers)})" if qualifiers else "")
 
 
@@ -297,14 +298,14 @@ def _subject_text(fact: Fact, restriction: Restriction, base: Policy | None) -> 
     labels = [_label_of(fact, value, base) for value in known]
     others = [v for v in _all_values(fact, base) if v not in known]
     if others and len(others) <= len(labels) // 2:
-        text = f"Any {_lower(fact.label)} but " + _joined([_lower(_label_of(fact, v, base)) for v in others])
+        text = f"Any {lower_first(fact.label)} but " + _joined([lower_first(_label_of(fact, v, base)) for v in others])
     else:
-        text = _capital(_joined([labels[0], *(_lower(label) for label in labels[1:])]))
-    return f"{text}, or {_lower(fact.label)} {NOT_KNOWN}" if restriction.blank else text
+        text = _capital(_joined([labels[0], *(lower_first(label) for label in labels[1:])]))
+    return f"{text}, or {lower_first(fact.label)} {NOT_KNOWN}" if restriction.blank else text
 
 
 def _qualifier_text(fact: Fact, restriction: Restriction, base: Policy | None) -> str:
-    name = _lower(fact.label)
+    name = lower_first(fact.label)
     known = [value for value in restriction.values if value is not None]
     blank = [NOT_KNOWN] if restriction.blank else []
     if not known and not restriction.integer:
@@ -313,10 +314,10 @@ def _qualifier_text(fact: Fact, restriction: Restriction, base: Policy | None) -
         return f"{name}: {NOT_KNOWN if restriction.blank else _range_text(fact, restriction)}"
     if fact.type is FactType.BOOLEAN:
         return f"{name}: {_joined(['yes' if value else 'no' for value in known] + blank)}"
-    labels = [_lower(_label_of(fact, value, base)) for value in known]
+    labels = [lower_first(_label_of(fact, value, base)) for value in known]
     others = [v for v in _all_values(fact, base) if v not in known]
     if others and len(others) <= len(labels) // 2:
-        but = "anything but " + _joined([_lower(_label_of(fact, v, base)) for v in others])
+        but = "anything but " + _joined([lower_first(_label_of(fact, v, base)) for v in others])
         return f"{name}: {but}, or {NOT_KNOWN}" if blank else f"{name}: {but}"
     return f"{name}: {_joined(labels + blank)}"
 
@@ -360,7 +361,7 @@ def _joined(words: Sequence[str]) -> str:
     return ", ".join(words[:-1]) + last + words[-1]
 
 
-def _lower(text: str) -> str:
+def lower_first(text: str) -> str:
     """Lower-case the first letter, unless the word is an abbreviation (`LPHA`, `SUD`)."""
     if len(text) > 1 and text[1].isupper():
         return text

@@ -109,14 +109,15 @@ def check_corpus(paths: Iterable[str | Path], policy: Policy | None) -> CorpusCh
     """Load the corpus as `load_cases` does, without running a case. With no policy (one
     that does not compile), only what needs none is checked: the YAML and the schema."""
     roots = [Path(p) for p in paths]
-    files = len(corpus_files([root for root in roots if root.exists()]))
+    listed = corpus_files([root for root in roots if root.exists()])
+    files = len(listed)
     if policy is not None:
         try:
             return CorpusCheck(tuple(load_cases(roots, policy)), files, ())
         except Problems as error:
             return CorpusCheck((), files, tuple(error.diagnostics))
     problems: list[Diagnostic] = []
-    for file in corpus_files([root for root in roots if root.exists()]):
+    for file in listed:
         try:
             problems.extend(check(read_yaml_file(file, display_name(file)), CORPUS_FILE))
         except Problems as error:

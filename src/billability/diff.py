@@ -292,7 +292,7 @@ def _joined(
 ) -> tuple[OutcomeChange, ...]:
     """The regions of one change each, those of the same change that differ in one fact
     only joined (the partition keeps apart what differs where some fact is blank)."""
-    found = [(restrictions, before, after) for restrictions, before, after in regions]
+    found = list(regions)
     joined = True
     while joined:
         joined = False

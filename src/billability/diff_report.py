@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from billability.changes import scenario_words, transition_text
+from billability.changes import lower_first, scenario_words, transition_text
 from billability.diagnostics import counted
 from billability.diff import OutcomeChange, PolicyDiff
 from billability.model import Outcome, Policy, Value
@@ -150,9 +150,7 @@ def _count(diff: PolicyDiff, change: OutcomeChange) -> str:
 def _label(policies: tuple[Policy, Policy] | None, fact: str) -> str:
     for policy in reversed(policies or ()):
         if fact in policy.fact_index:
-            label = policy.fact_index[fact].label
-            # Lower-case, unless the first word is an abbreviation (`SUD`).
-            return label if len(label) > 1 and label[1].isupper() else label[:1].lower() + label[1:]
+            return lower_first(policy.fact_index[fact].label)
     return fact
 
 

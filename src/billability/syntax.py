@@ -92,7 +92,6 @@ def _unclosed_quote(seen: _Text, text: str) -> Diagnostic | None:
     """`reason: "because` with no closing quote: the file ends inside the quotes, or the
     quotes close on a later line and what follows them cannot be read."""
     opened: tuple[int, int] | None = None
-    quote = ""
     if seen.problem.startswith("found unexpected end of stream") and "quoted scalar" in seen.context:
         opened = seen.context_at
     elif seen.problem_at is not None:
