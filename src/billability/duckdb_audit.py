@@ -132,12 +132,11 @@ def _class_sql(binding: Binding, export: Export, index: int, classes: FactClasse
     out of range or too long, a column whose type Python writes as other text)."""
     reading = binding.readings[index]
     fact = reading.fact
-    kind = dict(zip(export.columns, export.types, strict=True))
+    if reading.dates is not None:
+        return _dates_class_sql(reading, export, classes)
     column = export.columns.index(reading.column)
     raw = cell_sql(export, column)
     unknown = len(classes.values)
-    if reading.dates is not None:
-        return _dates_class_sql(reading, kind, classes)
     if cell_type(export, column) not in SQL_READABLE:
         return f"CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END"
     # Spaces are trimmed; a cell with other whitespace around it matches no code or value,
@@ -184,10 +183,11 @@ def _days_sql(number: str, fact: Fact, classes: FactClasses) -> str:
     return f"WHEN {' OR '.join(bounds)} THEN {UNREAD} {ranges} ELSE {len(classes.values) - 1} END"
 
 
-def _date_sql(column: str, kind: str, date_format: str) -> tuple[str, str] | None:
+def _date_sql(export: Export, column: str, date_format: str) -> tuple[str, str] | None:
     """SQL for whether a date cell is blank, and for its date (NULL when it is no date
     in the format); None when the interpreter must read the column's type."""
-    raw = quoted(column)
+    index = export.columns.index(column)
+    raw, kind = cell_sql(export, index), cell_type(export, index)
     if kind == "DATE":
         return f"{raw} IS NULL", raw
     if kind == "TIMESTAMP":
@@ -205,12 +205,12 @@ def _date_sql(column: str, kind: str, date_format: str) -> tuple[str, str] | Non
     return f"({raw} IS NULL OR {text} = '')", date
 
 
-def _dates_class_sql(reading: Any, kind: dict[str, str], classes: FactClasses) -> str:
+def _dates_class_sql(reading: Any, export: Export, classes: FactClasses) -> str:
     """The class of a fact derived from a service date and a discharge date, as
     `mapping.Binding.facts` derives it; a date SQL cannot read is left to the interpreter."""
     fact, dates = reading.fact, reading.dates
-    service = _date_sql(dates.service, kind[dates.service], dates.format)
-    discharge = _date_sql(dates.discharge, kind[dates.discharge], dates.format)
+    service = _date_sql(export, dates.service, dates.format)
+    discharge = _date_sql(export, dates.discharge, dates.format)
     if service is None or discharge is None:
         return str(UNREAD)
     (service_blank, service_date), (discharge_blank, discharge_date) = service, discharge
@@ -233,8 +233,9 @@ def _scope_sql(binding: Binding, export: Export) -> str:
     interpreter must tell (a cell of a type Python writes otherwise, or one that holds
     other than printable ASCII and matches no code as written)."""
     assert binding.scope is not None
-    raw = quoted(binding.scope.column)
-    if dict(zip(export.columns, export.types, strict=True))[binding.scope.column] not in SQL_READABLE:
+    index = export.columns.index(binding.scope.column)
+    raw = cell_sql(export, index)
+    if cell_type(export, index) not in SQL_READABLE:
         return f"CASE WHEN {raw} IS NULL THEN 0 ELSE {UNREAD} END"
     text = f"CAST({raw} AS VARCHAR)"
     codes = ", ".join(text_literal(code) for code in _match_table(dict.fromkeys(binding.scope.codes))) or "NULL"
@@ -351,7 +352,7 @@ def audit_in_duckdb(
                 diagnosis = diagnose(connection, source, binding, classes)
                 resolved = resolved_sql(source, diagnosis, policy, binding)
                 table: tuple[str, list[Any], str | None] = (resolved, reader_parameters(export), None)
-                counts, rows, invalid = _count(connection, table, summary, known, leaves, diagnosis, {}, progress)
+                counts, rows, invalid = _count(connection, table, summary, known, leaves, diagnosis, progress)
                 first_invalid = []
                 if invalid:
                     numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
@@ -378,8 +379,7 @@ def audit_in_duckdb(
                 diagnosis = diagnose(connection, source, binding, classes)
                 resolved = resolved_sql(source, diagnosis, policy, binding)
                 table = (resolved, [str(staged)], "file_row_number + 1")
-                flagged: dict[tuple[int, int], int] = {}
-                counts, rows, invalid = _count(connection, table, mapped, known, leaves, diagnosis, flagged, None)
+                counts, rows, invalid = _count(connection, table, mapped, known, leaves, diagnosis, None)
                 first_invalid = sorted(row for found in invalid.values() for row in found)
                 part = temporary_beside(target, ".part")
                 made.append(part)
@@ -440,12 +440,11 @@ def _run(
     return connection
 
 
-def _flagged_ids(
-    known: Results, leaves: list[RowResult], diagnosis: Diagnosis, found: dict[tuple[int, int], int]
-) -> Callable[[int, int], int]:
+def _flagged_ids(known: Results, leaves: list[RowResult], diagnosis: Diagnosis) -> Callable[[int, int], int]:
     """The result id of a flagged row from its resolved leaf and `DKEY`: the leaf's
     result with the problems of its unreadable cells (`audit.with_problems`), each
-    kept in `found`."""
+    made once."""
+    found: dict[tuple[int, int], int] = {}
 
     def result_id(leaf: int, key: int) -> int:
         if (leaf, key) not in found:
@@ -462,7 +461,6 @@ def _count(
     known: Results,
     leaves: list[RowResult],
     diagnosis: Diagnosis,
-    flagged: dict[tuple[int, int], int],
     progress: Callable[[float], None] | None,
 ) -> tuple[Counts, int, dict[tuple[int, int], list[int]]]:
     """Rows by result and minutes cell, and by outcome, staff and program cells
@@ -487,7 +485,7 @@ def _count(
         chosen, sets = "leaf, NULL, k, m, NULL, NULL, 0", "leaf, k, m"
     sql = f"SELECT {chosen}, count(*), {firsts} FROM ({inner}) AS t(leaf, o, k, m, s, p, r) GROUP BY {sets}"
     found = _run(connection, sql, parameters, progress).fetchall()
-    flagged_id = _flagged_ids(known, leaves, diagnosis, flagged)
+    flagged_id = _flagged_ids(known, leaves, diagnosis)
     counts = Counts()
     ids: dict[int, int] = {}
     invalid: dict[tuple[int, int], list[int]] = {}
