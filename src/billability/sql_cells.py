@@ -186,7 +186,8 @@ def _lookup(text: exp.Expr, table: dict[str, exp.Expr], default: exp.Expr) -> ex
 @dataclass(frozen=True, slots=True)
 class _WholeNumber:
     """A trimmed cell read as a whole number: whether it is one (`[-+]?[0-9]+`), whether
-    it is below zero, and its digits without sign or leading zeros ('' for zero)."""
+    it starts with a minus, and its digits without sign or leading zeros ('' for zero,
+    which no bound compares as negative)."""
 
     whole: exp.Expr
     negative: exp.Expr
@@ -201,7 +202,7 @@ class _WholeNumber:
             _op(exp.EQ, _trim(unsigned, DIGITS), ""),
         )
         digits = _trim(text, "+-0", "LEADING")  # the digits, where the text is a whole number
-        return _WholeNumber(whole, _all(_op(exp.EQ, _substring(text, 1, 1), "-"), _op(exp.NEQ, digits, "")), digits)
+        return _WholeNumber(whole, _op(exp.EQ, _substring(text, 1, 1), "-"), digits)
 
     def _beyond(self, bound: int, compare: type[exp.Binary]) -> exp.Expr:
         """Whether the digits compare so (`exp.GT`, `exp.LT`) with |bound|'s: by length,
