@@ -58,6 +58,7 @@ WARNING = "warning"
 RECORD = "record"
 LEAVES = "billability_leaves"
 REFUSED = "billability_invalid"
+WALK = "billability_walk"
 ROW = "row"
 
 
@@ -75,19 +76,17 @@ def check_dialect(name: str) -> str:
     if hint is None and name.lower() == "databricks":
         hint = "Databricks runs Spark SQL: write `spark`"
     listed = _listed(RUN_DIALECTS)
-    return _refuse(
-        Diagnostic(
-            "sql.dialect",
-            f"the query is not written for `{name}`, only for {listed}, the databases the tests run it on"
-            if known
-            else f"`{name}` is not a dialect the query is written for: {listed}",
-            hint=hint,
-        )
+    raise Problems(
+        [
+            Diagnostic(
+                "sql.dialect",
+                f"the query is not written for `{name}`, only for {listed}, the databases the tests run it on"
+                if known
+                else f"`{name}` is not a dialect the query is written for: {listed}",
+                hint=hint,
+            )
+        ]
     )
-
-
-def _refuse(problem: Diagnostic) -> Any:
-    raise Problems([problem])
 
 
 # --- lists: arrays of text, or JSON text where there are no arrays ----------------------
@@ -233,7 +232,12 @@ def _values(name: str, columns: Sequence[str], rows: Sequence[Sequence[exp.Expr]
     columns of VALUES) SELECTs one after another."""
     if dialect == "sqlite":
         selects = [
-            exp.select(*(exp.alias_(cell, column, quoted=True) if at == 0 else cell for cell, column in zip(row, columns)))
+            exp.select(
+                *(
+                    exp.alias_(cell, column, quoted=True) if at == 0 else cell
+                    for cell, column in zip(row, columns, strict=True)
+                )
+            )
             for at, row in enumerate(rows)
         ]
         union: exp.Query = selects[0]
@@ -262,7 +266,10 @@ def _numbered(table: str, dialect: str) -> exp.Subquery:
     )
     number = exp.Window(this=exp.RowNumber(), order=order)
     return (
-        exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(RECORD, quoted=True)), exp.alias_(number, ROW, quoted=True))
+        exp.select(
+            exp.Column(this=exp.Star(), table=exp.to_identifier(RECORD, quoted=True)),
+            exp.alias_(number, ROW, quoted=True),
+        )
         .from_(table_of(table).as_(RECORD, quoted=True))
         .subquery(exp.to_identifier(RECORD, quoted=True))
     )
@@ -289,7 +296,7 @@ def policy_query(
 
     leaf, _, shape_leaves = leaf_number(policy, class_of, dialect)
     leaves = [(str(item["outcome"]), item["rules"], item["reasons"], item["missing"]) for item in shape_leaves]
-    severities = [
+    severities: list[list[str | None]] = [
         [ERROR if not facts or any(fact in missing for fact in facts) else WARNING for _, facts in read.problems]
         for *_, missing in leaves
     ]
@@ -353,9 +360,16 @@ def policy_query(
         exp.alias_(exp.Literal.string(policy.id), "policy_id", quoted=True),
         exp.alias_(exp.Literal.string(policy.version), "policy_version", quoted=True),
     ).from_(_numbered(table, dialect))
-    query = query.join(
-        leaf_table, on=exp.EQ(this=at_leaf("leaf"), expression=leaf), join_type="left"
-    )
+    if dialect == "sqlite":
+        # SQLite would walk the diagram once for every leaf it tries to join: a table
+        # function of the record's row walks it once, for the join to look up.
+        walk = exp.Table(
+            this=exp.Anonymous(this="json_each", expressions=[exp.Anonymous(this="json_array", expressions=[leaf])]),
+            alias=exp.TableAlias(this=exp.to_identifier(WALK)),
+        )
+        query = query.join(walk, join_type="cross")
+        leaf = exp.column("value", table=WALK)
+    query = query.join(leaf_table, on=exp.EQ(this=at_leaf("leaf"), expression=leaf), join_type="left")
     if errors:
         invalid_table = _values(
             REFUSED,
