@@ -325,30 +325,33 @@ def key_columns(binding: Binding) -> list[str]:
 # --- running the SQL -----------------------------------------------------------------------
 
 
-def run(engine: str, binding: Binding, policy: Policy, table: list[tuple[str | None, ...]]) -> list[tuple[Any, ...]]:
-    """Each row's classes, problems and whether in scope, as the engine reads them."""
-    columns = key_columns(binding)
-    read = read_sql(binding, policy, lambda name: exp.column(name, table="r", quoted=True), engine)
+def query(engine: str, binding: Binding, policy: Policy, computed: bool) -> exp.Select:
+    """Each row's classes, problems and whether it is in scope, read from the table
+    `cells` (ordered by `id`), with what is read more than once computed beneath or not."""
+    column = lambda name: exp.column(name, table="r", quoted=True)  # noqa: E731
+    read = read_sql(binding, policy, column, engine, computed=column if computed else None)
     outputs = [*read.classes, *(problem for problem, _ in read.problems)]
     if read.in_scope is not None:
         outputs.append(read.in_scope)
-    query = (
-        exp.select(*(e.as_(f"o{n}") for n, e in enumerate(outputs)))
-        .from_(exp.table_("cells").as_("r"))
-        .order_by(exp.column("id", table="r"))
-    )
+    source: exp.Expr = exp.table_("cells").as_("r")
+    if computed:
+        beneath = exp.select(exp.Star(), *(sql.as_(name, quoted=True) for name, sql in read.columns))
+        source = beneath.from_(exp.table_("cells").as_("r")).subquery("r")
+    else:
+        assert read.columns == ()
+    return exp.select(*(e.as_(f"o{n}") for n, e in enumerate(outputs))).from_(source).order_by(column("id"))
+
+
+def run(engine: str, sql: str, columns: list[str], table: list[tuple[str | None, ...]]) -> list[tuple[Any, ...]]:
+    """The rows of a query over the table `cells` of text columns, on DuckDB or SQLite."""
     declared = ", ".join(f'"{c}" TEXT' for c in columns)
     holes = ", ".join("?" for _ in range(len(columns) + 1))
-    numbered = [(n, *row) for n, row in enumerate(table)]
-    if engine == "duckdb":
-        connection: Any = duckdb.connect()
-    else:
-        connection = sqlite3.connect(":memory:")
+    connection: Any = duckdb.connect() if engine == "duckdb" else sqlite3.connect(":memory:")
     connection.execute(f"CREATE TABLE cells (id INTEGER, {declared})")
-    connection.executemany(f"INSERT INTO cells VALUES ({holes})", numbered)
-    found = connection.execute(query.sql(engine)).fetchall()
+    connection.executemany(f"INSERT INTO cells VALUES ({holes})", [(n, *row) for n, row in enumerate(table)])
+    found = connection.execute(sql).fetchall()
     connection.close()
-    return found
+    return list(found)
 
 
 def hinted(problem: RowProblem, binding: Binding) -> RowProblem:
@@ -373,11 +376,13 @@ def expected(binding: Binding, policy: Policy, row: tuple[str | None, ...]) -> t
     return classes, said, binding.in_scope(row)
 
 
-def disagreements(engine: str, binding: Binding, policy: Policy, table: list[tuple[str | None, ...]]) -> Iterator[str]:
-    read = read_sql(binding, policy, lambda name: exp.column(name), engine)
-    facts_of = [facts for _, facts in read.problems]
+def disagreements(
+    binding: Binding, policy: Policy, table: list[tuple[str | None, ...]], results: list[tuple[Any, ...]]
+) -> Iterator[str]:
+    """The rows where what SQL found differs from what the mapping reads."""
+    facts_of = [facts for _, facts in read_sql(binding, policy, exp.column, "duckdb").problems]
     width = len(binding.readings)
-    for row, found in zip(table, run(engine, binding, policy, table), strict=True):
+    for row, found in zip(table, results, strict=True):
         classes, said, in_scope = expected(binding, policy, row)
         got_classes = list(found[:width])
         got_problems = [
@@ -388,12 +393,14 @@ def disagreements(engine: str, binding: Binding, policy: Policy, table: list[tup
             yield f"{row!r}:\n  sql {got_classes} {got_problems} {got_scope}\n  py  {classes} {said} {in_scope}"
 
 
+@pytest.mark.parametrize("computed", [False, True], ids=["inline", "computed"])
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("policy_of", [small, bundled], ids=["fixture", "bundled"])
 def test_sql_reads_every_messy_cell_as_the_mapping_does(
-    engine: str, policy_of: Callable[[Path], Any], tmp_path: Path
+    engine: str, policy_of: Callable[[Path], Any], computed: bool, tmp_path: Path
 ) -> None:
     policy, binding = policy_of(tmp_path)
     table = rows(binding, 3000, seed=2026)
-    wrong = list(disagreements(engine, binding, policy, table))
+    sql = query(engine, binding, policy, computed).sql(engine)
+    wrong = list(disagreements(binding, policy, table, run(engine, sql, key_columns(binding), table)))
     assert not wrong, f"{len(wrong)} of {len(table)} rows differ, such as\n" + "\n".join(wrong[:5])

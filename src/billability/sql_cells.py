@@ -61,11 +61,14 @@ class ReadSql:
     `problems`: (text or NULL, the facts it feeds) for each place a problem can be found
     (`problem_places`), in their order; a place that can never hold one (a true-or-false
     fact derived from dates is never out of range) is left out.
-    `in_scope`: a boolean, whether the row is audited; None without a scope."""
+    `in_scope`: a boolean, whether the row is audited; None without a scope.
+    `columns`: with `read_sql`'s `computed`, the columns the others read, by name, each
+    over the table's own cells: to be computed in a SELECT beneath."""
 
     classes: tuple[exp.Expr, ...]
     problems: tuple[tuple[exp.Expr, tuple[str, ...]], ...]
     in_scope: exp.Expr | None
+    columns: tuple[tuple[str, exp.Expr], ...] = ()
 
 
 # --- small pieces of SQL -----------------------------------------------------------------
@@ -351,13 +354,13 @@ class _Date:
 
 
 def _read_dates(
-    reading: _Reading, texts: tuple[exp.Expr, exp.Expr], classes: FactClasses
+    reading: _Reading, dates: tuple[_Date, _Date], texts: tuple[exp.Expr, exp.Expr], classes: FactClasses
 ) -> tuple[exp.Expr, list[exp.Expr | None]]:
     """The class of a fact derived from a service and a discharge date, and its problems
     (the service date's, the discharge date's, a number out of range), as `mapping._derive`."""
     assert reading.dates is not None
     fact, format_name, unknown = reading.fact, reading.dates.format, len(classes.values)
-    service, discharge = _Date.of(texts[0], format_name), _Date.of(texts[1], format_name)
+    service, discharge = dates
     advice = f"write dates as {format_name}, such as `{DATE_FORMATS[format_name].example}`, or change their `format:` in the mapping"
     problems: list[exp.Expr | None] = [
         _case(
@@ -402,24 +405,55 @@ def _read_dates(
 # --- a row -------------------------------------------------------------------------------
 
 
-def read_sql(binding: Binding, policy: Policy, cell: Cell, dialect: str) -> ReadSql:
-    """The SQL reading of a row's mapped cells (see the module docstring)."""
-    texts = {column: cell_text(cell(column), dialect) for column in binding.mapping.columns}
+def read_sql(binding: Binding, policy: Policy, cell: Cell, dialect: str, computed: Cell | None = None) -> ReadSql:
+    """The SQL reading of a row's mapped cells (see the module docstring). With
+    `computed`, what is read more than once (each cell's text, each date's day and
+    whether it is unreadable) is left to columns computed beneath (`ReadSql.columns`),
+    which `computed` gives the SQL of by their names."""
+    columns: dict[str, exp.Expr] = {}
+
+    def once(name: str, sql: exp.Expr) -> exp.Expr:
+        columns[name] = sql
+        return sql if computed is None else computed(name)
+
+    key = [binding.scope.column] if binding.scope is not None else []
+    key += [column for reading in binding.readings for column in reading.columns]
+    cells = {column: cell_text(cell(column), dialect) for column in dict.fromkeys(key)}
+    texts = {column: once(f"billability text {column}", sql) for column, sql in cells.items()}
+
+    def date(column: str, format_name: str) -> _Date:
+        found = _Date.of(cells[column], format_name)
+        if computed is None:
+            return found
+        day = _case([(_any(found.blank, found.unreadable), exp.Null())], found.day)
+        named = f"{column} {format_name}"
+        unreadable = once(f"billability unreadable {named}", found.unreadable)
+        return _Date(_blank(texts[column]), unreadable, once(f"billability day {named}", day))
+
+    dates = {
+        (column, r.dates.format): date(column, r.dates.format)
+        for r in binding.readings
+        if r.dates is not None
+        for column in r.columns
+    }
     classes: list[exp.Expr] = []
-    found: list[list[exp.Expr | None]] = []
+    problems: list[list[exp.Expr | None]] = []
     for reading, fact_classes in zip(binding.readings, classes_of_readings(binding, policy), strict=True):
         if reading.dates is not None:
-            service, discharge = (texts[column] for column in reading.columns)
-            read, problems = _read_dates(reading, (service, discharge), fact_classes)
+            service, discharge = reading.columns
+            pair = (dates[service, reading.dates.format], dates[discharge, reading.dates.format])
+            read, said = _read_dates(reading, pair, (texts[service], texts[discharge]), fact_classes)
         else:
             read, problem = _read_cell(reading, texts[reading.column], fact_classes)
-            problems = [problem]
+            said = [problem]
         classes.append(read)
-        found.append(problems)
-    places = tuple((said, facts) for n, kind, facts in problem_places(binding) if (said := found[n][kind]) is not None)
+        problems.append(said)
+    places = tuple(  # a place that can never hold a problem is left out
+        (text, facts) for n, kind, facts in problem_places(binding) if (text := problems[n][kind]) is not None
+    )
     in_scope = None
     if binding.scope is not None:
         text = texts[binding.scope.column]
         matched = _lookup(text, dict.fromkeys(sorted(binding.scope.codes), exp.true()), exp.false())
         in_scope = _case([(exp.Is(this=text.copy(), expression=exp.Null()), exp.false())], matched)
-    return ReadSql(tuple(classes), places, in_scope)
+    return ReadSql(tuple(classes), places, in_scope, tuple(columns.items()) if computed is not None else ())
