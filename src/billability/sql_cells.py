@@ -41,7 +41,7 @@ from billability.dates import DATE_FORMATS
 from billability.diagnostics import one_of
 from billability.diagram import FactClasses
 from billability.mapping import Binding, _Reading
-from billability.model import FactType, Policy, Value
+from billability.model import FactType, Policy
 from billability.unreadable import classes_of_readings, problem_places
 
 Cell = Callable[[str], exp.Expr]
@@ -84,8 +84,6 @@ def _sql(value: Sql) -> exp.Expr:
 
 
 def _op(kind: type[exp.Binary], left: Sql, right: Sql) -> exp.Expr:
-    if kind in (exp.And, exp.Or):
-        return kind(this=exp.paren(_sql(left), copy=False), expression=exp.paren(_sql(right), copy=False))
     return kind(this=_sql(left), expression=_sql(right))
 
 
@@ -242,26 +240,19 @@ def _number_class(classes: FactClasses, above: Callable[[int], exp.Expr]) -> lis
 def _read_cell(reading: _Reading, text: exp.Expr, classes: FactClasses) -> tuple[exp.Expr, exp.Expr]:
     """The class and the problem of a fact read from one cell, as `mapping._read`."""
     fact, column, unknown, blank = reading.fact, reading.column, len(classes.values), _blank(text)
-    table: dict[str, Value | None] | None = reading.codes
+    name, table = f"`{fact.name}`", reading.codes
     if table is not None:
-        hint = f"add it under `codes:` of `{fact.name}` in the mapping"
-        code, message = (
-            "record.unknown-code",
-            ("`", text, f"` is not a code the mapping gives for `{fact.name}` ({hint})"),
-        )
+        hint = f"add it under `codes:` of {name} in the mapping"
+        code, message = "record.unknown-code", ("`", text, f"` is not a code the mapping gives for {name} ({hint})")
     elif fact.type is FactType.ENUM:
         table = dict(reading.spellings)
-        code, message = (
-            "record.unknown-value",
-            ("`", text, f"` is not a value of `{fact.name}` ({one_of(fact.value_names)})"),
-        )
+        code, message = "record.unknown-value", ("`", text, f"` is not a value of {name} ({one_of(fact.value_names)})")
     elif fact.type is FactType.BOOLEAN:
         table = {"true": True, "false": False}
-        code, message = "record.type", (f"`{fact.name}` is true or false, not `", text, "` (write `true` or `false`)")
+        code, message = "record.type", (f"{name} is true or false, not `", text, "` (write `true` or `false`)")
     if table is not None:
         known = {key: _sql(unknown if value is None else classes.class_of(value)) for key, value in table.items()}
-        unmatched = _problem(code, column, *message)
-        problem = _lookup(text, dict.fromkeys(table, exp.Null()), unmatched)
+        problem = _lookup(text, dict.fromkeys(table, exp.Null()), _problem(code, column, *message))
         return _case([(blank, unknown)], _lookup(text, known, _sql(unknown))), _case([(blank, exp.Null())], problem)
     number = _WholeNumber.of(text)
     limits: list[tuple[exp.Expr, str]] = []
@@ -271,18 +262,11 @@ def _read_cell(reading: _Reading, text: exp.Expr, classes: FactClasses) -> tuple
         limits.append((number.above(fact.maximum), f"cannot be more than {fact.maximum}"))
     whens: list[tuple[Sql, Sql]] = [(blank, unknown), (_not(number.whole), unknown), *((c, unknown) for c, _ in limits)]
     read = _case([*whens, *_number_class(classes, number.above)], len(classes.values) - 1)
-    not_whole = ("`", text, "` (write a number such as `12`)")
-    problem = _case(
-        [
-            (blank, exp.Null()),
-            (_not(number.whole), _problem("record.type", column, f"`{fact.name}` is a whole number, not ", *not_whole)),
-            *(
-                (c, _problem("record.out-of-range", column, f"`{fact.name}` {limit}, got ", number.written()))
-                for c, limit in limits
-            ),
-        ]
-    )
-    return read, problem
+    not_whole = (f"{name} is a whole number, not `", text, "` (write a number such as `12`)")
+    whens = [(blank, exp.Null()), (_not(number.whole), _problem("record.type", column, *not_whole))]
+    for condition, limit in limits:
+        whens.append((condition, _problem("record.out-of-range", column, f"{name} {limit}, got ", number.written())))
+    return read, _case(whens)
 
 
 # --- dates -------------------------------------------------------------------------------
@@ -294,6 +278,7 @@ class _Date:
     unreadable (neither blank nor a date), and its day number (to be used only where it
     is a date: its parts are cast to numbers only there)."""
 
+    text: exp.Expr
     blank: exp.Expr
     unreadable: exp.Expr
     day: exp.Expr
@@ -350,54 +335,38 @@ class _Date:
         day = terms[0]
         for term in terms[1:]:
             day = _op(exp.Add, day, term)
-        return _Date(blank, unreadable, day)
+        return _Date(text, blank, unreadable, day)
 
 
 def _read_dates(
-    reading: _Reading, dates: tuple[_Date, _Date], texts: tuple[exp.Expr, exp.Expr], classes: FactClasses
+    reading: _Reading, service: _Date, discharge: _Date, classes: FactClasses
 ) -> tuple[exp.Expr, list[exp.Expr | None]]:
     """The class of a fact derived from a service and a discharge date, and its problems
     (the service date's, the discharge date's, a number out of range), as `mapping._derive`."""
     assert reading.dates is not None
-    fact, format_name, unknown = reading.fact, reading.dates.format, len(classes.values)
-    service, discharge = dates
-    advice = f"write dates as {format_name}, such as `{DATE_FORMATS[format_name].example}`, or change their `format:` in the mapping"
-    problems: list[exp.Expr | None] = [
-        _case(
-            [
-                (
-                    date.unreadable,
-                    _problem("record.date", column, "`", text, f"` is not a date written {format_name} ({advice})"),
-                )
-            ]
-        )
-        for column, date, text in zip(reading.columns, (service, discharge), texts, strict=True)
-    ]
+    fact, written, unknown = reading.fact, reading.dates.format, len(classes.values)
+    example = DATE_FORMATS[written].example
+    advice = f"write dates as {written}, such as `{example}`, or change their `format:` in the mapping"
+    problems: list[exp.Expr | None] = []
+    for column, date in zip(reading.columns, (service, discharge), strict=True):
+        said = ("`", date.text, f"` is not a date written {written} ({advice})")
+        problems.append(_case([(date.unreadable, _problem("record.date", column, *said))]))
     days = exp.Cast(this=_op(exp.Sub, service.day, exp.paren(discharge.day)), to=exp.DataType.build("BIGINT"))
     either = _any(service.unreadable, discharge.unreadable)
     if fact.type is FactType.BOOLEAN:
-        whens: list[tuple[Sql, Sql]] = [
-            (either, unknown),
-            (discharge.blank, classes.class_of(False)),
-            (service.blank, unknown),
-        ]
-        return _case([*whens, (_op(exp.GTE, days, 0), classes.class_of(True))], classes.class_of(False)), [
-            *problems,
-            None,
-        ]
+        undischarged, after = classes.class_of(False), classes.class_of(True)
+        whens: list[tuple[Sql, Sql]] = [(either, unknown), (discharge.blank, undischarged), (service.blank, unknown)]
+        return _case([*whens, (_op(exp.GTE, days, 0), after)], undischarged), [*problems, None]
     whens = [(either, unknown), (discharge.blank, unknown), (service.blank, unknown), (_op(exp.LT, days, 0), unknown)]
     too_many = None
     if fact.maximum is not None:
         above = _op(exp.GT, days, fact.maximum)
         whens.append((above, unknown))
-        said = exp.Cast(this=days, to=exp.DataType.build("TEXT"))
-        message = (f"`{fact.name}` cannot be more than {fact.maximum}, got ", said, " days from discharge to service")
-        too_many = _case(
-            [
-                (_any(either, discharge.blank, service.blank), exp.Null()),
-                (above, _problem("record.out-of-range", reading.column, *message)),
-            ]
+        counted = (exp.Cast(this=days, to=exp.DataType.build("TEXT")), " days from discharge to service")
+        problem = _problem(
+            "record.out-of-range", reading.column, f"`{fact.name}` cannot be more than {fact.maximum}, got ", *counted
         )
+        too_many = _case([(_any(either, discharge.blank, service.blank), exp.Null()), (above, problem)])
     read = _case([*whens, *_number_class(classes, lambda bound: _op(exp.GT, days, bound))], len(classes.values) - 1)
     return read, [*problems, too_many]
 
@@ -428,7 +397,7 @@ def read_sql(binding: Binding, policy: Policy, cell: Cell, dialect: str, compute
         day = _case([(_any(found.blank, found.unreadable), exp.Null())], found.day)
         named = f"{column} {format_name}"
         unreadable = once(f"billability unreadable {named}", found.unreadable)
-        return _Date(_blank(texts[column]), unreadable, once(f"billability day {named}", day))
+        return _Date(texts[column], _blank(texts[column]), unreadable, once(f"billability day {named}", day))
 
     dates = {
         (column, r.dates.format): date(column, r.dates.format)
@@ -440,9 +409,8 @@ def read_sql(binding: Binding, policy: Policy, cell: Cell, dialect: str, compute
     problems: list[list[exp.Expr | None]] = []
     for reading, fact_classes in zip(binding.readings, classes_of_readings(binding, policy), strict=True):
         if reading.dates is not None:
-            service, discharge = reading.columns
-            pair = (dates[service, reading.dates.format], dates[discharge, reading.dates.format])
-            read, said = _read_dates(reading, pair, (texts[service], texts[discharge]), fact_classes)
+            service, discharge = (dates[column, reading.dates.format] for column in reading.columns)
+            read, said = _read_dates(reading, service, discharge, fact_classes)
         else:
             read, problem = _read_cell(reading, texts[reading.column], fact_classes)
             said = [problem]
