@@ -6,6 +6,7 @@ feeds, and whether the row is in scope."""
 from __future__ import annotations
 
 import datetime
+import logging
 import random
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -15,7 +16,9 @@ from typing import Any
 
 import duckdb
 import pytest
+import sqlglot
 from sqlglot import exp
+from sqlglot.errors import ErrorLevel
 
 from billability.compile import load_policy
 from billability.dates import DATE_FORMATS
@@ -439,3 +442,15 @@ def test_the_messy_cells_reach_every_class_and_every_problem(policy_of: Callable
     places = [(facts, binding.readings[n], kind) for n, kind, facts in problem_places(binding)]
     kinds = {facts for facts, reading, kind in places if kind < 2 or reading.fact.maximum is not None}
     assert kinds - {facts for _, facts in problems} == set()
+
+
+@pytest.mark.parametrize("computed", [False, True], ids=["inline", "computed"])
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "spark", "sqlite"])
+def test_each_dialect_is_written_whole(
+    dialect: str, computed: bool, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    policy, binding = small(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="sqlglot"):
+        sql = query(dialect, binding, policy, computed).sql(dialect, unsupported_level=ErrorLevel.RAISE)
+    assert not caplog.records
+    assert sqlglot.parse_one(sql, read=dialect).sql(dialect) == sql

@@ -1,8 +1,9 @@
 """Read the mapped cells of a record in SQL, as `mapping.Binding.facts` reads them.
 
 In: a `Binding` (a mapping bound to the columns of a table), the `Policy`, the SQL of
-a column by its name (`Cell`) and the dialect the query is written for (`duckdb`,
-`postgres`, `spark` or `sqlite`).
+a column by its name (`Cell`), the dialect the query is written for (`duckdb`,
+`postgres`, `spark` or `sqlite`) and maybe the SQL of columns computed beneath
+(`computed`).
 Out: `read_sql`, a `ReadSql` of sqlglot expressions over one row: for each mapped fact
 (binding order) the position of its value's class among the fact's classes
 (`unreadable.classes_of_readings`), or their count when the fact is unknown (a blank
@@ -10,23 +11,26 @@ cell, a code mapped to `~`, a cell that cannot be read); every problem a row can
 in the order and with the merging `Binding.facts` gives them
 (`unreadable.problem_places`), as the text of its `RowProblem` after the severity
 (`[record.unknown-code]: column `c`: ...`), NULL where the row has none, with the facts
-it feeds; and, with a scope, whether the row is audited.
+it feeds; with a scope, whether the row is audited; and with `computed`, the columns
+to compute beneath (each cell's text, each date's day and whether it is unreadable),
+which the rest then reads by name instead of repeating them (half the query, and each
+date read once a row: a query Spark's code generation can still compile).
 
 How: a cell is its text (`CAST(cell AS TEXT)`) trimmed of the whitespace Python's
 `str.strip()` strips; NULL or an empty text is blank. Codes and value names are matched
-as `mapping.key_of` matches them: an ASCII code on the lowered text (after the two
-letters whose Python lowering no database shares, the Kelvin sign and `İ`, are
-replaced by it), any other code letter by letter against every letter Python lowers to
-it, so no database's own idea of case decides. A database cannot compute the audit's
-"did you mean" (difflib): an unknown code or value gets the hint the audit gives when
-nothing is close. Whole numbers are checked with string functions (a sign, then digits
-that trimming the digits away leaves nothing of) and compared with the policy's bounds
-as digits, by length and then as text, so no text is ever cast to a number that might
-not hold it. Dates are taken apart by position as `dates.DATE_FORMATS` shapes them,
-their parts checked as digits before they are cast, the day checked against its
-month's length with leap years, and counted from a fixed day by integer arithmetic
-(days from the civil calendar), so every engine counts the days `dates.read_date`
-counts.
+as `mapping.key_of` matches them: an ASCII code on the lowered text (once the two
+letters Python lowers otherwise than databases, the Kelvin sign and `İ`, are written
+as Python lowers them), any other code letter by letter against every letter Python
+lowers to it, so no database's own idea of case decides. A database cannot compute the
+audit's "did you mean" (difflib): an unknown code or value gets the hint the audit
+gives when nothing is close. Whole numbers are checked with string functions (one sign
+at most, then digits that trimming the digits away leaves nothing of) and compared with
+the policy's bounds by their digits, by length and then as text, so no text is ever
+cast to a number that might not hold it. Dates are taken apart by position as
+`dates.DATE_FORMATS` shapes them, their parts cast to numbers only under a CASE that
+found digits there, the day checked against its month's length with leap years, and
+counted by integer arithmetic (days from the civil calendar), so every engine counts
+the days `dates.read_date` counts.
 """
 
 from __future__ import annotations
