@@ -145,8 +145,15 @@ def _problem(code: str, column: str, *message: Sql) -> exp.Expr:
 
 
 def cell_text(cell: exp.Expr, dialect: str) -> exp.Expr:
-    """A cell as text, trimmed as `str.strip()` trims (NULL stays NULL)."""
-    text = cell if dialect == "sqlite" else exp.Cast(this=cell, to=exp.DataType.build("TEXT"))
+    """A cell as text, trimmed as `str.strip()` trims (NULL stays NULL). DuckDB trims a
+    set of letters beyond ASCII seven times slower than a regular expression does."""
+    if dialect == "sqlite":
+        return _trim(cell, WHITESPACE)
+    text = exp.Cast(this=cell, to=exp.DataType.build("TEXT"))
+    if dialect == "duckdb":
+        around = f"[{WHITESPACE}]+"
+        ends = _sql(f"^{around}|{around}$")
+        return exp.RegexpReplace(this=text, expression=ends, replacement=_sql(""), modifiers=_sql("g"))
     return _trim(text, WHITESPACE)
 
 
