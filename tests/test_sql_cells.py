@@ -6,6 +6,7 @@ feeds, and whether the row is in scope."""
 from __future__ import annotations
 
 import datetime
+import logging
 import random
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -15,7 +16,9 @@ from typing import Any
 
 import duckdb
 import pytest
+import sqlglot
 from sqlglot import exp
+from sqlglot.errors import ErrorLevel
 
 from billability.compile import load_policy
 from billability.dates import DATE_FORMATS
@@ -23,7 +26,7 @@ from billability.diagnostics import one_of
 from billability.mapping import Binding, RowProblem, bind, load_mapping
 from billability.model import FactType, Policy
 from billability.sql_cells import read_sql
-from billability.unreadable import classes_of_readings
+from billability.unreadable import classes_of_readings, problem_places
 from policy_texts import CHECKOUT, rule, small_policy
 
 ENGINES = ("duckdb", "sqlite")
@@ -167,7 +170,8 @@ def bundled(folder: Path) -> tuple[Policy, Binding]:
 
 # --- messy cells ---------------------------------------------------------------------------
 
-PADDING = ("", "", " ", "  ", "\t", "\u00a0", "\u3000", "\n", " \u2003", "\x1c", "\u200b")
+# Whitespace Python strips, and a zero-width space it does not.
+PADDING = ("", "", "", " ", "  ", "\t", "\u00a0", "\u3000", "\n", " \u2003", "\x1c", "\u2028", "\x85", "\u200b")
 STRANGE = ("", "~", "-", "+", "null", "N/A", "0", "x", "\u00a0", "\u0661\u0662", "½", "\u212a", "\u0130", "ß", "ẞ")
 
 
@@ -191,19 +195,19 @@ def _misspelt(rng: _Cells, text: str) -> str:
     return rng.choice((text[:at] + text[at + 1 :], text + rng.choice("xs."), text[:at] + " " + text[at:]))
 
 
-def _number(rng: _Cells) -> str:
+def _number(rng: _Cells, bounds: list[int]) -> str:
+    """A whole number, often at or next to one of `bounds`, or not quite one."""
+    near = rng.choice(bounds)
+    sign = "-" if near < 0 else rng.choice(("", "", "", "-", "+", "--", "+-"))
     digits = rng.choice(
         (
-            str(rng.randrange(0, 80)),
+            str(abs(near)),
+            str(abs(near)),
             str(rng.randrange(0, 1000)),
-            rng.choice(("599", "600", "601", "49", "50", "51", "10", "9", "11", "20", "19", "30", "60", "0")),
             "9" * rng.randrange(17, 30),
             str(rng.randrange(10**18, 10**19)),
-            "1000000",
-            "999999",
         )
     )
-    sign = rng.choice(("", "", "-", "+", "--", "+-"))
     zeros = "0" * rng.choice((0, 0, 0, 1, 3))
     text = sign + zeros + digits
     return rng.choice(
@@ -253,14 +257,21 @@ AROUND = tuple(
 )
 
 
-def _dated(rng: _Cells, format_name: str, near: datetime.date) -> str:
-    """A date of the format near `near` (so two of them are some days apart), or not quite one."""
+# Days between dates around the bounds of the fixture's facts derived from dates.
+GAPS = (0, 1, 6, 7, 8, 30, 31, 99, 100, 101, 400, 401, 1000)
+
+
+def _dated(rng: _Cells, format_name: str, days: int) -> str:
+    """A date of the format `days` after the row's day (often, some days more), or not
+    quite a date."""
     if rng.random() < 0.3:
         return _date(rng, format_name)
+    if rng.random() < 0.3:
+        days += rng.randrange(-500, 501)
     try:
-        date = near + datetime.timedelta(days=rng.randrange(-40, 41))
+        date = rng.near + datetime.timedelta(days=days)
     except OverflowError:
-        date = near
+        date = rng.near
     return _written(rng, format_name, date)
 
 
@@ -277,35 +288,41 @@ def messy(rng: _Cells, writes: Callable[[_Cells], str]) -> str | None:
     return rng.choice(PADDING) + text + rng.choice(PADDING)
 
 
-def writers(binding: Binding) -> dict[str, Callable[[_Cells], str]]:
+def writers(binding: Binding, policy: Policy) -> dict[str, Callable[[_Cells], str]]:
     """How each column of the binding's key is written."""
+    ranges = {found.name: found.ranges for found in classes_of_readings(binding, policy)}
+
     found: dict[str, Callable[[_Cells], str]] = {}
     if binding.scope is not None:
         codes = [*binding.mapping.scope.codes, "Group", "Case Mgmt"]  # type: ignore[union-attr]
         found[binding.scope.column] = lambda rng: _cased(rng, rng.choice(codes))
     for reading in binding.readings:
         if reading.dates is not None:
-            for column in reading.columns:
-                found.setdefault(column, lambda rng, f=reading.dates.format: _dated(rng, f, rng.near))
+            service, discharge = reading.columns
+            found.setdefault(service, lambda rng, f=reading.dates.format: _dated(rng, f, rng.gap))
+            found.setdefault(discharge, lambda rng, f=reading.dates.format: _dated(rng, f, 0))
             continue
         spelled = list(reading.spellings.values())
         if reading.codes is None and reading.fact.type is FactType.BOOLEAN:
             spelled = ["true", "false", "yes", "1"]
         if reading.codes is None and reading.fact.type is FactType.INTEGER:
-            found[reading.column] = _number
+            ends = [end for r in ranges[reading.fact.name] for end in r if end is not None]
+            bounds = sorted({end + step for end in [0, *ends] for step in (-1, 0, 1)})
+            found[reading.column] = lambda rng, b=bounds: _number(rng, b)
         else:
             found[reading.column] = lambda rng, s=spelled: _cased(rng, rng.choice(s))
     return found
 
 
-def rows(binding: Binding, count: int, seed: int) -> list[tuple[str | None, ...]]:
+def rows(binding: Binding, policy: Policy, count: int, seed: int) -> list[tuple[str | None, ...]]:
     """`count` rows of messy cells, one per column of the binding's key."""
     rng = _Cells(seed)
-    written = writers(binding)
+    written = writers(binding, policy)
     columns = key_columns(binding)
     table = []
     for _ in range(count):
         rng.near = rng.choice(AROUND) + datetime.timedelta(days=rng.randrange(-3, 4))
+        rng.gap = rng.choice(GAPS) * rng.choice((1, -1))
         table.append(tuple(messy(rng, written[column]) for column in columns))
     return table
 
@@ -314,6 +331,7 @@ class _Cells(random.Random):
     """Random choices, and the day the dates of the row being written are near."""
 
     near = datetime.date(2026, 1, 1)
+    gap = 0  # the days from a discharge date to a service date of the row, mostly
 
 
 def key_columns(binding: Binding) -> list[str]:
@@ -325,30 +343,33 @@ def key_columns(binding: Binding) -> list[str]:
 # --- running the SQL -----------------------------------------------------------------------
 
 
-def run(engine: str, binding: Binding, policy: Policy, table: list[tuple[str | None, ...]]) -> list[tuple[Any, ...]]:
-    """Each row's classes, problems and whether in scope, as the engine reads them."""
-    columns = key_columns(binding)
-    read = read_sql(binding, policy, lambda name: exp.column(name, table="r", quoted=True), engine)
+def query(engine: str, binding: Binding, policy: Policy, computed: bool) -> exp.Select:
+    """Each row's classes, problems and whether it is in scope, read from the table
+    `cells` (ordered by `id`), with what is read more than once computed beneath or not."""
+    column = lambda name: exp.column(name, table="r", quoted=True)  # noqa: E731
+    read = read_sql(binding, policy, column, engine, computed=column if computed else None)
     outputs = [*read.classes, *(problem for problem, _ in read.problems)]
     if read.in_scope is not None:
         outputs.append(read.in_scope)
-    query = (
-        exp.select(*(e.as_(f"o{n}") for n, e in enumerate(outputs)))
-        .from_(exp.table_("cells").as_("r"))
-        .order_by(exp.column("id", table="r"))
-    )
+    source: exp.Expr = exp.table_("cells").as_("r")
+    if computed:
+        beneath = exp.select(exp.Star(), *(sql.as_(name, quoted=True) for name, sql in read.columns))
+        source = beneath.from_(exp.table_("cells").as_("r")).subquery("r")
+    else:
+        assert read.columns == ()
+    return exp.select(*(e.as_(f"o{n}") for n, e in enumerate(outputs))).from_(source).order_by(column("id"))
+
+
+def run(engine: str, sql: str, columns: list[str], table: list[tuple[str | None, ...]]) -> list[tuple[Any, ...]]:
+    """The rows of a query over the table `cells` of text columns, on DuckDB or SQLite."""
     declared = ", ".join(f'"{c}" TEXT' for c in columns)
     holes = ", ".join("?" for _ in range(len(columns) + 1))
-    numbered = [(n, *row) for n, row in enumerate(table)]
-    if engine == "duckdb":
-        connection: Any = duckdb.connect()
-    else:
-        connection = sqlite3.connect(":memory:")
+    connection: Any = duckdb.connect() if engine == "duckdb" else sqlite3.connect(":memory:")
     connection.execute(f"CREATE TABLE cells (id INTEGER, {declared})")
-    connection.executemany(f"INSERT INTO cells VALUES ({holes})", numbered)
-    found = connection.execute(query.sql(engine)).fetchall()
+    connection.executemany(f"INSERT INTO cells VALUES ({holes})", [(n, *row) for n, row in enumerate(table)])
+    found = connection.execute(sql).fetchall()
     connection.close()
-    return found
+    return list(found)
 
 
 def hinted(problem: RowProblem, binding: Binding) -> RowProblem:
@@ -373,11 +394,13 @@ def expected(binding: Binding, policy: Policy, row: tuple[str | None, ...]) -> t
     return classes, said, binding.in_scope(row)
 
 
-def disagreements(engine: str, binding: Binding, policy: Policy, table: list[tuple[str | None, ...]]) -> Iterator[str]:
-    read = read_sql(binding, policy, lambda name: exp.column(name), engine)
-    facts_of = [facts for _, facts in read.problems]
+def disagreements(
+    binding: Binding, policy: Policy, table: list[tuple[str | None, ...]], results: list[tuple[Any, ...]]
+) -> Iterator[str]:
+    """The rows where what SQL found differs from what the mapping reads."""
+    facts_of = [facts for _, facts in read_sql(binding, policy, exp.column, "duckdb").problems]
     width = len(binding.readings)
-    for row, found in zip(table, run(engine, binding, policy, table), strict=True):
+    for row, found in zip(table, results, strict=True):
         classes, said, in_scope = expected(binding, policy, row)
         got_classes = list(found[:width])
         got_problems = [
@@ -388,12 +411,66 @@ def disagreements(engine: str, binding: Binding, policy: Policy, table: list[tup
             yield f"{row!r}:\n  sql {got_classes} {got_problems} {got_scope}\n  py  {classes} {said} {in_scope}"
 
 
+@pytest.mark.parametrize("computed", [False, True], ids=["inline", "computed"])
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("policy_of", [small, bundled], ids=["fixture", "bundled"])
 def test_sql_reads_every_messy_cell_as_the_mapping_does(
-    engine: str, policy_of: Callable[[Path], Any], tmp_path: Path
+    engine: str, policy_of: Callable[[Path], Any], computed: bool, tmp_path: Path
 ) -> None:
     policy, binding = policy_of(tmp_path)
-    table = rows(binding, 3000, seed=2026)
-    wrong = list(disagreements(engine, binding, policy, table))
+    table = rows(binding, policy, 3000, seed=2026)
+    sql = query(engine, binding, policy, computed).sql(engine)
+    wrong = list(disagreements(binding, policy, table, run(engine, sql, key_columns(binding), table)))
     assert not wrong, f"{len(wrong)} of {len(table)} rows differ, such as\n" + "\n".join(wrong[:5])
+
+
+def problems_possible(binding: Binding) -> set[tuple[str, str, tuple[str, ...]]]:
+    """Every (code, column, facts) a row's problem can have (`problem_places`)."""
+    possible = set()
+    for n, kind, facts in problem_places(binding):
+        reading = binding.readings[n]
+        if reading.dates is not None:
+            if kind < 2:
+                possible.add(("record.date", reading.columns[kind], facts))
+            elif reading.fact.type is FactType.INTEGER and reading.fact.maximum is not None:
+                possible.add(("record.out-of-range", reading.column, facts))
+        elif reading.codes is not None:
+            possible.add(("record.unknown-code", reading.column, facts))
+        elif reading.fact.type is FactType.ENUM:
+            possible.add(("record.unknown-value", reading.column, facts))
+        else:
+            possible.add(("record.type", reading.column, facts))
+            if reading.fact.minimum is not None or reading.fact.maximum is not None:
+                possible.add(("record.out-of-range", reading.column, facts))
+    return possible
+
+
+@pytest.mark.parametrize("policy_of", [small, bundled], ids=["fixture", "bundled"])
+def test_the_messy_cells_reach_every_class_and_every_problem(policy_of: Callable[[Path], Any], tmp_path: Path) -> None:
+    policy, binding = policy_of(tmp_path)
+    every_class = {
+        (r.fact.name, n)
+        for r, found in zip(binding.readings, classes_of_readings(binding, policy), strict=True)
+        for n in range(len(found.values) + 1)
+    }
+    reached: set[tuple[str, int]] = set()
+    problems: set[tuple[str, str, tuple[str, ...]]] = set()
+    for row in rows(binding, policy, 3000, seed=2026):
+        classes, _, _ = expected(binding, policy, row)
+        reached.update((r.fact.name, n) for r, n in zip(binding.readings, classes, strict=True))
+        problems.update((p.code, p.column, p.facts) for p in binding.facts(row)[1])
+    assert every_class - reached == set()
+    assert problems_possible(binding) - problems == set()
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "spark", "sqlite"])
+def test_each_dialect_is_written_whole(dialect: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    policy, binding = small(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="sqlglot"):
+        written = [
+            query(dialect, binding, policy, computed).sql(dialect, unsupported_level=ErrorLevel.RAISE)
+            for computed in (False, True)
+        ]
+    assert not caplog.records
+    # The shorter form holds every construct the longer one does.
+    assert sqlglot.parse_one(written[1], read=dialect).sql(dialect) == written[1]
