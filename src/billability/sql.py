@@ -59,6 +59,8 @@ RECORD = "record"
 LEAVES = "billability_leaves"
 REFUSED = "billability_invalid"
 WALK = "billability_walk"
+CELLS = "billability_cells"
+LATERAL_DIALECTS = frozenset({"spark"})
 ROW = "row"
 
 
@@ -285,7 +287,10 @@ def policy_query(
     if mapping is None:
         mapping = default_mapping(policy, [fact.name for fact in policy.facts])
     binding = bind(mapping, policy, mapping.columns)
-    read = read_sql(binding, policy, _record_column, dialect)
+    # Spark compiles a row's work into one Java method, which its 64 KB limit would
+    # refuse: what is read more than once is computed once, beside the record.
+    computed = (lambda name: exp.column(name, table=CELLS, quoted=True)) if dialect in LATERAL_DIALECTS else None
+    read = read_sql(binding, policy, _record_column, dialect, computed)
     position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
 
     def class_of(classes: dict[str, Any]) -> exp.Expr:
@@ -360,6 +365,12 @@ def policy_query(
         exp.alias_(exp.Literal.string(policy.id), "policy_id", quoted=True),
         exp.alias_(exp.Literal.string(policy.version), "policy_version", quoted=True),
     ).from_(_numbered(table, dialect))
+    if read.columns:
+        cells = exp.select(*(exp.alias_(sql, name, quoted=True) for name, sql in read.columns))
+        query = query.join(
+            exp.Lateral(this=cells.subquery(), alias=exp.TableAlias(this=exp.to_identifier(CELLS))),
+            join_type="cross",
+        )
     if dialect == "sqlite":
         # SQLite would walk the diagram once for every leaf it tries to join: a table
         # function of the record's row walks it once, for the join to look up.
