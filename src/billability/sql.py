@@ -27,8 +27,13 @@ decision diagram (`diagram.diagram_json`), walked one fact at a time in question
 leads to, down to a leaf number. A small table of the leaves gives each leaf's
 outcome, rules, reasons and missing facts, and each problem's severity at that leaf:
 `error` when a fact it feeds is among the leaf's missing facts (`audit.with_problems`).
-A record with an error joins a one-row table of the `invalid` answer. The DuckDB
-engine of `audit` takes the walk alone (`leaf_number`), over classes it computes.
+A record with an error joins a one-row table of the `invalid` answer. Each record is
+numbered beneath the rest, over the table alone, so `row` follows the table's order
+whatever the joins do; the result comes out in that order. Spark reads the cells in a
+lateral subquery beside the record (each text once), so that the code it compiles for
+a row stays within the JVM's limits; SQLite walks the diagram in a table function of
+the record, once, not once per leaf it tries. The DuckDB engine of `audit` takes the
+walk alone (`leaf_number`), over classes it computes.
 """
 
 from __future__ import annotations
