@@ -29,9 +29,9 @@ outcome, rules, reasons and missing facts, and each problem's severity at that l
 `error` when a fact it feeds is among the leaf's missing facts (`audit.with_problems`).
 A record with an error joins a one-row table of the `invalid` answer. Each record is
 numbered beneath the rest, over the table alone, so `row` follows the table's order
-whatever the joins do; the result comes out in that order. Spark reads the cells in a
-lateral subquery beside the record (each text once), so that the code it compiles for
-a row stays within the JVM's limits; SQLite walks the diagram in a table function of
+whatever the joins do; the result comes out in that order. DuckDB and Spark read the
+cells in a lateral subquery beside the record (each text once: twice as fast in DuckDB,
+and the code Spark compiles for a row stays within the JVM's limits); SQLite walks the diagram in a table function of
 the record, once, not once per leaf it tries. The DuckDB engine of `audit` takes the
 walk alone (`leaf_number`), over classes it computes.
 """
@@ -65,7 +65,7 @@ LEAVES = "billability_leaves"
 REFUSED = "billability_invalid"
 WALK = "billability_walk"
 CELLS = "billability_cells"
-LATERAL_DIALECTS = frozenset({"spark"})
+LATERAL_DIALECTS = frozenset({"duckdb", "spark"})
 ROW = "row"
 
 
@@ -292,8 +292,9 @@ def policy_query(
     if mapping is None:
         mapping = default_mapping(policy, [fact.name for fact in policy.facts])
     binding = bind(mapping, policy, mapping.columns)
-    # Spark compiles a row's work into one Java method, which its 64 KB limit would
-    # refuse: what is read more than once is computed once, beside the record.
+    # What is read more than once is computed once, beside the record: Spark compiles a
+    # row's work into one Java method, which its 64 KB limit would refuse otherwise, and
+    # DuckDB runs twice as fast. (PostgreSQL runs the plain query a little faster.)
     computed = (lambda name: exp.column(name, table=CELLS, quoted=True)) if dialect in LATERAL_DIALECTS else None
     read = read_sql(binding, policy, _record_column, dialect, computed)
     position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
