@@ -249,7 +249,7 @@ def _values(name: str, columns: Sequence[str], rows: Sequence[Sequence[exp.Expr]
         ]
         union: exp.Query = selects[0]
         for select in selects[1:]:
-            union = exp.union(union, select, distinct=False)
+            union = exp.Union(this=union, expression=select, distinct=False)
         return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier(name)))
     return exp.Values(
         expressions=[exp.Tuple(expressions=list(row)) for row in rows],
