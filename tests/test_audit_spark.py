@@ -1,0 +1,154 @@
+"""The site's Spark script (docs/audit/audit_spark.py), run with a local Spark session on
+the example export with the query `billability sql --dialect spark --map
+docs/audit/mapping.yaml --table ehr_export` writes, gives what `billability audit` gives
+on the same export with the same mapping: the same columns in the same order, and for
+every row the same cells, outcome, rules, reasons, missing facts, problems and policy.
+
+The one difference allowed is the hint of a problem: where the audit suggests a close
+code (`did you mean ...?`), the query, which cannot compute one, gives the hint the
+audit gives when no code is close.
+
+Spark needs pyspark (the `spark` extra) and Java 17 or later. Without them the module is
+skipped with the reason; in CI (`CI` set) it fails instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from billability.cli import main
+from billability.compile import load_policy
+from billability.mapping import load_mapping
+from billability.sql import policy_sql
+from policy_texts import CHECKOUT
+
+EXAMPLE = CHECKOUT / "docs" / "audit"
+DECISION = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
+LISTS = ("rules", "reasons", "missing", "problems")
+
+
+def java() -> str | None:
+    """The `java` Spark would start: JAVA_HOME's, else the one on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return str(Path(home) / "bin" / "java")
+    return shutil.which("java")
+
+
+def require_spark() -> None:
+    """Skip this module (fail it in CI) unless pyspark and Java are there."""
+    reason = None
+    if importlib.util.find_spec("pyspark") is None:
+        reason = "`pyspark` is not installed: pip install -e '.[dev,spark]'"
+    elif java() is None:
+        reason = "no Java for Spark (JAVA_HOME or `java` on PATH): install Java 17 or later"
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"the Spark tests cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+require_spark()
+
+from pyspark.sql import SparkSession  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    """A local Spark session on two cores, without its web UI or progress bars."""
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("billability-audit-spark")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("FATAL")
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+@pytest.fixture(scope="module")
+def audit_spark() -> ModuleType:
+    """The site's script, imported from its file."""
+    spec = importlib.util.spec_from_file_location("audit_spark", EXAMPLE / "audit_spark.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def audited_by_billability(tmp_path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """The example export as `billability audit` writes it to CSV: its header and rows."""
+    out = tmp_path / "audited.csv"
+    arguments = ["audit", str(EXAMPLE / "ehr-export.csv"), "--map", str(EXAMPLE / "mapping.yaml")]
+    result = CliRunner().invoke(main, [*arguments, "-o", str(out), "--policy", str(CHECKOUT / "policy")])
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8", newline="") as file:
+        reader = csv.DictReader(file)
+        return list(reader.fieldnames or ()), list(reader)
+
+
+def as_query_hints(problems: str, fact_of: dict[str, str]) -> str:
+    """An audit's problems cell with each `did you mean` hint as the query words it."""
+
+    def query_hint(found: re.Match[str]) -> str:
+        return f"column `{found[1]}`: {found[2]} (add it under `codes:` of `{fact_of[found[1]]}` in the mapping)"
+
+    items = problems.split(";") if problems else []
+    return ";".join(re.sub(r"column `([^`]+)`: (.*) \(did you mean `.*`\?\)\Z", query_hint, item) for item in items)
+
+
+def text_of(value: Any) -> str:
+    """A cell of the query's result as the audit's CSV writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(value)
+    return str(value)
+
+
+def test_the_spark_script_audits_the_example_export_as_billability_does(
+    spark: SparkSession, audit_spark: ModuleType, tmp_path: Path
+) -> None:
+    policy = load_policy(CHECKOUT / "policy")
+    mapping = load_mapping(EXAMPLE / "mapping.yaml", policy, None)
+    query = policy_sql(policy, audit_spark.TABLE, "spark", mapping=mapping)
+    assert audit_spark.TABLE == "ehr_export"
+
+    records = audit_spark.read(spark, str(EXAMPLE / "ehr-export.csv"))
+    result = tmp_path / "audited-by-spark"
+    audit_spark.write(audit_spark.audit(spark, query, records), str(result))
+    written = spark.read.parquet(str(result))
+    rows = sorted(written.collect(), key=lambda row: int(row["row"]))
+
+    header, expected = audited_by_billability(tmp_path)
+    assert written.columns == header
+    assert len(rows) == len(expected) == records.count() == 208
+    fact_of = {fact.column: fact.fact for fact in mapping.facts if fact.codes is not None}
+    differing = []
+    for row, audited in zip(rows, expected, strict=True):
+        by_spark = {name: text_of(row[name]) for name in header}
+        wanted = dict(audited, problems=as_query_hints(audited["problems"], fact_of))
+        if by_spark != wanted:
+            differing.append((audited["row"], by_spark, wanted))
+    assert differing == [], f"{len(differing)} rows differ, e.g. {differing[:2]}"
+    outcomes = {row["outcome"] for row in expected}
+    assert {"billable", "not_billable", "invalid", "not_audited"} <= outcomes
