@@ -140,6 +140,20 @@ def postgres() -> Iterator[Any]:
             connection.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "spark: the test runs on the local Spark session (`-m 'not spark'` leaves it out)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `spark` every test that asks for the Spark session by name (a test that asks
+    for it from a fixture's parameter carries the mark on that parameter)."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the scratch-copy runs of the selected modules that have them (a module-level
     `start_early`: tests/test_policy_is_data.py, tests/test_maintainer_changes.py) as soon as
