@@ -30,7 +30,7 @@ Cells = Sequence[str | None]
 
 
 def quoted(name: str) -> str:
-    """A column or table name as all four databases read it quoted (Spark: backticks)."""
+    """A column or table name quoted as DuckDB, SQLite and PostgreSQL read it."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -136,7 +136,10 @@ class PostgreSQL:
         self.connection = connection
 
     def load(self, table: str, columns: Sequence[str], rows: Sequence[Cells]) -> None:
-        with self.connection.cursor() as cursor:
+        # Made and filled in one transaction, the table is written page after page in the
+        # rows' order (PostgreSQL then puts no row in the room an earlier page has left),
+        # so that a scan reads the rows in their order, as the export lists them.
+        with self.connection.transaction(), self.connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {quoted(table)}")
             cursor.execute(f"CREATE TABLE {quoted(table)} ({', '.join(f'{quoted(c)} TEXT' for c in columns)})")
             with cursor.copy(f"COPY {quoted(table)} FROM STDIN") as copy:
