@@ -46,6 +46,7 @@ from billability.model import FactType, Policy, Value
 from billability.results import LIST_SEPARATOR, OUTPUT_COLUMNS, RowResult
 from billability.sql import policy_sql
 from policy_texts import CHECKOUT
+from postgres import connect, postgres_cluster, require_postgres
 from scenarios import complete_combinations, half_known_scenarios, invalid_scenarios, partial_scenarios
 from sql_engines import ENGINES, PostgreSQL, Spark, SqlEngine, SQLite, load_csv, read_csv_text
 from sql_engines import DuckDB as DuckDBEngine
@@ -135,6 +136,16 @@ def test_text_cells_and_lists_come_back_as_written(engine: SqlEngine, tmp_path: 
     assert load_csv(engine, "export", export) == ["id", "code"]
     found = engine.run("SELECT * FROM export")
     assert sorted((row["id"], row["code"]) for row in found) == [("1", "  Telephone\t"), ("2", None), ("3", "a,b")]
+
+
+def test_a_throwaway_postgres_server_is_stopped_and_removed_at_the_end() -> None:
+    require_postgres()
+    with postgres_cluster() as cluster:
+        with connect(cluster) as connection:
+            assert connection.execute("SHOW listen_addresses").fetchone() == ("",)
+            assert connection.execute("SHOW server_encoding").fetchone() == ("UTF8",)
+        assert (cluster.socket_folder / "data" / "postmaster.pid").exists()
+    assert not cluster.socket_folder.exists()
 
 
 # --- what the audit says of a record -----------------------------------------------------------
