@@ -171,10 +171,15 @@ def _lowered_from() -> dict[str, str]:
     return found
 
 
-def _lookup(text: exp.Expr, table: dict[str, exp.Expr], default: exp.Expr) -> exp.Expr:
+def matching_text(text: exp.Expr) -> exp.Expr:
+    """A trimmed cell's text as an ASCII key (`mapping.key_of`) is matched against."""
+    return exp.Lower(this=_replace(_replace(text, KELVIN, "k"), DOTTED_I, DOTTED_I.lower()))
+
+
+def _lookup(text: exp.Expr, lowered: exp.Expr, table: dict[str, exp.Expr], default: exp.Expr) -> exp.Expr:
     """The entry of `table` (by `mapping.key_of`) a trimmed, non-blank cell matches, or
-    `default`: an ASCII key on the lowered text, another letter by letter."""
-    lowered = exp.Lower(this=_replace(_replace(text, KELVIN, "k"), DOTTED_I, DOTTED_I.lower()))
+    `default`: an ASCII key on the lowered text (`matching_text`), another letter by
+    letter."""
     ascii_keys = [exp.If(this=_sql(key), true=_sql(value)) for key, value in table.items() if key.isascii()]
     found = exp.Case(this=lowered, ifs=ascii_keys, default=_sql(default)) if ascii_keys else _sql(default)
     spelled = _replace(text, DOTTED_I, DOTTED_I.lower())
@@ -248,7 +253,7 @@ def _number_class(classes: FactClasses, above: Callable[[int], exp.Expr]) -> lis
 # --- one cell ------------------------------------------------------------------------------
 
 
-def _read_cell(reading: _Reading, text: exp.Expr, classes: FactClasses) -> tuple[exp.Expr, exp.Expr]:
+def _read_cell(reading: _Reading, text: exp.Expr, lowered: exp.Expr, classes: FactClasses) -> tuple[exp.Expr, exp.Expr]:
     """The class and the problem of a fact read from one cell, as `mapping._read`."""
     fact, column, unknown, blank = reading.fact, reading.column, len(classes.values), _blank(text)
     name, table = f"`{fact.name}`", reading.codes
@@ -263,8 +268,9 @@ def _read_cell(reading: _Reading, text: exp.Expr, classes: FactClasses) -> tuple
         code, message = "record.type", (f"{name} is true or false, not `", text, "` (write `true` or `false`)")
     if table is not None:
         known = {key: _sql(unknown if value is None else classes.class_of(value)) for key, value in table.items()}
-        problem = _lookup(text, dict.fromkeys(table, exp.Null()), _problem(code, column, *message))
-        return _case([(blank, unknown)], _lookup(text, known, _sql(unknown))), _case([(blank, exp.Null())], problem)
+        problem = _lookup(text, lowered, dict.fromkeys(table, exp.Null()), _problem(code, column, *message))
+        read = _lookup(text, lowered, known, _sql(unknown))
+        return _case([(blank, unknown)], read), _case([(blank, exp.Null())], problem)
     number = _WholeNumber.of(text)
     limits: list[tuple[exp.Expr, str]] = []
     if fact.minimum is not None:
@@ -400,6 +406,10 @@ def read_sql(binding: Binding, policy: Policy, cell: Cell, dialect: str, compute
     key += [column for reading in binding.readings for column in reading.columns]
     cells = {column: cell_text(cell(column), dialect) for column in dict.fromkeys(key)}
     texts = {column: once(f"billability text {column}", sql) for column, sql in cells.items()}
+    # A CASE on a text compares it with each code anew in some databases: it is lowered once.
+    coded = [binding.scope.column] if binding.scope is not None else []
+    coded += [reading.column for reading in binding.readings if reading.dates is None]
+    lowered = {column: once(f"billability key {column}", matching_text(cells[column])) for column in coded}
 
     def date(column: str, format_name: str) -> _Date:
         found = _Date.of(cells[column], format_name)
@@ -423,7 +433,7 @@ def read_sql(binding: Binding, policy: Policy, cell: Cell, dialect: str, compute
             service, discharge = (dates[column, reading.dates.format] for column in reading.columns)
             read, said = _read_dates(reading, service, discharge, fact_classes)
         else:
-            read, problem = _read_cell(reading, texts[reading.column], fact_classes)
+            read, problem = _read_cell(reading, texts[reading.column], lowered[reading.column], fact_classes)
             said = [problem]
         classes.append(read)
         problems.append(said)
@@ -433,6 +443,7 @@ def read_sql(binding: Binding, policy: Policy, cell: Cell, dialect: str, compute
     in_scope = None
     if binding.scope is not None:
         text = texts[binding.scope.column]
-        matched = _lookup(text, dict.fromkeys(sorted(binding.scope.codes), exp.true()), exp.false())
+        scope_codes: dict[str, exp.Expr] = dict.fromkeys(sorted(binding.scope.codes), exp.true())
+        matched = _lookup(text, lowered[binding.scope.column], scope_codes, exp.false())
         in_scope = _case([(exp.Is(this=text.copy(), expression=exp.Null()), exp.false())], matched)
     return ReadSql(tuple(classes), places, in_scope, tuple(columns.items()) if computed is not None else ())
