@@ -173,10 +173,10 @@ def test_the_sql_query_decides_every_minute_as_evaluate(ranges: Policy, tmp_path
     scenarios = [{"activity": a, "minutes": m} for a in ("talk", "drive", "write") for m in range(0, 70)]
     scenarios += [{"activity": "talk"}, {"minutes": 15}, {}]
     path = tmp_path / "records.jsonl"
-    write_records(path, ranges, scenarios, text_columns=True)
+    write_records(path, ranges, scenarios)
     connection = duckdb.connect()
     try:
-        columns = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in column_types(ranges, True).items()) + "}"
+        columns = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in column_types(ranges).items()) + "}"
         connection.execute(
             f"CREATE TABLE records AS SELECT * FROM read_json(?, format = 'newline_delimited', columns = {columns})",
             [str(path)],

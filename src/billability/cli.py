@@ -739,33 +739,49 @@ def audit(
     default="duckdb",
     show_default=True,
     metavar="DIALECT",
-    help="The database's SQL dialect: duckdb, spark, databricks, postgres, bigquery, snowflake, trino...",
+    help="The database's SQL dialect: duckdb, postgres, spark (also Databricks) or sqlite.",
 )
 @click.option(
     "--table",
     default="records",
     show_default=True,
     metavar="NAME",
-    help="The table (or view) of records, one column per fact named like it; may be qualified (`db.schema.table`).",
+    help="The table (or view) of records; may be qualified (`db.schema.table`).",
+)
+@click.option(
+    "--map",
+    "mapping_path",
+    metavar="MAPPING",
+    help="A mapping of the table's columns and codes to the facts (YAML), as `billability audit --map` takes.",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write the query to FILE instead of printing it.")
 @policy_option
-def sql(dialect: str, table: str, output: str | None, policy_path: str | None) -> None:
-    """Print the policy as one SQL query over a table of records.
+def sql(dialect: str, table: str, mapping_path: str | None, output: str | None, policy_path: str | None) -> None:
+    """Print the policy as one SQL query over a table of service records.
 
-    The table has a column per fact, named like the fact, NULL where the fact is
-    unknown: a choice fact holds the value's name, a yes/no fact a boolean (or the
-    text `true`/`false`), a number fact a whole number. The query returns every
-    column of the table, then `outcome` (an outcome of the policy, or `invalid`),
-    `rules`, `missing` and `problems`, deciding each record as `billability check`
-    decides a scenario.
+    The query decides every record of the table as `billability audit` does and
+    returns its columns, then `row`, `outcome`, `rules`, `reasons`, `missing`,
+    `problems`, `policy_id` and `policy_version`, with the audit's words (lists are
+    arrays, and JSON text in SQLite). With `--map`, the table is the export itself:
+    its own columns and codes, read as the mapping says (codes matched ignoring case
+    and the spaces around them, facts derived from dates, rows outside `scope:`
+    `not_audited`). Without it, a column named like each fact holds the fact's values:
+    a value's name, `true`/`false`, a whole number. A blank cell is an unknown fact.
+    The one difference from the audit: a problem's hint never guesses a close code
+    (`did you mean ...?`), which a database cannot work out.
 
     \b
     Examples:
       billability sql > policy.sql
-      billability sql --dialect spark --table claims.case_management -o policy.sql
+      billability sql --map docs/audit/mapping.yaml --table ehr_export
+      billability sql --dialect spark --map mapping.yaml --table claims.ehr_export -o policy.sql
       billability sql --dialect postgres
+      billability sql --dialect sqlite --table records
+
+    Exit status: 0 when the query is written; 2 when the dialect, the table's name or
+    the mapping cannot be used.
     """
+    from billability.mapping import load_mapping
     from billability.sql import check_dialect, policy_sql, table_of
 
     policy = _policy(policy_path)
@@ -787,9 +803,15 @@ def sql(dialect: str, table: str, output: str | None, policy_path: str | None) -
                 hint="name the table, qualified as `schema.table` where needed; quote nothing",
             )
         )
+    mapping = None
+    if mapping_path is not None:
+        try:
+            mapping = load_mapping(Path(mapping_path), policy, None)
+        except Problems as error:
+            problems += error.diagnostics
     if problems:
         _fail(problems)
-    text = policy_sql(policy, table, dialect) + "\n"
+    text = policy_sql(policy, table, dialect, mapping=mapping) + "\n"
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -1,196 +1,146 @@
 """The policy as one SQL query, for the databases where service records already live.
 
-In: a compiled `Policy` and the name of a table of records: a column per fact, named
-like the fact, SQL NULL where the fact is unknown. A choice fact's column holds the
-value's name, a yes/no fact's a boolean (or the text `true`/`false`), a number fact's
-a whole number.
-Out: `policy_query`, one SELECT as a sqlglot syntax tree, and `policy_sql`, its text in
-a dialect sqlglot writes (DuckDB, Spark, Postgres, BigQuery, Snowflake...). The query
-returns every column of the table, then
+In: a compiled `Policy`, the name of a table of records, a dialect (`RUN_DIALECTS`:
+the databases the test suite runs the query on), and a `Mapping` of the table's
+columns to the policy's facts; without one, the default mapping (each fact in a
+column named like it, the cells holding the values' names, `true`/`false`, whole
+numbers).
+Out: `policy_query`, one SELECT as a sqlglot syntax tree, and `policy_sql`, its text.
+The query returns every column of the table, then the columns `billability audit`
+writes (`results.OUTPUT_COLUMNS`), with the audit's words:
 
-- `outcome`: `billable`, `not_billable`, `needs_review`, `undetermined`, or `invalid`
-  for a record whose values the interpreter would refuse;
-- `rules`: the deciding rules' ids, sorted; `missing`: the facts that would decide an
-  undetermined record, in question order (both empty arrays when `invalid`);
-- `problems`: why the record is invalid, each as `code: message` in the interpreter's
-  words (`scenario.unknown-value: ...`), empty when it is not.
+- `row`: the record's place in the table, from 1;
+- `outcome`: an outcome of the policy, `invalid` when the answer depends on a cell
+  that cannot be read, or `not_audited` for a record outside the mapping's scope;
+- `rules`, `reasons`, `missing`: the deciding rules' ids, their reasons and the facts
+  that would decide an undetermined record (empty when `invalid` or `not_audited`);
+- `problems`: each cell that cannot be read, as `error[code]: column ...` when the
+  answer depends on it, else as a warning;
+- `policy_id`, `policy_version`: the policy that decided.
 
-How: the decision is the policy's decision diagram (`diagram.diagram_json`), walked one
-fact at a time in question order (`_leaf_number`): each fact's value becomes the
-position of its class, and a list of whole numbers per fact gives the state it leads
-to, down to a leaf number; a small table of the leaves gives each number's outcome,
-rules and missing facts. A record is first checked fact by fact, as
-`evaluate.validate` checks a scenario, so an invalid one never reaches a leaf. The
-DuckDB engine of `audit` takes the walk alone (`leaf_number`), over classes its
-mapping computes straight from the export's codes.
+Lists are arrays of text, and JSON text (`["a","b"]`) in SQLite, which has no arrays.
+
+How: each cell is read in SQL as the mapping reads it (`sql_cells.read_sql`: the
+position of its value's class, and its problem's words). The decision is the policy's
+decision diagram (`diagram.diagram_json`), walked one fact at a time in question order
+(`_leaf_number`): each fact's class picks, from a list of whole numbers, the state it
+leads to, down to a leaf number. A small table of the leaves gives each leaf's
+outcome, rules, reasons and missing facts, and each problem's severity at that leaf:
+`error` when a fact it feeds is among the leaf's missing facts (`audit.with_problems`).
+A record with an error joins a one-row table of the `invalid` answer. The DuckDB
+engine of `audit` takes the walk alone (`leaf_number`), over classes it computes.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import exp
 
 from billability.diagnostics import Diagnostic, Problems, did_you_mean
 from billability.diagram import diagram_json, diagram_of
-from billability.model import Fact, FactType, Policy
+from billability.model import Policy
+
+if TYPE_CHECKING:
+    from billability.mapping import Mapping
 
 DEFAULT_TABLE = "records"
 DEFAULT_DIALECT = "duckdb"
-OUTPUT_COLUMNS = ("outcome", "rules", "missing", "problems")
+RUN_DIALECTS = ("duckdb", "postgres", "spark", "sqlite")
 INVALID = "invalid"
-LEAVES = "billability_leaves"
+NOT_AUDITED = "not_audited"
+ERROR = "error"
+WARNING = "warning"
 RECORD = "record"
-
-Column = Callable[[str], exp.Expr]
-"""Gives the SQL for a fact's column, by the fact's name."""
-
-
-# Dialects sqlglot knows that are no SQL a database of records would run.
-_NOT_SQL = frozenset({"", "prql", "dax", "tableau", "solr"})
+LEAVES = "billability_leaves"
+REFUSED = "billability_invalid"
+ROW = "row"
 
 
-def dialects() -> tuple[str, ...]:
-    """The dialects the query can be written in, by name."""
-    return tuple(sorted(name for name in sqlglot.Dialect.classes if name not in _NOT_SQL))
+def _listed(names: Sequence[str]) -> str:
+    quoted = [f"`{name}`" for name in names]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def check_dialect(name: str) -> str:
-    """The dialect's name, or `Problems` saying which dialects there are."""
-    known = dialects()
-    if name in known:
+    """The dialect's name when the query is written for it, or `Problems` naming those it is."""
+    if name in RUN_DIALECTS:
         return name
-    raise Problems(
-        [
-            Diagnostic(
-                "sql.dialect",
-                f"`{name}` is not a SQL dialect billability can write",
-                hint=did_you_mean(name, known) or "one of " + ", ".join(f"`{d}`" for d in known),
-            )
-        ]
+    known = name.lower() in sqlglot.Dialect.classes
+    hint = did_you_mean(name, RUN_DIALECTS)
+    if hint is None and name.lower() == "databricks":
+        hint = "Databricks runs Spark SQL: write `spark`"
+    listed = _listed(RUN_DIALECTS)
+    return _refuse(
+        Diagnostic(
+            "sql.dialect",
+            f"the query is not written for `{name}`, only for {listed}, the databases the tests run it on"
+            if known
+            else f"`{name}` is not a dialect the query is written for: {listed}",
+            hint=hint,
+        )
     )
 
 
-# --- the parts of the query ----------------------------------------------------------
+def _refuse(problem: Diagnostic) -> Any:
+    raise Problems([problem])
 
-_TEXT_ARRAY = "ARRAY<TEXT>"
+
+# --- lists: arrays of text, or JSON text where there are no arrays ----------------------
 
 
-def _text_array(items: Sequence[str]) -> exp.Expr:
-    """An array of text; an empty one typed, as Postgres and Spark need."""
+def _json_list(items: Sequence[str]) -> str:
+    return json.dumps(list(items), ensure_ascii=False, separators=(",", ":"))
+
+
+def _text_list(items: Sequence[str], dialect: str) -> exp.Expr:
+    """A list of texts: an array (an empty one typed, as Postgres and Spark need), or JSON text."""
+    if dialect == "sqlite":
+        return exp.Literal.string(_json_list(items))
     if items:
         return exp.Array(expressions=[exp.Literal.string(item) for item in items])
-    return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build(_TEXT_ARRAY))
+    return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("ARRAY<TEXT>"))
 
 
-def _truth_text(column: exp.Expr) -> exp.Expr:
-    """A yes/no column as the text `true` or `false` (a boolean cast, or text as it is)."""
-    return exp.Cast(this=column, to=exp.DataType.build("TEXT"))
-
-
-def _concat(*parts: exp.Expr) -> exp.Expr:
-    return exp.Concat(expressions=list(parts), safe=True, coalesce=False)
-
-
-def _problem_checks(fact: Fact, column: exp.Expr) -> list[tuple[str, exp.Expr, exp.Expr]]:
-    """(code, condition, `code: message`) for each way a known value of the fact can be
-    invalid, in the order `evaluate.validate` checks; the column is known to be non-null."""
-    name = fact.name
-    if fact.type is FactType.ENUM:
-        allowed = [exp.Literal.string(value) for value in fact.value_names]
-        return [
-            (
-                "scenario.unknown-value",
-                exp.Not(this=exp.In(this=column.copy(), expressions=allowed)),
-                _concat(
-                    exp.Literal.string("scenario.unknown-value: `"),
-                    exp.Cast(this=column.copy(), to=exp.DataType.build("TEXT")),
-                    exp.Literal.string(f"` is not a value of `{name}`"),
-                ),
-            )
-        ]
-    if fact.type is FactType.BOOLEAN:
-        text = _truth_text(column.copy())
-        return [
-            (
-                "scenario.type",
-                exp.Not(this=exp.In(this=text, expressions=[exp.Literal.string("true"), exp.Literal.string("false")])),
-                _concat(
-                    exp.Literal.string(f"scenario.type: `{name}` is true or false, not the text `"),
-                    _truth_text(column.copy()),
-                    exp.Literal.string("`"),
-                ),
-            )
-        ]
-    checks: list[tuple[str, exp.Expr, exp.Expr]] = [
-        (
-            "scenario.type",
-            # Not `x <> FLOOR(x)`: NaN and the infinities equal their floor in DuckDB and Postgres.
-            exp.NEQ(
-                this=exp.Sub(this=column.copy(), expression=exp.Floor(this=column.copy())),
-                expression=exp.Literal.number(0),
-            ),
-            _concat(
-                exp.Literal.string(f"scenario.type: `{name}` is a whole number, not `"),
-                exp.Cast(this=column.copy(), to=exp.DataType.build("TEXT")),
-                exp.Literal.string("`"),
-            ),
+def _known_items(items: Sequence[exp.Expr], dialect: str) -> exp.Expr:
+    """The list of those texts that are not NULL, in order."""
+    if not items:
+        return _text_list((), dialect)
+    if dialect == "sqlite":
+        listed = exp.Anonymous(this="json_array", expressions=list(items))
+        return exp.Subquery(
+            this=exp.select(exp.Anonymous(this="json_group_array", expressions=[exp.column("value")]))
+            .from_(exp.Table(this=exp.Anonymous(this="json_each", expressions=[listed])))
+            .where(exp.Not(this=exp.Is(this=exp.column("value"), expression=exp.Null())))
         )
-    ]
-    for op, bound, words in ((exp.LT, fact.minimum, "less"), (exp.GT, fact.maximum, "more")):
-        if bound is not None:
-            checks.append(
-                (
-                    "scenario.out-of-range",
-                    op(this=column.copy(), expression=exp.Literal.number(bound)),
-                    _concat(
-                        exp.Literal.string(f"scenario.out-of-range: `{name}` cannot be {words} than {bound}, got "),
-                        exp.Cast(
-                            this=exp.Cast(this=column.copy(), to=exp.DataType.build("BIGINT")),
-                            to=exp.DataType.build("TEXT"),
-                        ),
-                    ),
-                )
-            )
-    return checks
+    array = exp.Array(expressions=list(items))
+    if dialect == "postgres":
+        return exp.ArrayRemove(this=array, expression=exp.Null())
+    item = exp.to_identifier("problem")
+    return exp.ArrayFilter(
+        this=array,
+        expression=exp.Lambda(
+            this=exp.Not(this=exp.Is(this=item.copy(), expression=exp.Null())), expressions=[item.copy()]
+        ),
+    )
 
 
-def _first_problem(fact: Fact, column: exp.Expr) -> tuple[exp.Expr, list[tuple[str, exp.Expr, exp.Expr]]]:
-    """When the fact's value is invalid, and its one problem (the first check that fails,
-    as `evaluate.validate` reports one problem per fact) as (code, when it is the one,
-    `code: message`) for each check."""
-    checks = _problem_checks(fact, column)
-    known = exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null()))
-    invalid = exp.and_(known, exp.or_(*(exp.paren(c, copy=False) for _, c, _ in checks), copy=False), copy=False)
-    ones: list[tuple[str, exp.Expr, exp.Expr]] = []
-    for at, (code, condition, message) in enumerate(checks):
-        earlier = [exp.Not(this=exp.paren(c.copy(), copy=False)) for _, c, _ in checks[:at]]
-        one = exp.and_(known.copy(), *earlier, exp.paren(condition.copy(), copy=False), copy=False)
-        ones.append((code, one, message))
-    return invalid, ones
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionParts:
-    """The pieces of the compiled policy.
-
-    `leaf`: the number of the diagram leaf a valid record reaches (see `leaves`);
-    `invalid`: true when some known value is invalid; `problems`: an array of
-    `code: message`, empty when valid; `leaves`: each leaf's outcome, rules and missing."""
-
-    leaf: exp.Expr
-    invalid: exp.Expr
-    problems: exp.Expr
-    leaves: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+# --- the walk down the decision diagram ---------------------------------------------------
 
 
 def _element(items: Sequence[int], index: exp.Expr, dialect: str) -> exp.Expr:
     """The item of a list of whole numbers at a 0-based index, as the dialect writes it
-    (1-based `[i + 1]` in DuckDB and Postgres, 0-based in Spark, `[OFFSET(i)]` in BigQuery)."""
+    (1-based `[i + 1]` in DuckDB and Postgres, 0-based in Spark; a CASE in SQLite,
+    which has no arrays)."""
+    if dialect == "sqlite":
+        return exp.Case(
+            this=index,
+            ifs=[exp.If(this=exp.Literal.number(n), true=exp.Literal.number(item)) for n, item in enumerate(items)],
+        )
     array = exp.Array(expressions=[exp.Literal.number(item) for item in items])
     # `offset` says the index is written for the dialect already, so sqlglot leaves it be.
     offset = sqlglot.Dialect.get_or_raise(dialect).INDEX_OFFSET
@@ -205,37 +155,13 @@ def _plus(expression: exp.Expr, number: int) -> exp.Expr:
     return exp.Add(this=expression, expression=exp.Literal.number(number))
 
 
-def _class_of(classes: dict[str, Any], column: exp.Expr) -> exp.Expr:
-    """The position of a known value's class among the fact's classes, or their count
-    for an unknown value (an invalid one lands somewhere; it is refused before)."""
-    kind, listed = classes["type"], classes["classes"]
-    unknown = exp.Literal.number(len(listed))
-    if kind == "integer":
-        ifs = [exp.If(this=exp.Is(this=column.copy(), expression=exp.Null()), true=unknown)]
-        ifs += [
-            exp.If(this=exp.LTE(this=column.copy(), expression=exp.Literal.number(high)), true=exp.Literal.number(n))
-            for n, (_, high) in enumerate(listed[:-1])
-        ]
-        return exp.Case(ifs=ifs, default=exp.Literal.number(len(listed) - 1))
-    if kind == "boolean":
-        subject: exp.Expr = _truth_text(column.copy())
-        keys = ["true" if value else "false" for value in listed]
-    else:
-        subject, keys = column.copy(), list(listed)
-    return exp.Case(
-        this=subject,
-        ifs=[exp.If(this=exp.Literal.string(key), true=exp.Literal.number(n)) for n, key in enumerate(keys)],
-        default=unknown,
-    )
-
-
 ClassOf = Callable[[dict[str, Any]], exp.Expr]
 """Gives the SQL for the position of a record's value among a fact's classes (their
 count when unknown), from the fact's entry in `diagram_json`'s `facts`."""
 
 
 def _leaf_number(shape: dict[str, Any], class_of: ClassOf, dialect: str) -> exp.Expr:
-    """The number of the leaf a valid record reaches, fact by fact in question order.
+    """The number of the leaf a record reaches, fact by fact in question order.
 
     Every node asks its fact once, and the diagram asks the facts in order, so the walk
     is one step per fact: at fact `f` the record is at one of the states (nodes asking
@@ -273,43 +199,6 @@ def _leaf_number(shape: dict[str, Any], class_of: ClassOf, dialect: str) -> exp.
     return _element(leaves, state, dialect)
 
 
-def decision_parts(policy: Policy, column: Column, dialect: str = DEFAULT_DIALECT) -> DecisionParts:
-    """The policy compiled over the columns `column` names (see `DecisionParts`), for a
-    dialect (lists are indexed from 0 or 1)."""
-    shape = diagram_json(diagram_of(policy))
-    facts = shape["facts"]
-    declared = policy.fact_index
-    checks = [_first_problem(declared[f["name"]], column(f["name"])) for f in facts]
-    # Facts no rule looks at are checked too, as `validate` checks every fact it is given.
-    asked = {f["name"] for f in facts}
-    checks += [_first_problem(fact, column(fact.name)) for fact in policy.facts if fact.name not in asked]
-    order = {fact.name: n for n, fact in enumerate(policy.facts)}
-    names = [f["name"] for f in facts] + [f.name for f in policy.facts if f.name not in asked]
-    ordered = [check for _, check in sorted(zip(names, checks, strict=True), key=lambda item: order[item[0]])]
-    invalid = (
-        exp.or_(*(exp.paren(condition, copy=False) for condition, _ in ordered), copy=False) if ordered else exp.false()
-    )
-    # In the interpreter's order: by code (`ScenarioError` sorts its diagnostics so), then by fact.
-    by_code = sorted(
-        ((code, at, one, message) for at, (_, ones) in enumerate(ordered) for code, one, message in ones),
-        key=lambda piece: (piece[0], piece[1]),
-    )
-    problems = (
-        exp.ArrayConcat(
-            this=_text_array(()),
-            expressions=[
-                exp.Case(ifs=[exp.If(this=one, true=exp.Array(expressions=[message]))], default=_text_array(()))
-                for _, _, one, message in by_code
-            ],
-        )
-        if ordered
-        else _text_array(())
-    )
-    leaves = tuple((leaf["outcome"], tuple(leaf["rules"]), tuple(leaf["missing"])) for leaf in shape["leaves"])
-    leaf = _leaf_number(shape, lambda classes: _class_of(classes, column(classes["name"])), dialect)
-    return DecisionParts(leaf, invalid, problems, leaves)
-
-
 def leaf_number(
     policy: Policy, class_of: ClassOf, dialect: str = DEFAULT_DIALECT
 ) -> tuple[exp.Expr, tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
@@ -339,41 +228,154 @@ def table_of(name: str) -> exp.Table:
     return exp.table_(table, db, catalog)
 
 
-def policy_query(policy: Policy, table: str = DEFAULT_TABLE, dialect: str = DEFAULT_DIALECT) -> exp.Select:
-    """The policy as one SELECT over `table` for a dialect (see the module docstring)."""
-    parts = decision_parts(policy, _record_column, dialect=dialect)
-    rows = [
-        exp.Tuple(
-            expressions=[exp.Literal.number(n), exp.Literal.string(outcome), _text_array(rules), _text_array(missing)]
-        )
-        for n, (outcome, rules, missing) in enumerate(parts.leaves)
-    ]
-    leaves = exp.Values(
-        expressions=rows,
+def _values(name: str, columns: Sequence[str], rows: Sequence[Sequence[exp.Expr]], dialect: str) -> exp.Expr:
+    """A table of constant rows named `name`: VALUES, or in SQLite (which names no
+    columns of VALUES) SELECTs one after another."""
+    if dialect == "sqlite":
+        selects = [
+            exp.select(*(exp.alias_(cell, column, quoted=True) if at == 0 else cell for cell, column in zip(row, columns)))
+            for at, row in enumerate(rows)
+        ]
+        union: exp.Query = selects[0]
+        for select in selects[1:]:
+            union = exp.union(union, select, distinct=False)
+        return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier(name)))
+    return exp.Values(
+        expressions=[exp.Tuple(expressions=list(row)) for row in rows],
         alias=exp.TableAlias(
-            this=exp.to_identifier(LEAVES),
-            columns=[exp.to_identifier(c) for c in ("leaf", "outcome", "rules", "missing")],
+            this=exp.to_identifier(name), columns=[exp.to_identifier(c, quoted=True) for c in columns]
         ),
     )
-    leaf_column = exp.column("leaf", table=LEAVES)
-    number = exp.Case(ifs=[exp.If(this=parts.invalid, true=exp.Null())], default=parts.leaf)
-    source = table_of(table).as_(RECORD, quoted=True)
+
+
+def _text_or_null(text: str | None) -> exp.Expr:
+    return exp.Null() if text is None else exp.Literal.string(text)
+
+
+def _numbered(table: str, dialect: str) -> exp.Subquery:
+    """The table's records, each with its place in the table (`row`, from 1) after its
+    own columns. Spark numbers rows only in an order: the order it reads them in."""
+    order = (
+        exp.Order(expressions=[exp.Ordered(this=exp.Anonymous(this="monotonically_increasing_id"))])
+        if dialect == "spark"
+        else None
+    )
+    number = exp.Window(this=exp.RowNumber(), order=order)
     return (
-        exp.select(
-            exp.column(exp.Star(), table=RECORD),
-            exp.Coalesce(this=exp.column("outcome", table=LEAVES), expressions=[exp.Literal.string(INVALID)]).as_(
-                "outcome"
-            ),
-            exp.Coalesce(this=exp.column("rules", table=LEAVES), expressions=[_text_array(())]).as_("rules"),
-            exp.Coalesce(this=exp.column("missing", table=LEAVES), expressions=[_text_array(())]).as_("missing"),
-            parts.problems.as_("problems"),
-        )
-        .from_(source)
-        .join(leaves, on=exp.EQ(this=leaf_column, expression=number), join_type="left")
+        exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(RECORD, quoted=True)), exp.alias_(number, ROW, quoted=True))
+        .from_(table_of(table).as_(RECORD, quoted=True))
+        .subquery(exp.to_identifier(RECORD, quoted=True))
     )
 
 
-def policy_sql(policy: Policy, table: str = DEFAULT_TABLE, dialect: str = DEFAULT_DIALECT, pretty: bool = True) -> str:
-    """The policy's query written in a dialect."""
+def policy_query(
+    policy: Policy, table: str = DEFAULT_TABLE, dialect: str = DEFAULT_DIALECT, mapping: Mapping | None = None
+) -> exp.Select:
+    """The policy as one SELECT over `table` for a dialect (see the module docstring)."""
+    from billability.mapping import bind, default_mapping
+    from billability.sql_cells import read_sql
+
+    if mapping is None:
+        mapping = default_mapping(policy, [fact.name for fact in policy.facts])
+    binding = bind(mapping, policy, mapping.columns)
+    read = read_sql(binding, policy, _record_column, dialect)
+    position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
+
+    def class_of(classes: dict[str, Any]) -> exp.Expr:
+        found = position.get(classes["name"])
+        if found is None:
+            return exp.Literal.number(len(classes["classes"]))
+        return read.classes[found].copy()
+
+    leaf, _, shape_leaves = leaf_number(policy, class_of, dialect)
+    leaves = [(str(item["outcome"]), item["rules"], item["reasons"], item["missing"]) for item in shape_leaves]
+    severities = [
+        [ERROR if not facts or any(fact in missing for fact in facts) else WARNING for _, facts in read.problems]
+        for *_, missing in leaves
+    ]
+    if read.in_scope is not None:
+        leaf = exp.Case(ifs=[exp.If(this=read.in_scope, true=leaf)], default=exp.Literal.number(len(leaves)))
+        leaves.append((NOT_AUDITED, [], [], []))
+        severities.append([None] * len(read.problems))  # the cells of a record not audited are not read
+
+    lists = ("rules", "reasons", "missing")
+    severity = [f"severity_{n}" for n in range(len(read.problems))]
+    leaf_table = _values(
+        LEAVES,
+        ["leaf", "outcome", *lists, *severity],
+        [
+            [
+                exp.Literal.number(n),
+                exp.Literal.string(outcome),
+                *(_text_list(items, dialect) for items in (rules, reasons, missing)),
+                *(_text_or_null(s) for s in severities[n]),
+            ]
+            for n, (outcome, rules, reasons, missing) in enumerate(leaves)
+        ],
+        dialect,
+    )
+
+    def at_leaf(name: str) -> exp.Column:
+        return exp.column(name, table=LEAVES, quoted=True)
+
+    def refused(name: str) -> exp.Column:
+        return exp.column(name, table=REFUSED, quoted=True)
+
+    # Each problem said with its severity at the record's leaf: NULL when the record has none.
+    said = [
+        exp.DPipe(this=at_leaf(severity[n]), expression=text.copy(), safe=False)
+        for n, (text, _) in enumerate(read.problems)
+    ]
+    errors = [
+        exp.and_(
+            exp.EQ(this=at_leaf(severity[n]), expression=exp.Literal.string(ERROR)),
+            exp.Not(this=exp.Is(this=text.copy(), expression=exp.Null())),
+        )
+        for n, (text, _) in enumerate(read.problems)
+        if any(row[n] == ERROR for row in severities)
+    ]
+    query = exp.select(
+        exp.Column(this=exp.Star(), table=exp.to_identifier(RECORD, quoted=True)),
+        exp.alias_(
+            exp.Coalesce(this=refused("outcome"), expressions=[at_leaf("outcome")]) if errors else at_leaf("outcome"),
+            "outcome",
+            quoted=True,
+        ),
+        *(
+            exp.alias_(
+                exp.Coalesce(this=refused(name), expressions=[at_leaf(name)]) if errors else at_leaf(name),
+                name,
+                quoted=True,
+            )
+            for name in lists
+        ),
+        exp.alias_(_known_items(said, dialect), "problems", quoted=True),
+        exp.alias_(exp.Literal.string(policy.id), "policy_id", quoted=True),
+        exp.alias_(exp.Literal.string(policy.version), "policy_version", quoted=True),
+    ).from_(_numbered(table, dialect))
+    query = query.join(
+        leaf_table, on=exp.EQ(this=at_leaf("leaf"), expression=leaf), join_type="left"
+    )
+    if errors:
+        invalid_table = _values(
+            REFUSED,
+            ["outcome", *lists],
+            [[exp.Literal.string(INVALID), *(_text_list((), dialect) for _ in lists)]],
+            dialect,
+        )
+        query = query.join(
+            invalid_table, on=exp.or_(*(exp.paren(e, copy=False) for e in errors), copy=False), join_type="left"
+        )
+    return query.order_by(exp.column(ROW, table=RECORD, quoted=True))
+
+
+def policy_sql(
+    policy: Policy,
+    table: str = DEFAULT_TABLE,
+    dialect: str = DEFAULT_DIALECT,
+    pretty: bool = True,
+    mapping: Mapping | None = None,
+) -> str:
+    """The policy's query written in a dialect (see `check_dialect`)."""
     dialect = check_dialect(dialect)
-    return policy_query(policy, table, dialect).sql(dialect=dialect, pretty=pretty)
+    return policy_query(policy, table, dialect, mapping).sql(dialect=dialect, pretty=pretty)
