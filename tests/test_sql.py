@@ -358,7 +358,9 @@ def audit_rows(export: Path, tmp_path: Path) -> list[dict[str, str]]:
     guess = re.compile(r"is not a code the mapping gives for `(\w+)` \(did you mean `[^`]*`\?\)")
     for row in rows:
         row["problems"] = guess.sub(
-            lambda m: f"is not a code the mapping gives for `{m[1]}` (add it under `codes:` of `{m[1]}` in the mapping)",
+            lambda m: (
+                f"is not a code the mapping gives for `{m[1]}` (add it under `codes:` of `{m[1]}` in the mapping)"
+            ),
             row["problems"],
         )
     return rows
@@ -511,9 +513,7 @@ def test_every_mistake_is_reported_at_once(tmp_path: Path) -> None:
         ("facts: [\n", "yaml.syntax", 2),
     ],
 )
-def test_a_bad_mapping_gives_located_errors_as_the_audit_does(
-    tmp_path: Path, text: str, code: str, line: int
-) -> None:
+def test_a_bad_mapping_gives_located_errors_as_the_audit_does(tmp_path: Path, text: str, code: str, line: int) -> None:
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(text, encoding="utf-8")
     exit_code, out, err = run("--map", str(mapping))
@@ -522,7 +522,9 @@ def test_a_bad_mapping_gives_located_errors_as_the_audit_does(
     assert "Traceback" not in err
     export = tmp_path / "export.csv"
     export.write_text("a,b\nx,y\n", encoding="utf-8")
-    audited = CliRunner().invoke(main, ["audit", str(export), "--map", str(mapping), "--policy", str(CLINIC / "policy")])
+    audited = CliRunner().invoke(
+        main, ["audit", str(export), "--map", str(mapping), "--policy", str(CLINIC / "policy")]
+    )
     assert audited.exit_code == exit_code
     assert re.search(rf"mapping\.yaml:{line}:\d+: error\[{re.escape(code)}\]", audited.stderr)
 

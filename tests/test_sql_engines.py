@@ -543,7 +543,7 @@ def mapped(engine: SqlEngine, policy: Policy, export: Path, folder: Path) -> Map
         try:
             columns = load_csv(engine, "ehr_export", export)
             mapping = load_mapping(EXAMPLE_MAPPING, policy, None)
-            found = engine.run(policy_sql(policy, "ehr_export", engine.dialect, mapping=mapping))  # type: ignore[call-arg]
+            found = engine.run(policy_sql(policy, "ehr_export", engine.dialect, mapping=mapping))
             rows = sorted(map(as_csv_cells, found), key=lambda row: int(row["row"]))
             _MAPPED[engine.dialect] = Mapped(columns, rows, _AUDITED[0])
         except Exception as error:
