@@ -366,11 +366,33 @@ def audit_rows(export: Path, tmp_path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def mapped_rows(policy: Policy, export: Path) -> list[dict[str, str]]:
-    """The `--map` query's rows on DuckDB over the export read as text, each cell as the
-    audit's CSV writes it (lists joined with `;`, NULL as an empty cell)."""
+def mapped_rows(policy: Policy, export: Path, engine: str) -> list[dict[str, str]]:
+    """The `--map` query's rows on DuckDB or SQLite over the export read as text (an
+    empty cell as NULL), each cell as the audit's CSV writes it (lists joined with `;`,
+    JSON text read as its list, NULL as an empty cell)."""
     mapping = load_mapping(EXAMPLE / "mapping.yaml", policy, None)
-    query = policy_sql(policy, "ehr_export", "duckdb", mapping=mapping)
+    query = policy_sql(policy, "ehr_export", engine, mapping=mapping)
+    if engine == "sqlite":
+        with export.open(encoding="utf-8", newline="") as source:
+            header, *records = list(csv.reader(source))
+        lite = sqlite3.connect(":memory:")
+        try:
+            lite.execute(f"CREATE TABLE ehr_export ({', '.join(chr(34) + n + chr(34) for n in header)})")
+            lite.executemany(
+                f"INSERT INTO ehr_export VALUES ({', '.join('?' * len(header))})",
+                [[cell or None for cell in record] for record in records],
+            )
+            cursor = lite.execute(query)
+            names = [d[0] for d in cursor.description]
+            found = [
+                tuple(
+                    json.loads(v) if n in LISTS and isinstance(v, str) else v for n, v in zip(names, row, strict=True)
+                )
+                for row in cursor.fetchall()
+            ]
+        finally:
+            lite.close()
+        return [dict(zip(names, map(as_csv_cell, row), strict=True)) for row in found]
     connection = duckdb.connect()
     try:
         connection.execute(
@@ -383,15 +405,15 @@ def mapped_rows(policy: Policy, export: Path) -> list[dict[str, str]]:
         found = cursor.fetchall()
     finally:
         connection.close()
+    return [dict(zip(names, map(as_csv_cell, row), strict=True)) for row in found]
 
-    def cell(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, list):
-            return ";".join(value)
-        return str(value)
 
-    return [dict(zip(names, map(cell, row), strict=True)) for row in found]
+def as_csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(value)
+    return str(value)
 
 
 @pytest.fixture(scope="module")
@@ -399,14 +421,17 @@ def shipped() -> Policy:
     return load_policy(CHECKOUT / "policy")
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("export", ["example", "messy"])
-def test_the_mapped_query_equals_the_audit_column_for_column(shipped: Policy, tmp_path: Path, export: str) -> None:
+def test_the_mapped_query_equals_the_audit_column_for_column(
+    shipped: Policy, tmp_path: Path, export: str, engine: str
+) -> None:
     path = EXAMPLE / "ehr-export.csv"
     if export == "messy":
         path = tmp_path / "messy.csv"
         messy_export(path)
     expected = audit_rows(path, tmp_path)
-    got = mapped_rows(shipped, path)
+    got = mapped_rows(shipped, path, engine)
     assert len(got) == len(expected) > 100
     assert list(got[0]) == list(expected[0])
     assert list(got[0])[-len(OUTPUT_COLUMNS) :] == list(OUTPUT_COLUMNS)
