@@ -31,8 +31,8 @@ steps), tests/test_browser.py, tests/test_accessibility.py, tests/test_checker_b
 tests/test_summary_browser.py (they drive Chromium against the built site, whose content tests/test_site.py and
 tests/test_checker.py check in the inner runs) and tests/test_decide_browser.py (it
 drives Chromium over the diagram's JSON form, which tests/test_diagram.py walks in the
-inner runs), and tests/test_sql_spark.py (it starts Spark for the policy's SQL query,
-which tests/test_sql.py runs in DuckDB in the inner runs). They use the fast Hypothesis profile
+inner runs), and tests/test_sql_engines.py (it starts Spark and a PostgreSQL server for
+the policy's SQL query, which tests/test_sql.py runs in DuckDB in the inner runs). They use the fast Hypothesis profile
 (`dev`), start as soon as pytest has selected these tests (see conftest.py), and run
 at the same time as each other and as the rest of the suite, at a lower priority.
 """
@@ -59,7 +59,7 @@ from inner_pytest import Item, Run, finish_pytest, start_pytest
 from maintainer_changes import MissingAnchor, add_an_activity, copy_repository, first_comparison
 
 # Left out of the inner runs: this module, the runs of CI's steps, the browser tests and
-# the Spark tests (see the docstring).
+# the tests of the query on Spark and PostgreSQL (see the docstring).
 LEFT_OUT = (
     "tests/test_policy_is_data.py",
     "tests/test_maintainer_changes.py",
@@ -68,7 +68,7 @@ LEFT_OUT = (
     "tests/test_checker_browser.py",
     "tests/test_decide_browser.py",
     "tests/test_summary_browser.py",
-    "tests/test_sql_spark.py",
+    "tests/test_sql_engines.py",
 )
 # The longest an inner suite may take before it is stopped and reported.
 TIMEOUT = 1200

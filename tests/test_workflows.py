@@ -400,7 +400,7 @@ def test_ci_installs_its_tools_from_the_dev_extra() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     dev = project["optional-dependencies"]["dev"]
     names = {re.split(r"[<>=\[ ]", requirement)[0] for requirement in dev}
-    assert {"zizmor", "check-jsonschema", "pre-commit"} <= names
+    assert {"zizmor", "check-jsonschema", "pre-commit", "psycopg"} <= names
     # and the spark extra, for the Spark tests
     assert "-e '.[dev,spark]'" in CI.read_text(encoding="utf-8")
 
