@@ -8,18 +8,15 @@ The one difference allowed is the hint of a problem: where the audit suggests a 
 code (`did you mean ...?`), the query, which cannot compute one, gives the hint the
 audit gives when no code is close.
 
-Spark needs pyspark (the `spark` extra) and Java 17 or later. Without them the module is
-skipped with the reason; in CI (`CI` set) it fails instead.
+Spark needs pyspark (the `spark` extra) and Java 17 or later: the shared `spark` fixture
+(tests/conftest.py) skips without them, and fails in CI (`CI` set).
 """
 
 from __future__ import annotations
 
 import csv
 import importlib.util
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -36,53 +33,6 @@ from policy_texts import CHECKOUT
 EXAMPLE = CHECKOUT / "docs" / "audit"
 DECISION = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
 LISTS = ("rules", "reasons", "missing", "problems")
-
-
-def java() -> str | None:
-    """The `java` Spark would start: JAVA_HOME's, else the one on PATH."""
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").exists():
-        return str(Path(home) / "bin" / "java")
-    return shutil.which("java")
-
-
-def require_spark() -> None:
-    """Skip this module (fail it in CI) unless pyspark and Java are there."""
-    reason = None
-    if importlib.util.find_spec("pyspark") is None:
-        reason = "`pyspark` is not installed: pip install -e '.[dev,spark]'"
-    elif java() is None:
-        reason = "no Java for Spark (JAVA_HOME or `java` on PATH): install Java 17 or later"
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"the Spark tests cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
-require_spark()
-
-from pyspark.sql import SparkSession  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    """A local Spark session on two cores, without its web UI or progress bars."""
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("billability-audit-spark")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("FATAL")
-    try:
-        yield session
-    finally:
-        session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +76,7 @@ def text_of(value: Any) -> str:
 
 
 def test_the_spark_script_audits_the_example_export_as_billability_does(
-    spark: SparkSession, audit_spark: ModuleType, tmp_path: Path
+    spark: Any, audit_spark: ModuleType, tmp_path: Path
 ) -> None:
     policy = load_policy(CHECKOUT / "policy")
     mapping = load_mapping(EXAMPLE / "mapping.yaml", policy, None)
