@@ -22,6 +22,7 @@ import functools
 import json
 import random
 import re
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -566,6 +567,26 @@ def test_output_writes_the_query_to_a_file(clinic: Policy, tmp_path: Path) -> No
     assert code == 0, err
     assert out == ""
     assert target.read_text(encoding="utf-8") == policy_sql(clinic, "claims.records", "spark") + "\n"
+
+
+def test_the_query_is_never_written_over_the_mapping_or_a_policy_file(tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_bytes((EXAMPLE / "mapping.yaml").read_bytes())
+    before = mapping.read_bytes()
+    code, out, err = run("--map", str(mapping), "-o", str(tmp_path / "." / "mapping.yaml"), policy=CHECKOUT / "policy")
+    assert code == 2 and out == ""
+    assert "error[file.same]: this would overwrite the mapping" in err
+    assert mapping.read_bytes() == before
+    policy = tmp_path / "policy"
+    shutil.copytree(CLINIC / "policy", policy)
+    facts = policy / "facts.yaml"
+    kept = facts.read_bytes()
+    code, out, err = run("-o", str(facts), policy=policy)
+    assert code == 2 and "this would overwrite the policy file" in err
+    assert facts.read_bytes() == kept
+    code, out, err = run("-o", str(tmp_path / "nodir" / "policy.sql"))
+    assert code == 2 and "error[file.unwritable]: the folder to write into does not exist" in err
+    assert not (tmp_path / "nodir").exists()
 
 
 def test_the_printed_mapped_query_runs_on_the_export(shipped: Policy, tmp_path: Path) -> None:

@@ -764,7 +764,7 @@ def sql(dialect: str, table: str, mapping_path: str | None, output: str | None, 
     `problems`, `policy_id` and `policy_version`, with the audit's words (lists are
     arrays, and JSON text in SQLite). With `--map`, the table is the export itself:
     its own columns and codes, read as the mapping says (codes matched ignoring case
-    and the spaces around them, facts derived from dates, rows outside `scope:`
+    and the whitespace around them, facts derived from dates, rows outside `scope:`
     `not_audited`). Without it, a column named like each fact holds the fact's values:
     a value's name, `true`/`false`, a whole number. A blank cell is an unknown fact.
     The one difference from the audit: a problem's hint never guesses a close code
@@ -782,6 +782,8 @@ def sql(dialect: str, table: str, mapping_path: str | None, output: str | None, 
     the mapping cannot be used.
     """
     from billability.mapping import load_mapping
+    from billability.resources import real_path
+    from billability.results import check_places
     from billability.sql import check_dialect, policy_sql, table_of
 
     policy = _policy(policy_path)
@@ -804,11 +806,15 @@ def sql(dialect: str, table: str, mapping_path: str | None, output: str | None, 
             )
         )
     mapping = None
+    inputs = [(f"the policy file `{f}`", real_path(f)) for f in (*policy.files, policy.source_file) if f]
     if mapping_path is not None:
+        inputs.append(("the mapping", Path(mapping_path)))
         try:
             mapping = load_mapping(Path(mapping_path), policy, None)
         except Problems as error:
             problems += error.diagnostics
+    if output is not None:
+        problems += check_places([("--output", "the query", output)], inputs)
     if problems:
         _fail(problems)
     text = policy_sql(policy, table, dialect, mapping=mapping) + "\n"
