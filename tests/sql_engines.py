@@ -9,24 +9,71 @@ PostgreSQL and Spark, JSON text in SQLite (a JSON array of strings).
 
 Every table's columns are text, so that a cell reaches the query exactly as the export
 wrote it: padded, in any case, with tabs or non-breaking spaces, or blank.
+
+Also the one way the query's words differ from the audit's: a database cannot guess a
+close code or value (`did you mean ...?`), so the query gives the hint the audit gives
+when none is close (`query_hint` for a problem, `query_words` for a CSV cell of them).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
 
+from billability.diagnostics import one_of
+from billability.mapping import RowProblem
+from billability.model import Policy
+from billability.results import LIST_SEPARATOR
+
 LIST_COLUMNS = frozenset({"rules", "reasons", "missing", "problems"})
 ENGINES = ("duckdb", "sqlite", "postgres", "spark")
 
 Cells = Sequence[str | None]
+
+
+def query_hint(problem: RowProblem, policy: Policy) -> RowProblem:
+    """The problem as the query words it: the audit's "did you mean" hint, which a
+    database cannot compute, becomes the hint the audit gives when nothing is close."""
+    if not (problem.hint or "").startswith("did you mean"):
+        return problem
+    fact = problem.facts[0]
+    if problem.code == "record.unknown-code":
+        return replace(problem, hint=f"add it under `codes:` of `{fact}` in the mapping")
+    return replace(problem, hint=one_of(policy.fact_index[fact].value_names))
+
+
+_HINT = re.compile(r" \(did you mean `[^`]*`\?\)\Z")
+_CODE_OF = re.compile(r"is not a code the mapping gives for `([^`]*)`\Z")
+_VALUE_OF = re.compile(r"is not a value of `([^`]*)`\Z")
+_PROBLEM_START = re.compile(r";(?=(?:error|warning)\[)")
+
+
+def _query_words(problem: str, policy: Policy) -> str:
+    found = _HINT.search(problem)
+    if found is None:
+        return problem
+    said = problem[: found.start()]
+    code = _CODE_OF.search(said)
+    if code is not None:
+        return f"{said} (add it under `codes:` of `{code.group(1)}` in the mapping)"
+    value = _VALUE_OF.search(said)
+    assert value is not None, problem
+    return f"{said} ({one_of(policy.fact_index[value.group(1)].value_names)})"
+
+
+def query_words(problems: str, policy: Policy) -> str:
+    """An audit CSV's `problems` cell with each problem as the query words it (`query_hint`)."""
+    items = _PROBLEM_START.split(problems) if problems else []
+    return LIST_SEPARATOR.join(_query_words(item, policy) for item in items)
 
 
 def quoted(name: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,6 +28,7 @@ from billability.compile import load_policy
 from billability.mapping import load_mapping
 from billability.sql import policy_sql
 from policy_texts import CHECKOUT
+from sql_engines import query_words
 
 EXAMPLE = CHECKOUT / "docs" / "audit"
 DECISION = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
@@ -54,16 +54,6 @@ def audited_by_billability(tmp_path: Path) -> tuple[list[str], list[dict[str, st
     with out.open(encoding="utf-8", newline="") as file:
         reader = csv.DictReader(file)
         return list(reader.fieldnames or ()), list(reader)
-
-
-def as_query_hints(problems: str, fact_of: dict[str, str]) -> str:
-    """An audit's problems cell with each `did you mean` hint as the query words it."""
-
-    def query_hint(found: re.Match[str]) -> str:
-        return f"column `{found[1]}`: {found[2]} (add it under `codes:` of `{fact_of[found[1]]}` in the mapping)"
-
-    items = problems.split(";") if problems else []
-    return ";".join(re.sub(r"column `([^`]+)`: (.*) \(did you mean `.*`\?\)\Z", query_hint, item) for item in items)
 
 
 def text_of(value: Any) -> str:
@@ -92,11 +82,10 @@ def test_the_spark_script_audits_the_example_export_as_billability_does(
     header, expected = audited_by_billability(tmp_path)
     assert written.columns == header
     assert len(rows) == len(expected) == records.count() == 208
-    fact_of = {fact.column: fact.fact for fact in mapping.facts if fact.codes is not None}
     differing = []
     for row, audited in zip(rows, expected, strict=True):
         by_spark = {name: text_of(row[name]) for name in header}
-        wanted = dict(audited, problems=as_query_hints(audited["problems"], fact_of))
+        wanted = dict(audited, problems=query_words(audited["problems"], policy))
         if by_spark != wanted:
             differing.append((audited["row"], by_spark, wanted))
     assert differing == [], f"{len(differing)} rows differ, e.g. {differing[:2]}"

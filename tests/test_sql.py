@@ -26,7 +26,6 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +40,14 @@ from billability import strategies
 from billability.audit import with_problems
 from billability.cli import main
 from billability.compile import load_policy
-from billability.diagnostics import one_of
-from billability.mapping import Binding, RowProblem, bind, default_mapping, load_mapping
+from billability.mapping import Binding, bind, default_mapping, load_mapping
 from billability.model import FactType, Policy
 from billability.results import OUTPUT_COLUMNS, RowResult
 from billability.sourcetext import statements
 from billability.sql import RUN_DIALECTS, policy_query, policy_sql
 from policy_texts import CHECKOUT, CLINIC
 from scenarios import complete_combinations, half_known_scenarios, invalid_scenarios, partial_scenarios
+from sql_engines import query_hint, query_words
 
 ENGINES = ("duckdb", "sqlite")
 ROW_ID = "row_id"
@@ -67,17 +66,6 @@ def any_policy(request: pytest.FixtureRequest) -> Policy:
 # --- what the audit says of a record ----------------------------------------------------------
 
 
-def hint_without_guess(problem: RowProblem, policy: Policy) -> RowProblem:
-    """The problem with the hint the audit gives when no code or value is close: a
-    database cannot guess `did you mean`, the one way the query's words differ."""
-    if not (problem.hint or "").startswith("did you mean"):
-        return problem
-    fact = policy.fact_index[problem.facts[0]]
-    if problem.code == "record.unknown-code":
-        return replace(problem, hint=f"add it under `codes:` of `{fact.name}` in the mapping")
-    return replace(problem, hint=one_of(fact.value_names))
-
-
 @functools.lru_cache(maxsize=8)
 def default_binding(policy: Policy) -> Binding:
     names = [fact.name for fact in policy.facts]
@@ -92,7 +80,7 @@ def audit_answer(policy: Policy, cells: Sequence[Any]) -> Answer:
     facts, problems = default_binding(policy).facts(list(cells))
     decision = policy.evaluate(facts)
     result = RowResult(str(decision.outcome), decision.rules, decision.reasons, decision.missing)
-    said = with_problems(result, tuple(hint_without_guess(p, policy) for p in problems))
+    said = with_problems(result, tuple(query_hint(p, policy) for p in problems))
     return (said.outcome, list(said.rules), list(said.reasons), list(said.missing), [str(p) for p in said.problems])
 
 
@@ -345,7 +333,7 @@ def messy_export(target: Path, seed: int = 3) -> None:
         writer.writerows(rows)
 
 
-def audit_rows(export: Path, tmp_path: Path) -> list[dict[str, str]]:
+def audit_rows(export: Path, policy: Policy, tmp_path: Path) -> list[dict[str, str]]:
     """`billability audit --engine python` of the export, as its CSV output; hints that
     guess a close code said as the query says them."""
     target = tmp_path / "audited.csv"
@@ -356,14 +344,8 @@ def audit_rows(export: Path, tmp_path: Path) -> list[dict[str, str]]:
     assert result.exit_code == 0, result.stderr
     with target.open(encoding="utf-8", newline="") as written_rows:
         rows = list(csv.DictReader(written_rows))
-    guess = re.compile(r"is not a code the mapping gives for `(\w+)` \(did you mean `[^`]*`\?\)")
     for row in rows:
-        row["problems"] = guess.sub(
-            lambda m: (
-                f"is not a code the mapping gives for `{m[1]}` (add it under `codes:` of `{m[1]}` in the mapping)"
-            ),
-            row["problems"],
-        )
+        row["problems"] = query_words(row["problems"], policy)
     return rows
 
 
@@ -431,7 +413,7 @@ def test_the_mapped_query_equals_the_audit_column_for_column(
     if export == "messy":
         path = tmp_path / "messy.csv"
         messy_export(path)
-    expected = audit_rows(path, tmp_path)
+    expected = audit_rows(path, shipped, tmp_path)
     got = mapped_rows(shipped, path, engine)
     assert len(got) == len(expected) > 100
     assert list(got[0]) == list(expected[0])

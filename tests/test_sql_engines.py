@@ -28,9 +28,8 @@ from __future__ import annotations
 import csv
 import datetime
 import random
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +38,25 @@ from click.testing import CliRunner
 
 from billability.audit import Results
 from billability.cli import main
-from billability.diagnostics import one_of
 from billability.engines import PythonEngine
-from billability.mapping import RowProblem, bind, default_mapping, load_mapping
+from billability.mapping import bind, default_mapping, load_mapping
 from billability.model import FactType, Policy, Value
 from billability.results import LIST_SEPARATOR, OUTPUT_COLUMNS, RowResult
 from billability.sql import policy_sql
 from policy_texts import CHECKOUT
 from postgres import connect, postgres_cluster, require_postgres
 from scenarios import complete_combinations, half_known_scenarios, invalid_scenarios, partial_scenarios
-from sql_engines import ENGINES, PostgreSQL, Spark, SqlEngine, SQLite, load_csv, read_csv_text
+from sql_engines import (
+    ENGINES,
+    PostgreSQL,
+    Spark,
+    SqlEngine,
+    SQLite,
+    load_csv,
+    query_hint,
+    query_words,
+    read_csv_text,
+)
 from sql_engines import DuckDB as DuckDBEngine
 
 EXAMPLE_EXPORT = CHECKOUT / "docs" / "audit" / "ehr-export.csv"
@@ -149,17 +157,6 @@ def test_a_throwaway_postgres_server_is_stopped_and_removed_at_the_end() -> None
 
 
 # --- what the audit says of a record -----------------------------------------------------------
-
-
-def query_hint(problem: RowProblem, policy: Policy) -> RowProblem:
-    """The problem as the query words it: the audit's "did you mean" hint, which a
-    database cannot compute, becomes the hint the audit gives when nothing is close."""
-    if not (problem.hint or "").startswith("did you mean"):
-        return problem
-    (fact,) = problem.facts
-    if problem.code == "record.unknown-code":
-        return replace(problem, hint=f"add it under `codes:` of `{fact}` in the mapping")
-    return replace(problem, hint=one_of(policy.fact_index[fact].value_names))
 
 
 def cell_text(value: Any) -> str | None:
@@ -471,28 +468,6 @@ def messy_export(path: Path, count: int, seed: int) -> None:
         writer.writerows([cell if cell is not None else "" for cell in row] for row in rows)
 
 
-_HINT = re.compile(r" \(did you mean `[^`]*`\?\)\Z")
-_CODE_OF = re.compile(r"is not a code the mapping gives for `([^`]*)`\Z")
-_VALUE_OF = re.compile(r"is not a value of `([^`]*)`\Z")
-
-
-def audit_words(problem: str, policy: Policy) -> str:
-    """One problem of the audit's CSV, its "did you mean" hint as the query words it."""
-    found = _HINT.search(problem)
-    if found is None:
-        return problem
-    said = problem[: found.start()]
-    code = _CODE_OF.search(said)
-    if code is not None:
-        return f"{said} (add it under `codes:` of `{code.group(1)}` in the mapping)"
-    value = _VALUE_OF.search(said)
-    assert value is not None, problem
-    return f"{said} ({one_of(policy.fact_index[value.group(1)].value_names)})"
-
-
-PROBLEM_START = re.compile(r";(?=(?:error|warning)\[)")
-
-
 def audit_csv(export: Path, target: Path, policy: Policy) -> list[dict[str, str]]:
     """`billability audit --engine python` of the export with the example mapping: its CSV
     rows, each problem's hint as the query words it."""
@@ -504,8 +479,7 @@ def audit_csv(export: Path, target: Path, policy: Policy) -> list[dict[str, str]
     with target.open(encoding="utf-8", newline="") as file:
         rows = list(csv.DictReader(file))
     for row in rows:
-        problems = PROBLEM_START.split(row["problems"]) if row["problems"] else []
-        row["problems"] = LIST_SEPARATOR.join(audit_words(p, policy) for p in problems)
+        row["problems"] = query_words(row["problems"], policy)
     return rows
 
 
