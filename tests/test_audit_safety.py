@@ -243,6 +243,11 @@ def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _signals_as_at_a_terminal() -> None:
+    for stopping in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stopping, signal.SIG_DFL)
+
+
 def _signalled(
     big_export: Path, out: Path, engine: str, stopping: signal.Signals, stderr: int | None
 ) -> subprocess.Popen[bytes]:
@@ -255,6 +260,9 @@ def _signalled(
         [str(BILLABILITY), "audit", *map(str, given), *map(str, outputs)],
         stdout=subprocess.PIPE,
         stderr=stderr if stderr is not None else subprocess.PIPE,
+        # Started as at a terminal, whatever the run's own start: a run put in the
+        # background by a shell ignores SIGINT, and the command keeps what it was given.
+        preexec_fn=_signals_as_at_a_terminal,
     )
     deadline = time.monotonic() + 60
     while not any(p.name.startswith(".") and p.name.endswith(".part") for p in out.iterdir()):

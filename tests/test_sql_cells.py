@@ -257,8 +257,19 @@ AROUND = tuple(
 )
 
 
-# Days between dates around the bounds of the fixture's facts derived from dates.
-GAPS = (0, 1, 6, 7, 8, 30, 31, 99, 100, 101, 400, 401, 1000)
+# Days between dates, beside those around the bounds of the facts derived from dates.
+GAPS = (0, 1, 400, 1000)
+
+
+def gaps(binding: Binding, policy: Policy) -> list[int]:
+    """Days from a discharge to a service: `GAPS`, and each bound of a class or of the
+    range of a fact derived from dates, a day either side too."""
+    ends = {*GAPS}
+    for reading, found in zip(binding.readings, classes_of_readings(binding, policy), strict=True):
+        if reading.dates is not None and reading.fact.type is FactType.INTEGER:
+            ends.update(end for r in found.ranges for end in r if end is not None)
+            ends.update(bound for bound in (reading.fact.minimum, reading.fact.maximum) if bound is not None)
+    return sorted({max(end + step, 0) for end in ends for step in (-1, 0, 1)})
 
 
 def _dated(rng: _Cells, format_name: str, days: int) -> str:
@@ -319,10 +330,11 @@ def rows(binding: Binding, policy: Policy, count: int, seed: int) -> list[tuple[
     rng = _Cells(seed)
     written = writers(binding, policy)
     columns = key_columns(binding)
+    apart = gaps(binding, policy)
     table = []
     for _ in range(count):
         rng.near = rng.choice(AROUND) + datetime.timedelta(days=rng.randrange(-3, 4))
-        rng.gap = rng.choice(GAPS) * rng.choice((1, -1))
+        rng.gap = rng.choice(apart) * rng.choice((1, -1))
         table.append(tuple(messy(rng, written[column]) for column in columns))
     return table
 
@@ -448,11 +460,14 @@ def problems_possible(binding: Binding) -> set[tuple[str, str, tuple[str, ...]]]
 @pytest.mark.parametrize("policy_of", [small, bundled], ids=["fixture", "bundled"])
 def test_the_messy_cells_reach_every_class_and_every_problem(policy_of: Callable[[Path], Any], tmp_path: Path) -> None:
     policy, binding = policy_of(tmp_path)
-    every_class = {
-        (r.fact.name, n)
-        for r, found in zip(binding.readings, classes_of_readings(binding, policy), strict=True)
-        for n in range(len(found.values) + 1)
-    }
+    # Every class a cell can give: of a fact read through codes, those of the values its
+    # codes name (a value no code names is no cell's), and unknown.
+    every_class = set()
+    for r, found in zip(binding.readings, classes_of_readings(binding, policy), strict=True):
+        named = range(len(found.values))
+        if r.codes is not None:
+            named = sorted({found.class_of(value) for value in r.codes.values() if value is not None})
+        every_class.update((r.fact.name, n) for n in [*named, len(found.values)])
     reached: set[tuple[str, int]] = set()
     problems: set[tuple[str, str, tuple[str, ...]]] = set()
     for row in rows(binding, policy, 3000, seed=2026):
