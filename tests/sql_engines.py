@@ -91,6 +91,16 @@ def read_csv_text(path: Path) -> tuple[list[str], list[list[str | None]]]:
     return columns, rows
 
 
+def csv_cell(value: Any) -> str:
+    """A cell of the query's result as the audit's CSV writes it: a list joined with `;`,
+    NULL as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(value)
+    return str(value)
+
+
 class SqlEngine(Protocol):
     """A database the policy's query runs on, by its dialect's name."""
 

@@ -28,7 +28,7 @@ from billability.compile import load_policy
 from billability.mapping import load_mapping
 from billability.sql import policy_sql
 from policy_texts import CHECKOUT
-from sql_engines import query_words
+from sql_engines import csv_cell, query_words
 
 EXAMPLE = CHECKOUT / "docs" / "audit"
 DECISION = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
@@ -56,15 +56,6 @@ def audited_by_billability(tmp_path: Path) -> tuple[list[str], list[dict[str, st
         return list(reader.fieldnames or ()), list(reader)
 
 
-def text_of(value: Any) -> str:
-    """A cell of the query's result as the audit's CSV writes it."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ";".join(value)
-    return str(value)
-
-
 def test_the_spark_script_audits_the_example_export_as_billability_does(
     spark: Any, audit_spark: ModuleType, tmp_path: Path
 ) -> None:
@@ -84,7 +75,7 @@ def test_the_spark_script_audits_the_example_export_as_billability_does(
     assert len(rows) == len(expected) == records.count() == 208
     differing = []
     for row, audited in zip(rows, expected, strict=True):
-        by_spark = {name: text_of(row[name]) for name in header}
+        by_spark = {name: csv_cell(row[name]) for name in header}
         wanted = dict(audited, problems=query_words(audited["problems"], policy))
         if by_spark != wanted:
             differing.append((audited["row"], by_spark, wanted))

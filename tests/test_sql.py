@@ -47,7 +47,7 @@ from billability.sourcetext import statements
 from billability.sql import RUN_DIALECTS, policy_query, policy_sql
 from policy_texts import CHECKOUT, CLINIC
 from scenarios import complete_combinations, half_known_scenarios, invalid_scenarios, partial_scenarios
-from sql_engines import query_hint, query_words
+from sql_engines import csv_cell, query_hint, query_words
 
 ENGINES = ("duckdb", "sqlite")
 ROW_ID = "row_id"
@@ -375,7 +375,7 @@ def mapped_rows(policy: Policy, export: Path, engine: str) -> list[dict[str, str
             ]
         finally:
             lite.close()
-        return [dict(zip(names, map(as_csv_cell, row), strict=True)) for row in found]
+        return [dict(zip(names, map(csv_cell, row), strict=True)) for row in found]
     connection = duckdb.connect()
     try:
         connection.execute(
@@ -388,15 +388,7 @@ def mapped_rows(policy: Policy, export: Path, engine: str) -> list[dict[str, str
         found = cursor.fetchall()
     finally:
         connection.close()
-    return [dict(zip(names, map(as_csv_cell, row), strict=True)) for row in found]
-
-
-def as_csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ";".join(value)
-    return str(value)
+    return [dict(zip(names, map(csv_cell, row), strict=True)) for row in found]
 
 
 @pytest.fixture(scope="module")
