@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from billability import load_policy
-from billability.diagram import build_diagram
+from billability.decide.diagram import build_diagram
 
 QUALIFIED = {"registered_sud_counselor", "certified_sud_counselor", "lpha"}
 NOT_BILLABLE_ACTIVITIES = {

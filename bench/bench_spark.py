@@ -40,9 +40,9 @@ def the_query(query_file: Path | None) -> str:
     """The query to time: the policy's under the example mapping, or a file's."""
     if query_file is not None:
         return query_file.read_text(encoding="utf-8")
-    from billability.compile import load_policy
-    from billability.mapping import load_mapping
-    from billability.sql import policy_sql
+    from billability.audit.mapping import load_mapping
+    from billability.audit.sql import policy_sql
+    from billability.policy.compile import load_policy
 
     policy = load_policy(ROOT / "policy")
     return policy_sql(policy, TABLE, "spark", mapping=load_mapping(MAPPING, policy, None))

@@ -20,8 +20,8 @@ from functools import partial
 from pathlib import Path
 
 from billability import load_policy
-from billability.history import changes_page, forget_history
-from billability.resources import project
+from billability.model.resources import project
+from billability.site.what_changed import changes_page, forget_history
 
 AUTHOR = ["-c", "user.name=bench", "-c", "user.email=bench@example.org"]
 

@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 
 from billability import load_policy
-from billability.diff import diff_policies
-from billability.lint import lint_policy
-from billability.regions import decision_table
+from billability.checks.lint import lint_policy
+from billability.decide.regions import decision_table
+from billability.history.diff import diff_policies
 
 
 def timed(build: Callable[[], object], repeats: int) -> tuple[float, float]:

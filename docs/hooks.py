@@ -1,14 +1,14 @@
 """MkDocs hook: add the pages generated from the policy and the corpus to the site.
 
 In: the MkDocs configuration and the hand-written pages under `pages/`.
-Out: the same files plus every page `billability.site.build_pages` writes, so a
+Out: the same files plus every page `billability.site.pages.build_pages` writes, so a
 policy or corpus change shows on the next build and can never leave the site stale;
 the navigation's `Topics` section, filled with the page of each topic of the policy
-(`billability.navigation`); and the footer of every page (`config.copyright`): the policy's version and effective
+(`billability.site.navigation`); and the footer of every page (`config.copyright`): the policy's version and effective
 date, its source document and the commit the site is built from; and the audit page's
 examples (the example mapping, the audit's summary and its HTML report of the example
 export, the report written into the site beside the page), filled in from the files and
-the policy of the checkout by `billability.audit_page`.
+the policy of the checkout by `billability.site.audit_page`.
 A policy the corpus disagrees with, or a contrast naming no case, stops the build.
 """
 
@@ -22,13 +22,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from billability.audit_page import MARKER, example_reports, fill_examples
-from billability.colophon import build_commit, footer_line
-from billability.compile import load_policy
-from billability.diagnostics import Problems
-from billability.navigation import with_topic_pages
-from billability.resources import project, shown_path
-from billability.site import build_pages
+from billability.site.audit_page import MARKER, example_reports, fill_examples
+from billability.site.colophon import build_commit, footer_line
+from billability.policy.compile import load_policy
+from billability.model.diagnostics import Problems
+from billability.site.navigation import with_topic_pages
+from billability.model.resources import project, shown_path
+from billability.site.pages import build_pages
 
 _HERE = Path(__file__).resolve().parent
 # The site shows the policy and corpus of the checkout it is built from, not an installed copy.

@@ -1,5 +1,5 @@
 """Processes a test module starts beside the rest of the suite: the scratch-copy runs of
-tests/test_policy_is_data.py and tests/test_maintainer_changes.py take minutes, so they
+tests/checks/test_policy_is_data.py and tests/checks/test_maintainer_changes.py take minutes, so they
 start as soon as pytest has selected them (conftest.py calls each module's
 `start_early`), at a lower priority, and the module's fixture collects them.
 

@@ -91,7 +91,7 @@ def chromium() -> Iterator[Browser]:
 
 def checkout_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The checkout's site, built strictly into a temporary folder. While a corpus case
-    fails the build refuses (tests/test_site.py checks that refusal), so the calling
+    fails the build refuses (tests/site/test_site.py checks that refusal), so the calling
     tests are skipped and the failing cases report themselves."""
     failing = failing_cases()
     if failing:

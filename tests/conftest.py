@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from billability.compile import load_policy
-from billability.corpus import Case, load_cases
-from billability.model import Policy
+from billability.checks.corpus import Case, load_cases
+from billability.policy.compile import load_policy
+from billability.policy.compiled import Policy
 from policy_texts import CHECKOUT, CLINIC
 from postgres import connect, postgres_cluster, require_postgres
 
@@ -156,7 +156,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the scratch-copy runs of the selected modules that have them (a module-level
-    `start_early`: tests/test_policy_is_data.py, tests/test_maintainer_changes.py) as soon as
+    `start_early`: tests/checks/test_policy_is_data.py, tests/checks/test_maintainer_changes.py) as soon as
     they are selected: they take minutes, and run beside the rest of the suite at a lower
     priority."""
     if session.config.option.collectonly:

@@ -20,7 +20,7 @@ The first two are edits of the policy as it is written today: they look for its 
 raise `MissingAnchor` (saying which) when that text is gone. The last two adapt to
 whatever the policy holds (names it does not use yet, the first comparison it makes), so
 the suite makes them in copies whatever the bundled policy decides
-(tests/test_maintainer_changes.py).
+(tests/checks/test_maintainer_changes.py).
 
 As a script, it makes one change in a new copy, for a person to look at or run CI's
 steps in: `python tests/maintainer_changes.py CHANGE FOLDER` (FOLDER must not exist).
@@ -38,9 +38,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from billability.compile import load_policy
-from billability.corpus import load_cases, run_cases
-from billability.model import Is, Outcome
+from billability.checks.corpus import load_cases, run_cases
+from billability.model.policy import Is, Outcome
+from billability.policy.compile import load_policy
 
 # The checkout the changes are made in copies of.
 CHECKOUT = Path(__file__).resolve().parent.parent

@@ -1,5 +1,5 @@
 /*
- * In-page measurements for tests/test_accessibility.py, added to a page of the built site
+ * In-page measurements for tests/browser/test_accessibility.py, added to a page of the built site
  * as `window.pageProbes`.
  *
  * In: the page as the browser has laid it out (computed styles, boxes, focus).

@@ -8,8 +8,8 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from billability.compile import compile_texts
-from billability.model import Policy
+from billability.policy.compile import compile_texts
+from billability.policy.compiled import Policy
 
 # A small checkout (policy/ and corpus/) shaped like the bundled one: engine tests assert
 # what it decides. Only corpus/ pins what the bundled policy decides.

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from billability.diagnostics import ScenarioError
-from billability.model import FactType, Policy
+from billability.model.diagnostics import ScenarioError
+from billability.model.policy import FactType
+from billability.policy.compiled import Policy
 
 ROW_ID = "row_id"
 # Column types in words both DuckDB and Spark SQL read.

@@ -15,9 +15,10 @@ import random
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from billability.evaluate import domain, truth
-from billability.model import Fact, FactType, Policy, Value, facts_of
-from billability.regions import space_of
+from billability.decide.evaluate import domain, truth
+from billability.decide.regions import space_of
+from billability.model.policy import Fact, FactType, Value, facts_of
+from billability.policy.compiled import Policy
 
 # Wrong texts for a choice fact, besides near misses of its own values. A column of text
 # can hold each of them.

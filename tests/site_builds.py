@@ -17,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from billability.compile import load_policy
-from billability.corpus import load_cases, run_cases
+from billability.checks.corpus import load_cases, run_cases
+from billability.policy.compile import load_policy
 from policy_texts import CHECKOUT, CLINIC
 
 CONFIG = CHECKOUT / "docs" / "mkdocs.yml"

@@ -29,10 +29,10 @@ from typing import Any, Protocol
 
 import duckdb
 
-from billability.diagnostics import one_of
-from billability.mapping import RowProblem
-from billability.model import Policy
-from billability.results import LIST_SEPARATOR
+from billability.audit.mapping import RowProblem
+from billability.audit.results import LIST_SEPARATOR
+from billability.model.diagnostics import one_of
+from billability.policy.compiled import Policy
 
 LIST_COLUMNS = frozenset({"rules", "reasons", "missing", "problems"})
 ENGINES = ("duckdb", "sqlite", "postgres", "spark")

@@ -5,9 +5,10 @@ policy = load_policy()
 decision = policy.evaluate({"activity": "advocacy", "provider_credential": "lpha"})
 """
 
-from billability.compile import load_policy
-from billability.diagnostics import Diagnostic, Location, Problems, ScenarioError
-from billability.model import Decision, Outcome, Policy
+from billability.model.diagnostics import Diagnostic, Location, Problems, ScenarioError
+from billability.model.policy import Decision, Outcome
+from billability.policy.compile import load_policy
+from billability.policy.compiled import Policy
 
 __all__ = [
     "Decision",

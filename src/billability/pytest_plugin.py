@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-from billability.compile import load_policy
-from billability.corpus import Case, corpus_findings, load_cases, load_file, run_case, run_cases
-from billability.diagnostics import Problems, counted
-from billability.model import Policy
-from billability.resources import project, shown_folder
-from billability.source import iter_yaml_files
+from billability.checks.corpus import Case, corpus_findings, load_cases, load_file, run_case, run_cases
+from billability.model.diagnostics import Problems, counted
+from billability.model.resources import project, shown_folder
+from billability.policy.compile import load_policy
+from billability.policy.compiled import Policy
+from billability.policy.source import iter_yaml_files
 
 
 @cache

@@ -1,0 +1,253 @@
+"""Read one side of a comparison: a policy and its corpus, from the working tree, a
+folder or a git revision.
+
+In: what the user named: nothing (the checkout as it is on disk, edits not yet
+committed included), a folder, or a git revision; the policy folder inside the
+repository; corpus paths that replace the side's own corpus.
+Out: a `Side`: the compiled policy, the corpus cases that load against it, and
+located diagnostics for those that do not. A policy that does not compile raises
+`Problems`.
+
+Which corpus belongs to a side: the `corpus/` next to its policy folder. For the
+working tree that is the checkout's `corpus/`; for a revision, `corpus/` at that
+revision; for a folder, the `corpus/` beside it when the folder is a checkout's
+`policy/` (a loose policy folder such as `old-policy/` has no corpus).
+
+A revision is read from `git archive` into a temporary folder; every name that
+points there (locations, and file names quoted inside messages) is rewritten to
+`REV:path`, as git itself names a file at a revision, so that no output shows the
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import posixpath
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from billability.checks.corpus import Case, corpus_files, load_cases, load_file
+from billability.model.diagnostics import Diagnostic, Location, Problems
+from billability.model.resources import corpus_beside, find_checkout, project, shown_folder, shown_path
+from billability.policy.compile import load_policy
+from billability.policy.compiled import Policy
+
+WORKING_TREE = "working tree"
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One side of a comparison. `corpus` names the corpus read, as shown (None: the
+    side has none); `problems` say why some of its files do not load."""
+
+    label: str
+    policy: Policy
+    corpus: str | None
+    cases: tuple[Case, ...]
+    problems: tuple[Diagnostic, ...]
+
+
+def read_sides(
+    base: str, head: str | None, folder: str | None = None, corpus: Sequence[Path] = ()
+) -> tuple[Side, Side]:
+    """BASE and HEAD (None: the working tree); `corpus` replaces HEAD's own corpus.
+    The policy problems of both sides are raised together."""
+    sides: list[Side] = []
+    problems: list[Diagnostic] = []
+    for spec, paths in ((base, ()), (head, corpus)):
+        try:
+            sides.append(read_side(spec, folder, paths))
+        except Problems as error:
+            problems.extend(error.diagnostics)
+    if problems:
+        raise Problems(problems)
+    return sides[0], sides[1]
+
+
+def read_side(spec: str | None, folder: str | None = None, corpus: Sequence[Path] = ()) -> Side:
+    """The policy and corpus of the working tree (`spec` None), of the folder `spec`,
+    or of the git revision `spec` (its policy folder `folder`, default: the
+    checkout's, else `policy`)."""
+    if spec is None:
+        return _working_tree(folder, corpus)
+    if Path(spec).exists():
+        return _folder(spec, corpus)
+    return _revision(spec, folder, corpus)
+
+
+# --- on disk -------------------------------------------------------------------------------
+
+
+def _working_tree(folder: str | None, corpus: Sequence[Path]) -> Side:
+    if folder is not None:
+        top = _git_top() or Path.cwd()
+        policy_folder = top / folder
+        label = WORKING_TREE
+    else:
+        here = project()
+        policy_folder = here.policy
+        label = shown_folder(policy_folder) if here.bundled else WORKING_TREE
+    return _side(label, policy_folder, corpus or _own_corpus(policy_folder))
+
+
+def _folder(spec: str, corpus: Sequence[Path]) -> Side:
+    path = Path(spec)
+    if (path / "policy" / "policy.yaml").is_file():
+        path = path / "policy"  # a checkout: its policy/ and corpus/
+    return _side(spec, path, corpus or _own_corpus(path))
+
+
+def _own_corpus(policy_folder: Path) -> tuple[Path, ...]:
+    corpus = corpus_beside(policy_folder)
+    return (corpus,) if corpus is not None else ()
+
+
+def _side(label: str, policy_folder: Path, corpus: Sequence[Path]) -> Side:
+    policy = load_policy(policy_folder)
+    cases, problems = _cases(corpus, policy)
+    shown = ", ".join(shown_folder(path) for path in corpus) or None
+    return Side(label, policy, shown, cases, problems)
+
+
+def _cases(roots: Sequence[Path], policy: Policy) -> tuple[tuple[Case, ...], tuple[Diagnostic, ...]]:
+    """Every case that loads, and the diagnostics of the files and cases that do not."""
+    if not roots:
+        return (), ()
+    try:
+        return tuple(load_cases(roots, policy)), ()
+    except Problems as error:
+        problems = error.diagnostics
+    # Run what does load, so that one broken file does not hide the others' results.
+    cases: list[Case] = []
+    for file in corpus_files([root for root in roots if root.exists()]):
+        try:
+            cases.extend(load_file(file, policy))
+        except Problems:
+            continue
+    return tuple(cases), problems
+
+
+# --- at a git revision -----------------------------------------------------------------------
+
+
+def _revision(spec: str, folder: str | None, corpus: Sequence[Path]) -> Side:
+    revision = _git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], spec)
+    top = _git_top()
+    if revision is None or top is None:
+        raise Problems(
+            [
+                Diagnostic(
+                    "diff.unknown-policy",
+                    f"`{spec}` is neither a policy file or folder nor a git revision",
+                    Location(spec),
+                    hint="give a folder such as `policy/` or a revision such as `origin/main` or `HEAD`",
+                )
+            ]
+        )
+    commit = revision.decode().strip()
+    policy_folder = folder if folder is not None else _checkout_folder(top)
+    corpus_folder = posixpath.join(posixpath.dirname(policy_folder), "corpus")
+    if not _exists(top, commit, policy_folder):
+        raise Problems(
+            [
+                Diagnostic(
+                    "diff.no-policy-at-revision",
+                    f"revision `{spec}` has no folder `{policy_folder}`",
+                    Location(spec),
+                    hint="name the policy folder with `--folder`",
+                )
+            ]
+        )
+    folders = [policy_folder] + ([corpus_folder] if not corpus and _exists(top, commit, corpus_folder) else [])
+    archive = _git(["-C", str(top), "archive", "--format=tar", commit, "--", *folders], spec)
+    assert archive is not None, "git archive of folders that exist at the revision"
+    with tempfile.TemporaryDirectory(prefix="billability-") as temporary:
+        root = Path(temporary)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            # The `data` filter refuses links and paths that leave the folder (Python 3.11.4+;
+            # the archive comes from the repository itself, so older versions extract plainly).
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(root, filter="data")
+            else:  # pragma: no cover
+                tar.extractall(root)
+        prefixes = {f"{shown_path(root)}/", f"{root}/", f"{root.resolve()}/"}
+        label = f"{spec}:"
+        try:
+            side = _side(spec, root / policy_folder, corpus or _present(root / corpus_folder))
+        except Problems as error:
+            raise Problems(relocated(error.diagnostics, prefixes, label)) from None
+        return relocated(side, prefixes, label)
+
+
+def _present(path: Path) -> tuple[Path, ...]:
+    return (path,) if path.is_dir() else ()
+
+
+def _checkout_folder(top: Path) -> str:
+    """The checkout's policy folder relative to the repository's top (`policy`)."""
+    checkout = find_checkout()
+    if checkout is not None and (checkout == top.resolve() or top.resolve() in checkout.parents):
+        return (checkout / "policy").relative_to(top.resolve()).as_posix()
+    return "policy"
+
+
+def _exists(top: Path, commit: str, path: str) -> bool:
+    return _git(["-C", str(top), "cat-file", "-e", f"{commit}:{path}"], path) is not None
+
+
+def _git_top() -> Path | None:
+    """The top of the git repository the working folder is in, if any."""
+    try:
+        found = _git(["rev-parse", "--show-toplevel"], ".")
+    except Problems:
+        return None
+    return Path(found.decode().strip()).resolve() if found else None
+
+
+def _git(arguments: list[str], spec: str) -> bytes | None:
+    try:
+        done = subprocess.run(["git", *arguments], capture_output=True, check=False)
+    except OSError:
+        raise Problems(
+            [
+                Diagnostic(
+                    "diff.unknown-policy",
+                    f"`{spec}` is not a folder, and git is not available to read it as a revision",
+                    Location(spec),
+                )
+            ]
+        ) from None
+    return done.stdout if done.returncode == 0 else None
+
+
+# --- naming files at a revision ----------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def relocated(value: T, prefixes: Sequence[str] | set[str], label: str) -> T:
+    """`value` (a side, a policy, diagnostics...) with every file name that starts with
+    one of `prefixes` (a temporary folder) starting with `label` instead, in locations
+    and inside messages alike."""
+    ordered = sorted(prefixes, key=len, reverse=True)
+
+    def move(item: Any) -> Any:
+        # `type(...) is str`: outcomes and severities are str enums, and stay enums.
+        if type(item) is str:
+            for prefix in ordered:
+                item = item.replace(prefix, label)
+            return item
+        if isinstance(item, tuple):
+            return tuple(move(part) for part in item)
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            changes = {f.name: move(getattr(item, f.name)) for f in dataclasses.fields(item) if f.init}
+            return dataclasses.replace(item, **changes)
+        return item
+
+    return cast(T, move(value))
