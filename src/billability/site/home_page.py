@@ -8,7 +8,7 @@ the rules the table does not place, the contrasts and where to read on.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from billability.model.policy import Outcome
 from billability.policy.compiled import Policy
@@ -26,7 +26,7 @@ from billability.site.layout import (
     relative,
     rule_link,
 )
-from billability.site.placement import rule_placements, rules_where, table_groups, topic_path
+from billability.site.placement import Placement, rule_placements, rules_where, table_groups, topic_path
 
 
 def home_page(policy: Policy, contrasts: Sequence[Contrast], present: Collection[str] = ()) -> str:
@@ -36,14 +36,25 @@ def home_page(policy: Policy, contrasts: Sequence[Contrast], present: Collection
         *front_matter(hide=("navigation", "toc")),
         "# Can I bill this as case management?",
         "",
-    ]
-    lines += checker_link(HOME, present)
-    lines += [
+        *checker_link(HOME, present),
         f"From the county's table: {md(policy.title)}, version {md(policy.version)}, "
         f"in effect from {md(policy.effective_from)}. Pick an activity for the conditions, "
         "the county's exact words and examples.",
         "",
+        *_who_may_bill(policy, placements),
+        *_topic_cards(policy, placements),
+        *_not_on_the_list(policy, placements),
     ]
+    if any(rule.outcome is Outcome.NEEDS_REVIEW for rule in policy.rules):
+        lines += review_note(policy)
+    lines += _often_confused(contrasts)
+    lines += _new_here(present)
+    return "\n".join(lines)
+
+
+def _who_may_bill(policy: Policy, placements: Mapping[str, Placement]) -> list[str]:
+    """A warning for each note on who may bill, linking its section."""
+    lines = []
     for rule in rules_where(policy, placements, kind="note"):
         lines += [
             '!!! warning "Who may bill"',
@@ -51,7 +62,12 @@ def home_page(policy: Policy, contrasts: Sequence[Contrast], present: Collection
             f"    **{md(rule.title)}.** {md(sentence(rule.reason))} [More about who may bill]({rule_link(HOME, rule)})",
             "",
         ]
-    lines += ['<div class="grid cards" markdown>', ""]
+    return lines
+
+
+def _topic_cards(policy: Policy, placements: Mapping[str, Placement]) -> list[str]:
+    """A card for each topic with billable activities: its rules by answer."""
+    lines = ['<div class="grid cards" markdown>', ""]
     for topic in policy.topics:
         groups = table_groups(policy, placements, topic.title)
         if not groups[Outcome.BILLABLE]:
@@ -63,24 +79,37 @@ def home_page(policy: Policy, contrasts: Sequence[Contrast], present: Collection
             lines += [f"    {badge(outcome)}", ""]
             lines += [f"    - [{md(rule.title)}]({rule_link(HOME, rule)})" for rule in rules]
             lines += [""]
-    lines += ["</div>", ""]
+    return [*lines, "</div>", ""]
+
+
+def _not_on_the_list(policy: Policy, placements: Mapping[str, Placement]) -> list[str]:
+    """The rules the county's table does not place, each with its answer and reason."""
     unplaced = [rule for rule in policy.rules if rule.id not in placements]
-    if unplaced:
-        lines += ["## Not on the list?", ""]
-        for rule in unplaced:
-            lines += [
-                f"{badge(rule.outcome)} {md(sentence(rule.reason))} [{md(rule.title)}]({rule_link(HOME, rule)})",
-                "",
-            ]
-    if any(rule.outcome is Outcome.NEEDS_REVIEW for rule in policy.rules):
-        lines += review_note(policy)
-    if contrasts:
-        lines += ["## Often confused", ""]
+    if not unplaced:
+        return []
+    lines = ["## Not on the list?", ""]
+    for rule in unplaced:
         lines += [
-            f"- [{md(contrast.title)}]({relative(HOME, CONTRASTS)}#{anchor(contrast.title)})" for contrast in contrasts
+            f"{badge(rule.outcome)} {md(sentence(rule.reason))} [{md(rule.title)}]({rule_link(HOME, rule)})",
+            "",
         ]
-        lines += [""]
-    lines += [
+    return lines
+
+
+def _often_confused(contrasts: Sequence[Contrast]) -> list[str]:
+    if not contrasts:
+        return []
+    return [
+        "## Often confused",
+        "",
+        *(f"- [{md(contrast.title)}]({relative(HOME, CONTRASTS)}#{anchor(contrast.title)})" for contrast in contrasts),
+        "",
+    ]
+
+
+def _new_here(present: Collection[str]) -> list[str]:
+    """Where to read on: how a decision is made, the glossary, the summary, what changed."""
+    lines = [
         "## New here?",
         "",
         f"Read [how a decision is made]({relative(HOME, HOW_DECISIONS)}), "
@@ -91,4 +120,4 @@ def home_page(policy: Policy, contrasts: Sequence[Contrast], present: Collection
     ]
     if CHANGES in present:
         lines += [f"See [what changed]({relative(HOME, CHANGES)}) in each version of the policy.", ""]
-    return "\n".join(lines)
+    return lines

@@ -25,34 +25,64 @@ from billability.site.placement import rule_placements, rules_where, topic_path
 
 def how_decisions_page(policy: Policy, results: Sequence[CaseResult], contrasts: Sequence[Contrast] = ()) -> str:
     """Credential first, then the activity, then how it was done; what each answer means."""
-    placements = rule_placements(policy)
-    credential_rules = rules_where(policy, placements, kind="note")
-    lines = ["# How a decision is made", ""]
-    lines += ["## 1. Who provided the service", ""]
-    for rule in credential_rules:
+    # A bullet list ends its section without a blank line: the next section starts with one.
+    lines = [
+        "# How a decision is made",
+        "",
+        *_who_provided_the_service(policy),
+        *_what_the_activity_was(policy),
+        "",
+        *_how_it_was_done(policy),
+        "",
+        *_when_rules_disagree(policy),
+        *_what_the_answers_mean(policy),
+        *_undetermined_examples(policy, results),
+        *_command_line_example(results, contrasts),
+    ]
+    return "\n".join(lines)
+
+
+def _who_provided_the_service(policy: Policy) -> list[str]:
+    """Each note on who may bill: its reason, its answer when the provider does not
+    qualify, and the county's words."""
+    lines = ["## 1. Who provided the service", ""]
+    for rule in rules_where(policy, rule_placements(policy), kind="note"):
         lines += [
             f"{md(sentence(rule.reason))} When the provider does not qualify, nothing else matters: "
             f"the answer is {badge(rule.outcome)}. See [{md(rule.title)}]({rule_link(HOW_DECISIONS, rule)}).",
             "",
         ]
         lines += [f"> {quote(text)}" for text in rule.quotes] + [""]
-    lines += [
+    return lines
+
+
+def _what_the_activity_was(policy: Policy) -> list[str]:
+    return [
         "## 2. What the activity was",
         "",
         "The activity decides which of the county's rules can apply. Each topic page lists its activities:",
         "",
+        *(f"- [{md(topic.title)}]({relative(HOW_DECISIONS, topic_path(topic.name))})" for topic in policy.topics),
     ]
-    for topic in policy.topics:
-        lines += [f"- [{md(topic.title)}]({relative(HOW_DECISIONS, topic_path(topic.name))})"]
-    lines += ["", "## 3. How it was done", "", "For some activities, more questions decide the answer:", ""]
+
+
+def _how_it_was_done(policy: Policy) -> list[str]:
+    """The questions asked for some activities only, each with when it is asked."""
+    lines = ["## 3. How it was done", "", "For some activities, more questions decide the answer:", ""]
     for fact in policy.facts:
         when = asked_for(policy, fact)
         if when is None:
             continue
         lines += [f"- **{md(fact.question)}** {when}"]
-    lines += ["", "## When rules disagree", ""]
+    return lines
+
+
+def _when_rules_disagree(policy: Policy) -> list[str]:
+    """The policy's precedence, and its answer when no rule applies."""
     order = [OUTCOME_WORDS[outcome] for outcome in policy.precedence]
-    lines += [
+    return [
+        "## When rules disagree",
+        "",
         "More than one rule can apply to the same activity. The answer is the first of "
         + ", then ".join(f"*{word}*" for word in order)
         + " that any applying rule gives, and every rule giving that answer is shown, "
@@ -60,37 +90,47 @@ def how_decisions_page(policy: Policy, results: Sequence[CaseResult], contrasts:
         "",
         f"When no rule applies, the answer is {badge(policy.default_outcome)}: {clause(policy.default_reason)}",
         "",
-        "## What the answers mean",
+    ]
+
+
+def _what_the_answers_mean(policy: Policy) -> list[str]:
+    outcomes = (Outcome.BILLABLE, Outcome.NOT_BILLABLE, Outcome.NEEDS_REVIEW, Outcome.UNDETERMINED)
+    return ["## What the answers mean", "", *(f"- {badge(outcome)} {advice(policy, outcome)}" for outcome in outcomes)]
+
+
+def _undetermined_examples(policy: Policy, results: Sequence[CaseResult]) -> list[str]:
+    """The teaching cases whose answer is undetermined, when there are any."""
+    undetermined = [result for result in teaching(results) if result.decision.outcome is Outcome.UNDETERMINED]
+    if not undetermined:
+        return []
+    return [
+        "",
+        "## Examples of an undetermined answer",
+        "",
+        "Leaving out what you do not know is fine: the answer then names exactly the questions "
+        "that would change it, in the order to ask them.",
+        "",
+        *example_list(policy, undetermined),
+    ]
+
+
+def _command_line_example(results: Sequence[CaseResult], contrasts: Sequence[Contrast]) -> list[str]:
+    """A corpus case as the `billability check` command that asks it."""
+    example = _check_example(results, contrasts)
+    if example is None:
+        return []
+    return [
+        "",
+        "## Checking a scenario on the command line",
+        "",
+        "Maintainers can ask the same rules on the command line, which answers with the county's words "
+        "and the questions still open:",
+        "",
+        "```",
+        "billability check " + " ".join(f"{name}={_argument(value)}" for name, value in example.case.facts.items()),
+        "```",
         "",
     ]
-    for outcome in (Outcome.BILLABLE, Outcome.NOT_BILLABLE, Outcome.NEEDS_REVIEW, Outcome.UNDETERMINED):
-        lines += [f"- {badge(outcome)} {advice(policy, outcome)}"]
-    undetermined = [result for result in teaching(results) if result.decision.outcome is Outcome.UNDETERMINED]
-    if undetermined:
-        lines += [
-            "",
-            "## Examples of an undetermined answer",
-            "",
-            "Leaving out what you do not know is fine: the answer then names exactly the questions "
-            "that would change it, in the order to ask them.",
-            "",
-        ]
-        lines += example_list(policy, undetermined)
-    example = _check_example(results, contrasts)
-    if example is not None:
-        lines += [
-            "",
-            "## Checking a scenario on the command line",
-            "",
-            "Maintainers can ask the same rules on the command line, which answers with the county's words "
-            "and the questions still open:",
-            "",
-            "```",
-            "billability check " + " ".join(f"{name}={_argument(value)}" for name, value in example.case.facts.items()),
-            "```",
-            "",
-        ]
-    return "\n".join(lines)
 
 
 def _check_example(results: Sequence[CaseResult], contrasts: Sequence[Contrast]) -> CaseResult | None:
