@@ -1,5 +1,6 @@
 """Git repositories made from the clinic fixture for the history tests: edits a
-maintainer would make, versions set in `policy.yaml`, commits."""
+maintainer would make, versions set in `policy.yaml`, commits. The fixtures that make
+them for each test are in tests/history/conftest.py."""
 
 from __future__ import annotations
 
@@ -95,6 +96,15 @@ def clinic_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: 
     git(root, "init", "-q", "-b", "main")
     set_version(root, version)
     commit(root, f"Version {version}" if version else "First policy")
+    return root
+
+
+def committed_checkout(root: Path) -> Path:
+    """The clinic checkout as it is (its own version), committed on `main` in a new
+    repository at `root`."""
+    shutil.copytree(CLINIC, root)
+    git(root, "init", "-q", "-b", "main")
+    commit(root, "clinic")
     return root
 
 

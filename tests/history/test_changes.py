@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from billability import Outcome, Policy, load_policy
-from billability.decide.regions import Restriction, space_of
+from billability.decide import regions
+from billability.decide.regions import Leaf, Restriction, Space, space_of
 from billability.history.changes import (
     Statement,
     changes_between,
@@ -32,6 +34,27 @@ def edited(tmp_path: Path, *edits: Edit) -> Policy:
     shutil.copytree(CLINIC, root)
     apply(root, *edits)
     return load_policy(root / "policy")
+
+
+def test_the_changes_partition_the_joint_space_once(
+    clinic: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One partition of both policies' scenarios gives every statement: the changes are
+    not read from a whole diff, which partitions again to count its groups."""
+    head = edited(tmp_path, *WINDOW_21)
+    partition = regions.partition
+    spaces: list[Space] = []
+
+    def counted(space: Space, judge: regions.Judge) -> tuple[Leaf, ...]:
+        spaces.append(space)
+        return partition(space, judge)
+
+    for module in [module for name, module in sys.modules.items() if name.startswith("billability")]:
+        if getattr(module, "partition", None) is partition:
+            monkeypatch.setattr(module, "partition", counted)
+    changes = changes_between(clinic, head)
+    assert changes.statements
+    assert len(spaces) == 1
 
 
 # --- what each statement claims holds for every scenario ---------------------------------------

@@ -27,22 +27,16 @@ from billability.history.renames import renamed_policy
 from billability.history.revisions import read_side
 from billability.model.diagnostics import Problems, ScenarioError
 from billability.model.policy import FactType, Value
+from history_repos import ADD_NURSE, WINDOW_21, Edit, apply, commit
 from policy_texts import CLINIC, FACTS, git, rule, small_policy
 from scenarios import asked_scenarios, combinations_of
 
-Edit = tuple[str, str, str]  # (file in the checkout, old text, new text): every occurrence
-
-WINDOW_21 = (("policy/rules/connection.yaml", "more_than: 14", "more_than: 21"),)
 ALLOW_VIDEO = (
     (
         "policy/rules/communication.yaml",
         "outcome: needs_review\n    when:\n      activity: provider_call\n      contact_mode: video",
         "outcome: billable\n    when:\n      activity: provider_call\n      contact_mode: video",
     ),
-)
-ADD_NURSE = (
-    ("policy/facts.yaml", "      peer:\n", "      nurse:\n        label: Nurse\n      peer:\n"),
-    ("policy/rules/credential.yaml", "provider_credential: counselor", "provider_credential: [counselor, nurse]"),
 )
 RENAME_FACT_IN_POLICY = (
     ("policy/facts.yaml", "  documented:\n", "  note_documented:\n"),
@@ -76,14 +70,6 @@ def checkout(root: Path, *edits: Edit) -> Path:
         shutil.copytree(CLINIC, root)
     apply(root, *edits)
     return root
-
-
-def apply(root: Path, *edits: Edit) -> None:
-    for file, old, new in edits:
-        path = root / file
-        text = path.read_text(encoding="utf-8")
-        assert old in text, f"{old!r} is not in {file}"
-        path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def lines_with(path: Path, text: str, exactly: bool = False) -> list[int]:
@@ -449,21 +435,6 @@ DIAGNOSTIC = re.compile(r"^\s*(?:- )?(\S+):(\d+):(\d+): error\[([\w.-]+)\]", re.
 
 def diagnostics(text: str) -> set[tuple[str, int, str]]:
     return {(m.group(1), int(m.group(2)), m.group(4)) for m in DIAGNOSTIC.finditer(text)}
-
-
-def commit(repository: Path, message: str) -> None:
-    git(repository, "add", "-A")
-    git(repository, "commit", "-q", "-m", message)
-
-
-@pytest.fixture
-def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The clinic checkout committed on `main` in a fresh repository, the working folder."""
-    root = checkout(tmp_path / "repo")
-    git(root, "init", "-q", "-b", "main")
-    commit(root, "clinic")
-    monkeypatch.chdir(root)
-    return root
 
 
 def test_uncommitted_edits_are_compared(repository: Path) -> None:

@@ -34,12 +34,6 @@ from history_repos import (
 from policy_texts import CHECKOUT, CLINIC, git
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The clinic checkout as a new git repository with version 1.0 committed."""
-    return clinic_repository(tmp_path, monkeypatch)
-
-
 def page(root: Path) -> str:
     return changes_page(root / "policy", load_policy(root / "policy"))
 

@@ -22,18 +22,6 @@ def edit(root: Path, file: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-@pytest.fixture
-def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The clinic checkout committed in a fresh repository, which is the working folder."""
-    root = tmp_path / "repo"
-    shutil.copytree(CLINIC, root)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "clinic")
-    monkeypatch.chdir(root)
-    return root
-
-
 def file_names(side: Side) -> set[str]:
     names = {rule.location.file for rule in side.policy.rules if rule.location}
     names |= {case.location.file for case in side.cases}

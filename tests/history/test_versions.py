@@ -27,12 +27,6 @@ from history_repos import (
 from policy_texts import CLINIC, git
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The clinic checkout as a new git repository with version 1.0 committed."""
-    return clinic_repository(tmp_path, monkeypatch)
-
-
 def history(root: Path) -> History:
     return read_history(root / "policy", load_policy(root / "policy"))
 

@@ -14,6 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from billability.decide.diagram import diagram_script
+from billability.model.diagnostics import Problems
+from billability.model.policy import FactType, Outcome
+from billability.policy.compile import load_policy, normalize
+from billability.policy.compiled import Policy
 from billability.site.checker import (
     DATA,
     DIAGRAM,
@@ -24,11 +29,6 @@ from billability.site.checker import (
     checker_pages,
     checker_script,
 )
-from billability.policy.compile import load_policy, normalize
-from billability.model.diagnostics import Problems
-from billability.decide.diagram import diagram_script
-from billability.model.policy import FactType, Outcome
-from billability.policy.compiled import Policy
 from billability.site.pages import OUTCOME_WORDS, build_pages, topic_path
 from policy_texts import CLINIC, edited_policy
 from site_builds import CLINIC_CONTRASTS, build_site, clinic_checkout_with_docs

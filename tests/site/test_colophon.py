@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from billability.site.colophon import NOT_A_CHECKOUT, build_commit, footer_line
 from billability.policy.compiled import Policy
+from billability.site.colophon import NOT_A_CHECKOUT, build_commit, footer_line
 
 
 def git(folder: Path, *arguments: str) -> str:

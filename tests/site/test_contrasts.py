@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from billability.site.contrasts import load_contrasts
 from billability.checks.corpus import Case, CaseResult, run_cases
 from billability.model.diagnostics import Problems
 from billability.policy.compiled import Policy
+from billability.site.contrasts import load_contrasts
 from site_builds import CLINIC_CONTRASTS
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from billability.checks.corpus import Case, CaseResult, load_file, run_cases
 from billability.model.diagnostics import Problems
-from billability.site.examples import example_list, situation, teaches, teaching
 from billability.policy.compiled import Policy
+from billability.site.examples import example_list, situation, teaches, teaching
 
 
 @pytest.fixture(scope="module")

@@ -19,13 +19,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from billability.cli import main
-from billability.policy.compile import normalize
 from billability.checks.corpus import Case, CaseResult, run_cases
+from billability.cli import main
 from billability.model.diagnostics import Problems
-from billability.site.examples import teaches
 from billability.model.policy import Compare, Is, Not, OneOf, Outcome, Range
+from billability.policy.compile import normalize
 from billability.policy.compiled import Policy
+from billability.policy.wording import OUTCOME_WORDS
+from billability.site.examples import teaches
 from billability.site.pages import (
     CHECKER,
     HOME,
@@ -38,7 +39,6 @@ from billability.site.pages import (
     site_pages,
     topic_path,
 )
-from billability.policy.wording import OUTCOME_WORDS
 from policy_texts import CHECKOUT, CLINIC
 from site_builds import CLINIC_CONTRASTS, CONFIG, build_site, clinic_checkout_with_docs, failing_cases, theme_pages
 

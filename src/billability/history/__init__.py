@@ -2,8 +2,10 @@
 
 Takes a git checkout (or two policy folders). Gives `revisions` (a policy and corpus read
 from a git revision: the sides of a diff), `versions` (each released version of the
-policy, from the git log), `renames` (facts and values a change renamed), `asked` and
-`diff` (the scenarios whose answer a change moves, in groups), `diff_report` (those
-groups as text and Markdown) and `changes` (what each version changed, in staff words,
-for the site's What changed page).
+policy, from the git log), `renames` (facts and values a change renamed), `asked`
+(where a fact is asked, to count scenarios), `joint_regions` (the one partition of two
+policies' joint space, and its regions of changed scenarios joined into groups), `diff`
+(those groups with the rules, facts and corpus cases a change touches), `diff_report`
+(the diff as text and Markdown) and `changes` (what each version changed, in staff
+words, for the site's What changed page).
 """

@@ -8,8 +8,9 @@ contact was made: video call): Needs review → Not billable". `scenario_words` 
 set of restrictions so (`diff_report` words the diff's groups with it), a fact left
 blank as "not known".
 
-The changes come from `diff.diff_policies` (renames read as renames, so a pure rename
-changes nothing; the regions it partitioned are read with every fact answered), then
+The changes come from one partition of the two policies (`joint_regions`: renames
+read as renames, so a pure rename changes nothing; the regions read with every fact
+answered, joined as the diff joins its groups, without counting them), then
 each changed region is widened for staff: a fact's restriction is dropped whenever
 every scenario the wider region adds either makes the same change or was not billable
 and still is. So "Warm hand-off by voicemail: Billable → Not billable" leaves out the
@@ -25,8 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from billability.decide.evaluate import truth
-from billability.decide.regions import Leaf, Restriction, Space, space_of
-from billability.history.diff import complete_regions, diff_policies
+from billability.decide.regions import Leaf, Restriction, Space
+from billability.history.diff import fact_changes, rule_changes
+from billability.history.joint_regions import changed_regions, joined_regions, joint_regions
 from billability.history.renames import Rename
 from billability.model.diagnostics import Problems
 from billability.model.policy import Fact, FactType, Outcome, Value
@@ -60,22 +62,22 @@ class Changes:
 def changes_between(base: Policy, head: Policy) -> Changes:
     """The outcome changes from `base` to `head` as few, wide statements, in question order."""
     try:
-        diff = diff_policies(base, head)
+        joint = joint_regions(base, head)
     except Problems as error:
         return Changes(problem=error.diagnostics[0].message)
-    assert diff.policies is not None
-    renamed = diff.policies[0]  # BASE read in HEAD's names, as diff_policies read it
+    renamed = joint.base  # BASE read in HEAD's names
     # Wording: rules, facts or the default's reason; a new version number alone is not.
-    reworded = bool(diff.rules or diff.facts or base.default_reason != head.default_reason)
-    if not diff.outcome_changes:
-        return Changes((), diff.renames, reworded, renamed)
-    space = space_of(renamed, head)
-    leaves = complete_regions(diff.regions)
+    reworded = bool(
+        rule_changes(renamed, head) or fact_changes(renamed, head) or base.default_reason != head.default_reason
+    )
+    changed = joined_regions(joint.space, changed_regions(joint), blanks=False)
+    if not changed:
+        return Changes((), joint.renames, reworded, renamed)
     statements = [
-        _widened(space, leaves, Statement(change.restrictions, change.before, change.after))
-        for change in diff.outcome_changes
+        _widened(joint.space, joint.complete, Statement(restrictions, before, after))
+        for restrictions, before, after in changed
     ]
-    return Changes(_merged(space, leaves, statements, head), diff.renames, reworded, renamed)
+    return Changes(_merged(joint.space, joint.complete, statements, head), joint.renames, reworded, renamed)
 
 
 def _holds(leaves: Iterable[Leaf], statement: Statement) -> bool:

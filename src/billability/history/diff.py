@@ -14,16 +14,11 @@ Renames first: BASE is translated into HEAD's names (`renames.renamed_policy`)
 before anything is compared, so a pure rename changes no outcome and no rule, and
 is reported once, as a rename.
 
-One partition serves every reading: the joint space of both policies, each fact also
-left blank (`Space.with_blanks`), is split (`regions.partition`) until both policies'
-exact outcomes (`regions.outcome_judge`, as `decide` gives them, `undetermined`
-included) are settled, and each region keeps the pair (BASE's outcome, HEAD's). Read
-without their blank part (`complete_regions`), the regions whose decided outcomes
-differ are the groups of changed scenarios. The regions where one side is
-`undetermined` and the other is not are the partial groups: a blank credential that
-went from not billable to undetermined shows there and nowhere else. (A partial
-scenario decided on both sides changes only as its completions do: the complete groups
-show it.) `changes.changes_between` reads the same regions for the site's words.
+The groups come from one partition of the two policies' joint space
+(`joint_regions`): the complete groups are the scenarios, every fact answered, whose
+decided outcome changes; the partial groups are those (some fact left blank) that go to
+or from `undetermined`. `changes.changes_between` reads such a partition for the
+site's words, without counting.
 
 How scenarios are counted (`asked.AskedFacts`): a group counts the combinations of
 the answers it holds, and a fact counts only where it is asked, that is where its
@@ -40,51 +35,28 @@ only that side can decide: the other side shows "no such scenario".
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from billability.checks.corpus import Case, run_case
-from billability.decide.regions import (
-    Judge,
-    Leaf,
-    Restriction,
-    Settled,
-    Space,
-    Verdict,
-    outcome_judge,
-    partition,
-    space_of,
-)
+from billability.decide.regions import Leaf
 from billability.history.asked import AskedFacts
-from billability.history.renames import Rename, find_renames, renamed_policy
+from billability.history.joint_regions import (
+    OutcomeChange,
+    changed_combinations,
+    changed_regions,
+    counted_changes,
+    joined_regions,
+    joint_regions,
+    partial_regions,
+)
+from billability.history.renames import Rename, renamed_policy
 from billability.history.revisions import Side
-from billability.model.diagnostics import Diagnostic, Location, Problems, ScenarioError
-from billability.model.policy import Always, Condition, Fact, Outcome, Rule, Value
+from billability.model.diagnostics import Diagnostic, Location, ScenarioError
+from billability.model.policy import Always, Condition, Fact, Rule
 from billability.policy.compiled import Policy
 
 # --- what changed --------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OutcomeChange:
-    """Every scenario meeting `restrictions` (a fact not named may be anything, or
-    blank where it is not asked) went from `before` to `after` (None: not a scenario
-    that side's policy can state). In a group of partial scenarios, a restriction may
-    hold None: the fact left blank."""
-
-    restrictions: tuple[Restriction, ...]
-    before: Outcome | None
-    after: Outcome | None
-    combinations: int
-
-    @property
-    def numbers(self) -> tuple[tuple[str, int], ...]:
-        """For each whole-number fact held to a bounded range: how many numbers it spans."""
-        return tuple(
-            (r.fact, r.high - r.low + 1)
-            for r in self.restrictions
-            if r.integer and r.low is not None and r.high is not None
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,185 +174,27 @@ def _case_changes(before: Iterable[Case], after: Iterable[Case]) -> tuple[CaseCh
 
 def diff_policies(base: Policy, head: Policy, base_label: str = "base", head_label: str = "head") -> PolicyDiff:
     """Compare two policies over their joint input space, BASE read in HEAD's names."""
-    renames = find_renames(base, head)
-    base = renamed_policy(base, renames)
-    _check_fact_types(base, head)
-    space = space_of(base, head)
-    regions = partition(space.with_blanks(), pair_judge(base, head))
+    joint = joint_regions(base, head)
+    base, space = joint.base, joint.space
     asked = AskedFacts.of(space, base, head)
-    # Every fact answered: decided before and after (or no such scenario on one side).
-    changed = [
-        (region.restrictions, before, after)
-        for region in complete_regions(regions)
-        for before, after in [outcomes(region)]
-        if before != after and Outcome.UNDETERMINED not in (before, after)
-    ]
-    # Some fact left blank: scenarios both sides can state, going to or from undetermined.
-    partial = [
-        (region.restrictions, before, after)
-        for region in regions
-        for before, after in [outcomes(region)]
-        if before != after and Outcome.UNDETERMINED in (before, after) and None not in (before, after)
-    ]
-    outcome_changes = _joined(space, asked, changed, blanks=False)
+    outcome_changes = counted_changes(asked, joined_regions(space, changed_regions(joint), blanks=False), blanks=False)
     return PolicyDiff(
         base=base_label,
         head=head_label,
-        renames=renames,
+        renames=joint.renames,
         outcome_changes=outcome_changes,
         combinations=asked.combinations((), blanks=False),
-        changed_combinations=_changed_combinations(space, asked, outcome_changes),
+        changed_combinations=changed_combinations(space, asked, outcome_changes),
         settings=_settings(base, head),
-        facts=_fact_changes(base, head),
-        rules=_rule_changes(base, head),
-        undetermined_changes=_joined(space, asked, partial, blanks=True),
-        regions=regions,
+        facts=fact_changes(base, head),
+        rules=rule_changes(base, head),
+        undetermined_changes=counted_changes(
+            asked, joined_regions(space, partial_regions(joint), blanks=True), blanks=True
+        ),
+        regions=joint.regions,
         policies=(base, head),
         versions=(base.version, head.version),
     )
-
-
-def pair_judge(base: Policy, head: Policy) -> Judge:
-    """A judge of the pair of exact outcomes (BASE's, HEAD's) a scenario gets, facts
-    left blank included (see `regions.outcome_judge`)."""
-    before, after = outcome_judge(base), outcome_judge(head)
-
-    def judge(scenario: Mapping[str, Value]) -> Verdict:
-        first, second = before(scenario), after(scenario)
-        if isinstance(first, Settled) and isinstance(second, Settled):
-            return Settled((first.key, second.key))
-        pending: frozenset[str] = frozenset()
-        for verdict in (first, second):
-            if not isinstance(verdict, Settled):
-                pending |= verdict
-        return pending
-
-    return judge
-
-
-def outcomes(region: Leaf) -> tuple[Outcome | None, Outcome | None]:
-    """The outcomes (BASE's, HEAD's) of a region of `PolicyDiff.regions`."""
-    assert isinstance(region.key, tuple)
-    before: Outcome | None = region.key[0]
-    after: Outcome | None = region.key[1]
-    return before, after
-
-
-def complete_regions(regions: Iterable[Leaf]) -> tuple[Leaf, ...]:
-    """The regions read without their blank part: every fact answered. A region of
-    blanks alone (some fact only blank) holds no such scenario and is left out."""
-    found = []
-    for region in regions:
-        restrictions = []
-        for restriction in region.restrictions:
-            if restriction.values == (None,):
-                break  # the fact only blank: no scenario with every fact answered
-            if restriction.blank:
-                restriction = dataclasses.replace(
-                    restriction, values=tuple(v for v in restriction.values if v is not None)
-                )
-            restrictions.append(restriction)
-        else:
-            found.append(Leaf(tuple(restrictions), region.key))
-    return tuple(found)
-
-
-def _joined(
-    space: Space,
-    asked: AskedFacts,
-    regions: Sequence[tuple[tuple[Restriction, ...], Outcome | None, Outcome | None]],
-    blanks: bool,
-) -> tuple[OutcomeChange, ...]:
-    """The regions of one change each, those of the same change that differ in one fact
-    only joined (the partition keeps apart what differs where some fact is blank)."""
-    found = list(regions)
-    joined = True
-    while joined:
-        joined = False
-        for i, (first, before, after) in enumerate(found):
-            for j in range(i + 1, len(found)):
-                second, other_before, other_after = found[j]
-                union = _union(space, first, second, blanks) if (before, after) == (other_before, other_after) else None
-                if union is not None:
-                    found[i] = (union, before, after)
-                    del found[j]
-                    joined = True
-                    break
-            if joined:
-                break
-    return tuple(
-        OutcomeChange(restrictions, before, after, asked.combinations(restrictions, blanks))
-        for restrictions, before, after in found
-    )
-
-
-def _union(
-    space: Space, first: Sequence[Restriction], second: Sequence[Restriction], blanks: bool
-) -> tuple[Restriction, ...] | None:
-    """One region for two that differ in one fact only: its values joined (a whole
-    number's ranges when they touch); the restriction is dropped when it allows all
-    (with `blanks`, all includes blank)."""
-    mine, theirs = {r.fact: r for r in first}, {r.fact: r for r in second}
-    if mine.keys() != theirs.keys():
-        return None
-    differing = [name for name in mine if mine[name] != theirs[name]]
-    if len(differing) != 1:
-        return None
-    name = differing[0]
-    one, other = mine[name], theirs[name]
-    if one.integer:
-        if one.blank or other.blank:
-            return None
-        low, high = (one, other) if (one.low or 0) <= (other.low or 0) else (other, one)
-        if low.high is None or high.low != low.high + 1:
-            return None
-        joined = Restriction(name, low=low.low, high=high.high, integer=True)
-        pieces = space.pieces[name]
-        whole = not blanks and (joined.low, joined.high) == (pieces[0].restriction.low, pieces[-1].restriction.high)
-    else:
-        values = set(one.values) | set(other.values)
-        every: tuple[Value | None, ...] = (*(p.value for p in space.pieces[name]), *((None,) if blanks else ()))
-        joined = Restriction(name, tuple(v for v in every if v in values))
-        whole = len(joined.values) == len(every)
-    return tuple(joined if r.fact == name else r for r in first if r.fact != name or not whole)
-
-
-def _changed_combinations(space: Space, asked: AskedFacts, changes: Sequence[OutcomeChange]) -> int:
-    """How many combinations of answers change for some whole number. Groups that
-    differ only in a whole-number range share their combinations, so the groups' counts
-    are not simply added: the finite facts are partitioned once more."""
-    boxes = [tuple(r for r in change.restrictions if not r.integer) for change in changes]
-
-    def judge(scenario: Mapping[str, Value]) -> Verdict:
-        pending: set[str] = set()
-        for box in boxes:
-            if any(r.fact in scenario and not r.contains(scenario[r.fact]) for r in box):
-                continue
-            open_facts = {r.fact for r in box if r.fact not in scenario}
-            if not open_facts:
-                return Settled(True)
-            pending |= open_facts
-        return frozenset(pending) if pending else Settled(False)
-
-    return sum(
-        asked.combinations(leaf.restrictions, blanks=False) for leaf in partition(space, judge) if leaf.key is True
-    )
-
-
-def _check_fact_types(base: Policy, head: Policy) -> None:
-    declared = base.fact_index
-    problems = [
-        Diagnostic(
-            "diff.fact-type-changed",
-            f"`{fact.name}` was {declared[fact.name].type} and is now {fact.type}, so their scenarios cannot be compared",
-            fact.location,
-            hint="give the new meaning a new fact name, and remove the old fact",
-        )
-        for fact in head.facts
-        if fact.name in declared and declared[fact.name].type is not fact.type
-    ]
-    if problems:
-        raise Problems(problems)
 
 
 def _settings(base: Policy, head: Policy) -> tuple[str, ...]:
@@ -408,7 +222,7 @@ _RULE_FIELDS = (
 )
 
 
-def _rule_changes(base: Policy, head: Policy) -> tuple[RuleChange, ...]:
+def rule_changes(base: Policy, head: Policy) -> tuple[RuleChange, ...]:
     before: dict[str, Rule] = {rule.id: rule for rule in base.rules}
     after: dict[str, Rule] = {rule.id: rule for rule in head.rules}
     found = []
@@ -425,7 +239,7 @@ def _rule_changes(base: Policy, head: Policy) -> tuple[RuleChange, ...]:
     return tuple(found)
 
 
-def _fact_changes(base: Policy, head: Policy) -> tuple[FactChange, ...]:
+def fact_changes(base: Policy, head: Policy) -> tuple[FactChange, ...]:
     before, after = base.fact_index, head.fact_index
     found = []
     for name in [*before, *(n for n in after if n not in before)]:

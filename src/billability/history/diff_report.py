@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from billability.decide.regions import Restriction
 from billability.history.changes import lower_first, scenario_words, transition_text
-from billability.history.diff import OutcomeChange, PolicyDiff
+from billability.history.diff import PolicyDiff
+from billability.history.joint_regions import OutcomeChange
 from billability.history.renames import Rename
 from billability.model.diagnostics import counted
 from billability.model.policy import Outcome, Value

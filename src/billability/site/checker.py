@@ -22,13 +22,13 @@ import json
 import posixpath
 from typing import Any
 
-from billability.policy.compile import normalize
-from billability.model.diagnostics import Diagnostic, Problems
 from billability.decide.diagram import diagram_script
+from billability.model.diagnostics import Diagnostic, Problems
 from billability.model.policy import Fact, FactType, Outcome, Rule
+from billability.policy.compile import normalize
 from billability.policy.compiled import Policy
-from billability.site.placement import topic_path
 from billability.policy.wording import OUTCOME_WORDS, advice, front_matter
+from billability.site.placement import topic_path
 
 FOLDER = "check"
 PAGE = f"{FOLDER}/index.md"

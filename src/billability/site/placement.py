@@ -2,7 +2,7 @@
 
 In: a compiled `Policy` (its rules, its precedence and its source text).
 Out: each rule's `Placement` (the table's topic and column its first quote sits in),
-the rules that take precedence over a rule and can apply with it (its exceptions),
+a table topic's rules by answer (`table_groups`), the rules that take precedence over a rule and can apply with it (its exceptions),
 the part of an exception's condition a reader does not already know from the rule,
 and the whole statements of the table that a rule quotes; and the site page of each
 topic (`topic_path`). The staff site lays its pages out from these.
@@ -14,9 +14,9 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from billability.policy.compile import normalize
 from billability.decide.evaluate import domain, truth
 from billability.model.policy import All, Condition, Outcome, Range, Rule, Value, facts_of
+from billability.policy.compile import normalize
 from billability.policy.compiled import Policy
 from billability.policy.sourcetext import Statement, statements
 from billability.policy.wording import md
@@ -65,6 +65,24 @@ def rules_where(
         and (outcome is None or rule.outcome is outcome)
         and (kind is None or placements[rule.id].kind == kind)
     ]
+
+
+def table_groups(
+    policy: Policy, placements: Mapping[str, Placement], topic_title: str, every_column: bool = False
+) -> dict[Outcome, list[Rule]]:
+    """A table topic's rules by answer. The home page lists the not-billable column's rules
+    only (the others are exceptions, on their rule's page); the summary lists them all."""
+    return {
+        Outcome.BILLABLE: rules_where(policy, placements, topic=topic_title, outcome=Outcome.BILLABLE),
+        Outcome.NOT_BILLABLE: rules_where(
+            policy,
+            placements,
+            topic=topic_title,
+            outcome=Outcome.NOT_BILLABLE,
+            kind=None if every_column else "not_billable",
+        ),
+        Outcome.NEEDS_REVIEW: rules_where(policy, placements, topic=topic_title, outcome=Outcome.NEEDS_REVIEW),
+    }
 
 
 def overriding_rules(policy: Policy, rule: Rule) -> list[Rule]:

@@ -28,13 +28,13 @@ from billability.history.changes import (
     scenario_text,
     subject_fact,
 )
+from billability.history.versions import NO_COMMITS, SHALLOW, Release, forget_commits, read_history
 from billability.model.diagnostics import counted
 from billability.model.policy import Outcome
-from billability.policy.compiled import Policy
-from billability.site.placement import topic_path
 from billability.model.resources import policy_dir
-from billability.history.versions import NO_COMMITS, SHALLOW, Release, forget_commits, read_history
+from billability.policy.compiled import Policy
 from billability.policy.wording import badge, md, review_note
+from billability.site.placement import topic_path
 
 CHANGES = "changes.md"
 # The most outcome changes one version lists; the rest are counted.
