@@ -26,7 +26,7 @@ from billability.site.checker import (
 )
 from billability.policy.compile import load_policy, normalize
 from billability.model.diagnostics import Problems
-from billability.decide.diagram import diagram_script
+from billability.decide.diagram_json import diagram_script
 from billability.model.policy import FactType, Outcome
 from billability.policy.compiled import Policy
 from billability.site.pages import OUTCOME_WORDS, build_pages, topic_path

@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from billability.decide.evaluate import truth
 from billability.decide.regions import Leaf, Restriction, Space, space_of
+from billability.decide.scenario import truth
 from billability.history.diff import complete_regions, diff_policies
 from billability.history.renames import Rename
 from billability.model.diagnostics import Problems

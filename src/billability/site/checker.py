@@ -24,7 +24,7 @@ from typing import Any
 
 from billability.policy.compile import normalize
 from billability.model.diagnostics import Diagnostic, Problems
-from billability.decide.diagram import diagram_script
+from billability.decide.diagram_json import diagram_script
 from billability.model.policy import Fact, FactType, Outcome, Rule
 from billability.policy.compiled import Policy
 from billability.site.placement import topic_path

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from billability.policy.compile import normalize
-from billability.decide.evaluate import domain, truth
+from billability.decide.value_classes import domain
+from billability.decide.scenario import truth
 from billability.model.policy import All, Condition, Outcome, Range, Rule, Value, facts_of
 from billability.policy.compiled import Policy
 from billability.policy.sourcetext import Statement, statements
