@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from billability import load_policy
 from billability.checks.lint import lint_policy
-from billability.decide.regions import decision_table
+from billability.decide.table import decision_table
 from billability.history.diff import diff_policies
 
 

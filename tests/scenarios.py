@@ -15,8 +15,9 @@ import random
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from billability.decide.evaluate import domain, truth
 from billability.decide.regions import space_of
+from billability.decide.scenario import truth
+from billability.decide.value_classes import domain
 from billability.model.policy import Fact, FactType, Value, facts_of
 from billability.policy.compiled import Policy
 

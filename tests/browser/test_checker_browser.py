@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
 
-from billability.decide.evaluate import domain
+from billability.decide.value_classes import domain
 from billability.model.policy import Fact, FactType, Outcome, Value
 from billability.policy.compiled import Policy
 from billability.site.checker import UNKNOWN, UNKNOWN_LABEL, checker_data

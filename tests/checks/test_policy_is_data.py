@@ -52,7 +52,7 @@ import pytest
 
 import background
 from billability.checks.corpus import load_cases, run_cases
-from billability.decide.evaluate import truth
+from billability.decide.scenario import truth
 from billability.model.diagnostics import Problems
 from billability.model.policy import Compare
 from billability.policy.compile import load_policy

@@ -11,7 +11,8 @@ from hypothesis import find, given
 from hypothesis import strategies as st
 
 from billability.checks import strategies
-from billability.decide.evaluate import comparison_bounds, validate
+from billability.decide.scenario import validate
+from billability.decide.value_classes import comparison_bounds
 from billability.model.diagnostics import ScenarioError
 from billability.model.policy import Fact, FactType, FactValue, Value
 from billability.policy.compile import compile_texts, load_policy

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from billability.checks.corpus import Case, load_cases
 from billability.cli import main
-from billability.decide.regions import decision_table
+from billability.decide.table import decision_table
 from billability.model.resources import corpus_dir, policy_dir
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy

@@ -20,22 +20,14 @@ from hypothesis import strategies as st
 
 from billability import ScenarioError, load_policy
 from billability.checks import strategies
-from billability.decide import engine, evaluate
-from billability.decide.diagram import (
-    Diagram,
-    DiagramTooLarge,
-    Node,
-    build_diagram,
-    diagram_json,
-    diagram_of,
-    diagram_script,
-    fact_classes,
-)
-from billability.decide.diagram import (
-    given as given_value,
-)
+from billability.decide import engine, reference
+from billability.decide.diagram import Diagram, DiagramTooLarge, Node, build_diagram, diagram_of
+from billability.decide.diagram import given as given_value
+from billability.decide.diagram_json import diagram_json, diagram_script
 from billability.decide.engine import decide
-from billability.decide.evaluate import reference_decide, truth
+from billability.decide.reference import reference_decide
+from billability.decide.scenario import truth
+from billability.decide.value_classes import fact_classes
 from billability.model.policy import Decision, Is, Value
 from billability.policy.compiled import Policy
 from billability.policy.sourcetext import statements
@@ -208,7 +200,7 @@ def test_a_walk_asks_only_facts_whose_declaration_says_they_are_relevant(any_pol
     """What the diagram asks of a complete scenario agrees with the facts' `relevant_when`,
     except the index fact, asked for the trace's sake before the rules settle."""
     diagram = build_diagram(any_policy)
-    index = evaluate.reference_plan(any_policy).index
+    index = reference.reference_plan(any_policy).index
     facts = any_policy.fact_index
     form = diagram_json(diagram)
     for scenario in complete_combinations(any_policy):
@@ -340,7 +332,7 @@ def test_evaluate_through_the_diagram_decides_as_the_reference(clinic: Policy, d
         decision = decide(fresh, scenario)
         assert decision == reference_decide(fresh, scenario), scenario
         assert (decision.policy_id, decision.policy_version) == (fresh.id, fresh.version)
-    assert evaluate.reference_plan(fresh).root is diagram_of(fresh).root
+    assert reference.reference_plan(fresh).root is diagram_of(fresh).root
 
 
 def test_a_policy_whose_diagram_is_too_large_keeps_the_reference(
@@ -352,7 +344,7 @@ def test_a_policy_whose_diagram_is_too_large_keeps_the_reference(
         build_diagram(fresh, limit=5)
     for scenario in partial_scenarios(fresh, 50, seed=5, most_unknown=3):
         assert decide(fresh, scenario) == reference_decide(fresh, scenario), scenario
-    assert evaluate.reference_plan(fresh).root is None
+    assert reference.reference_plan(fresh).root is None
 
 
 @given(st.data())
@@ -380,7 +372,7 @@ def _warm(policy: Policy) -> Policy:
     """The policy after enough decisions that evaluate walks its diagram."""
     for _ in range(engine.DIAGRAM_AFTER + 1):
         decide(policy, {})
-    assert evaluate.reference_plan(policy).root is not None
+    assert reference.reference_plan(policy).root is not None
     return policy
 
 

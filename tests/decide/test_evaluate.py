@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from billability import Outcome, Policy, ScenarioError
-from billability.decide.evaluate import truth
-from billability.decide.regions import Region, decision_table, space_of
+from billability.decide.regions import space_of
+from billability.decide.scenario import truth
+from billability.decide.table import Region, decision_table
 from billability.model.conditions import nodes
 from billability.model.policy import All, AnyOf, Compare, FactType, Is, Not, OneOf, Range, Value
 from billability.policy.compile import normalize

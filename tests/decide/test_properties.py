@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from billability.checks import strategies
 from billability.checks.corpus import load_cases
 from billability.decide.engine import decide
-from billability.decide.evaluate import comparison_bounds, truth
+from billability.decide.scenario import truth
+from billability.decide.value_classes import comparison_bounds
 from billability.model.diagnostics import Location, Problems, ScenarioError
 from billability.model.policy import Decision, Fact, FactType, Outcome, Value
 from billability.policy.compile import compile_texts, load_policy

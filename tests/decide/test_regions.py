@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 
 from billability.checks.strategies import near_bounds
-from billability.decide.evaluate import truth
-from billability.decide.regions import (
+from billability.decide.regions import Restriction, space_of
+from billability.decide.scenario import truth
+from billability.decide.table import (
     DecisionTable,
     Region,
-    Restriction,
     decision_table,
     region_of,
-    space_of,
     table_csv,
     table_json,
     table_markdown,

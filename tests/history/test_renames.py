@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from billability import Policy, load_policy
-from billability.decide.regions import decision_table
+from billability.decide.table import decision_table
 from billability.history.renames import Rename, find_renames, renamed_policy
 from policy_texts import CLINIC, FACTS, rule, small_policy
 

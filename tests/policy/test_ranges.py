@@ -24,10 +24,13 @@ from billability.checks.lint import lint_policy
 from billability.checks.mutate import mutants
 from billability.checks.strategies import near_bounds
 from billability.cli import main
-from billability.decide.diagram import diagram_of, fact_classes, walk
+from billability.decide.diagram import diagram_of, walk
 from billability.decide.engine import decide
-from billability.decide.evaluate import reference_decide, truth
-from billability.decide.regions import decision_table, space_of
+from billability.decide.reference import reference_decide
+from billability.decide.regions import space_of
+from billability.decide.scenario import truth
+from billability.decide.table import decision_table
+from billability.decide.value_classes import fact_classes
 from billability.model.conditions import describe
 from billability.model.diagnostics import Problems
 from billability.model.policy import All, Compare, Decision, Outcome, Range

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from billability.decide.diagram import diagram_script
+from billability.decide.diagram_json import diagram_script
 from billability.model.diagnostics import Problems
 from billability.model.policy import FactType, Outcome
 from billability.policy.compile import load_policy, normalize

@@ -92,7 +92,7 @@ from billability.audit.unreadable import (
     resolved_sql,
     words_sql,
 )
-from billability.decide.diagram import FactClasses
+from billability.decide.value_classes import FactClasses
 from billability.model.diagnostics import Diagnostic, Location, Problems
 from billability.model.policy import Fact, FactType
 from billability.policy.compiled import Policy

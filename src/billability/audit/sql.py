@@ -46,7 +46,8 @@ from typing import TYPE_CHECKING, Any
 import sqlglot
 from sqlglot import exp
 
-from billability.decide.diagram import diagram_json, diagram_of
+from billability.decide.diagram import diagram_of
+from billability.decide.diagram_json import diagram_json
 from billability.model.diagnostics import Diagnostic, Problems, did_you_mean
 from billability.policy.compiled import Policy
 

@@ -44,7 +44,7 @@ from sqlglot import exp
 from billability.audit.dates import DATE_FORMATS
 from billability.audit.mapping import Binding, _Reading
 from billability.audit.unreadable import classes_of_readings, problem_places
-from billability.decide.diagram import FactClasses
+from billability.decide.value_classes import FactClasses
 from billability.model.diagnostics import one_of
 from billability.model.policy import FactType
 from billability.policy.compiled import Policy

@@ -37,7 +37,8 @@ from billability.audit.records import Format, quoted, text_literal
 from billability.audit.results import LIST_SEPARATOR, RowResult, csv_quoted_characters, render_problem, rendered_tail
 from billability.audit.run import INVALID, NOT_AUDITED
 from billability.audit.sql import leaf_number
-from billability.decide.diagram import FactClasses, diagram_of, fact_classes
+from billability.decide.diagram import diagram_of
+from billability.decide.value_classes import FactClasses, fact_classes
 from billability.policy.compiled import Policy
 
 LEAF = quoted("billability leaf")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from billability.decide.engine import decide
-from billability.decide.evaluate import validate
+from billability.decide.scenario import validate
 from billability.model.diagnostics import Diagnostic, Location, Problems, ScenarioError, hint_for
 from billability.model.policy import Decision, Outcome
 from billability.model.resources import corpus_dir

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from billability.checks.corpus import Case
 from billability.decide.engine import decide
-from billability.decide.evaluate import truth
+from billability.decide.scenario import truth
 from billability.model.conditions import NodePath, describe, nodes
 from billability.model.diagnostics import Location
 from billability.model.policy import All, AnyOf, Condition, Not, Value

@@ -41,7 +41,6 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from billability.decide.engine import decide
-from billability.decide.evaluate import truth
 from billability.decide.regions import (
     Judge,
     Leaf,
@@ -53,6 +52,7 @@ from billability.decide.regions import (
     partition,
     space_of,
 )
+from billability.decide.scenario import truth
 from billability.model.policy import All, AnyOf, Compare, Condition, Decision, Is, Not, OneOf, Range, Value, facts_of
 from billability.policy.compiled import Policy
 

@@ -33,8 +33,9 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from billability.decide.evaluate import truth
-from billability.decide.regions import Leaf, Settled, Space, Verdict, decision_table, partition, space_of
+from billability.decide.regions import Leaf, Settled, Space, Verdict, partition, space_of
+from billability.decide.scenario import truth
+from billability.decide.table import decision_table
 from billability.model.diagnostics import Diagnostic, Location, Severity
 from billability.model.policy import (
     All,

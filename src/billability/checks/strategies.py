@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from billability.decide.evaluate import comparison_bounds
+from billability.decide.value_classes import comparison_bounds
 from billability.model.policy import (
     COMPARISONS,
     LOWER_BOUNDS,

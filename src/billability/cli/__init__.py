@@ -360,7 +360,7 @@ def table(output_format: str, policy_path: str | None) -> None:
 
     Exit status: 0, or 2 when the policy is invalid.
     """
-    from billability.decide.regions import decision_table, table_csv, table_json, table_markdown
+    from billability.decide.table import decision_table, table_csv, table_json, table_markdown
 
     render = {"markdown": table_markdown, "csv": table_csv, "json": table_json}[output_format]
     decisions = decision_table(_policy(policy_path))

@@ -1,18 +1,16 @@
-"""Compile a policy into one exact decision diagram, and write it for the browser.
+"""Compile a policy into one exact decision diagram, and walk it.
 
 In: a compiled `PolicyData`.
 Out: a `Diagram`: a reduced, ordered decision diagram over the policy's facts in
 question order. Each node asks one fact and has one branch per class of its values
 plus an `unknown` branch (the fact left out, or None); each leaf is the exact
-`Decision` the reference engine (`evaluate.reference_decide`) gives every scenario,
+`Decision` the reference engine (`reference.reference_decide`) gives every scenario,
 complete or partial, whose path ends there. `walk` follows a valid scenario to its
-leaf; `diagram_json` and `diagram_script` give the browser's form.
+leaf; the module `diagram_json` writes the browser's form.
 
-The classes of a fact's values: every enum value; true and false; for a whole number,
-each number the policy compares it with (`comparison_bounds`) is a class of its own,
-and the runs of numbers between and around them, clipped to the fact's minimum and
-maximum, are the others. Within one class every condition of the policy comes out the
-same, so one representative value decides for the whole class.
+The branches of a node are the classes of the fact's values
+(`value_classes.fact_classes`): within one class every condition of the policy comes out
+the same, so one representative value decides for the whole class.
 
 How it is built: rules are partially evaluated fact by fact down each path (a rule's
 `when` given `activity: transportation` is what is left of it). A fact that no rule
@@ -24,31 +22,10 @@ still reach are its terminals, and its `missing` facts are the facts it asks (tw
 completions that differ only in such a fact decide differently). The index fact of
 the reference engine (the trace lists the rules its value leaves possible) is always
 asked.
-
-The JSON form (`diagram_json`), deterministic and without the trace, reasons or quotes:
-
-    {
-      "policy": {"id": "case-management", "version": "1.0"},
-      "facts": [
-        {"name": "activity", "type": "enum", "classes": ["advocacy", ...]},
-        {"name": "documented", "type": "boolean", "classes": [true, false]},
-        {"name": "days", "type": "integer", "classes": [[0, 29], [30, 30], [31, null]]}
-      ],
-      "nodes": [{"fact": 0, "branches": [1, 7, ...], "unknown": 9}, ...],
-      "leaves": [{"outcome": "not_billable", "rules": ["..."], "missing": []}, ...],
-      "root": 0
-    }
-
-`fact` is a position in `facts`; `branches` has one child per class, in the order of
-`classes` (a whole number's class is `[first, last]`, null meaning no end). A child
-`k` below `len(nodes)` is `nodes[k]`, any other is `leaves[k - len(nodes)]`. This form
-is reduced again over what it keeps, so a fact that changes only the trace is not
-asked there. `diagram_script` wraps it in the JavaScript that `decide.js` reads.
 """
 
 from __future__ import annotations
 
-import json
 import weakref
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
@@ -57,7 +34,9 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from billability.decide.evaluate import ReferencePlan, comparison_bounds, reference_plan, truth
+from billability.decide.reference import ReferencePlan, reference_plan
+from billability.decide.scenario import truth
+from billability.decide.value_classes import FactClasses, fact_classes
 from billability.model.policy import (
     All,
     Always,
@@ -65,7 +44,6 @@ from billability.model.policy import (
     Compare,
     Condition,
     Decision,
-    Fact,
     FactType,
     Is,
     Not,
@@ -75,58 +53,6 @@ from billability.model.policy import (
     Value,
     facts_of,
 )
-
-# --- the classes of a fact's values ---------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FactClasses:
-    """The branches of one fact: a representative value per class and, for a whole
-    number, each class's first and last number (None: no end on that side)."""
-
-    name: str
-    type: FactType
-    values: tuple[Value, ...]
-    ranges: tuple[tuple[int | None, int | None], ...] = ()
-
-    @property
-    def starts(self) -> tuple[int, ...]:
-        """The first number of every class but the first (for `bisect_right`)."""
-        return tuple(low for low, _ in self.ranges[1:] if low is not None)
-
-    def class_of(self, value: Value) -> int:
-        """The position of the class holding a valid value."""
-        if self.type is FactType.INTEGER:
-            return bisect_right(self.starts, value)
-        return self.values.index(value)
-
-    def as_json(self) -> dict[str, Any]:
-        classes: list[Any] = [list(r) for r in self.ranges] if self.ranges else list(self.values)
-        return {"name": self.name, "type": str(self.type), "classes": classes}
-
-
-def fact_classes(policy: PolicyData, fact: Fact) -> FactClasses:
-    """The classes of values that every rule of the policy treats alike."""
-    if fact.type is FactType.ENUM:
-        return FactClasses(fact.name, fact.type, fact.value_names)
-    if fact.type is FactType.BOOLEAN:
-        return FactClasses(fact.name, fact.type, (True, False))
-    low, high = fact.minimum, fact.maximum
-    bounds = sorted(
-        b for b in comparison_bounds(policy, fact.name) if (low is None or b >= low) and (high is None or b <= high)
-    )
-    ranges: list[tuple[int | None, int | None]] = []
-    start = low
-    for bound in bounds:
-        if start is None or start < bound:
-            ranges.append((start, bound - 1))
-        ranges.append((bound, bound))
-        start = bound + 1
-    if start is None or high is None or start <= high:
-        ranges.append((start, high))
-    values = tuple(next((end for end in r if end is not None), 0) for r in ranges)
-    return FactClasses(fact.name, fact.type, values, tuple(ranges))
-
 
 # --- the diagram ---------------------------------------------------------------------
 
@@ -441,84 +367,3 @@ def build_diagram(policy: PolicyData, limit: int | None = None) -> Diagram:
     start = tuple(builder.intern(rule.when) for rule in policy.rules)
     root = builder.build(0, _UNASSIGNED, start)
     return Diagram(policy.id, policy.version, builder.classes, root)
-
-
-# --- the browser's form ----------------------------------------------------------------
-
-
-def diagram_json(diagram: Diagram, reasons: bool = False) -> dict[str, Any]:
-    """The diagram reduced again over outcome, deciding rules and missing facts (see the
-    module docstring for the shape); every node comes before its children. With
-    `reasons`, over the reasons too, and each leaf has its `reasons`."""
-    keys: dict[tuple[Any, ...], int] = {}  # a reduced node or leaf -> its number here
-    items: list[tuple[Any, ...]] = []
-    memo: dict[int, int] = {}
-
-    def reduce(child: Child) -> int:
-        found = memo.get(id(child))
-        if found is not None:
-            return found
-        if isinstance(child, Decision):
-            key: tuple[Any, ...] = ("leaf", str(child.outcome), child.rules, child.missing)
-            if reasons:
-                key += (child.reasons,)
-        else:
-            branches = tuple(reduce(branch) for branch in child.branches)
-            unknown = reduce(child.unknown)
-            if all(branch == unknown for branch in branches):
-                memo[id(child)] = unknown
-                return unknown
-            key = ("node", child.position, branches, unknown)
-        found = keys.setdefault(key, len(items))
-        if found == len(items):
-            items.append(key)
-        memo[id(child)] = found
-        return found
-
-    root = reduce(diagram.root)
-    # Nodes in reverse post-order (every node before its children), leaves as first met.
-    finished: list[int] = []
-    visited: set[int] = set()
-
-    def visit(item: int) -> None:
-        visited.add(item)
-        key = items[item]
-        if key[0] == "node":
-            for child in (*key[2], key[3]):
-                if child not in visited:
-                    visit(child)
-        finished.append(item)
-
-    visit(root)
-    ordered = finished[::-1]
-    nodes = [item for item in ordered if items[item][0] == "node"]
-    leaves = list(dict.fromkeys(c for n in nodes for c in (*items[n][2], items[n][3]) if items[c][0] == "leaf"))
-    if items[root][0] == "leaf":
-        leaves = [root]
-    number = {item: at for at, item in enumerate(nodes)}
-    number.update({item: len(nodes) + at for at, item in enumerate(leaves)})
-    return {
-        "policy": {"id": diagram.policy_id, "version": diagram.policy_version},
-        "facts": [classes.as_json() for classes in diagram.facts],
-        "nodes": [
-            {"fact": items[n][1], "branches": [number[b] for b in items[n][2]], "unknown": number[items[n][3]]}
-            for n in nodes
-        ],
-        "leaves": [
-            {"outcome": items[n][1], "rules": list(items[n][2]), "missing": list(items[n][3])}
-            | ({"reasons": list(items[n][4])} if reasons else {})
-            for n in leaves
-        ],
-        "root": number[root],
-    }
-
-
-def diagram_script(policy: PolicyData) -> str:
-    """The body of `diagram.js`: sets `window.billability.diagram` to the JSON form.
-    Deterministic, and safe inside a `<script>` element (`<`, `>` and `&` escaped)."""
-    text = json.dumps(diagram_json(diagram_of(policy)), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return (
-        "// The policy's decision diagram, generated from the policy by billability: do not edit.\n"
-        "window.billability = window.billability || {};\n" + f"window.billability.diagram = {text};\n"
-    )

@@ -1,7 +1,7 @@
 """Decide a scenario: the reference engine first, the decision diagram once it pays.
 
 In: a policy's data (`PolicyData`) and a scenario (fact name -> value).
-Out: the `Decision` the reference engine (`billability.decide.evaluate`) gives, or, once
+Out: the `Decision` the reference engine (`billability.decide.reference`) gives, or, once
 the policy has decided `DIAGRAM_AFTER` scenarios, the same decision walked in its
 decision diagram (`billability.decide.diagram`). An invalid scenario raises
 `ScenarioError` with every problem.
@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from billability.decide.diagram import DiagramTooLarge, diagram_of, walk
-from billability.decide.evaluate import Locate, _last, reference_plan
+from billability.decide.reference import last_plan, reference_plan
+from billability.decide.scenario import Locate
 from billability.model.diagnostics import Diagnostic, ScenarioError, shown
 from billability.model.policy import Decision, PolicyData
 
@@ -28,7 +29,8 @@ DIAGRAM_STATES = 200_000
 
 def decide(policy: PolicyData, facts: Mapping[str, Any], locate: Locate | None = None) -> Decision:
     """Decide one scenario (see the module docstring for the semantics)."""
-    plan = _last[1] if _last[0] is policy else reference_plan(policy)
+    last = last_plan
+    plan = last.plan if last.policy is policy and last.plan is not None else reference_plan(policy)
     if facts.__class__ is not dict and not isinstance(facts, Mapping):
         raise ScenarioError(
             [Diagnostic("scenario.type", f"a scenario is a mapping of facts to values, not {shown(facts)}")]
@@ -46,7 +48,8 @@ def decide(policy: PolicyData, facts: Mapping[str, Any], locate: Locate | None =
     else:
         # A complete scenario of valid values passes `complete` alone, one expression.
         try:
-            valid = len(facts) == plan.size and plan.complete(facts)
+            check = plan.check
+            valid = len(facts) == check.size and check.complete(facts)
         except (KeyError, TypeError):
             valid = False
         if not valid:

@@ -76,7 +76,9 @@ def diagnostics_github(diagnostics: Iterable[Diagnostic]) -> str:
         message = f"[{d.code}] {d.message}" + (f" ({d.hint})" if d.hint else "")
         message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         if d.location and d.location.line:
-            where = f" file={d.location.file},line={d.location.line},col={d.location.column}"
+            # A whole line is annotated from its column 0.
+            column = 0 if d.location.column is None else d.location.column
+            where = f" file={d.location.file},line={d.location.line},col={column}"
         elif d.location:
             where = f" file={d.location.file}"
         else:

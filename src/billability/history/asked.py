@@ -22,8 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from billability.decide.evaluate import truth
 from billability.decide.regions import Restriction, Space
+from billability.decide.scenario import truth
 from billability.model.policy import Condition, Value, facts_of
 from billability.policy.compiled import Policy
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from billability.decide.evaluate import truth
 from billability.decide.regions import Leaf, Restriction, Space
+from billability.decide.scenario import truth
 from billability.history.diff import fact_changes, rule_changes
 from billability.history.joint_regions import changed_regions, joined_regions, joint_regions
 from billability.history.renames import Rename

@@ -21,20 +21,22 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Location:
-    """A place in a file; `line` and `column` count from 1, 0 means unknown (or the whole line)."""
+    """A place in a file; `line` and `column` count from 1. Line 0 is the file as a whole;
+    a location made with a line and no column is that whole line (a record of an export,
+    say), shown as `file:line`."""
 
     file: str
     line: int = 0
-    column: int = 0
+    column: int | None = None
 
     def __str__(self) -> str:
-        if self.line and self.column:
-            return f"{self.file}:{self.line}:{self.column}"
-        if self.line:  # a whole line: a record of an export, say
+        if not self.line:
+            return self.file
+        if self.column is None:
             return f"{self.file}:{self.line}"
-        return self.file
+        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,8 @@ class Diagnostic:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location or Location("")
-        return (loc.file, loc.line, loc.column, self.code)
+        # A whole file sorts before its lines, a whole line before its columns.
+        return (loc.file, loc.line, 0 if loc.column is None else loc.column, self.code)
 
     def render(self) -> str:
         where = f"{self.location}: " if self.location else ""

@@ -1,10 +1,12 @@
 """The policy stage: the policy's YAML files in, a compiled `Policy` out.
 
-Takes a policy folder (or texts in memory). `syntax` reads YAML keeping every node's
-file:line:column and words its syntax errors; `source` gathers the files; `schema`
-checks them against the JSON Schemas; `quotes` and `sourcetext` hold the county's
-reference text that rules quote; `compile` builds the model's values and reports every
-problem at once (`load_policy`); `compiled.Policy` is the model's data with `evaluate`,
-answered by the decide stage. `wording` gives the staff words for the policy's names
-and outcomes; `dump` writes a compiled policy back as YAML.
+Takes a policy folder (or texts in memory). `source` reads YAML strictly, keeping every
+value's file:line:column, and gathers the files; `syntax` words YAML's syntax errors,
+from the lines around the error that `syntax_lines` reads; `schema` checks the files
+against the JSON Schemas, and `checked_file` keeps which parts of a file it found wrong;
+`quotes` and `sourcetext` hold the county's reference text that rules quote; `compile`
+builds the model's values and reports every problem at once (`load_policy`), with the
+rules' and facts' conditions compiled by `compile_conditions`; `compiled.Policy` is the
+model's data with `evaluate`, answered by the decide stage. `wording` gives the staff
+words for the policy's names and outcomes; `dump` writes a compiled policy back as YAML.
 """

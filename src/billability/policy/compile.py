@@ -5,7 +5,8 @@ Out: a `Policy`, or `Problems` carrying every diagnostic of every file at once:
 reading (`file.*`, `yaml.*`), the schema check (`schema.*`) and the meaning of the
 policy (`policy.*`: unknown facts and values, type mismatches, duplicate ids, a
 range that holds no whole number, quotes that are not verbatim in the source text,
-and so on).
+and so on). The conditions of rules and facts are compiled by `compile_conditions`;
+`checked_file` says which parts of a file the schema check found wrong.
 
 A schema error hides only what it makes meaningless: a rule whose `outcome` is
 misspelled still has its `when` checked against the facts and its quotes against
@@ -19,42 +20,34 @@ all leaves the policy's vocabulary unknown, so nothing is reported as undeclared
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from billability.model.diagnostics import Diagnostic, Location, Problems, hint_for, one_of, shown
+from billability.model.diagnostics import Diagnostic, Location, Problems, hint_for
 from billability.model.policy import (
-    LOWER_BOUNDS,
-    All,
     Always,
-    AnyOf,
-    Compare,
     Condition,
     Fact,
     FactType,
     FactValue,
-    Is,
-    Not,
-    OneOf,
     Outcome,
-    Range,
     ReviewContact,
     Rule,
     SourceDocument,
     Topic,
 )
 from billability.model.resources import policy_dir, real_path, shown_path
+from billability.policy.checked_file import CheckedFile
+from billability.policy.compile_conditions import ConditionCompiler
 from billability.policy.compiled import Policy
 from billability.policy.quotes import is_verbatim, mismatch_hint, normalize
 from billability.policy.schema import POLICY_FILE, violations
 from billability.policy.source import Located, PathKey, display_name, iter_yaml_files, read_yaml, read_yaml_file
 
 __all__ = ["compile_texts", "load_policy", "normalize"]
-
-_COMBINATORS = ("all", "any", "not")
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -76,48 +69,9 @@ def compile_texts(texts: dict[str, str], source_text: str) -> Policy:
     return _compile([partial(read_yaml, texts[name], name) for name in sorted(texts)], source_text)
 
 
-@dataclass(frozen=True, slots=True)
-class _File:
-    """A policy file as read, and the parts of it the schema check found wrong."""
-
-    located: Located
-    flaws: frozenset[PathKey] = frozenset()
-    bad_names: frozenset[PathKey] = frozenset()
-
-    def holds(self, path: PathKey) -> bool:
-        """No schema error is about this part or a part that holds it (parts inside it may have some)."""
-        return not any(path[: len(flaw)] == flaw for flaw in self.flaws)
-
-    def sound(self, path: PathKey) -> bool:
-        """No schema error is about this part, a part that holds it, or a part inside it."""
-        return self.holds(path) and not any(flaw[: len(path)] == path for flaw in self.flaws)
-
-    def section(self, name: str) -> Any:
-        """The file's `name:` section, when the schema found its shape right (else None)."""
-        data = self.located.data
-        if not isinstance(data, dict) or not self.holds((name,)):
-            return None
-        return data.get(name)
-
-    def declarations(self, name: str) -> tuple[dict[str, Any], bool]:
-        """The names the file's `name:` section (`facts`, `topics`) declares, and whether
-        those are all it may declare: not when the file or the section has the wrong shape."""
-        section = self.section(name)
-        if isinstance(section, dict):
-            return section, True
-        data = self.located.data
-        return {}, isinstance(data, dict) and self.holds(()) and name not in data
-
-    def where(self, path: PathKey) -> Location:
-        return self.located.where(path)
-
-    def where_key(self, path: PathKey) -> Location:
-        return self.located.where_key(path)
-
-
 def _compile(readers: Sequence[Callable[[], Located]], source_text: str | None = None) -> Policy:
     """Read, schema-check and compile every file; raise every problem of every stage at once."""
-    files: list[_File] = []
+    files: list[CheckedFile] = []
     problems: list[Diagnostic] = []
     for read in readers:
         try:
@@ -128,7 +82,7 @@ def _compile(readers: Sequence[Callable[[], Located]], source_text: str | None =
         found = violations(located, POLICY_FILE)
         problems.extend(violation.diagnostic for violation in found)
         files.append(
-            _File(
+            CheckedFile(
                 located,
                 frozenset(v.path for v in found),
                 frozenset(v.path for v in found if v.diagnostic.code == "schema.name"),
@@ -143,7 +97,7 @@ def _compile(readers: Sequence[Callable[[], Located]], source_text: str | None =
 
 
 class _Compiler:
-    def __init__(self, files: list[_File], all_read: bool = True, source_text: str | None = None) -> None:
+    def __init__(self, files: list[CheckedFile], all_read: bool = True, source_text: str | None = None) -> None:
         self.files = files
         # A file that cannot be read, or is not a mapping, may declare anything.
         self.all_read = all_read and all(isinstance(f.located.data, dict) and f.holds(()) for f in files)
@@ -170,6 +124,7 @@ class _Compiler:
             source_file = shown_path(real_path(section.located.file).parent / source_name)
         self._topics()
         self._facts()
+        self.conditions = ConditionCompiler(self.facts, self.unclear_facts, self.all_facts_known, self.problems)
         for fact in self.facts.values():
             self._check_fact_topics(fact)
         fact_conditions = self._fact_conditions()
@@ -200,7 +155,7 @@ class _Compiler:
 
     # --- the `policy:` section and its source text ---------------------------------
 
-    def _policy_section(self) -> _File | None:
+    def _policy_section(self) -> CheckedFile | None:
         found = [f for f in self.files if isinstance(f.located.data, dict) and "policy" in f.located.data]
         if not found:
             if self.all_read:
@@ -220,7 +175,7 @@ class _Compiler:
             )
         return found[0]
 
-    def _dates(self, section: _File | None) -> None:
+    def _dates(self, section: CheckedFile | None) -> None:
         """The schema checks a date's shape; here, that it is a day of the calendar."""
         if section is None:
             return
@@ -240,7 +195,7 @@ class _Compiler:
                     hint="write the date as YYYY-MM-DD, e.g. 2026-12-01",
                 )
 
-    def _source(self, section: _File | None) -> tuple[str, str]:
+    def _source(self, section: CheckedFile | None) -> tuple[str, str]:
         if section is None or not section.sound(("policy", "source")):
             return "", ""
         relative = section.located.data["policy"]["source"]
@@ -277,7 +232,7 @@ class _Compiler:
                 self.topics[name] = Topic(name, body["title"], body.get("summary")) if sound else None
 
     def _facts(self) -> None:
-        self._fact_sources: dict[str, tuple[_File, PathKey]] = {}
+        self._fact_sources: dict[str, tuple[CheckedFile, PathKey]] = {}
         first: dict[str, Location] = {}
         for file in self.files:
             facts, whole = file.declarations("facts")
@@ -305,7 +260,7 @@ class _Compiler:
                     continue
                 self._fact(file, name, body, path)
 
-    def _fact(self, file: _File, name: str, body: dict[str, Any], path: PathKey) -> None:
+    def _fact(self, file: CheckedFile, name: str, body: dict[str, Any], path: PathKey) -> None:
         fact_type = FactType(body["type"])
         values = tuple(
             FactValue(value, spec.get("label", ""), spec.get("topic"))
@@ -369,7 +324,7 @@ class _Compiler:
             if raw == "always":
                 conditions[name] = Always(file.where(where))
                 continue
-            condition = self._condition(raw, file, where)
+            condition = self.conditions.condition(raw, file, where)
             if condition is not None:
                 conditions[name] = condition
         return conditions
@@ -393,7 +348,7 @@ class _Compiler:
         return tuple(rules)
 
     def _rule(
-        self, file: _File, body: dict[str, Any], path: PathKey, seen: dict[str, Location], source_text: str
+        self, file: CheckedFile, body: dict[str, Any], path: PathKey, seen: dict[str, Location], source_text: str
     ) -> Rule | None:
         """Check every part of one rule the schema found right; the rule itself when all of it is."""
         if file.sound((*path, "id")):
@@ -425,7 +380,7 @@ class _Compiler:
                         file.where((*path, "source", q)),
                         hint=mismatch_hint(quote, source_text),
                     )
-        when = self._condition(body.get("when"), file, (*path, "when"))
+        when = self.conditions.condition(body.get("when"), file, (*path, "when"))
         if when is None or not file.sound(path):
             return None
         return Rule(
@@ -438,151 +393,3 @@ class _Compiler:
             quotes=tuple(body["source"]),
             location=file.where(path),
         )
-
-    # --- conditions ------------------------------------------------------------------
-
-    def _condition(self, raw: Any, file: _File, path: PathKey) -> Condition | None:
-        """A `when:` mapping; each entry must hold, so several entries are an `all`.
-        None when the schema found the mapping itself wrong (what is inside is still checked)."""
-        if not isinstance(raw, dict) or not file.holds(path):
-            return None
-        parts: list[Condition] = []
-        for key, value in raw.items():
-            at = (*path, key)
-            match key:
-                case "all" | "any":
-                    # all: [cond, ...]   any: [cond, ...]
-                    if not isinstance(value, list) or not file.holds(at):
-                        continue
-                    items = (self._condition(v, file, (*at, i)) for i, v in enumerate(value))
-                    checked = tuple(item for item in items if item is not None)
-                    parts.append(All(checked, file.where(at)) if key == "all" else AnyOf(checked, file.where(at)))
-                case "not":
-                    # not: {cond}
-                    item = self._condition(value, file, at)
-                    if item is not None:
-                        parts.append(Not(item, file.where(at)))
-                case _:
-                    # fact: value   fact: [value, ...]   fact: {more_than: n}
-                    test = self._test(key, value, file, at)
-                    if test is not None:
-                        parts.append(test)
-        if len(parts) == 1:
-            return parts[0]
-        return All(tuple(parts), file.where(path))
-
-    def _test(self, name: str, value: Any, file: _File, path: PathKey) -> Condition | None:
-        fact = self.facts.get(name)
-        where = file.where(path)
-        if fact is None:
-            if name not in self.unclear_facts and self.all_facts_known and path not in file.bad_names:
-                self.problem(
-                    "policy.unknown-fact",
-                    f"`{name}` is not a declared fact",
-                    file.where_key(path),
-                    hint=hint_for(name, [*self.facts, *self.unclear_facts, *_COMBINATORS]),
-                )
-            return None
-        if not file.sound(path):
-            return None
-        if isinstance(value, dict):
-            return self._comparison(fact, value, file, path)
-        if isinstance(value, list):
-            checked = [self._value(fact, v, file.where((*path, i))) for i, v in enumerate(value)]
-            if len(set(map(repr, value))) != len(value):
-                self.problem("policy.duplicate-value", f"a value is listed twice for `{name}`", where)
-            return OneOf(name, tuple(v for v in checked if v is not None), where)
-        checked_value = self._value(fact, value, where)
-        return Is(name, checked_value, where) if checked_value is not None else None
-
-    def _comparison(self, fact: Fact, bounds: dict[str, int], file: _File, path: PathKey) -> Condition | None:
-        """`fact: {more_than: 30}`, or a range `fact: {more_than: 30, at_most: 45}` (the
-        schema allows at most one lower and one upper bound)."""
-        if fact.type is not FactType.INTEGER:
-            op = next(iter(bounds))
-            self.problem(
-                "policy.type-mismatch",
-                f"`{op}` compares numbers, but `{fact.name}` is {_kind(fact)}",
-                file.where_key((*path, op)),
-                hint=_value_hint(fact),
-            )
-            return None
-        if len(bounds) == 1:
-            ((op, bound),) = bounds.items()
-            return Compare(fact.name, op, bound, file.where(path))
-        # Lower bound first, however the maintainer ordered the keys.
-        ordered = sorted(bounds.items(), key=lambda entry: entry[0] not in LOWER_BOUNDS)
-        lower, upper = (Compare(fact.name, op, bound, file.where_key((*path, op))) for op, bound in ordered)
-        span = Range((lower, upper), file.where(path))
-        low, high = span.span
-        if low > high:
-            self.problem(
-                "policy.empty-range",
-                f"no whole number is {_words(lower)} and {_words(upper)}, so `{fact.name}` can never be in this range",
-                file.where(path),
-                hint=f"a range goes from its lower bound up to its upper bound: did you mean "
-                f"`{{{lower.op}: {upper.bound}, {upper.op}: {lower.bound}}}`?"
-                if lower.bound > upper.bound
-                else "widen the range so that it holds at least one number",
-            )
-            return None
-        return span
-
-    def _value(self, fact: Fact, value: Any, where: Location) -> Any:
-        if fact.type is FactType.ENUM:
-            if not isinstance(value, str):
-                self.problem(
-                    "policy.type-mismatch",
-                    f"`{fact.name}` takes one of its listed values, not {shown(value)}",
-                    where,
-                    hint=one_of(fact.value_names),
-                )
-                return None
-            if value not in fact.value_names:
-                self.problem(
-                    "policy.unknown-value",
-                    f"`{value}` is not a value of `{fact.name}`",
-                    where,
-                    hint=hint_for(value, fact.value_names),
-                )
-                return None
-            return value
-        if fact.type is FactType.BOOLEAN:
-            if not isinstance(value, bool):
-                self.problem(
-                    "policy.type-mismatch",
-                    f"`{fact.name}` is true or false, not {shown(value)}",
-                    where,
-                    hint="write `true` or `false`",
-                )
-                return None
-            return value
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(
-                "policy.type-mismatch",
-                f"`{fact.name}` is a whole number, not {shown(value)}",
-                where,
-                hint="compare with `more_than`, `at_least`, `less_than` or `at_most`",
-            )
-            return None
-        if fact.minimum is not None and value < fact.minimum:
-            self.problem("policy.out-of-range", f"`{fact.name}` is never below {fact.minimum}", where)
-        return value
-
-
-def _words(comparison: Compare) -> str:
-    return f"{comparison.op.replace('_', ' ')} {comparison.bound}"
-
-
-def _kind(fact: Fact) -> str:
-    return {FactType.ENUM: "a list of values", FactType.BOOLEAN: "true or false", FactType.INTEGER: "a number"}[
-        fact.type
-    ]
-
-
-def _value_hint(fact: Fact) -> str | None:
-    if fact.type is FactType.ENUM:
-        return one_of(fact.value_names)
-    if fact.type is FactType.BOOLEAN:
-        return f"write `{fact.name}: true` or `{fact.name}: false`"
-    return None

@@ -13,49 +13,38 @@ line indented more or less than its neighbours, a `: ` inside an unquoted value,
 missing `:` or a missing space after it, a quote or bracket left open, a list item at
 the wrong level, text after a closing quote. What none of them explains gets a plain
 message that says where YAML stopped reading and what to look at.
+
+The mistakes are one list, tried in order, most telling first, and read best whole: the
+order is the logic, and each one's wording is weighed against its neighbours'.
+`syntax_lines` reads the lines around the mark.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from billability.model.diagnostics import Diagnostic, Location, counted
+from billability.model.diagnostics import Diagnostic, Location
+from billability.policy.syntax_lines import (
+    MarkedText,
+    has_content,
+    indent_of,
+    is_item,
+    key_column,
+    key_of,
+    line_name,
+    open_levels,
+    opens_block,
+    quoted_line,
+    shortened,
+    spaces,
+    tokens,
+)
 
 CODE = "yaml.syntax"
-
-
-@dataclass(frozen=True, slots=True)
-class _Text:
-    """The file's lines, and the places PyYAML's error names (line and column from 0)."""
-
-    lines: tuple[str, ...]
-    file: str
-    problem: str
-    context: str
-    problem_at: tuple[int, int] | None
-    context_at: tuple[int, int] | None
-
-    def line(self, number: int) -> str:
-        return self.lines[number] if 0 <= number < len(self.lines) else ""
-
-    def at(self, line: int, column: int) -> Location:
-        return Location(self.file, line + 1, column + 1)
-
-    def start_of(self, line: int) -> Location:
-        """The first character of a line (its indentation is what is wrong)."""
-        return self.at(line, _indent(self.line(line)))
-
-    def above(self, line: int) -> int | None:
-        """The nearest line above that holds more than blanks or a comment."""
-        for number in range(line - 1, -1, -1):
-            if _content(self.line(number)):
-                return number
-        return None
 
 
 def syntax_problem(text: str, file: str, error: yaml.MarkedYAMLError) -> Diagnostic:
@@ -64,7 +53,7 @@ def syntax_problem(text: str, file: str, error: yaml.MarkedYAMLError) -> Diagnos
     def place(mark: Any) -> tuple[int, int] | None:
         return (mark.line, mark.column) if mark is not None else None
 
-    seen = _Text(
+    seen = MarkedText(
         tuple(text.split("\n")),
         file,
         (error.problem or "").strip(),
@@ -88,7 +77,7 @@ def syntax_problem(text: str, file: str, error: yaml.MarkedYAMLError) -> Diagnos
 # --- the mistakes, most telling first ------------------------------------------------------
 
 
-def _unclosed_quote(seen: _Text, text: str) -> Diagnostic | None:
+def _unclosed_quote(seen: MarkedText, text: str) -> Diagnostic | None:
     """`reason: "because` with no closing quote: the file ends inside the quotes, or the
     quotes close on a later line and what follows them cannot be read."""
     opened: tuple[int, int] | None = None
@@ -96,7 +85,7 @@ def _unclosed_quote(seen: _Text, text: str) -> Diagnostic | None:
         opened = seen.context_at
     elif seen.problem_at is not None:
         # A quoted value that runs over lines and stops right where reading fails.
-        for token in _tokens(text):
+        for token in tokens(text):
             if (
                 isinstance(token, yaml.ScalarToken)
                 and token.style in ('"', "'")
@@ -117,7 +106,7 @@ def _unclosed_quote(seen: _Text, text: str) -> Diagnostic | None:
     )
 
 
-def _unknown_escape(seen: _Text, text: str) -> Diagnostic | None:
+def _unknown_escape(seen: MarkedText, text: str) -> Diagnostic | None:
     """`"C:\\path"`: a backslash starts an escape inside double quotes."""
     if not seen.problem.startswith("found unknown escape character") or seen.problem_at is None:
         return None
@@ -135,7 +124,7 @@ _NO_START = re.compile(r"found character '(.+)' that cannot start any token")
 _CHARACTER_NAMES = {"`": "a backquote (`` ` ``)", "@": "`@`", "%": "`%`"}
 
 
-def _cannot_start(seen: _Text, text: str) -> Diagnostic | None:
+def _cannot_start(seen: MarkedText, text: str) -> Diagnostic | None:
     """`reason: @home` or `` reason: `code` ``: characters YAML keeps for itself."""
     match = _NO_START.match(seen.problem)
     if match is None or seen.problem_at is None:
@@ -147,28 +136,28 @@ def _cannot_start(seen: _Text, text: str) -> Diagnostic | None:
         CODE,
         f"a value cannot start with {named}",
         seen.at(line, column),
-        hint=f"put the value in quotes: `{_quoted_line(seen.line(line), column)}`",
+        hint=f"put the value in quotes: `{quoted_line(seen.line(line), column)}`",
     )
 
 
-def _colon_in_value(seen: _Text, text: str) -> Diagnostic | None:
+def _colon_in_value(seen: MarkedText, text: str) -> Diagnostic | None:
     """`reason: because: the table says so`: the second `: ` reads as another key."""
     if seen.problem != "mapping values are not allowed here" or seen.problem_at is None:
         return None
     line, column = seen.problem_at
     before = seen.line(line)[:column]
-    key = _key_of(before)
+    key = key_of(before)
     if key is None:
         return None
     return Diagnostic(
         CODE,
         f"the value of `{key}` holds `: `, which YAML reads as the start of another key",
         seen.at(line, column),
-        hint=f"put the value in quotes: `{_quoted_line(seen.line(line), before.index(':') + 1)}`",
+        hint=f"put the value in quotes: `{quoted_line(seen.line(line), before.index(':') + 1)}`",
     )
 
 
-def _indented_more(seen: _Text, text: str) -> Diagnostic | None:
+def _indented_more(seen: MarkedText, text: str) -> Diagnostic | None:
     """A key indented more than the line above, whose value it then reads as going on;
     or a line above that is no key at all (`id small`, `id:small`, `-id: x`)."""
     if seen.problem != "mapping values are not allowed here" or seen.problem_at is None:
@@ -180,41 +169,41 @@ def _indented_more(seen: _Text, text: str) -> Diagnostic | None:
     at_fault = _not_a_key(seen, above)
     if at_fault is not None:
         return at_fault
-    name, sibling = _name(seen.line(line)), _name(seen.line(above), inner=True)
+    name, sibling = line_name(seen.line(line)), line_name(seen.line(above), inner=True)
     return Diagnostic(
         CODE,
         f"{name} is indented more than {sibling} on line {above + 1}, so YAML reads it as more of that line's value",
         seen.start_of(line),
-        hint=f"the keys of one mapping start in the same column: {sibling} in column {_key_column(seen.line(above)) + 1}, "
-        f"{name} in column {_indent(seen.line(line)) + 1}",
+        hint=f"the keys of one mapping start in the same column: {sibling} in column {key_column(seen.line(above)) + 1}, "
+        f"{name} in column {indent_of(seen.line(line)) + 1}",
     )
 
 
-def _not_a_key(seen: _Text, line: int) -> Diagnostic | None:
+def _not_a_key(seen: MarkedText, line: int) -> Diagnostic | None:
     """A line meant as `key: value` that YAML cannot read as one: a list item's `-` with
     no space after it, a `:` with no space after it, or no `:` at all."""
     content = seen.line(line).strip()
     if re.match(r"-[^\s-]", content):
         return Diagnostic(
             CODE,
-            f"`{_shortened(content)}` needs a space after `-` to be a list item",
+            f"`{shortened(content)}` needs a space after `-` to be a list item",
             seen.start_of(line),
-            hint=f"write `- {_shortened(content[1:])}`",
+            hint=f"write `- {shortened(content[1:])}`",
         )
     glued = re.match(r"(-\s+)?([^\s:#'\"]+):(\S.*)$", content)
-    if glued is not None and _key_of(content) is None:
+    if glued is not None and key_of(content) is None:
         return Diagnostic(
             CODE,
             f"`{glued.group(2)}:` needs a space after the `:`",
             seen.start_of(line),
             hint=f"write `{glued.group(1) or ''}{glued.group(2)}: {glued.group(3)}`",
         )
-    if _key_of(content) is None and not _is_item(content) and not content.startswith(("'", '"', "[", "{")):
+    if key_of(content) is None and not is_item(content) and not content.startswith(("'", '"', "[", "{")):
         first, _, rest = content.partition(" ")
         written = f"`{first}: {rest.strip()}`" if rest.strip() else f"`{first}:`"
         return Diagnostic(
             CODE,
-            f"`{_shortened(content)}` has no `:`, so it is neither a key nor part of a value",
+            f"`{shortened(content)}` has no `:`, so it is neither a key nor part of a value",
             seen.start_of(line),
             hint=f"if `{first}` is a key, write {written}; "
             "if the line goes on with the text above it, indent it more than that text's key",
@@ -222,7 +211,7 @@ def _not_a_key(seen: _Text, line: int) -> Diagnostic | None:
     return None
 
 
-def _missing_colon(seen: _Text, text: str) -> Diagnostic | None:
+def _missing_colon(seen: MarkedText, text: str) -> Diagnostic | None:
     """`topic general`, `topic:general`, or the text of `reason: |` not indented under it."""
     if not seen.problem.startswith("could not find expected ':'") or seen.context_at is None:
         return None
@@ -230,25 +219,25 @@ def _missing_colon(seen: _Text, text: str) -> Diagnostic | None:
     content = seen.line(line).strip()
     above = seen.above(line)
     if above is not None and re.search(r":\s*[|>][-+0-9]*\s*(#.*)?$", seen.line(above)):
-        key = _key_of(seen.line(above)) or "the key"
+        key = key_of(seen.line(above)) or "the key"
         return Diagnostic(
             CODE,
             f"the text of `{key}` after `|` or `>` must be indented more than `{key}`",
             seen.start_of(line),
-            hint=f"indent its lines by {_spaces(_indent(seen.line(above)) + 2)}",
+            hint=f"indent its lines by {spaces(indent_of(seen.line(above)) + 2)}",
         )
     found = _not_a_key(seen, line)
     if found is not None:
         return found
     return Diagnostic(
         CODE,
-        f"YAML cannot read `{_shortened(content)}` as a key",
+        f"YAML cannot read `{shortened(content)}` as a key",
         seen.start_of(line),
         hint="end a key with `: `, and put a value that holds `: ` or `#` in quotes",
     )
 
 
-def _unclosed_bracket(seen: _Text, text: str) -> Diagnostic | None:
+def _unclosed_bracket(seen: MarkedText, text: str) -> Diagnostic | None:
     """`source: [Talk to the client.` with no `]`, or `{more_than: 4` with no `}`."""
     match = re.match(r"expected ',' or '([\]}])', but got", seen.problem)
     if match is None or seen.context_at is None or seen.problem_at is None:
@@ -270,7 +259,7 @@ def _unclosed_bracket(seen: _Text, text: str) -> Diagnostic | None:
     )
 
 
-def _after_closing(seen: _Text, text: str) -> Diagnostic | None:
+def _after_closing(seen: MarkedText, text: str) -> Diagnostic | None:
     """`reason: "because" the table says`, `minutes: {more_than: 4} extra`."""
     if not seen.problem.startswith("expected <block end>, but found '<scalar>'") or seen.problem_at is None:
         return None
@@ -290,7 +279,7 @@ def _after_closing(seen: _Text, text: str) -> Diagnostic | None:
     )
 
 
-def _stray_closing(seen: _Text, text: str) -> Diagnostic | None:
+def _stray_closing(seen: MarkedText, text: str) -> Diagnostic | None:
     """`source: [Talk to the client.]]`: a bracket that closes nothing."""
     match = re.match(r"expected (?:<block end>|the node content), but found '([\]}])'", seen.problem)
     if match is None or seen.problem_at is None:
@@ -304,7 +293,7 @@ def _stray_closing(seen: _Text, text: str) -> Diagnostic | None:
     )
 
 
-def _dash_without_space(seen: _Text, text: str) -> Diagnostic | None:
+def _dash_without_space(seen: MarkedText, text: str) -> Diagnostic | None:
     """`-id: drive`: a list item needs a space after its `-`."""
     if "expected <block end>" not in seen.problem or seen.problem_at is None:
         return None
@@ -312,13 +301,13 @@ def _dash_without_space(seen: _Text, text: str) -> Diagnostic | None:
     return _not_a_key(seen, line) if re.match(r"-[^\s-]", seen.line(line).strip()) else None
 
 
-def _list_item_misplaced(seen: _Text, text: str) -> Diagnostic | None:
+def _list_item_misplaced(seen: MarkedText, text: str) -> Diagnostic | None:
     """`- id: drive` indented otherwise than the items before it."""
     if seen.problem != "expected <block end>, but found '-'" or seen.problem_at is None:
         return None
     line = seen.problem_at[0]
-    indent = _indent(seen.line(line))
-    items = [n for n in range(line - 1, -1, -1) if _is_item(seen.line(n)) and _indent(seen.line(n)) != indent]
+    indent = indent_of(seen.line(line))
+    items = [n for n in range(line - 1, -1, -1) if is_item(seen.line(n)) and indent_of(seen.line(n)) != indent]
     if not items:
         return Diagnostic(
             CODE,
@@ -326,62 +315,62 @@ def _list_item_misplaced(seen: _Text, text: str) -> Diagnostic | None:
             seen.start_of(line),
             hint="put the `-` under a key that ends with `:`, indented more than the key",
         )
-    sibling = min(items, key=lambda n: (abs(_indent(seen.line(n)) - indent), line - n))
+    sibling = min(items, key=lambda n: (abs(indent_of(seen.line(n)) - indent), line - n))
     return Diagnostic(
         CODE,
-        f"this list item is indented {_spaces(indent)}, but the item {_name(seen.line(sibling))} "
-        f"on line {sibling + 1} is indented {_spaces(_indent(seen.line(sibling)))}",
+        f"this list item is indented {spaces(indent)}, but the item {line_name(seen.line(sibling))} "
+        f"on line {sibling + 1} is indented {spaces(indent_of(seen.line(sibling)))}",
         seen.start_of(line),
-        hint=f"the items of one list start their `-` in the same column: indent it {_spaces(_indent(seen.line(sibling)))}",
+        hint=f"the items of one list start their `-` in the same column: indent it {spaces(indent_of(seen.line(sibling)))}",
     )
 
 
-def _key_misplaced(seen: _Text, text: str) -> Diagnostic | None:
+def _key_misplaced(seen: MarkedText, text: str) -> Diagnostic | None:
     """A key indented less than its neighbours, to a depth no key above has, or beside list items."""
     if not seen.problem.startswith("expected <block end>, but found") or seen.problem_at is None:
         return None
     line = seen.problem_at[0]
-    if seen.problem_at[1] != _indent(seen.line(line)):
+    if seen.problem_at[1] != indent_of(seen.line(line)):
         return None  # not the start of a line: another mistake
-    indent, name = _indent(seen.line(line)), _name(seen.line(line))
-    levels = _open_levels(seen, line)
+    indent, name = indent_of(seen.line(line)), line_name(seen.line(line))
+    levels = open_levels(seen, line)
     above = seen.above(line)
     beside = next((level for level in levels if level.indent == indent and level.dash), None)
-    if beside is not None and not _is_item(seen.line(line)):
+    if beside is not None and not is_item(seen.line(line)):
         keep = ""
-        if above is not None and _indent(seen.line(above)) > indent:
-            keep = f"indent it like {_name(seen.line(above))} on line {above + 1} ({_spaces(_indent(seen.line(above)))}) to keep it in that item, or "
+        if above is not None and indent_of(seen.line(above)) > indent:
+            keep = f"indent it like {line_name(seen.line(above))} on line {above + 1} ({spaces(indent_of(seen.line(above)))}) to keep it in that item, or "
         return Diagnostic(
             CODE,
             f"{name} lines up with the list item on line {beside.line + 1}, and a key cannot stand beside list items",
             seen.start_of(line),
             hint=f"{keep}write every entry at this level as a list item (`- `) or none of them",
         )
-    if above is not None and indent > _indent(seen.line(above)) and not _opens(seen.line(above)):
+    if above is not None and indent > indent_of(seen.line(above)) and not opens_block(seen.line(above)):
         # Deeper than the key above, which holds its value already: one of the two is off.
         return Diagnostic(
             CODE,
-            f"{name} is indented {_spaces(indent)}, more than {_name(seen.line(above))} on line {above + 1} "
-            f"({_spaces(_indent(seen.line(above)))}), and the keys of one mapping line up",
+            f"{name} is indented {spaces(indent)}, more than {line_name(seen.line(above))} on line {above + 1} "
+            f"({spaces(indent_of(seen.line(above)))}), and the keys of one mapping line up",
             seen.start_of(line),
-            hint=f"give {_name(seen.line(above))} and {name} the same indentation as the keys around them",
+            hint=f"give {line_name(seen.line(above))} and {name} the same indentation as the keys around them",
         )
     near = sorted(levels, key=lambda level: (abs(level.indent - indent), line - level.line))[:2]
     if not near:
         return None
     suggestions = " or ".join(
-        f"{_name(seen.line(level.line), level.inside)} on line {level.line + 1} ({_spaces(level.indent)})"
+        f"{line_name(seen.line(level.line), level.inside)} on line {level.line + 1} ({spaces(level.indent)})"
         for level in sorted(near, key=lambda level: -level.indent)
     )
     return Diagnostic(
         CODE,
-        f"{name} is indented {_spaces(indent)}, which lines up with no key above it",
+        f"{name} is indented {spaces(indent)}, which lines up with no key above it",
         seen.start_of(line),
         hint=f"line it up with {suggestions}",
     )
 
 
-def _undefined_alias(seen: _Text, text: str) -> Diagnostic | None:
+def _undefined_alias(seen: MarkedText, text: str) -> Diagnostic | None:
     """`reason: *because`: a `*` starts a reference to an anchor."""
     match = re.match(r"found undefined alias '(.+)'", seen.problem)
     if match is None or seen.problem_at is None:
@@ -391,11 +380,11 @@ def _undefined_alias(seen: _Text, text: str) -> Diagnostic | None:
         CODE,
         f"`*{match.group(1)}` refers to `&{match.group(1)}`, which is nowhere above",
         seen.at(line, column),
-        hint=f"a value that starts with `*` must be quoted: `{_quoted_line(seen.line(line), column)}`",
+        hint=f"a value that starts with `*` must be quoted: `{quoted_line(seen.line(line), column)}`",
     )
 
 
-def _alias_or_anchor(seen: _Text, text: str) -> Diagnostic | None:
+def _alias_or_anchor(seen: MarkedText, text: str) -> Diagnostic | None:
     """`source: *[...]`, `reason: &x`: a `*` or `&` starts a reference or an anchor."""
     if not re.match(r"while scanning an? (alias|anchor)", seen.context) or seen.context_at is None:
         return None
@@ -405,26 +394,26 @@ def _alias_or_anchor(seen: _Text, text: str) -> Diagnostic | None:
         CODE,
         f"a value cannot start with `{mark}`",
         seen.at(line, column),
-        hint=f"put the value in quotes: `{_quoted_line(seen.line(line), column)}`",
+        hint=f"put the value in quotes: `{quoted_line(seen.line(line), column)}`",
     )
 
 
-def _first_column(seen: _Text, text: str) -> Diagnostic | None:
+def _first_column(seen: MarkedText, text: str) -> Diagnostic | None:
     """The file's first key indented, and a later one not: the top level has two columns."""
     if not seen.problem.startswith("expected '<document start>'") or seen.problem_at is None:
         return None
     line = seen.problem_at[0]
-    first = next((n for n in range(len(seen.lines)) if _content(seen.line(n))), 0)
+    first = next((n for n in range(len(seen.lines)) if has_content(seen.line(n))), 0)
     return Diagnostic(
         CODE,
-        f"{_name(seen.line(line))} is indented {_spaces(_indent(seen.line(line)))}, but the first key of the file, "
-        f"{_name(seen.line(first))} on line {first + 1}, is indented {_spaces(_indent(seen.line(first)))}",
+        f"{line_name(seen.line(line))} is indented {spaces(indent_of(seen.line(line)))}, but the first key of the file, "
+        f"{line_name(seen.line(first))} on line {first + 1}, is indented {spaces(indent_of(seen.line(first)))}",
         seen.start_of(line),
         hint="start the keys at the top of the file in the first column",
     )
 
 
-def _second_part(seen: _Text, text: str) -> Diagnostic | None:
+def _second_part(seen: MarkedText, text: str) -> Diagnostic | None:
     """A `---` line that starts a second YAML document in one file."""
     if seen.problem != "but found another document" or seen.problem_at is None:
         return None
@@ -436,7 +425,7 @@ def _second_part(seen: _Text, text: str) -> Diagnostic | None:
     )
 
 
-def _question_mark(seen: _Text, text: str) -> Diagnostic | None:
+def _question_mark(seen: MarkedText, text: str) -> Diagnostic | None:
     """`reason: ? because`: `? ` starts a key."""
     if seen.problem != "mapping keys are not allowed here" or seen.problem_at is None:
         return None
@@ -445,11 +434,11 @@ def _question_mark(seen: _Text, text: str) -> Diagnostic | None:
         CODE,
         "a value cannot start with `? `",
         seen.at(line, column),
-        hint=f"put the value in quotes: `{_quoted_line(seen.line(line), column)}`",
+        hint=f"put the value in quotes: `{quoted_line(seen.line(line), column)}`",
     )
 
 
-_EXPLANATIONS: tuple[Callable[[_Text, str], Diagnostic | None], ...] = (
+_EXPLANATIONS: tuple[Callable[[MarkedText, str], Diagnostic | None], ...] = (
     _unclosed_quote,
     _unknown_escape,
     _cannot_start,
@@ -468,115 +457,3 @@ _EXPLANATIONS: tuple[Callable[[_Text, str], Diagnostic | None], ...] = (
     _second_part,
     _question_mark,
 )
-
-
-# --- reading lines -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Level:
-    """A column where some line above starts a key, a list item's `-` (`dash`), or the
-    key after a list item's `-` (`inside`)."""
-
-    indent: int
-    line: int
-    dash: bool = False
-    inside: bool = False
-
-
-def _open_levels(seen: _Text, line: int) -> list[_Level]:
-    """The columns a line may line up with: the nearest line above, then each line further
-    up that is indented less than every line between (a list item gives its `-` and the
-    key after it)."""
-    levels: list[_Level] = []
-    limit: int | None = None
-    for number in range(line - 1, -1, -1):
-        content = seen.line(number)
-        if not _content(content):
-            continue
-        indent = _indent(content)
-        if limit is not None and indent >= limit:
-            continue
-        if _is_item(content):
-            inner = _key_column(content)
-            if limit is None or inner < limit:
-                levels.append(_Level(inner, number, inside=True))
-            levels.append(_Level(indent, number, dash=True))
-        else:
-            levels.append(_Level(indent, number))
-        limit = indent
-        if indent == 0:
-            break
-    return levels
-
-
-def _tokens(text: str) -> list[Any]:
-    """PyYAML's tokens up to where it stops reading (scanning resolves no types, so the
-    safe loader scans as the strict one does)."""
-    found: list[Any] = []
-    try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
-            found.append(token)
-    except yaml.YAMLError:
-        pass
-    return found
-
-
-def _key_column(line: str) -> int:
-    """Where a line's key starts: after the `- ` of a list item."""
-    indent = _indent(line)
-    if not _is_item(line):
-        return indent
-    rest = line[indent + 1 :]
-    return indent + 1 + len(rest) - len(rest.lstrip(" "))
-
-
-def _content(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and not stripped.startswith("#")
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _is_item(line: str) -> bool:
-    stripped = line.lstrip(" ")
-    return stripped == "-" or stripped.startswith("- ")
-
-
-def _opens(line: str) -> bool:
-    """Whether a line ends with a key whose value is on the lines below it."""
-    return bool(re.search(r":\s*(#.*)?$", line)) or line.strip() == "-"
-
-
-def _key_of(text: str) -> str | None:
-    """The key a line (or its start) gives a value to, if it holds `key: `."""
-    match = re.match(r"\s*(?:-\s+)?([^\s:#'\"\[\]{}][^:#]*?):(\s|$)", text)
-    return match.group(1).strip() if match else None
-
-
-def _name(line: str, inner: bool = False) -> str:
-    """A line as a message names it: `topic:` for a key, else its text, shortened."""
-    content = line.strip()
-    if inner and content.startswith("- "):
-        content = content[2:].strip()
-    key = _key_of(content)
-    if key is not None and not content.startswith("- "):
-        return f"`{key}:`"
-    return f"`{_shortened(content)}`"
-
-
-def _quoted_line(line: str, column: int) -> str:
-    """The line with the text from `column` on in double quotes (as the hint's example)."""
-    head, value = line[:column].strip(), line[column:].strip()
-    value = value.replace("\\", "\\\\").replace('"', '\\"')
-    return _shortened(f'{head} "{value}"'.strip(), 70)
-
-
-def _shortened(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
-
-
-def _spaces(count: int) -> str:
-    return counted(count, "space")

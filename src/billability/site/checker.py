@@ -22,7 +22,7 @@ import json
 import posixpath
 from typing import Any
 
-from billability.decide.diagram import diagram_script
+from billability.decide.diagram_json import diagram_script
 from billability.model.diagnostics import Diagnostic, Problems
 from billability.model.policy import Fact, FactType, Outcome, Rule
 from billability.policy.compile import normalize

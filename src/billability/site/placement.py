@@ -14,7 +14,8 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from billability.decide.evaluate import domain, truth
+from billability.decide.scenario import truth
+from billability.decide.value_classes import domain
 from billability.model.policy import All, Condition, Outcome, Range, Rule, Value, facts_of
 from billability.policy.compile import normalize
 from billability.policy.compiled import Policy

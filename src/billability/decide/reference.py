@@ -1,4 +1,4 @@
-"""Decide a scenario under a compiled policy.
+"""The reference engine: decide a scenario by splitting on its unknown facts.
 
 In: a `PolicyData` and a scenario (a mapping from fact name to value; a fact left out,
 or given as None, is unknown).
@@ -20,9 +20,10 @@ one all completions share, or `undetermined`; `missing` holds exactly the unknow
 facts for which two completions that differ only in that fact decide differently.
 
 That splitting engine is the reference (`reference_decide`). Once a policy has decided
-`DIAGRAM_AFTER` scenarios, `decide` compiles it into its decision diagram
-(`billability.decide.diagram`), whose leaves are the reference's decisions, and from then on
-walks it: the same decisions, in a few steps each.
+`DIAGRAM_AFTER` scenarios, `engine.decide` compiles it into its decision diagram
+(`billability.decide.diagram`), whose leaves are the reference's decisions (built with
+this module's plan, `ReferencePlan.conclude`), and from then on walks it: the same
+decisions, in a few steps each.
 """
 
 from __future__ import annotations
@@ -32,19 +33,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from billability.model.diagnostics import Diagnostic, Location, ScenarioError, hint_for, one_of, shown
+from billability.decide.scenario import Locate, Scenario, ScenarioCheck, scenario_check, truth
+from billability.decide.value_classes import domain
+from billability.model.diagnostics import Diagnostic, ScenarioError, shown
 from billability.model.policy import (
     All,
-    Always,
-    AnyOf,
     Citation,
-    Compare,
     Condition,
     Decision,
     Fact,
     FactType,
     Is,
-    Not,
     OneOf,
     Outcome,
     PolicyData,
@@ -52,146 +51,6 @@ from billability.model.policy import (
     TraceEvent,
     Value,
 )
-
-Scenario = Mapping[str, Value]
-Locate = Callable[[str], Location | None]
-
-
-# --- the one place where a condition form gets its meaning ---------------------------
-
-
-def truth(condition: Condition, scenario: Scenario) -> bool | None:
-    """Three-valued truth of a condition: True, False, or None when unknown facts decide it."""
-    match condition:
-        case Always():
-            # relevant_when: always
-            return True
-        case Is(fact=name, value=value):
-            # fact: value
-            known = scenario.get(name)
-            return None if known is None else known == value
-        case OneOf(fact=name, values=values):
-            # fact: [value, value]
-            known = scenario.get(name)
-            return None if known is None else known in values
-        case Compare(fact=name, op=op, bound=bound):
-            # fact: {more_than: 30}
-            known = scenario.get(name)
-            return None if known is None else _compare(op, known, bound)
-        case All(items=items):
-            # all: [...], or several entries of one mapping
-            result: bool | None = True
-            for item in items:
-                holds = truth(item, scenario)
-                if holds is False:
-                    return False
-                if holds is None:
-                    result = None
-            return result
-        case AnyOf(items=items):
-            # any: [...]
-            result = False
-            for item in items:
-                holds = truth(item, scenario)
-                if holds is True:
-                    return True
-                if holds is None:
-                    result = None
-            return result
-        case Not(item=item):
-            # not: {...}
-            holds = truth(item, scenario)
-            return None if holds is None else not holds
-    raise TypeError(f"not a condition: {condition!r}")  # pragma: no cover
-
-
-def _compare(op: str, known: Any, bound: int) -> bool:
-    if op == "more_than":
-        return bool(known > bound)
-    if op == "at_least":
-        return bool(known >= bound)
-    if op == "less_than":
-        return bool(known < bound)
-    return bool(known <= bound)
-
-
-# --- validation of a scenario ---------------------------------------------------------
-
-
-def validate(policy: PolicyData, facts: Mapping[str, Any], locate: Locate | None = None) -> Scenario:
-    """The known facts of a scenario, checked against the policy's declarations."""
-    return reference_plan(policy).validate(facts, locate)
-
-
-def _problems(plan: ReferencePlan, facts: Mapping[str, Any], locate: Locate | None) -> list[Diagnostic]:
-    where = locate or (lambda name: None)
-    problems: list[Diagnostic] = []
-    for name, value in facts.items():
-        if not isinstance(name, str) or name not in plan.facts:
-            problems.append(
-                Diagnostic(
-                    "scenario.unknown-fact",
-                    f"`{name}` is not a fact of this policy",
-                    where(str(name)),
-                    hint=hint_for(str(name), plan.facts),
-                )
-            )
-            continue
-        if value is None:
-            continue
-        fact = plan.facts[name]
-        if fact.type is FactType.ENUM:
-            if not isinstance(value, str):
-                problems.append(
-                    Diagnostic(
-                        "scenario.type",
-                        f"`{name}` takes one of its values, not {shown(value)}",
-                        where(name),
-                        one_of(fact.value_names),
-                    )
-                )
-            elif value not in fact.value_names:
-                problems.append(
-                    Diagnostic(
-                        "scenario.unknown-value",
-                        f"`{value}` is not a value of `{name}`",
-                        where(name),
-                        hint=hint_for(value, fact.value_names),
-                    )
-                )
-        elif fact.type is FactType.BOOLEAN:
-            if not isinstance(value, bool):
-                problems.append(
-                    Diagnostic(
-                        "scenario.type",
-                        f"`{name}` is true or false, not {shown(value)}",
-                        where(name),
-                        "write `true` or `false`",
-                    )
-                )
-        elif isinstance(value, bool) or not isinstance(value, int):
-            problems.append(
-                Diagnostic(
-                    "scenario.type",
-                    f"`{name}` is a whole number, not {shown(value)}",
-                    where(name),
-                    "write a number such as `12`",
-                )
-            )
-        elif fact.minimum is not None and value < fact.minimum:
-            problems.append(
-                Diagnostic(
-                    "scenario.out-of-range", f"`{name}` cannot be less than {fact.minimum}, got {value}", where(name)
-                )
-            )
-        elif fact.maximum is not None and value > fact.maximum:
-            problems.append(
-                Diagnostic(
-                    "scenario.out-of-range", f"`{name}` cannot be more than {fact.maximum}, got {value}", where(name)
-                )
-            )
-    return problems
-
 
 # --- the reference engine ------------------------------------------------------------
 
@@ -225,9 +84,7 @@ class ReferencePlan:
     by_value: dict[Any, Candidates]
     every_rule: Candidates
     domains: dict[str, tuple[Value, ...]]
-    valid: Callable[[Mapping[str, Any]], bool]  # true for a valid scenario (may be false, or raise, for others)
-    complete: Callable[[Mapping[str, Any]], bool]  # the same, for one that gives every fact
-    size: int
+    check: ScenarioCheck
     events: dict[tuple[int, bool | None], TraceEvent]
     root: Any = None  # the decision diagram's root, once built
     decided: int = 0
@@ -235,17 +92,7 @@ class ReferencePlan:
     # validation ---------------------------------------------------------------------
 
     def validate(self, facts: Mapping[str, Any], locate: Locate | None) -> Scenario:
-        try:
-            clean = self.valid(facts)
-        except TypeError:
-            clean = False
-        if not clean:
-            problems = _problems(self, facts, locate)
-            if problems:
-                raise ScenarioError(problems)
-        if None in facts.values():
-            return {k: v for k, v in facts.items() if v is not None}
-        return facts
+        return self.check.validate(facts, locate)
 
     # deciding -------------------------------------------------------------------------
 
@@ -367,16 +214,27 @@ def _decision(
 # --- the plan: what evaluation precomputes once per policy ---------------------------
 
 _PLANS: weakref.WeakKeyDictionary[PolicyData, ReferencePlan] = weakref.WeakKeyDictionary()
-# The policy decided last and its plan: a run of decisions under one policy skips the lookup.
-_last: list[Any] = [None, None]
+
+
+@dataclass(slots=True)
+class LastPlan:
+    """The policy decided last and its plan: a run of decisions under one policy skips
+    the lookup of its plan (`engine.decide` reads it first)."""
+
+    policy: PolicyData | None = None
+    plan: ReferencePlan | None = None
+
+
+last_plan = LastPlan()
 
 
 def reference_plan(policy: PolicyData) -> ReferencePlan:
+    """The policy's plan, built once."""
     plan = _PLANS.get(policy)
     if plan is None:
         plan = _build_plan(policy)
         _PLANS[policy] = plan
-    _last[:] = [policy, plan]
+    last_plan.policy, last_plan.plan = policy, plan
     return plan
 
 
@@ -398,39 +256,13 @@ def _build_plan(policy: PolicyData) -> ReferencePlan:
         by_value=by_value,
         every_rule=every,
         domains={fact.name: domain(policy, fact) for fact in policy.facts},
-        valid=_valid_check(policy, every_fact=False),
-        complete=_valid_check(policy, every_fact=True),
-        size=len(policy.facts),
+        check=scenario_check(policy),
         events={
             (i, holds): TraceEvent(rule.id, rule.outcome, holds)
             for i, rule in enumerate(policy.rules)
             for holds in (True, False, None)
         },
     )
-
-
-def _valid_check(policy: PolicyData, every_fact: bool) -> Callable[[Mapping[str, Any]], bool]:
-    """One expression, true for a scenario that names only declared facts and gives each a
-    valid value or None. It may be false or raise for a valid scenario (a number beyond
-    64 bits), which then takes the full check; with `every_fact`, it is only for scenarios
-    that give every fact and raises KeyError when one is left out."""
-    constants: dict[str, Any] = {"names": frozenset(fact.name for fact in policy.facts)}
-    tests = [] if every_fact else ["s.keys() <= names"]
-    for at, fact in enumerate(policy.facts):
-        constants[f"n{at}"] = fact.name
-        value = f"s[n{at}]" if every_fact else f"s.get(n{at})"
-        if fact.type is FactType.ENUM:
-            constants[f"v{at}"] = frozenset((*fact.value_names, None))
-            tests.append(f"{value} in v{at}")
-        elif fact.type is FactType.BOOLEAN:
-            tests.append(f"((x := {value}) is True or x is False or x is None)")
-        else:
-            constants[f"low{at}"] = fact.minimum if fact.minimum is not None else -(2**63)
-            constants[f"high{at}"] = fact.maximum if fact.maximum is not None else 2**63
-            tests.append(f"((x := {value}) is None or (x.__class__ is int and low{at} <= x <= high{at}))")
-    body = " and ".join(tests) or "True"
-    check: Callable[[Mapping[str, Any]], bool] = eval(f"lambda s: {body}", constants)  # values enter as constants
-    return check
 
 
 def _candidates(policy: PolicyData, indexes: Iterable[int]) -> Candidates:
@@ -466,47 +298,3 @@ def _index_fact(policy: PolicyData) -> str | None:
         if count > best_count:
             best, best_count = fact.name, count
     return best
-
-
-def comparison_bounds(policy: PolicyData, name: str) -> frozenset[int]:
-    """The numbers the policy compares fact `name` with (`days: {more_than: 30}`, and
-    equality tests such as `days: 30` or `days: [7, 30]`)."""
-    bounds: set[int] = set()
-
-    def walk(condition: Condition) -> None:
-        match condition:
-            case Compare(fact=f, bound=bound) if f == name:
-                bounds.add(bound)
-            case Is(fact=f, value=value) if f == name and isinstance(value, int) and not isinstance(value, bool):
-                bounds.add(value)
-            case OneOf(fact=f, values=values) if f == name:
-                bounds.update(v for v in values if isinstance(v, int) and not isinstance(v, bool))
-            case All(items=items) | AnyOf(items=items):
-                for item in items:
-                    walk(item)
-            case Not(item=item):
-                walk(item)
-
-    for rule in policy.rules:
-        walk(rule.when)
-    for fact in policy.facts:
-        walk(fact.relevant_when)
-    return frozenset(bounds)
-
-
-def domain(policy: PolicyData, fact: Fact) -> tuple[Value, ...]:
-    """The values worth trying for a fact: every enum value, true and false, or for a whole
-    number one value on each side of and at every number the policy compares it with."""
-    if fact.type is FactType.ENUM:
-        return fact.value_names
-    if fact.type is FactType.BOOLEAN:
-        return (True, False)
-    low = fact.minimum if fact.minimum is not None else -(2**31)
-    high = fact.maximum if fact.maximum is not None else 2**31
-    points = {low}
-    for bound in comparison_bounds(policy, fact.name):
-        points.update((bound - 1, bound, bound + 1))
-    return tuple(sorted(p for p in points if low <= p <= high))
-
-
-# Imported last: the diagram is built from the reference plan above.
