@@ -24,7 +24,9 @@ STAGES = ("model", "decide", "policy", "checks", "history", "audit", "site", "cl
 TOP = ("__init__", "pytest_plugin")
 MAX_LINES = 400
 # Modules over MAX_LINES, each one idea that reads best whole: why.
-ONE_IDEA: dict[str, str] = {}
+ONE_IDEA: dict[str, str] = {
+    "billability.policy.syntax": "the YAML mistakes are one list tried in order, most telling first: the order is the logic",
+}
 
 
 @dataclass(frozen=True)
