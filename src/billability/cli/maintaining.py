@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from billability.checks.corpus import Case, corpus_findings, load_cases, run_cases
+from billability.checks.corpus import Case, load_cases, run_corpus
 from billability.checks.coverage import measure
 from billability.checks.lint import by_design, counts, lint_policy
 from billability.checks.mutate import Status, corpus_case, decision_words, run_mutants
@@ -107,10 +107,11 @@ def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None,
     """
     chosen = policy_and_corpus(policy_path, [*paths, *corpus_paths])
     policy = loaded_policy(chosen.policy)
-    corpus = list(chosen.corpus)
-    cases = _cases(policy, corpus)
-    results = run_cases(policy, cases)
-    failed = [r for r in results if not r.passed]
+    try:
+        run = run_corpus(policy, chosen.corpus)
+    except Problems as error:
+        fail(error.diagnostics)
+    results, failed, findings = run.results, run.failed, run.findings
     for result in results:
         if result.passed:
             if verbose:
@@ -119,14 +120,11 @@ def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None,
         click.echo(f"{result.case.location}: FAIL: {result.case.name}")
         for difference in result.differences:
             click.echo(f"    {difference}")
-    # The corpus as a whole (every statement of the source cited, every rule deciding a
-    # case) is judged only when whole folders are run, not a file picked out of one.
-    findings = corpus_findings(policy, results) if all(path.is_dir() for path in corpus) else []
     if findings:
         click.echo(diagnostics_text(findings))
     whole = f", {counted(len(findings), 'problem')} of the corpus as a whole" if findings else ""
     click.echo(
-        f"{listed_folders(corpus)} against {shown_folder(chosen.policy)}: "
+        f"{listed_folders(chosen.corpus)} against {shown_folder(chosen.policy)}: "
         f"{len(results) - len(failed)} passed, {len(failed)} failed{whole}"
     )
     if failed or findings:
