@@ -7,7 +7,9 @@ outcome, deciding rules, reasons and problems (`run.audit_file`, through the Pyt
 engine or DuckDB's, `duckdb_engine`, chosen in `engines`), the written results and
 their safety checks (`results`), the summary and HTML report (`report`, `charts`,
 `provenance`), the cells no engine can read (`unreadable`), and the policy as one SQL
-query over a table of records (`sql`, `sql_cells`).
+query over a table of records (`sql`, `sql_cells`). What the `audit` and `sql`
+commands check of their options is here too: `fail_on` (the outcomes `--fail-on` names)
+and `query_file` (the query checked against its options and written whole).
 """
 
 from billability.audit.run import audit_file

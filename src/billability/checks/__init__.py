@@ -2,7 +2,8 @@
 
 Takes a compiled `Policy` and its corpus folder. Gives `corpus` (reading the cases and
 running them: `billability test`), `lint` (rules that never decide, conditions that
-never hold), `coverage` (rules and conditions no case reaches), `mutate` with
+never hold), `validation` (a policy and its corpus checked without running a case:
+`billability validate`), `coverage` (rules and conditions no case reaches), `mutate` with
 `distinguish` (small changes the corpus must catch, or proof none can be told apart),
 and `strategies` (Hypothesis strategies: scenarios and whole generated policies). The
 pytest plugin (`billability.pytest_plugin`) runs the corpus as test items.

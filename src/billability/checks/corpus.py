@@ -6,11 +6,13 @@ between what a case expects and what the policy decides. Problems in the files
 (reading, schema, facts the policy does not know, rule ids it does not have)
 raise `Problems` with every diagnostic at once; `check_corpus` returns them instead,
 with how many cases and files it read (what `billability validate` reports).
+`run_corpus` loads and runs a corpus as `billability test` does, with what the corpus
+as a whole lacks when whole folders are run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -286,6 +288,28 @@ def corpus_findings(policy: Policy, results: Iterable[CaseResult]) -> list[Diagn
                 )
             )
     return findings
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusRun:
+    """A corpus run against a policy: each case's result in the corpus's order, and what
+    the corpus as a whole lacks (`corpus_findings`; none when a part of it was run)."""
+
+    results: tuple[CaseResult, ...]
+    findings: tuple[Diagnostic, ...]
+
+    @property
+    def failed(self) -> tuple[CaseResult, ...]:
+        return tuple(result for result in self.results if not result.passed)
+
+
+def run_corpus(policy: Policy, paths: Sequence[Path]) -> CorpusRun:
+    """Load the corpus at `paths` (raising `Problems` when it does not load) and run every
+    case. The corpus as a whole (every statement of the source cited, every rule deciding
+    a case) is judged only when whole folders are run, not a file picked out of one."""
+    results = run_cases(policy, load_cases(paths, policy))
+    whole = all(path.is_dir() for path in paths)
+    return CorpusRun(tuple(results), tuple(corpus_findings(policy, results)) if whole else ())
 
 
 def _statement_holding(quote: str, table: list[Statement]) -> str:

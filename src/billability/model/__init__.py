@@ -4,5 +4,5 @@ Takes nothing from the other stages. Gives the policy's data (`policy.PolicyData
 rules and their condition forms, precedence, source), `Decision` and its citations and
 trace, the located problems every stage reports (`diagnostics`: `Location`,
 `Diagnostic`, `Problems`, `ScenarioError`), walks over conditions (`conditions`) and the
-paths of the bundled policy, schemas and corpus (`resources`).
+paths of the bundled policy, schemas and corpus, and of those a command acts on (`resources`).
 """

@@ -1,7 +1,8 @@
 """Where the policy, the corpus and the JSON Schemas live, and how their paths are shown.
 
 In: the working folder (or a folder given).
-Out: a `Project`: the `policy/` and `corpus/` folders commands act on. Inside a
+Out: a `Project`: the `policy/` and `corpus/` folders commands act on (`PolicyAndCorpus`:
+those a command was given, the project's for the rest, looked up once). Inside a
 checkout (the folder or one of its parents holds `policy/policy.yaml`) they are the
 checkout's own, the files a maintainer is editing, however the package was installed.
 Outside any checkout they are the copies bundled with the package
@@ -14,6 +15,7 @@ Paths are shown relative to the working folder; a bundled file is shown as
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +74,25 @@ def project(start: Path | None = None) -> Project:
     if root is None:
         return Project(policy_dir(), corpus_dir(), None)
     return Project(root / "policy", root / "corpus", root)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyAndCorpus:
+    """The policy and the corpus folders (or files) one command acts on."""
+
+    policy: Path
+    corpus: tuple[Path, ...]
+
+
+def policy_and_corpus(policy: str | Path | None = None, corpus: Sequence[str | Path] = ()) -> PolicyAndCorpus:
+    """The policy and corpus a command acts on: those given (`--policy`, `--corpus`), else
+    the checkout's, else the bundled ones. The checkout is looked for once per command,
+    and only when the policy or the corpus is not given."""
+    given = tuple(Path(path) for path in corpus)
+    if policy is not None and given:
+        return PolicyAndCorpus(Path(policy), given)
+    found = project()
+    return PolicyAndCorpus(Path(policy) if policy is not None else found.policy, given or (found.corpus,))
 
 
 def corpus_beside(policy: Path) -> Path | None:

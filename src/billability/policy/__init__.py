@@ -8,5 +8,7 @@ against the JSON Schemas, and `checked_file` keeps which parts of a file it foun
 builds the model's values and reports every problem at once (`load_policy`), with the
 rules' and facts' conditions compiled by `compile_conditions`; `compiled.Policy` is the
 model's data with `evaluate`, answered by the decide stage. `wording` gives the staff
-words for the policy's names and outcomes; `dump` writes a compiled policy back as YAML.
+words for the policy's names and outcomes; `dump` writes a compiled policy back as YAML;
+`scenario` reads a scenario given on the command line (a file of facts and
+FACT=VALUE words) by the policy's facts.
 """

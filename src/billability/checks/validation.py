@@ -1,0 +1,45 @@
+"""Validate a policy and the corpus that pins it, as `billability validate` does.
+
+In: a policy file or folder, and the corpus folder beside it (None when it has none).
+Out: a `Validation`: the compiled policy (None when it does not compile), the corpus
+checked as `billability test` loads it (YAML, schema, facts and values the policy knows,
+rule ids it has, quotes in its source) without running a case, and every problem of
+both, located. Without a policy, the corpus is still read for its YAML and schema
+problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from billability.checks.corpus import CorpusCheck, check_corpus
+from billability.model.diagnostics import Diagnostic, Problems
+from billability.policy.compile import load_policy
+from billability.policy.compiled import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """One policy validated: the policy (None when it does not compile), the corpus
+    checked (None when there is no corpus folder), and every problem found."""
+
+    target: Path
+    policy: Policy | None
+    corpus: Path | None
+    checked: CorpusCheck | None
+    problems: tuple[Diagnostic, ...]
+
+
+def validate(target: Path, corpus: Path | None) -> Validation:
+    """Compile the policy at `target` and check the corpus at `corpus`, if it is a folder."""
+    problems: list[Diagnostic] = []
+    policy: Policy | None = None
+    try:
+        policy = load_policy(target)
+    except Problems as error:
+        problems.extend(error.diagnostics)
+    if corpus is None or not corpus.is_dir():
+        return Validation(target, policy, None, None, tuple(problems))
+    checked = check_corpus([corpus], policy)
+    return Validation(target, policy, corpus, checked, (*problems, *checked.problems))

@@ -1,0 +1,80 @@
+"""What every command shares: the `--policy`, `--corpus` and `--format` options, the exit
+statuses, and how problems are printed before exiting.
+
+In: a command's parsed options and the problems a library function raised.
+Out: click options for commands to wear, a loaded `Policy` or an exit with its
+problems on stderr (or as workflow annotations on stdout with `--format github`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from billability.decide.explain import diagnostics_github, diagnostics_text
+from billability.model.diagnostics import Diagnostic, Problems, counted
+from billability.model.resources import shown_folder
+from billability.policy.compile import load_policy
+from billability.policy.compiled import Policy
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_PROBLEMS = 1
+EXIT_INVALID = 2
+
+
+def fail(diagnostics: Sequence[Diagnostic], status: int = EXIT_INVALID, github: bool = False) -> NoReturn:
+    """Print the problems and their count, and exit with `status`."""
+    render = diagnostics_github if github else diagnostics_text
+    click.echo(render(diagnostics), err=not github)
+    count = sum(1 for d in diagnostics if d.severity == "error")
+    if not github:
+        click.echo(counted(count, "error"), err=True)
+    sys.exit(status)
+
+
+def loaded_policy(folder: Path) -> Policy:
+    """The policy at `folder`; exits with its problems when it does not compile."""
+    try:
+        return load_policy(folder)
+    except Problems as error:
+        fail(error.diagnostics)
+
+
+def listed_folders(paths: Sequence[Path]) -> str:
+    return ", ".join(shown_folder(path) for path in paths)
+
+
+def policy_option(command: F) -> F:
+    return click.option(
+        "--policy",
+        "policy_path",
+        metavar="PATH",
+        default=None,
+        help="Policy file or folder (default: `policy/` of the checkout you are in, else the bundled policy).",
+    )(command)
+
+
+def annotation_format_option(command: F) -> F:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "github"]),
+        default="text",
+        show_default=True,
+        help="`github` prints workflow annotations that show on the pull request's lines.",
+    )(command)
+
+
+def corpus_option(command: F) -> F:
+    return click.option(
+        "--corpus",
+        "corpus_paths",
+        multiple=True,
+        metavar="PATH",
+        help="Corpus file or folder (repeatable; default: `corpus/` of the checkout you are in, else the bundled corpus).",
+    )(command)
