@@ -51,9 +51,11 @@ from typing import Any
 
 import duckdb
 
+from billability.audit.binding import Binding
 from billability.audit.dates import DATE_FORMATS
 from billability.audit.engines import PythonEngine
-from billability.audit.mapping import Binding
+from billability.audit.outcomes import INVALID
+from billability.audit.python_audit import FIRST_INVALID_ROWS, Results, with_problems
 from billability.audit.records import (
     Export,
     Format,
@@ -76,7 +78,7 @@ from billability.audit.results import (
     output_format,
     temporary_beside,
 )
-from billability.audit.run import FIRST_INVALID_ROWS, INVALID, Counts, Results, Summary, summarize, with_problems
+from billability.audit.summary import Counts, Summary, summarize
 from billability.audit.unreadable import (
     DKEY,
     INVALID_ROW,
@@ -97,7 +99,7 @@ from billability.model.diagnostics import Diagnostic, Location, Problems
 from billability.model.policy import Fact, FactType
 from billability.policy.compiled import Policy
 
-# Column types whose text (`CAST(... AS VARCHAR)`) is the text `mapping._text` makes of the cell.
+# Column types whose text (`CAST(... AS VARCHAR)`) is the text `mapping.text_of` makes of the cell.
 SQL_READABLE = frozenset(
     {"VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 )

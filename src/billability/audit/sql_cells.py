@@ -41,8 +41,8 @@ from functools import cache
 
 from sqlglot import exp
 
+from billability.audit.binding import Binding, Reading
 from billability.audit.dates import DATE_FORMATS
-from billability.audit.mapping import Binding, _Reading
 from billability.audit.unreadable import classes_of_readings, problem_places
 from billability.decide.diagram import FactClasses
 from billability.model.diagnostics import one_of
@@ -254,7 +254,7 @@ def _number_class(classes: FactClasses, above: Callable[[int], exp.Expr]) -> lis
 # --- one cell ------------------------------------------------------------------------------
 
 
-def _read_cell(reading: _Reading, text: exp.Expr, lowered: exp.Expr, classes: FactClasses) -> tuple[exp.Expr, exp.Expr]:
+def _read_cell(reading: Reading, text: exp.Expr, lowered: exp.Expr, classes: FactClasses) -> tuple[exp.Expr, exp.Expr]:
     """The class and the problem of a fact read from one cell, as `mapping._read`."""
     fact, column, unknown, blank = reading.fact, reading.column, len(classes.values), _blank(text)
     name, table = f"`{fact.name}`", reading.codes
@@ -357,7 +357,7 @@ class _Date:
 
 
 def _read_dates(
-    reading: _Reading, service: _Date, discharge: _Date, classes: FactClasses
+    reading: Reading, service: _Date, discharge: _Date, classes: FactClasses
 ) -> tuple[exp.Expr, list[exp.Expr | None]]:
     """The class of a fact derived from a service and a discharge date, and its problems
     (the service date's, the discharge date's, a number out of range), as `mapping._derive`."""

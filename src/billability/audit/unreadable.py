@@ -32,11 +32,11 @@ from typing import Any
 
 import duckdb
 
-from billability.audit.mapping import ERROR, WARNING, Binding, RowProblem
+from billability.audit.binding import Binding, RowProblem
+from billability.audit.outcomes import ERROR, INVALID, NOT_AUDITED, WARNING
 from billability.audit.records import Format, quoted, text_literal
 from billability.audit.results import LIST_SEPARATOR, RowResult, csv_quoted_characters, render_problem, rendered_tail
-from billability.audit.run import INVALID, NOT_AUDITED
-from billability.audit.sql import leaf_number
+from billability.audit.sql_walk import leaf_number
 from billability.decide.diagram import FactClasses, diagram_of, fact_classes
 from billability.policy.compiled import Policy
 

@@ -705,7 +705,8 @@ def audit(
     output would overwrite an input or the other output; 130 when stopped by Ctrl-C
     (SIGINT), 143 by SIGTERM. Nothing is written unless the audit completes.
     """
-    from billability.audit.run import OUTCOMES, audit_file
+    from billability.audit.outcomes import OUTCOMES
+    from billability.audit.run import audit_file
 
     failing = _outcomes(fail_on, OUTCOMES)
     try:
