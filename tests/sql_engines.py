@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from billability.audit.mapping import RowProblem
+from billability.audit.binding import RowProblem
 from billability.audit.results import LIST_SEPARATOR
 from billability.model.diagnostics import one_of
 from billability.policy.compiled import Policy

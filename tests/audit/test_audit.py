@@ -757,9 +757,9 @@ def test_the_report_text_contrasts_at_least_4_5_to_1_with_its_backgrounds() -> N
 
 
 def test_a_problem_feeding_two_facts_is_an_error_when_either_bears_on_the_answer() -> None:
-    from billability.audit.mapping import RowProblem
+    from billability.audit.binding import RowProblem
+    from billability.audit.python_audit import with_problems
     from billability.audit.results import RowResult
-    from billability.audit.run import with_problems
 
     problem = RowProblem(
         "record.date", "ServiceDate", "soon", "not a date", facts=("days_since_discharge", "documented")

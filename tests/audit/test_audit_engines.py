@@ -20,12 +20,14 @@ import duckdb
 import pytest
 from test_audit import EXPORT, MAPPING, WARNED_EXPORT
 
+from billability.audit.binding import bind
 from billability.audit.duckdb_engine import audit_in_duckdb
 from billability.audit.engines import PythonEngine
-from billability.audit.mapping import bind, default_mapping, load_mapping
+from billability.audit.mapping import default_mapping, load_mapping
+from billability.audit.python_audit import audit
 from billability.audit.records import open_export
 from billability.audit.results import ResultsWriter
-from billability.audit.run import Summary, audit
+from billability.audit.summary import Summary
 from billability.model.diagnostics import Problems
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy

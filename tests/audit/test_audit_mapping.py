@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 
-from billability.audit.mapping import Binding, bind, default_mapping, load_mapping
+from billability.audit.binding import Binding, bind
+from billability.audit.engines import PythonEngine
+from billability.audit.mapping import default_mapping, load_mapping
+from billability.audit.outcomes import INVALID
+from billability.audit.python_audit import audit
 from billability.audit.records import batches, open_export
 from billability.audit.results import ResultsWriter
-from billability.audit.run import INVALID, PythonEngine, audit
 from billability.model.diagnostics import Problems
 from billability.policy.compiled import Policy
 
@@ -117,7 +120,7 @@ def test_an_interrupted_run_leaves_no_file(clinic: Policy, tmp_path: Path, monke
     export = open_export(records)
     target = tmp_path / "out.csv"
     writer = ResultsWriter(target, export, ("clinic", "1.0"))
-    import billability.audit.run as audit_module
+    import billability.audit.python_audit as audit_module
 
     def interrupted(export: Any, **options: Any) -> Any:
         yield [("benefits", "benefits")] if options.get("as_line") is not None else [("benefits",)]
@@ -156,7 +159,7 @@ def test_equal_results_share_one_entry(clinic: Policy, tmp_path: Path) -> None:
 def test_forgetting_the_lookups_midway_changes_no_result(
     clinic: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import billability.audit.run as audit_module
+    import billability.audit.python_audit as audit_module
 
     records = tmp_path / "export.csv"
     cells = ["peer,benefits", "counselor,benefits", "counselor,driving", "counselor,nothing", ",handoff"]
@@ -364,14 +367,14 @@ facts:
     [("1:15", 75), (" 0:05 ", 5), ("75", 75), ("2.5", 2), ("", None), (None, None), (datetime.time(1, 15), 75)],
 )
 def test_minutes_are_read_as_numbers_or_hours_and_minutes(cell: Any, minutes: int | None) -> None:
-    from billability.audit.run import _minutes
+    from billability.audit.summary import _minutes
 
     assert _minutes(cell) == minutes
 
 
 @pytest.mark.parametrize("cell", ["1h15", "1:75", "-5", "n/a", "nan", True])
 def test_unreadable_minutes_are_never_taken_for_zero(cell: Any) -> None:
-    from billability.audit.run import _minutes, _Unreadable
+    from billability.audit.summary import _minutes, _Unreadable
 
     with pytest.raises(_Unreadable):
         _minutes(cell)

@@ -13,7 +13,9 @@ import duckdb
 import pytest
 from test_audit import EXPORT, MAPPING, audit, read_csv
 
-from billability.audit.records import Format, located_error, open_export
+from billability.audit.formats import Format
+from billability.audit.reading_errors import located_error
+from billability.audit.records import open_export
 from billability.model.diagnostics import Problems
 
 ENGINES = ["duckdb", "python"]

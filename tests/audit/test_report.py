@@ -14,9 +14,10 @@ import pytest
 
 from billability.audit import provenance as provenance_module
 from billability.audit.charts import LABEL_PIXELS, guessed_width, label_lines
+from billability.audit.outcomes import OUTCOMES
 from billability.audit.provenance import Provenance, record_provenance, sha256_of, utc_timestamp
 from billability.audit.report import report_html
-from billability.audit.run import OUTCOMES, GroupTally, RuleTally, Summary, Tally
+from billability.audit.summary import GroupTally, RuleTally, Summary, Tally
 
 LONG_RULE = "arm-handoff-not-medically-necessary"
 LONG_GROUP = "Outpatient Services North County Adolescent Program"

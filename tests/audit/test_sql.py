@@ -36,9 +36,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billability.audit.mapping import Binding, bind, default_mapping, load_mapping
+from billability.audit.binding import Binding, bind
+from billability.audit.mapping import default_mapping, load_mapping
+from billability.audit.python_audit import with_problems
 from billability.audit.results import OUTPUT_COLUMNS, RowResult
-from billability.audit.run import with_problems
 from billability.audit.sql import RUN_DIALECTS, policy_query, policy_sql
 from billability.checks import strategies
 from billability.cli import main

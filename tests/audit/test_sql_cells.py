@@ -20,8 +20,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
+from billability.audit.binding import Binding, RowProblem, bind
 from billability.audit.dates import DATE_FORMATS
-from billability.audit.mapping import Binding, RowProblem, bind, load_mapping
+from billability.audit.mapping import load_mapping
 from billability.audit.sql_cells import read_sql
 from billability.audit.unreadable import classes_of_readings, problem_places
 from billability.model.diagnostics import one_of

@@ -36,10 +36,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from billability.audit.binding import bind
 from billability.audit.engines import PythonEngine
-from billability.audit.mapping import bind, default_mapping, load_mapping
+from billability.audit.mapping import default_mapping, load_mapping
+from billability.audit.python_audit import Results
 from billability.audit.results import LIST_SEPARATOR, OUTPUT_COLUMNS, RowResult
-from billability.audit.run import Results
 from billability.audit.sql import policy_sql
 from billability.cli import main
 from billability.model.policy import FactType, Value

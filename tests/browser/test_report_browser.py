@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from billability.audit.outcomes import NOT_AUDITED, OUTCOMES
 from billability.audit.provenance import Provenance
 from billability.audit.report import LABELS as OUTCOME_LABELS
 from billability.audit.report import report_html
-from billability.audit.run import NOT_AUDITED, OUTCOMES, GroupTally, RuleTally, Summary, Tally
+from billability.audit.summary import GroupTally, RuleTally, Summary, Tally
 from browsers import require_browser
 
 require_browser()

@@ -1,15 +1,32 @@
 """The audit stage: service records in, one decision per record out.
 
-Takes an export (CSV, JSON Lines or Parquet, as EHRs write them: `export_text` finds its
-encoding and delimiter, `records` reads it), a mapping from its columns and codes to the
-policy's facts (`mapping`, with `dates`), and a compiled `Policy`. Gives each record's
-outcome, deciding rules, reasons and problems (`run.audit_file`, through the Python
-engine or DuckDB's, `duckdb_engine`, chosen in `engines`), the written results and
-their safety checks (`results`), the summary and HTML report (`report`, `charts`,
-`provenance`), the cells no engine can read (`unreadable`), and the policy as one SQL
-query over a table of records (`sql`, `sql_cells`). What the `audit` and `sql`
-commands check of their options is here too: `fail_on` (the outcomes `--fail-on` names)
-and `query_file` (the query checked against its options and written whole).
+Takes an export (CSV, JSON Lines or Parquet, as EHRs write them), a mapping from its
+columns and codes to the policy's facts, and a compiled `Policy`. Gives each record's
+outcome, deciding rules, reasons and problems, written beside its own columns, a
+summary and an HTML report, and the policy as one SQL query over a table of records.
+Bottom to top:
+
+- reading an export: `export_text` finds a text file's encoding and delimiter,
+  `formats` tells a file's format from its name, `reading_errors` words what DuckDB
+  cannot read, `records` reads the export in batches;
+- reading its cells as facts: `mapping` reads and checks the mapping file (with
+  `dates`' formats), `binding` turns a record's cells into a scenario's facts and the
+  problems of the cells it cannot read, `outcomes` holds the audit's words for both;
+- deciding: `engines` decide batches of scenarios, `python_audit` decides every row
+  through one, `summary` sums up the results, `results` writes the rows and checks
+  the output paths; DuckDB's engine reads the cells as classes in SQL
+  (`duckdb_reading`), walks the decision diagram (`sql_walk`), leaves the cells it
+  cannot read to the interpreter (`unreadable`) and writes the rows
+  (`duckdb_engine`); `run.audit_file` does all of it for a file, as `billability
+  audit` does;
+- reporting: `report` (with `charts` and `provenance`) renders the summary as text
+  and HTML;
+- the policy as SQL: `sql` writes one query over a table of records, reading its
+  cells with `sql_cells` (`sql_pieces`, `sql_dates`) and walking the diagram with
+  `sql_walk`;
+- what the `audit` and `sql` commands check of their options: `fail_on` (the outcomes
+  `--fail-on` names) and `query_file` (the query checked against its options and
+  written whole).
 """
 
 from billability.audit.run import audit_file

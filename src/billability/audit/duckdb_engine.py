@@ -3,20 +3,20 @@ the file as DuckDB reads it, and DuckDB writes the output.
 
 In: an `Export`, a `Binding` of its columns to the facts, the `Policy`, and maybe the
 output file's path.
-Out: the same `Summary` and the same output as `audit.audit` with the Python engine:
+Out: the same `Summary` and the same output as `python_audit.audit` with the Python engine:
 CSV and JSON Lines files equal byte for byte, Parquet files with the same columns,
 types and rows.
 
-How: each mapped cell becomes its class (`_class_sql`: one CASE from the export's codes
+How: each mapped cell becomes its class (`duckdb_reading`: one CASE from the export's codes
 to the position of the fact's class), and the policy's compiled walk of its decision
-diagram (`sql.leaf_number`) turns the classes into a leaf. Passes on every thread:
+diagram (`sql_walk.leaf_number`) turns the classes into a leaf. Passes on every thread:
 
 1. `_stage`: read and decide every row into a Parquet file beside the target, in order:
    the row's cells made one line of CSV or JSON text (its cells themselves for Parquet
    output), its leaf, its summary cells, and for a flagged row (below) its classes and
    the cells the SQL could not read;
 2. `diagnose`: each distinct cell the SQL could not read, per fact, read once by the
-   interpreter (`mapping.Binding.facts`): the class it reads as, or its problem;
+   interpreter (`binding.Binding.facts`): the class it reads as, or its problem;
 3. `_count`: the rows by result and minutes, and by outcome, staff and program;
 4. `_write`: every row, numbered by Parquet's own row numbers, with the words of its
    result as the Python engine's writer words them (`results.rendered_tail`).
@@ -25,9 +25,9 @@ Numbering rows in the order of a CSV file would take DuckDB one thread; the stag
 file's row numbers take none. Without an output file, the rows are diagnosed and
 counted straight from the export.
 
-A row the SQL reading cannot take exactly as `mapping.Binding.facts` takes it is
+A row the SQL reading cannot take exactly as `binding.Binding.facts` takes it is
 flagged: a cell that is not a code of the mapping as SQL can match it (codes are
-matched lowered when ASCII, `_matched`), a value out of range, a cell with other
+matched lowered when ASCII, `duckdb_reading`), a value out of range, a cell with other
 whitespace around it than Python strips, a column of a type whose text Python writes
 differently, a service or discharge date SQL cannot read (the pair of them is read
 together), a scope cell SQL cannot place. A row out of the mapping's scope is never
@@ -36,7 +36,7 @@ cell (or pair of dates, or scope cell) is joined back (`unreadable.resolved_sql`
 map from the cell's text, as large as the distinct cells, not the rows): a cell it
 reads gives its class, one it cannot counts as blank. The row's leaf then decides it,
 and its problems are the interpreter's own, each an error when the leaf misses a fact
-the cell feeds (the row is invalid) or else a warning, as `audit.with_problems` says;
+the cell feeds (the row is invalid) or else a warning, as `python_audit.with_problems` says;
 so the results, diagnostics and hints are the Python engine's by construction, with no
 Python call per row.
 """
@@ -51,20 +51,20 @@ from typing import Any
 
 import duckdb
 
-from billability.audit.dates import DATE_FORMATS
+from billability.audit.binding import Binding
+from billability.audit.duckdb_reading import FLAGGED, ROW, SCOPE, cell_text, cell_texts, class_column, decided_sql
 from billability.audit.engines import PythonEngine
-from billability.audit.mapping import Binding
+from billability.audit.formats import Format
+from billability.audit.outcomes import INVALID
+from billability.audit.python_audit import FIRST_INVALID_ROWS, Results, with_problems
+from billability.audit.reading_errors import located_error
 from billability.audit.records import (
     Export,
-    Format,
     bounded_connection,
     cell_sql,
-    cell_type,
     line_sql,
-    located_error,
     quoted,
     reader_parameters,
-    reader_sql,
     text_literal,
 )
 from billability.audit.results import (
@@ -76,7 +76,7 @@ from billability.audit.results import (
     output_format,
     temporary_beside,
 )
-from billability.audit.run import FIRST_INVALID_ROWS, INVALID, Counts, Results, Summary, summarize, with_problems
+from billability.audit.summary import Counts, Summary, summarize
 from billability.audit.unreadable import (
     DKEY,
     INVALID_ROW,
@@ -87,222 +87,18 @@ from billability.audit.unreadable import (
     Source,
     classes_of_readings,
     diagnose,
-    leaf_sql,
-    not_audited_leaf,
     resolved_sql,
     words_sql,
 )
-from billability.decide.value_classes import FactClasses
 from billability.model.diagnostics import Diagnostic, Location, Problems
-from billability.model.policy import Fact, FactType
 from billability.policy.compiled import Policy
 
-# Column types whose text (`CAST(... AS VARCHAR)`) is the text `mapping._text` makes of the cell.
-SQL_READABLE = frozenset(
-    {"VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
-)
-ROW = quoted("billability row")
-FLAGGED = quoted("billability flagged")
-SCOPE = quoted("billability scope")
 MEMORY = "512MB"
 STAGED_LINE = quoted("billability line")
 STAGED_CELLS = quoted("billability cells")
 STAGED_CLASSES = quoted("billability classes")
 STAGED_SUMMARY = tuple(quoted(f"billability {role}") for role in ("minutes", "staff", "program"))
 ENGINE_NAME = "duckdb"
-
-
-def _matched(text: str) -> str:
-    """SQL for the text a cell is matched by, as `mapping.key_of` matches it: lowered
-    when it is ASCII, else as it is (DuckDB lowers some letters, `İ` say, otherwise
-    than Python, so such a cell that matches no code as written is left to the
-    interpreter)."""
-    return f"CASE WHEN strlen({text}) = length({text}) THEN lower({text}) ELSE {text} END"
-
-
-def _match_table(table: dict[str, Any]) -> dict[str, Any]:
-    """The matching texts (`mapping.key_of`) SQL matches: the ASCII ones. A cell that
-    matches another matches none in SQL, and the interpreter reads it."""
-    return {key: value for key, value in table.items() if key.isascii()}
-
-
-def _class_sql(binding: Binding, export: Export, index: int, classes: FactClasses) -> str:
-    """SQL for the class of one mapped fact's cell: its position among the fact's
-    classes, their count when the cell is blank or means unknown, or `UNREAD` when the
-    interpreter must read it (a cell no code or value matches as SQL can tell, a number
-    out of range or too long, a column whose type Python writes as other text)."""
-    reading = binding.readings[index]
-    fact = reading.fact
-    if reading.dates is not None:
-        return _dates_class_sql(reading, export, classes)
-    column = export.columns.index(reading.column)
-    raw = cell_sql(export, column)
-    unknown = len(classes.values)
-    if cell_type(export, column) not in SQL_READABLE:
-        return f"CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END"
-    # Spaces are trimmed; a cell with other whitespace around it matches no code or value,
-    # so the interpreter reads it and strips it as Python strips.
-    text = f"trim(CAST({raw} AS VARCHAR))"
-    table: dict[str, Any] | None
-    if reading.codes is not None:
-        table = reading.codes
-    elif fact.type is FactType.ENUM:
-        table = reading.spellings
-    elif fact.type is FactType.BOOLEAN:
-        table = {"true": True, "false": False}
-    else:
-        table = None
-    if table is not None:
-
-        def whens(table: dict[str, Any]) -> str:
-            return " ".join(
-                f"WHEN {text_literal(code)} THEN {unknown if value is None else classes.class_of(value)}"
-                for code, value in table.items()
-            )
-
-        # The codes as the mapping spells them first, a lookup on the text as it is (what
-        # most cells are); then the text as matched, for the cells typed otherwise.
-        spelled = {reading.spellings.get(key, key).strip(): value for key, value in table.items()}
-        return (
-            f"CASE {text} WHEN '' THEN {unknown} {whens(spelled)} "
-            f"ELSE CASE {_matched(text)} {whens(_match_table(table))} "
-            f"ELSE CASE WHEN {raw} IS NULL THEN {unknown} ELSE {UNREAD} END END END"
-        )
-    number = f"TRY_CAST({text} AS BIGINT)"
-    checks = f"NOT regexp_full_match({text}, '[-+]?[0-9]+')"
-    return f"CASE WHEN {raw} IS NULL OR {text} = '' THEN {unknown} WHEN {checks} THEN {UNREAD} {_days_sql(number, fact, classes)}"
-
-
-def _days_sql(number: str, fact: Fact, classes: FactClasses) -> str:
-    """The WHENs and END of a CASE giving a whole number's class, or `UNREAD` when out of range."""
-    bounds = [f"{number} IS NULL"]
-    if fact.minimum is not None:
-        bounds.append(f"{number} < {fact.minimum}")
-    if fact.maximum is not None:
-        bounds.append(f"{number} > {fact.maximum}")
-    ranges = " ".join(f"WHEN {number} <= {high} THEN {n}" for n, (_, high) in enumerate(classes.ranges[:-1]))
-    return f"WHEN {' OR '.join(bounds)} THEN {UNREAD} {ranges} ELSE {len(classes.values) - 1} END"
-
-
-def _date_sql(export: Export, column: str, date_format: str) -> tuple[str, str] | None:
-    """SQL for whether a date cell is blank, and for its date (NULL when it is no date
-    in the format); None when the interpreter must read the column's type."""
-    index = export.columns.index(column)
-    raw, kind = cell_sql(export, index), cell_type(export, index)
-    if kind == "DATE":
-        return f"{raw} IS NULL", raw
-    if kind == "TIMESTAMP":
-        return f"{raw} IS NULL", f"CAST({raw} AS DATE)"
-    if kind != "VARCHAR":
-        return None
-    text = f"trim({raw})"
-    shape = DATE_FORMATS[date_format]
-    # The pattern holds DuckDB's parsing to the shape Python reads; Python has no year 0.
-    year_zero = "'0000-%'" if shape.order[0] == "y" else "'%/0000'"
-    date = (
-        f"CASE WHEN regexp_full_match({text}, {text_literal(shape.pattern)}) AND {text} NOT LIKE {year_zero} "
-        f"THEN CAST(try_strptime({text}, {text_literal(shape.strptime)}) AS DATE) END"
-    )
-    return f"({raw} IS NULL OR {text} = '')", date
-
-
-def _dates_class_sql(reading: Any, export: Export, classes: FactClasses) -> str:
-    """The class of a fact derived from a service date and a discharge date, as
-    `mapping.Binding.facts` derives it; a date SQL cannot read is left to the interpreter."""
-    fact, dates = reading.fact, reading.dates
-    service = _date_sql(export, dates.service, dates.format)
-    discharge = _date_sql(export, dates.discharge, dates.format)
-    if service is None or discharge is None:
-        return str(UNREAD)
-    (service_blank, service_date), (discharge_blank, discharge_date) = service, discharge
-    unknown = len(classes.values)
-    undischarged = classes.class_of(False) if fact.type is FactType.BOOLEAN else unknown
-    days = f"date_diff('day', {discharge_date}, {service_date})"
-    if fact.type is FactType.BOOLEAN:
-        derived = f"WHEN {days} >= 0 THEN {classes.class_of(True)} ELSE {classes.class_of(False)} END"
-    else:
-        derived = f"WHEN {days} < 0 THEN {unknown} {_days_sql(days, fact, classes)}"
-    return (
-        f"CASE WHEN (NOT {service_blank} AND {service_date} IS NULL) "
-        f"OR (NOT {discharge_blank} AND {discharge_date} IS NULL) THEN {UNREAD} "
-        f"WHEN {discharge_blank} THEN {undischarged} WHEN {service_blank} THEN {unknown} {derived}"
-    )
-
-
-def _scope_sql(binding: Binding, export: Export) -> str:
-    """SQL for whether a row is in the mapping's scope: 1, 0, or `UNREAD` when the
-    interpreter must tell (a cell of a type Python writes otherwise, or one that holds
-    other than printable ASCII and matches no code as written)."""
-    assert binding.scope is not None
-    index = export.columns.index(binding.scope.column)
-    raw = cell_sql(export, index)
-    if cell_type(export, index) not in SQL_READABLE:
-        return f"CASE WHEN {raw} IS NULL THEN 0 ELSE {UNREAD} END"
-    text = f"CAST({raw} AS VARCHAR)"
-    codes = ", ".join(text_literal(code) for code in _match_table(dict.fromkeys(binding.scope.codes))) or "NULL"
-    return (
-        f"CASE WHEN {raw} IS NULL THEN 0 WHEN {_matched(f'trim({text})')} IN ({codes}) THEN 1 "
-        f"WHEN regexp_full_match({text}, '[ -~]*') THEN 0 ELSE {UNREAD} END"
-    )
-
-
-def _decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows: bool) -> tuple[str, list[RowResult]]:
-    """The export as a query with every input column, each mapped fact's class
-    (`_class_column`, `UNREAD` when the SQL cannot read the cell), with a scope whether
-    the row is in it (`SCOPE`, `_scope_sql`), whether the row has
-    such a cell (`FLAGGED`) and its diagram leaf (`LEAF`, meaningful when not flagged),
-    and with `numbered_rows` its number (`ROW`) first; and the leaves' results.
-    Numbering rows in order takes DuckDB one thread; without it, reading and deciding
-    take all."""
-    classes = classes_of_readings(binding, policy)
-    # Every mapped fact is read, also one the diagram never asks: its cell may be unread.
-    computed = "".join(
-        f", {_class_sql(binding, export, n, found)} AS {quoted(_class_column(n))}" for n, found in enumerate(classes)
-    )
-    leaf, results = leaf_sql(policy, binding, _class_column)
-    numbered = f"row_number() OVER () AS {ROW}, " if numbered_rows else ""
-    inputs = ", ".join(quoted(c) for c in export.columns)
-    class_columns = "".join(f", {quoted(_class_column(n))}" for n in range(len(classes)))
-    unread = " OR ".join(f"{quoted(_class_column(n))} = {UNREAD}" for n in range(len(classes))) or "FALSE"
-    if binding.scope is not None:
-        # A row out of scope is never decided: its own leaf (`leaf_sql`), and never flagged.
-        computed += f", {_scope_sql(binding, export)} AS {SCOPE}"
-        class_columns += f", {SCOPE}"
-        unread = f"{SCOPE} = {UNREAD} OR ({SCOPE} = 1 AND ({unread}))"
-        leaf = f"CASE WHEN {SCOPE} = 0 THEN {not_audited_leaf(results)} ELSE {leaf} END"
-    # The classes are computed once, in the first projection (under the row numbers'
-    # window when there is one): every later use reads them instead of the cells again.
-    query = (
-        f"WITH mapped AS (SELECT {numbered}{inputs}{computed} FROM {reader_sql(export)}) "
-        f"SELECT {ROW + ', ' if numbered_rows else ''}{inputs}{class_columns}, ({unread}) AS {FLAGGED}, "
-        f"{leaf} AS {LEAF} FROM mapped"
-    )
-    return query, results
-
-
-def _class_column(n: int) -> str:
-    return f"billability class {n}"
-
-
-def _cell_text(export: Export, column: str) -> str:
-    """SQL for a cell as the interpreter takes it: as text where DuckDB writes the text
-    Python would make of it (so it passes a Parquet file unchanged), else as it is."""
-    index = export.columns.index(column)
-    cell = cell_sql(export, index)
-    return f"CAST({cell} AS VARCHAR)" if cell_type(export, index) in SQL_READABLE | {"HUGEINT", "UHUGEINT"} else cell
-
-
-def _cell_texts(export: Export, binding: Binding) -> list[str]:
-    """SQL for each mapped fact's cell as the interpreter takes it (`_cell_text`); for a
-    fact derived from dates, the service and discharge dates as a struct (`s`, `d`)."""
-    texts = []
-    for reading in binding.readings:
-        if reading.dates is None:
-            texts.append(_cell_text(export, reading.column))
-        else:
-            service, discharge = (_cell_text(export, c) for c in reading.columns)
-            texts.append(f"{{'s': {service}, 'd': {discharge}}}")
-    return texts
 
 
 def audit_in_duckdb(
@@ -328,21 +124,21 @@ def audit_in_duckdb(
                 )
             ]
         )
-    query, leaves = _decided_sql(export, binding, policy, numbered_rows=False)
+    query, leaves = decided_sql(export, binding, policy, numbered_rows=False)
     classes = classes_of_readings(binding, policy)
     width = len(classes)
     known = Results(binding, PythonEngine(policy))
     made: list[Path] = []
-    texts = _cell_texts(export, binding)
+    texts = cell_texts(export, binding)
     summary = [cell_sql(export, i) if i is not None else "NULL" for i in binding.summary_indexes]
     direct = tuple(
-        f"CASE WHEN {FLAGGED} AND {quoted(_class_column(n))} = {UNREAD} THEN {text} END" for n, text in enumerate(texts)
+        f"CASE WHEN {FLAGGED} AND {quoted(class_column(n))} = {UNREAD} THEN {text} END" for n, text in enumerate(texts)
     )
-    class_columns = tuple(quoted(_class_column(n)) for n in range(width))
+    class_columns = tuple(quoted(class_column(n)) for n in range(width))
     scoped = binding.scope is not None
     scope: tuple[str, str] | None = None
     if binding.scope is not None:
-        scope = (SCOPE, f"CASE WHEN {SCOPE} = {UNREAD} THEN {_cell_text(export, binding.scope.column)} END")
+        scope = (SCOPE, f"CASE WHEN {SCOPE} = {UNREAD} THEN {cell_text(export, binding.scope.column)} END")
     scope_of = scope or ()
     try:
         with bounded_connection(MEMORY) as connection:
@@ -356,7 +152,7 @@ def audit_in_duckdb(
                 counts, rows, invalid = _count(connection, table, summary, known, leaves, diagnosis, progress)
                 first_invalid = []
                 if invalid:
-                    numbered, _ = _decided_sql(export, binding, policy, numbered_rows=True)
+                    numbered, _ = decided_sql(export, binding, policy, numbered_rows=True)
                     at = Source(
                         f"({numbered})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF, *scope_of
                     )
@@ -443,7 +239,7 @@ def _run(
 
 def _flagged_ids(known: Results, leaves: list[RowResult], diagnosis: Diagnosis) -> Callable[[int, int], int]:
     """The result id of a flagged row from its resolved leaf and `DKEY`: the leaf's
-    result with the problems of its unreadable cells (`audit.with_problems`), each
+    result with the problems of its unreadable cells (`python_audit.with_problems`), each
     made once."""
     found: dict[tuple[int, int], int] = {}
 
@@ -465,7 +261,7 @@ def _count(
     progress: Callable[[float], None] | None,
 ) -> tuple[Counts, int, dict[tuple[int, int], list[int]]]:
     """Rows by result and minutes cell, and by outcome, staff and program cells
-    (`audit.Counts`), on every thread, from a resolved table (`resolved_sql`), its
+    (`summary.Counts`), on every thread, from a resolved table (`resolved_sql`), its
     parameters and the SQL of its rows' numbers (None: not numbered). Also the
     invalid flagged rows' kinds (leaf and `DKEY`), each with its first row numbers
     when the rows are numbered; `flagged` is given each flagged kind's result id."""
@@ -527,7 +323,7 @@ def _stage(
     else:
         line_format = Format.CSV if file_format is Format.CSV else Format.JSONL
         payload = f"{line_sql(export.columns, line_format)} AS {STAGED_LINE}"
-    class_fields = [f"'c{n}': {quoted(_class_column(n))}" for n in range(len(unread))]
+    class_fields = [f"'c{n}': {quoted(class_column(n))}" for n in range(len(unread))]
     cell_fields = [f"'k{n}': {sql}" for n, sql in enumerate(unread)]
     if scope is not None:
         class_fields.append(f"'scope': {scope[0]}")

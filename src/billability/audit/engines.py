@@ -4,7 +4,7 @@ In: a `Policy`, then batches of distinct scenarios (fact name -> value).
 Out: for each scenario its `Decision`, or the `ScenarioError` saying why it is invalid.
 An engine decides a batch at a time, so that one working on whole tables (SQL, say)
 can take the Python engine's place; `ENGINES` lists those that exist. The DuckDB
-engine works on the whole export instead (`duckdb_audit.audit_in_duckdb`), and leaves
+engine works on the whole export instead (`duckdb_engine.audit_in_duckdb`), and leaves
 the rows it cannot read exactly to `PythonEngine`.
 """
 

@@ -7,7 +7,7 @@ when it names none or one that is no outcome of the audit (`run.OUTCOMES`).
 
 from __future__ import annotations
 
-from billability.audit.run import OUTCOMES
+from billability.audit.outcomes import OUTCOMES
 from billability.model.diagnostics import Diagnostic, Location, Problems, hint_for, one_of
 
 

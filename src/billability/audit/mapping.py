@@ -4,33 +4,25 @@ In: a mapping file (YAML, checked against `schema/mapping.schema.json`), the pol
 and the export's columns; or, without a file, the columns named like the facts.
 Out: a `Mapping` (`load_mapping`, `default_mapping`), which raises `Problems` with every
 mistake at once (a fact the policy lacks, a value the fact lacks, a column the export
-lacks, two codes that differ only by case), each at its `file:line:col`; and
-`Binding.facts`, which turns the cells of one record into the facts of a scenario and
-the problems of the cells it cannot read (`RowProblem`: severity, code, column, value,
-message, hint, and the facts the cell feeds), and `Binding.in_scope`, which says whether
-the record is audited at all.
+lacks, two codes that differ only by case), each at its `file:line:col`. `binding.py`
+reads the records' cells through it.
 
 A blank cell is an unknown fact, as is a code mapped to `~`. Codes and values are
 matched ignoring case and the whitespace around them (`key_of`). A fact can be derived
 from a service date and a discharge date (`from_dates:`): a true-or-false fact says
 whether the service was on or after the discharge, a whole-number fact counts the days
 from the discharge to the service; without a discharge date the client was not
-discharged (false, and no count). A cell that cannot be read gives no fact: the audit
-decides whether the row's answer depends on it (an `error`, the row is invalid) or not
-(a `warning`, the row is decided as if the cell were blank).
+discharged (false, and no count).
 """
 
 from __future__ import annotations
 
-import datetime
-import difflib
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from billability.audit.dates import DATE_FORMATS, UNREADABLE, read_date
+from billability.audit.dates import DATE_FORMATS
 from billability.audit.export_text import delimiter_hint
 from billability.model.diagnostics import Diagnostic, Location, Problems, did_you_mean, hint_for
 from billability.model.policy import Fact, FactType, Value
@@ -41,14 +33,21 @@ from billability.policy.source import Located, read_yaml_file
 MAPPING_FILE = "mapping.schema.json"
 SUMMARY_COLUMNS = ("minutes", "staff", "program")
 
-_WHOLE_NUMBER = re.compile(r"[-+]?[0-9]+\Z")
-ERROR = "error"
-WARNING = "warning"
-
 
 def key_of(code: str) -> str:
     """How a code or a cell is matched: ignoring case and the whitespace around it."""
     return code.strip().lower()
+
+
+def text_of(value: Any) -> str:
+    """A cell as text, whatever type the export gave it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,26 +99,6 @@ class Mapping:
         named += [c for f in self.facts for c in f.columns]
         named += [c for c in (self.minutes, self.staff, self.program) if c]
         return tuple(dict.fromkeys(named))
-
-
-@dataclass(frozen=True, slots=True)
-class RowProblem:
-    """Why one cell of a record cannot be read as a fact. `severity` is `error` when the
-    row's answer depends on the fact (the row is invalid), `warning` when it does not (the
-    row is decided as if the cell were blank); `facts` are the facts the cell would give
-    (two, say, for a date that two facts are derived from)."""
-
-    code: str
-    column: str
-    value: str
-    message: str
-    hint: str | None = None
-    severity: str = ERROR
-    facts: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        hint = f" ({self.hint})" if self.hint else ""
-        return f"{self.severity}[{self.code}]: column `{self.column}`: {self.message}{hint}"
 
 
 # --- reading and checking a mapping file ---------------------------------------------
@@ -214,11 +193,11 @@ def _mapping(
             for code, value in codes.items():
                 where = located.where(("facts", name, "codes", code))
                 problem = _value_problem(fact, value, where)
-                twin = spelled.setdefault(key_of(_text(code)), _text(code))
-                if twin != _text(code):
+                twin = spelled.setdefault(key_of(text_of(code)), text_of(code))
+                if twin != text_of(code):
                     problem = Diagnostic(
                         "mapping.duplicate-code",
-                        f"`{_text(code)}` and `{twin}` are one code: codes are matched ignoring case "
+                        f"`{text_of(code)}` and `{twin}` are one code: codes are matched ignoring case "
                         "and the spaces around them",
                         located.where_key(("facts", name, "codes", code)),
                         hint="keep one of them",
@@ -226,7 +205,7 @@ def _mapping(
                 if problem is not None:
                     problems.append(problem)
                 else:
-                    checked.append((_text(code), value))
+                    checked.append((text_of(code), value))
         if known_column and isinstance(column, str):
             fact_columns.append(FactColumn(name, column, tuple(checked) if codes is not None else None))
     summary = data.get("summary") if isinstance(data.get("summary"), dict) else {}
@@ -238,7 +217,7 @@ def _mapping(
     scope = None
     given = data.get("scope")
     if isinstance(given, dict) and fine("scope") and column_exists(given.get("column"), ("scope", "column")):
-        scope = Scope(given["column"], tuple(_text(code) for code in given.get("codes") or ()))
+        scope = Scope(given["column"], tuple(text_of(code) for code in given.get("codes") or ()))
     return Mapping(tuple(fact_columns), file=located.file, scope=scope, **chosen), problems
 
 
@@ -283,222 +262,23 @@ def _value_problem(fact: Fact, value: Any, where: Location) -> Diagnostic | None
             return None
         return Diagnostic(
             "mapping.unknown-value",
-            f"`{_text(value)}` is not a value of `{fact.name}`",
+            f"`{text_of(value)}` is not a value of `{fact.name}`",
             where,
-            hint=hint_for(_text(value), fact.value_names),
+            hint=hint_for(text_of(value), fact.value_names),
         )
     if fact.type is FactType.BOOLEAN:
         if isinstance(value, bool):
             return None
         return Diagnostic(
-            "mapping.type", f"`{fact.name}` is true or false, not `{_text(value)}`", where, "write `true` or `false`"
+            "mapping.type", f"`{fact.name}` is true or false, not `{text_of(value)}`", where, "write `true` or `false`"
         )
     if isinstance(value, bool) or not isinstance(value, int):
         return Diagnostic(
             "mapping.type",
-            f"`{fact.name}` is a whole number, not `{_text(value)}`",
+            f"`{fact.name}` is a whole number, not `{text_of(value)}`",
             where,
             "write a number such as `12`",
         )
     if (fact.minimum is not None and value < fact.minimum) or (fact.maximum is not None and value > fact.maximum):
         return Diagnostic("mapping.out-of-range", f"`{value}` is outside the range of `{fact.name}`", where)
     return None
-
-
-# --- reading the cells of a record ---------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    """A cell as text, whatever type the export gave it."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """How one fact is read: from the cells at `places` of a record's key (one column,
-    or a service and a discharge date), through `codes` (matching text -> value) when
-    the mapping gives codes."""
-
-    fact: Fact
-    columns: tuple[str, ...]
-    places: tuple[int, ...]
-    codes: dict[str, Value | None] | None
-    spellings: dict[str, str]  # matching text -> the code as the mapping spells it (or the value's name)
-    dates: FromDates | None = None
-
-    @property
-    def column(self) -> str:
-        return self.columns[0]
-
-
-@dataclass(frozen=True, slots=True)
-class _ScopeReading:
-    column: str
-    place: int
-    codes: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    """A mapping bound to a policy and an export's columns: where the cells a record's
-    facts and scope are read from are (`indexes`, each column once: a record's key)."""
-
-    mapping: Mapping
-    indexes: tuple[int, ...]
-    readings: tuple[_Reading, ...]
-    summary_indexes: tuple[int | None, int | None, int | None]
-    scope: _ScopeReading | None = None
-
-    def in_scope(self, cells: Sequence[Any]) -> bool:
-        """Whether a record (its key's cells) is audited: always, without a scope."""
-        if self.scope is None:
-            return True
-        cell = cells[self.scope.place]
-        return cell is not None and key_of(_text(cell)) in self.scope.codes
-
-    def facts(self, cells: Sequence[Any]) -> tuple[dict[str, Value], tuple[RowProblem, ...]]:
-        """The facts the cells of one record's key give (in mapping order), and the cells
-        that cannot be read (each once, also when it feeds two facts: then the problem
-        names both)."""
-        facts: dict[str, Value] = {}
-        problems: dict[RowProblem, tuple[str, ...]] = {}
-        for reading in self.readings:
-            if reading.dates is not None:
-                value, found = _derive(reading, cells[reading.places[0]], cells[reading.places[1]])
-                for date_problem in found:
-                    problems[date_problem] = (*problems.get(date_problem, ()), reading.fact.name)
-                if value is not None:
-                    facts[reading.fact.name] = value
-                continue
-            cell = cells[reading.places[0]]
-            if cell is None:
-                continue
-            text = _text(cell).strip()
-            if not text:
-                continue
-            value, cell_problem = _read(reading, text)
-            if cell_problem is not None:
-                problems[cell_problem] = (*problems.get(cell_problem, ()), reading.fact.name)
-            elif value is not None:
-                facts[reading.fact.name] = value
-        return facts, tuple(replace(problem, facts=named) for problem, named in problems.items())
-
-    def column_of(self, fact: str) -> str:
-        for reading in self.readings:
-            if reading.fact.name == fact:
-                return reading.column
-        return ""
-
-
-def bind(mapping: Mapping, policy: Policy, columns: Sequence[str]) -> Binding:
-    """The mapping's columns as positions in the export's rows."""
-    position = {name: i for i, name in enumerate(columns)}
-    read = [mapping.scope.column] if mapping.scope is not None else []
-    read += [c for f in mapping.facts for c in f.columns]
-    key = tuple(dict.fromkeys(read))
-    place = {name: n for n, name in enumerate(key)}
-    declared = policy.fact_index
-    readings = []
-    for f in mapping.facts:
-        codes = {key_of(code): value for code, value in f.codes} if f.codes is not None else None
-        if f.codes is not None:
-            spellings = {key_of(code): code for code, _ in f.codes}
-        else:
-            spellings = {key_of(name): name for name in declared[f.fact].value_names}
-        places = tuple(place[c] for c in f.columns)
-        readings.append(_Reading(declared[f.fact], f.columns, places, codes, spellings, f.dates))
-    scope = None
-    if mapping.scope is not None:
-        matching = frozenset(key_of(code) for code in mapping.scope.codes)
-        scope = _ScopeReading(mapping.scope.column, place[mapping.scope.column], matching)
-    summary = tuple(position[c] if c is not None else None for c in (mapping.minutes, mapping.staff, mapping.program))
-    indexes = tuple(position[c] for c in key)
-    return Binding(mapping, indexes, tuple(readings), summary, scope)  # type: ignore[arg-type]
-
-
-def _derive(reading: _Reading, service_cell: Any, discharge_cell: Any) -> tuple[Value | None, list[RowProblem]]:
-    """A fact derived from a service date and a discharge date (see the module docstring)."""
-    assert reading.dates is not None
-    date_format = reading.dates.format
-    service, discharge = read_date(service_cell, date_format), read_date(discharge_cell, date_format)
-    problems = [
-        RowProblem(
-            "record.date",
-            column,
-            _text(cell).strip(),
-            f"`{_text(cell).strip()}` is not a date written {date_format}",
-            f"write dates as {date_format}, such as `{DATE_FORMATS[date_format].example}`, "
-            f"or change their `format:` in the mapping",
-        )
-        for column, cell, found in zip(
-            reading.columns, (service_cell, discharge_cell), (service, discharge), strict=True
-        )
-        if found is UNREADABLE
-    ]
-    if problems:
-        return None, problems
-    if not isinstance(discharge, datetime.date):
-        return (False if reading.fact.type is FactType.BOOLEAN else None), []
-    if not isinstance(service, datetime.date):
-        return None, []
-    days = (service - discharge).days
-    if reading.fact.type is FactType.BOOLEAN:
-        return days >= 0, []
-    maximum = reading.fact.maximum
-    if maximum is not None and days > maximum:
-        text = f"{_text(service_cell).strip()} - {_text(discharge_cell).strip()}"
-        message = f"`{reading.fact.name}` cannot be more than {maximum}, got {days} days from discharge to service"
-        return None, [RowProblem("record.out-of-range", reading.columns[0], text, message)]
-    return (days if days >= 0 else None), []
-
-
-def _read(reading: _Reading, text: str) -> tuple[Value | None, RowProblem | None]:
-    fact, column = reading.fact, reading.column
-    key = key_of(text)
-    if reading.codes is not None:
-        if key in reading.codes:
-            return reading.codes[key], None
-        close = difflib.get_close_matches(key, list(reading.spellings), n=1, cutoff=0.6)
-        return None, RowProblem(
-            "record.unknown-code",
-            column,
-            text,
-            f"`{text}` is not a code the mapping gives for `{fact.name}`",
-            f"did you mean `{reading.spellings[close[0]]}`?"
-            if close
-            else f"add it under `codes:` of `{fact.name}` in the mapping",
-        )
-    if fact.type is FactType.ENUM:
-        if key in reading.spellings:
-            return reading.spellings[key], None
-        return None, RowProblem(
-            "record.unknown-value",
-            column,
-            text,
-            f"`{text}` is not a value of `{fact.name}`",
-            hint_for(text, fact.value_names),
-        )
-    if fact.type is FactType.BOOLEAN:
-        if key in {"true", "false"}:
-            return key == "true", None
-        return None, RowProblem(
-            "record.type", column, text, f"`{fact.name}` is true or false, not `{text}`", "write `true` or `false`"
-        )
-    if _WHOLE_NUMBER.match(text):
-        number = int(text)
-        if fact.minimum is not None and number < fact.minimum:
-            limit = f"cannot be less than {fact.minimum}"
-        elif fact.maximum is not None and number > fact.maximum:
-            limit = f"cannot be more than {fact.maximum}"
-        else:
-            return number, None
-        return None, RowProblem("record.out-of-range", column, text, f"`{fact.name}` {limit}, got {number}")
-    return None, RowProblem(
-        "record.type", column, text, f"`{fact.name}` is a whole number, not `{text}`", "write a number such as `12`"
-    )

@@ -22,8 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from billability.audit.charts import bar_chart, stacked_bar_chart
+from billability.audit.outcomes import NOT_AUDITED, OUTCOMES
 from billability.audit.provenance import Provenance
-from billability.audit.run import NOT_AUDITED, OUTCOMES, GroupTally, ProblemTally, Summary, Tally
+from billability.audit.summary import GroupTally, ProblemTally, Summary, Tally
 from billability.model.diagnostics import counted
 
 LABELS = {

@@ -24,8 +24,9 @@ from typing import IO, Any
 
 import duckdb
 
-from billability.audit.mapping import RowProblem
-from billability.audit.records import Export, Format, bounded_connection, format_of, text_literal
+from billability.audit.binding import RowProblem
+from billability.audit.formats import Format, format_of
+from billability.audit.records import Export, bounded_connection, text_literal
 from billability.model.diagnostics import Diagnostic, Location, Problems
 from billability.model.resources import shown_path
 

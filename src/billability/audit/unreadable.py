@@ -13,7 +13,7 @@ distinct unread scope cell with whether it is in scope), and SQL over the source
 (`resolved_sql`) giving every row its leaf (`RESOLVED_LEAF`: an unread cell read as the
 interpreter reads it, or as blank when it cannot; `not_audited` out of scope), the
 numbers of its unread cells in one key (`DKEY`, NULL for a row with none) and whether
-its answer depends on one of them (`INVALID_ROW`, as `audit.with_problems` says); and
+its answer depends on one of them (`INVALID_ROW`, as `python_audit.with_problems` says); and
 SQL for the words of its result (`words_sql`), the same text as `results.rendered_tail`.
 
 A row's problems are said in the interpreter's order, each once (`problem_places`): a
@@ -32,11 +32,12 @@ from typing import Any
 
 import duckdb
 
-from billability.audit.mapping import ERROR, WARNING, Binding, RowProblem
-from billability.audit.records import Format, quoted, text_literal
+from billability.audit.binding import Binding, RowProblem
+from billability.audit.formats import Format
+from billability.audit.outcomes import ERROR, INVALID, NOT_AUDITED, WARNING
+from billability.audit.records import quoted, text_literal
 from billability.audit.results import LIST_SEPARATOR, RowResult, csv_quoted_characters, render_problem, rendered_tail
-from billability.audit.run import INVALID, NOT_AUDITED
-from billability.audit.sql import leaf_number
+from billability.audit.sql_walk import leaf_number
 from billability.decide.diagram import diagram_of
 from billability.decide.value_classes import FactClasses, fact_classes
 from billability.policy.compiled import Policy
@@ -344,7 +345,7 @@ def words_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis, lin
     the same text). A row that is not flagged takes its leaf's words; a flagged row's
     words are put together from its resolved leaf's (or `invalid`'s) and the words of
     each of its problems, as an error when its answer depends on it (`_errors_sql`, as
-    `audit.with_problems` says), else as a warning."""
+    `python_audit.with_problems` says), else as a warning."""
     stamp = (policy.id, policy.version)
 
     def render(result: RowResult) -> str:

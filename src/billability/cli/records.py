@@ -24,7 +24,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from billability.audit.fail_on import failing_outcomes
 from billability.audit.query_file import checked_query, write_query
 from billability.audit.report import summary_tables
-from billability.audit.run import ENGINE_NAMES, Summary, audit_file
+from billability.audit.run import ENGINE_NAMES, audit_file
+from billability.audit.summary import Summary
 from billability.cli.options import EXIT_PROBLEMS, fail, loaded_policy, policy_option
 from billability.model.diagnostics import Problems
 from billability.model.resources import policy_and_corpus

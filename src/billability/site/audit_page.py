@@ -31,12 +31,13 @@ from pathlib import Path, PurePosixPath
 
 from rich.console import Console
 
+from billability.audit.binding import bind
 from billability.audit.duckdb_engine import audit_in_duckdb
-from billability.audit.mapping import bind, load_mapping
+from billability.audit.mapping import load_mapping
 from billability.audit.provenance import record_provenance
 from billability.audit.records import open_export
 from billability.audit.report import report_html, summary_tables
-from billability.audit.run import Summary
+from billability.audit.summary import Summary
 from billability.model.diagnostics import Diagnostic, Problems
 from billability.policy.compiled import Policy
 
