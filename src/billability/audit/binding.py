@@ -1,6 +1,6 @@
 """Read the cells of a record as the facts of a scenario, through a mapping.
 
-In: a `Mapping` (mapping.py), the policy and the export's columns (`bind`), then the
+In: a `Mapping` (`mapping`), the policy and the export's columns (`bind`), then the
 cells of one record's key.
 Out: a `Binding`, whose `facts` turns the cells of one record into the facts of a
 scenario and the problems of the cells it cannot read (`RowProblem`: severity, code,

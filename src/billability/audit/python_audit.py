@@ -1,6 +1,6 @@
 """Audit an export in Python: decide every service record under the policy, through an engine.
 
-In: an `Export` (records.py), a `Binding` of its columns to the policy's facts
+In: an `Export` (`records`), a `Binding` of its columns to the policy's facts
 (binding.py), an `Engine` that decides scenarios, and maybe a `ResultsWriter`.
 Out: every row's `RowResult` handed to the writer in input order (rows in = rows out:
 a row whose answer depends on a cell that cannot be read is `invalid`, a row outside the

@@ -1,7 +1,7 @@
 """Render an audit's summary: tables for the terminal and one self-contained HTML page.
 
-In: a `Summary` (audit.py) and, for the page, the `Provenance` of the audit's inputs
-(provenance.py).
+In: a `Summary` (`summary`) and, for the page, the `Provenance` of the audit's inputs
+(`provenance`).
 Out: `summary_tables`, rich renderables the command prints; `report_html`, one HTML
 page to file as evidence: when the audit ran (UTC), the export's and the mapping's
 file names and SHA-256, the rows, the engine and the policy's id, version and date in
