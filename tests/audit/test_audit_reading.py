@@ -11,12 +11,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_audit import EXPORT, MAPPING, audit, read_csv
 
+from audit_inputs import ENGINES, EXPORT, MAPPING, audit, read_csv
 from billability.audit.records import Format, located_error, open_export
 from billability.model.diagnostics import Problems
 
-ENGINES = ["duckdb", "python"]
 # The export with a name that is not ASCII on data line 6 (the file's sixth line).
 ACCENTED = EXPORT.replace("S5,Staff 03,", "S5,José Peña,")
 

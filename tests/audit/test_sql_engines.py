@@ -311,12 +311,6 @@ def scenarios_for(policy: Policy) -> Scenarios:
     return Scenarios({"complete": complete, "partial": partial, "padded": padded}, table)  # type: ignore[dict-item]
 
 
-@pytest.fixture(params=["clinic", "policy"])
-def any_policy(request: pytest.FixtureRequest) -> Policy:
-    loaded: Policy = request.getfixturevalue(request.param)
-    return loaded
-
-
 @dataclass(frozen=True, slots=True)
 class Run:
     scenarios: Scenarios

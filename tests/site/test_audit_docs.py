@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from test_site import capitalised, glossary_terms
+from site_words import capitalised, glossary_terms
 
 from billability.model.diagnostics import Problems
 from billability.policy.compile import load_policy

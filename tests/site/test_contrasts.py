@@ -13,11 +13,6 @@ from billability.policy.compiled import Policy
 from site_builds import CLINIC_CONTRASTS
 
 
-@pytest.fixture(scope="module")
-def results(clinic: Policy, clinic_cases: list[Case]) -> list[CaseResult]:
-    return run_cases(clinic, clinic_cases)
-
-
 def test_the_clinic_contrasts_load_in_order(results: list[CaseResult]) -> None:
     contrasts = load_contrasts(CLINIC_CONTRASTS, [result.case.name for result in results])
     assert [len(contrast.cases) for contrast in contrasts] == [2, 3]

@@ -13,11 +13,6 @@ from billability.site.examples import example_list, situation, teaches, teaching
 from billability.policy.compiled import Policy
 
 
-@pytest.fixture(scope="module")
-def results(clinic: Policy, clinic_cases: list[Case]) -> list[CaseResult]:
-    return run_cases(clinic, clinic_cases)
-
-
 def named(results: list[CaseResult], name: str) -> CaseResult:
     return next(result for result in results if result.case.name == name)
 
