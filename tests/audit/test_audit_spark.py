@@ -9,7 +9,7 @@ code (`did you mean ...?`), the query, which cannot compute one, gives the hint 
 audit gives when no code is close.
 
 Spark needs pyspark (the `spark` extra) and Java 17 or later: the shared `spark` fixture
-(tests/conftest.py) skips without them, and fails in CI (`CI` set).
+(tests/audit/conftest.py) skips without them, and fails in CI (`CI` set).
 """
 
 from __future__ import annotations
