@@ -1,5 +1,6 @@
-"""What the browser tests share: Debian's headless Chromium driven by Playwright, a
-local web server for a built site, and the checkout's site built strictly.
+"""What the browser tests share: Debian's headless Chromium driven by Playwright, the
+screens they open pages at, a local web server for a built site, and the checkout's site
+built strictly (tests/browser/conftest.py makes fixtures of them).
 
 A test module calls `require_browser()` before it imports Playwright: with no browser
 (or no Playwright, or a module named in `extra`), the module is skipped with the
@@ -38,6 +39,10 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# The screens pages are opened at: a desktop's and a phone's.
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 def require_browser(*extra: str) -> None:
@@ -87,6 +92,14 @@ def chromium() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+def open_page(browser: Browser, viewport: dict[str, int], **options: Any) -> Page:
+    """A new page of `browser` at `viewport` (`options` as Playwright's `new_page` takes
+    them), which waits at most ten seconds for what a test expects."""
+    page = browser.new_page(viewport=viewport, **options)  # type: ignore[arg-type]
+    page.set_default_timeout(10_000)
+    return page
 
 
 def checkout_site(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -1,12 +1,15 @@
-"""Policies for the maintainer tests: small synthetic ones built from YAML text, and
-copies of a fixture policy with text replaced, as a maintainer edits it."""
+"""Policies for the maintainer tests: small synthetic ones built from YAML text, copies of
+a fixture policy with text replaced, as a maintainer edits it, and every place in a
+policy's data, for the tests that put a mistake at each."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from billability.policy.compile import compile_texts
 from billability.policy.compiled import Policy
@@ -115,3 +118,15 @@ def git(repository: Path, *arguments: str) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def paths(data: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every place in YAML data, as the keys and list positions that lead to it, the whole
+    document (`()`) first."""
+    yield prefix
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from paths(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from paths(value, (*prefix, index))

@@ -12,44 +12,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 
-from billability.cli import main
+from audit_inputs import CLINIC_POLICY, EXPORT, MAPPING, WARNED_EXPORT, audit, read_csv, run
 from billability.policy.compiled import Policy
-from policy_texts import CHECKOUT, CLINIC
-
-CLINIC_POLICY = str(CLINIC / "policy")
-
-MAPPING = """\
-policy: clinic
-facts:
-  provider_credential:
-    column: staff_credential
-    codes:
-      LCSW: counselor
-      SUD Counselor II: counselor
-      Peer Support: peer
-  activity:
-    column: service_type
-    codes:
-      Benefits: benefits
-      Handoff: handoff
-      Transport: driving
-      Provider call: provider_call
-      Other: other
-  contact_mode:
-    column: contact_method
-    codes: {Telephone: phone, Voicemail: voicemail, Email: email, Video: video, N/A: ~}
-  documented:
-    column: note
-    codes: {"Y": true, "N": false}
-  days_since_discharge:
-    column: days
-summary:
-  minutes: minutes
-  staff: staff_name
-  program: program
-"""
+from policy_texts import CHECKOUT
 
 # The same codes, written out again for the independent check against Policy.evaluate.
 CODES: dict[str, tuple[str, dict[str, Any] | None]] = {
@@ -75,20 +41,6 @@ CODES: dict[str, tuple[str, dict[str, Any] | None]] = {
     "days_since_discharge": ("days", None),
 }
 
-EXPORT = """\
-service_id,staff_name,staff_credential,program,service_type,contact_method,note,days,minutes
-S1,Staff 01,LCSW,OP,Benefits,,,,30
-S2,Staff 02,Peer Support,OP,Benefits,,,,15
-S3,Staff 01,LCSW,IOP,Provider call,Video,,,20
-S4,Staff 01,SUD Counselor II,IOP,Handoff,,,,10
-S5,Staff 03,RN,OP,Benefits,,,,5
-S6,Staff 01,LCSW,OP,Handoff,,Y,-3,10
-S7,Staff 01,LCSW,OP,Handoff,,maybe,3,10
-S8,Staff 02,LCSW,OP,Transport,,,,abc
-S9,,,OP,,,,,
-S10,Staff 01,LCSW,IOP,Provider call,Telephone,,,025
-S11,Staff 01, LCSW ,IOP,Handoff,N/A,Y,3,45
-"""
 EXPECTED = [
     ("S1", "billable"),
     ("S2", "not_billable"),
@@ -105,13 +57,6 @@ EXPECTED = [
 OUTPUT_COLUMNS = ["row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version"]
 
 
-def run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture
 def export(tmp_path: Path) -> tuple[Path, Path]:
     records = tmp_path / "export.csv"
@@ -119,16 +64,6 @@ def export(tmp_path: Path) -> tuple[Path, Path]:
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(MAPPING, encoding="utf-8")
     return records, mapping
-
-
-def audit(records: Path, mapping: Path | None, *options: str | Path) -> tuple[int, str, str]:
-    chosen = ["--map", str(mapping)] if mapping is not None else []
-    return run("audit", records, *chosen, "--policy", CLINIC_POLICY, *options)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as file:
-        return list(csv.DictReader(file))
 
 
 # --- rows in, rows out ----------------------------------------------------------------
@@ -260,24 +195,6 @@ def test_an_export_without_a_single_fact_column_is_refused(tmp_path: Path) -> No
     assert not (tmp_path / "out.csv").exists()
 
 
-# An export as an EHR writes it (byte order mark, CRLF, padded codes), whose unreadable
-# cells sometimes bear on the answer and sometimes do not.
-WARNED_EXPORT = "\ufeff" + "\r\n".join(
-    [
-        EXPORT.splitlines()[0],
-        "W1,Staff 01,LCSW,OP,Benefits,,,-3,30",  # days do not bear on benefits
-        "W2,Staff 01,LCSW,OP,Transport,,maybe,,15",  # driving is never billable
-        "W3,Staff 01,LCSW,OP,Handoff,,Y,-3,10",  # a hand-off's days decide it
-        "W4,Staff 01, LCSW ,OP,Handoff,,N,-5,10",  # undocumented: not billable, whatever the days
-        "W5,Staff 01,LCSW,OP,Provider call,Fax,,,10",  # the contact decides a provider call
-        "W6,Staff 01,RN,OP,Transport,,,,10",  # not billable, whoever drove
-        "W7,Staff 01,LCSW,OP,Handoff,,,-3,10",  # undetermined, and the days are among the missing
-        "W8,,,OP,Benefits,Pager,,,",  # undetermined, but the contact is not what it waits for
-        "W9,Staff 01,LCSW,OP,Provider call,Fax,maybe,,10",  # one cell decides, the other does not
-        'W10,Staff 01,LCSW,OP,Benefits,"Fax, ""urgent""",,,5',  # a comma and quotes in the cell
-        "",
-    ]
-)
 # service id: outcome, and the severity of each problem in column order.
 WARNED = {
     "W1": ("billable", ["warning"]),

@@ -20,13 +20,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_audit import MAPPING
 
+from audit_inputs import CLINIC_POLICY, ENGINES, MAPPING
 from billability.cli import main
-from policy_texts import CLINIC
 
-CLINIC_POLICY = str(CLINIC / "policy")
-ENGINES = ["duckdb", "python"]
 DECISION = ("outcome", "rules", "reasons", "missing", "problems")
 
 # Every character Python's str.strip() strips.

@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from test_audit import EXPORT, MAPPING, WARNED_EXPORT
 
+from audit_inputs import EXAMPLE, EXPORT, MAPPING, WARNED_EXPORT
 from billability.audit.binding import bind
 from billability.audit.duckdb_engine import audit_in_duckdb
 from billability.audit.engines import PythonEngine
@@ -34,7 +34,6 @@ from billability.policy.compiled import Policy
 from policy_texts import CHECKOUT
 from scenarios import complete_combinations, invalid_scenarios, partial_scenarios
 
-EXAMPLE = CHECKOUT / "docs" / "audit"
 FORMATS = [".csv", ".jsonl", ".parquet"]
 
 

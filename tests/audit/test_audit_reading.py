@@ -11,14 +11,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_audit import EXPORT, MAPPING, audit, read_csv
 
+from audit_inputs import ENGINES, EXPORT, MAPPING, audit, read_csv
 from billability.audit.formats import Format
 from billability.audit.reading_errors import located_error
 from billability.audit.records import open_export
 from billability.model.diagnostics import Problems
 
-ENGINES = ["duckdb", "python"]
 # The export with a name that is not ASCII on data line 6 (the file's sixth line).
 ACCENTED = EXPORT.replace("S5,Staff 03,", "S5,José Peña,")
 

@@ -16,14 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
-from test_audit import EXPORT, MAPPING, audit
 
+from audit_inputs import ENGINES, EXPORT, MAPPING, audit
 from billability.audit.run import audit_file
 from billability.model.diagnostics import Problems
 from billability.policy.compiled import Policy
 from policy_texts import CLINIC
 
-ENGINES = ["duckdb", "python"]
 BILLABILITY = Path(sys.executable).parent / "billability"
 
 

@@ -9,7 +9,7 @@ code (`did you mean ...?`), the query, which cannot compute one, gives the hint 
 audit gives when no code is close.
 
 Spark needs pyspark (the `spark` extra) and Java 17 or later: the shared `spark` fixture
-(tests/conftest.py) skips without them, and fails in CI (`CI` set).
+(tests/audit/conftest.py) skips without them, and fails in CI (`CI` set).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from audit_inputs import EXAMPLE
 from billability.audit.mapping import load_mapping
 from billability.audit.sql import policy_sql
 from billability.cli import main
@@ -30,9 +31,7 @@ from billability.policy.compile import load_policy
 from policy_texts import CHECKOUT
 from sql_engines import csv_cell, query_words
 
-EXAMPLE = CHECKOUT / "docs" / "audit"
 DECISION = ("row", "outcome", "rules", "reasons", "missing", "problems", "policy_id", "policy_version")
-LISTS = ("rules", "reasons", "missing", "problems")
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit_inputs import EXAMPLE
 from billability.audit.binding import Binding, bind
 from billability.audit.mapping import default_mapping, load_mapping
 from billability.audit.python_audit import with_problems
@@ -49,20 +50,13 @@ from billability.policy.compiled import Policy
 from billability.policy.sourcetext import statements
 from policy_texts import CHECKOUT, CLINIC
 from scenarios import complete_combinations, half_known_scenarios, invalid_scenarios, partial_scenarios
-from sql_engines import csv_cell, query_hint, query_words
+from sql_engines import LIST_COLUMNS, csv_cell, query_hint, query_words
 
 ENGINES = ("duckdb", "sqlite")
 ROW_ID = "row_id"
-LISTS = ("rules", "reasons", "missing", "problems")
 
 Answer = tuple[str, list[str], list[str], list[str], list[str]]
 """A record's outcome, rules, reasons, missing facts and problems."""
-
-
-@pytest.fixture(params=["clinic", "policy"])
-def any_policy(request: pytest.FixtureRequest) -> Policy:
-    loaded: Policy = request.getfixturevalue(request.param)
-    return loaded
 
 
 # --- what the audit says of a record ----------------------------------------------------------
@@ -296,8 +290,6 @@ def test_generated_policies_decide_as_evaluate_and_the_audit(policy: Policy, rng
 
 # --- --map: the query over an export equals the audit ---------------------------------------------
 
-EXAMPLE = CHECKOUT / "docs" / "audit"
-
 
 def messy_export(target: Path, seed: int = 3) -> None:
     """The example export as a careless report writer makes it: codes padded, in other
@@ -371,7 +363,8 @@ def mapped_rows(policy: Policy, export: Path, engine: str) -> list[dict[str, str
             names = [d[0] for d in cursor.description]
             found = [
                 tuple(
-                    json.loads(v) if n in LISTS and isinstance(v, str) else v for n, v in zip(names, row, strict=True)
+                    json.loads(v) if n in LIST_COLUMNS and isinstance(v, str) else v
+                    for n, v in zip(names, row, strict=True)
                 )
                 for row in cursor.fetchall()
             ]

@@ -19,7 +19,7 @@ PostgreSQL, Spark) and answers as the interpreter does.
 
 On each fixture policy and the bundled one; each engine runs few, big tables (Spark plans
 the bundled policy's query for seconds). Spark and PostgreSQL start once for the run
-(tests/conftest.py); without them their tests skip, and fail in CI. Nothing here names a
+(tests/audit/conftest.py); without them their tests skip, and fail in CI. Nothing here names a
 fact, a value or a rule of the bundled policy.
 """
 
@@ -310,12 +310,6 @@ def scenarios_for(policy: Policy) -> Scenarios:
         },
     )
     return Scenarios({"complete": complete, "partial": partial, "padded": padded}, table)  # type: ignore[dict-item]
-
-
-@pytest.fixture(params=["clinic", "policy"])
-def any_policy(request: pytest.FixtureRequest) -> Policy:
-    loaded: Policy = request.getfixturevalue(request.param)
-    return loaded
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,10 @@
 """The built staff site read as everyone reads it: axe-core, contrast, headings, a phone's
 width, the keyboard and the printer.
 
-In: the checkout's site, built strictly once for the module into a temporary folder and
-served from 127.0.0.1, every HTML page of it (the folder is walked, so a page added to the
-site is checked without naming it here), in Debian's headless Chromium at 1366x900 and
-390x844. axe-core checks what a page shows in a frame too (the audit's example report);
+In: the checkout's site, built strictly once for the run into a temporary folder and
+served from 127.0.0.1 (tests/browser/conftest.py), every HTML page of it (the folder is
+walked, so a page added to the site is checked without naming it here), in Debian's
+headless Chromium at 1366x900 and 390x844. axe-core checks what a page shows in a frame too (the audit's example report);
 a document the site carries outside the theme (that report, opened on its own) is
 checked by axe-core alone, since the theme's menu, tabs and print layout are not there.
 Out: failures that name the page and the element, so a maintainer can fix them: axe-core's
@@ -18,20 +18,17 @@ missing Chromium, Playwright or axe-core fails the module; elsewhere it skips wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browsers import checkout_site, require_browser, served
+from browsers import DESKTOP, PHONE, open_page, require_browser
 from site_builds import carried_documents, theme_pages
 
 PROBES = Path(__file__).resolve().parent.parent / "page_probes.js"
 
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 VIEWPORTS = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
 
 # WCAG 2 AA for body text.
@@ -59,17 +56,6 @@ from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return checkout_site(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def site_url(built_site: Path) -> Iterator[str]:
-    with served(built_site) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def site_pages(built_site: Path) -> list[str]:
     """Every page of the built site the theme lays out, as the address a reader opens
     (`topics/credential/`)."""
@@ -89,12 +75,6 @@ def site_documents(built_site: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def axe() -> Axe:
     return Axe()
-
-
-def _open(browser: Browser, viewport: dict[str, int]) -> Page:
-    page = browser.new_page(viewport=viewport)  # type: ignore[arg-type]
-    page.set_default_timeout(10_000)
-    return page
 
 
 def _visit(page: Page, site_url: str, address: str) -> None:
@@ -189,7 +169,7 @@ def _survey(page: Page, axe: Axe, site_url: str, address: str, viewport: dict[st
 def _surveys(
     browser: Browser, axe: Axe, site_url: str, site_pages: list[str], viewport: dict[str, int]
 ) -> list[PageSurvey]:
-    page = _open(browser, viewport)
+    page = open_page(browser, viewport)
     try:
         return [_survey(page, axe, site_url, address, viewport) for address in site_pages]
     finally:
@@ -220,7 +200,7 @@ def test_no_page_has_a_serious_or_critical_axe_violation(request: pytest.Fixture
 def test_documents_outside_the_theme_have_no_serious_or_critical_axe_violation(
     browser: Browser, axe: Axe, site_url: str, site_documents: list[str], viewport: dict[str, int]
 ) -> None:
-    page = _open(browser, viewport)
+    page = open_page(browser, viewport)
     found = []
     for address in site_documents:
         page.goto(site_url + address)
@@ -233,7 +213,7 @@ def test_documents_outside_the_theme_have_no_serious_or_critical_axe_violation(
 def test_a_frame_of_a_page_is_checked_by_axe_with_the_page(browser: Browser, axe: Axe, site_url: str) -> None:
     # A frame whose picture has no text alternative: a violation axe-core reports only
     # when it runs inside the frame as well.
-    page = _open(browser, DESKTOP)
+    page = open_page(browser, DESKTOP)
     _visit(page, site_url, "")
     page.evaluate(
         """() => new Promise(done => {
@@ -334,14 +314,14 @@ def test_a_printed_page_is_its_content_without_the_site_chrome(desktop: list[Pag
 def test_the_open_menu_and_search_results_have_no_serious_axe_violation(
     browser: Browser, axe: Axe, site_url: str, site_pages: list[str]
 ) -> None:
-    page = _open(browser, PHONE)
+    page = open_page(browser, PHONE)
     _visit(page, site_url, "")
     page.get_by_role("button", name="Menu").click()
     expect(page.locator(".md-sidebar--primary")).to_be_in_viewport()
     found = _blocking(axe, page, "/ with the menu open at 390x844")
     page.close()
 
-    page = _open(browser, DESKTOP)
+    page = open_page(browser, DESKTOP)
     _visit(page, site_url, "")
     box = page.get_by_role("textbox", name="Search")
     box.click()
@@ -355,7 +335,7 @@ def test_the_open_menu_and_search_results_have_no_serious_axe_violation(
 def test_tab_through_the_open_menu_on_a_phone_lands_only_on_what_a_person_can_see(
     browser: Browser, site_url: str, site_pages: list[str]
 ) -> None:
-    page = _open(browser, PHONE)
+    page = open_page(browser, PHONE)
     drawer = page.locator(".md-sidebar--primary")
     problems = []
     for address in site_pages:
@@ -382,7 +362,7 @@ def test_tab_through_the_open_menu_on_a_phone_lands_only_on_what_a_person_can_se
 
 
 def test_the_header_buttons_and_the_search_dialog_have_names(browser: Browser, site_url: str) -> None:
-    page = _open(browser, PHONE)
+    page = open_page(browser, PHONE)
     _visit(page, site_url, "")
     expect(page.get_by_role("button", name="Menu")).to_be_visible()
     expect(page.get_by_role("button", name="Search")).to_be_visible()
@@ -393,7 +373,7 @@ def test_the_header_buttons_and_the_search_dialog_have_names(browser: Browser, s
 def test_a_wide_screen_shows_tabs_and_a_search_box_instead_of_the_header_buttons(
     browser: Browser, site_url: str
 ) -> None:
-    page = _open(browser, DESKTOP)
+    page = open_page(browser, DESKTOP)
     _visit(page, site_url, "")
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
     expect(page.get_by_role("button", name="Search")).to_be_hidden()
@@ -403,7 +383,7 @@ def test_a_wide_screen_shows_tabs_and_a_search_box_instead_of_the_header_buttons
 
 
 def test_the_menu_opens_and_closes_from_the_keyboard_on_a_phone(browser: Browser, site_url: str) -> None:
-    page = _open(browser, PHONE)
+    page = open_page(browser, PHONE)
     _visit(page, site_url, "glossary/")
     menu = page.get_by_role("button", name="Menu")
     drawer = page.locator(".md-sidebar--primary")
@@ -432,7 +412,7 @@ def test_the_menu_opens_and_closes_from_the_keyboard_on_a_phone(browser: Browser
 
 
 def test_the_search_button_opens_search_from_the_keyboard_on_a_phone(browser: Browser, site_url: str) -> None:
-    page = _open(browser, PHONE)
+    page = open_page(browser, PHONE)
     _visit(page, site_url, "")
     button = page.get_by_role("button", name="Search")
     box = page.get_by_role("textbox", name="Search")

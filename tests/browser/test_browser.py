@@ -11,7 +11,6 @@ with the reason. Screenshots go to pytest's temporary folder, and also to
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,43 +20,13 @@ from billability.model.policy import Outcome
 from billability.policy.compiled import Policy
 from billability.site.examples import teaches
 from billability.site.pages import HOME, OUTCOME_WORDS, build_pages, rule_placements, topic_path
-from browsers import checkout_site, require_browser, screenshot, served
+from browsers import require_browser, screenshot
 from policy_texts import CHECKOUT
 from site_builds import CONFIG
 
 require_browser()
 
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with served(checkout_site(tmp_path_factory)) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    opened = browser.new_page(viewport={"width": 1366, "height": 900})
-    opened.set_default_timeout(10_000)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    opened = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    opened.set_default_timeout(10_000)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def _screenshot(page: Page, folder: Path, name: str) -> Path:
-    return screenshot(page, folder, name)
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
 def _search(page: Page, site_url: str, words: str) -> None:
@@ -86,7 +55,7 @@ def test_home_page_shows_each_topic_card_and_who_may_bill(page: Page, site_url: 
         expect(heading).to_be_in_viewport()
     if '"Who may bill"' in home:
         expect(page.locator(".admonition-title", has_text="Who may bill")).to_be_in_viewport()
-    assert _screenshot(page, tmp_path, "home").stat().st_size > 0
+    assert screenshot(page, tmp_path, "home").stat().st_size > 0
 
 
 def test_searching_a_rule_lands_on_its_section_with_its_outcome(
@@ -100,7 +69,7 @@ def test_searching_a_rule_lands_on_its_section_with_its_outcome(
     expect(section).to_be_in_viewport()
     expect(page.locator("h3:target + p .outcome")).to_have_text(OUTCOME_WORDS[rule.outcome])
     assert f"/{topic_path(rule.topic).removesuffix('.md')}/" in page.url
-    assert _screenshot(page, tmp_path, "search-rule").stat().st_size > 0
+    assert screenshot(page, tmp_path, "search-rule").stat().st_size > 0
 
 
 def test_search_finds_each_topic_page_by_its_rules_words(page: Page, site_url: str, policy: Policy) -> None:
@@ -140,13 +109,15 @@ def test_a_rule_section_shows_its_exceptions_right_under_its_answer(page: Page, 
         expect(item.locator("a")).to_have_attribute("href", re.compile(f"#{other.id}$"))
 
 
-def test_every_topic_page_fits_a_phone_and_its_examples_are_lines(phone: Page, site_url: str, policy: Policy) -> None:
+def test_every_topic_page_fits_a_phone_and_its_examples_are_lines(
+    phone_page: Page, site_url: str, policy: Policy
+) -> None:
     for topic in policy.topics:
-        phone.goto(f"{site_url}{topic_path(topic.name).removesuffix('.md')}/")
-        width = phone.evaluate("document.documentElement.scrollWidth")
+        phone_page.goto(f"{site_url}{topic_path(topic.name).removesuffix('.md')}/")
+        width = phone_page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{topic.title} is {width} px wide on a 390 px phone"
-        expect(phone.locator("article table")).to_have_count(0)
-        for item in phone.locator("article ul.examples > li").all():
+        expect(phone_page.locator("article table")).to_have_count(0)
+        for item in phone_page.locator("article ul.examples > li").all():
             expect(item.locator(".outcome")).to_have_count(1)
 
 

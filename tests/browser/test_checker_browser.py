@@ -24,11 +24,7 @@ from billability.model.policy import Fact, FactType, Outcome, Value
 from billability.policy.compiled import Policy
 from billability.site.checker import UNKNOWN, UNKNOWN_LABEL, checker_data
 from billability.site.pages import OUTCOME_WORDS, topic_path
-from browsers import checkout_site, require_browser, screenshot, served
-
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
+from browsers import DESKTOP, PHONE, require_browser, screenshot
 
 require_browser()
 
@@ -148,32 +144,8 @@ def choice_label(fact: Fact, value: Value | None) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return checkout_site(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def site_url(built: Path) -> Iterator[str]:
-    with served(built) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def checker_url(site_url: str) -> str:
     return site_url + "check/"
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    opened = browser.new_page(viewport=DESKTOP)
-    opened.set_default_timeout(10_000)
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        yield opened
-    finally:
-        opened.close()
-    assert not errors, f"the page's scripts failed: {errors}"
 
 
 def _screenshot(page: Page, folder: Path, name: str) -> Path:
@@ -525,12 +497,12 @@ def test_an_answers_link_opens_the_rules_section(page: Page, checker_url: str, p
     assert urlsplit(page.url).path.endswith("/" + topic_path(rule.topic).removesuffix(".md") + "/")
 
 
-def test_every_rules_link_lands_on_a_section_of_the_built_site(built: Path, policy: Policy) -> None:
-    script = (built / "check" / "checker-data.js").read_text(encoding="utf-8")
+def test_every_rules_link_lands_on_a_section_of_the_built_site(built_site: Path, policy: Policy) -> None:
+    script = (built_site / "check" / "checker-data.js").read_text(encoding="utf-8")
     data = json.loads(re.search(r"window\.billability\.checker = (\{.*\});", script, flags=re.S).group(1))  # type: ignore[union-attr]
     assert data == checker_data(policy)
     for rule_id, shown in data["rules"].items():
         address, _, anchor = shown["link"].partition("#")
-        target = (built / "check" / address / "index.html").resolve()
+        target = (built_site / "check" / address / "index.html").resolve()
         assert target.exists(), f"the link of `{rule_id}` leads nowhere: {shown['link']}"
         assert f'id="{anchor}"' in target.read_text(encoding="utf-8"), f"no section `{anchor}` on {target}"

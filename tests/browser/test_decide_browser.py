@@ -10,17 +10,14 @@ policy's checkout (fixture `decide_page`): the diagram the build compiled and
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
-from browsers import checkout_site, require_browser, served
-from policy_texts import CLINIC
+from browsers import require_browser, served
 from scenarios import complete_combinations, half_known_scenarios
 from site_builds import build_site, clinic_checkout_with_docs
 
@@ -36,22 +33,27 @@ from playwright.sync_api import Browser, Page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def decide_page(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Policy], Page]]:
+def clinic_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of the clinic fixture's site, built strictly from a copy of its checkout
+    given the repository's `docs/`, once for the module."""
+    root = tmp_path_factory.mktemp("clinic")
+    site = root / "site"
+    built = build_site(site, clinic_checkout_with_docs(root))
+    assert built.returncode == 0, built.stderr
+    with served(site) as url:
+        yield url
+
+
+@pytest.fixture
+def decide_page(browser: Browser, clinic: Policy, request: pytest.FixtureRequest) -> Iterator[Callable[[Policy], Page]]:
     """Open the checker page (`check/`) of the site built strictly from the policy's
     checkout (the clinic fixture's, given the repository's `docs/`, or the repository's):
-    the diagram the build compiled and `decide.js`, as staff's browsers load them."""
-    clinic_id = load_policy(CLINIC / "policy").id
+    the diagram the build compiled and `decide.js`, as staff's browsers load them. Each
+    site is built once; only the site a test asks for is built."""
     opened: list[Page] = []
 
     def open_for(policy: Policy) -> Page:
-        if policy.id == clinic_id:
-            root = tmp_path_factory.mktemp("clinic")
-            site = root / "site"
-            built = build_site(site, clinic_checkout_with_docs(root))
-            assert built.returncode == 0, built.stderr
-        else:
-            site = checkout_site(tmp_path_factory)
-        url = stack.enter_context(served(site))
+        url: str = request.getfixturevalue("clinic_site_url" if policy.id == clinic.id else "site_url")
         page = browser.new_page()
         page.set_default_timeout(60_000)
         opened.append(page)
@@ -59,12 +61,11 @@ def decide_page(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> I
         page.wait_for_function("typeof window.billability?.decide === 'function' && !!window.billability.diagram")
         return page
 
-    with contextlib.ExitStack() as stack:
-        try:
-            yield open_for
-        finally:
-            for page in opened:
-                page.close()
+    try:
+        yield open_for
+    finally:
+        for page in opened:
+            page.close()
 
 
 # --- the page against Python -----------------------------------------------------------------
@@ -89,12 +90,6 @@ def differences(page: Page, policy: Policy, scenarios: list[dict[str, Any]]) -> 
 
 
 # --- the tests -------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["clinic", "policy"])
-def any_policy(request: pytest.FixtureRequest) -> Policy:
-    loaded: Policy = request.getfixturevalue(request.param)
-    return loaded
 
 
 def test_every_complete_combination_decides_as_python(

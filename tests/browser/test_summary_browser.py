@@ -3,7 +3,7 @@
 The one-page summary prints on one or two US Letter pages; the home page and a topic
 page print as their content (answers, conditions, quotes), without the site's header,
 navigation or search. The repository's site is built strictly from the checkout and
-served from 127.0.0.1, as in tests/browser/test_browser.py, whose fixtures these tests share.
+served from 127.0.0.1 once for the run (tests/browser/conftest.py).
 In CI (`CI` set) a missing Chromium or Playwright fails the test; elsewhere it skips.
 """
 
@@ -11,23 +11,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
-# Importing the browser tests' module skips these tests (or, in CI, fails them) with its
-# reason when no browser can run; its fixtures build, serve and open the site.
-import test_browser
-
 from billability.policy.compiled import Policy
 from billability.site.pages import topic_path
+from browsers import require_browser
 
-site_url = test_browser.site_url
-page = test_browser.page
-expect = test_browser.expect
+require_browser()
 
-if TYPE_CHECKING:
-    from playwright.sync_api import Page
+from playwright.sync_api import Page, expect  # noqa: E402
 
 PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 

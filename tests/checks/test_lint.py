@@ -6,14 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from billability import Outcome, Policy, load_policy
 from billability.checks.lint import OVERLAP, OVERLAP_BY_DESIGN, by_design, counts, lint_policy
-from billability.cli import main
 from billability.model.diagnostics import Severity
 from billability.model.policy import AnyOf
 from billability.policy.compile import compile_texts
+from command_line import run
 from policy_texts import CLINIC, FACTS, HEADER, SOURCE, rule, small_policy, write_small_policy
 
 TALK = rule("talk", "billable", "activity: talk")
@@ -157,12 +156,6 @@ def test_findings_are_sorted_by_location() -> None:
 
 
 # --- the lint command ---------------------------------------------------------------------------
-
-
-def run(*arguments: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(arguments))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_lint_summarises_the_overlaps_resolved_by_design_in_one_line(clinic: Policy) -> None:

@@ -11,26 +11,16 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from billability.cli import main
-from policy_texts import rule, write_small_policy
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(*arguments: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(arguments))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
-
+from command_line import run
+from policy_texts import CHECKOUT, rule, write_small_policy
 
 # --- table ------------------------------------------------------------------------------
 
 
 def test_table_formats_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     # In the clinic fixture checkout: `table` prints the regions of the checkout it runs in.
-    monkeypatch.chdir(ROOT / "tests" / "fixtures" / "clinic")
+    monkeypatch.chdir(CHECKOUT / "tests" / "fixtures" / "clinic")
     _, markdown, _ = run("table")
     _, comma_separated, _ = run("table", "--format", "csv")
     status, document, summary = run("table", "--format", "json")

@@ -39,21 +39,20 @@ from click.testing import CliRunner
 from billability.checks.corpus import load_cases, run_cases
 from billability.cli import main
 from billability.policy.compile import load_policy
-from policy_texts import CLINIC
+from policy_texts import CHECKOUT, CLINIC
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-PULL_REQUEST = ROOT / ".github" / "workflows" / "pull-request.yml"
-DOCS = ROOT / ".github" / "workflows" / "docs.yml"
-GUIDE = ROOT / ".github" / "CONTRIBUTING.md"
-CI = ROOT / ".ci" / "run"
-REPLAY = ROOT / ".ci" / "contributing-example"
+WORKFLOWS = sorted((CHECKOUT / ".github" / "workflows").glob("*.yml"))
+PULL_REQUEST = CHECKOUT / ".github" / "workflows" / "pull-request.yml"
+DOCS = CHECKOUT / ".github" / "workflows" / "docs.yml"
+GUIDE = CHECKOUT / ".github" / "CONTRIBUTING.md"
+CI = CHECKOUT / ".ci" / "run"
+REPLAY = CHECKOUT / ".ci" / "contributing-example"
 # The policy and corpus the worked example and the maintainer's journey start from.
-SNAPSHOT = ROOT / "tests" / "fixtures" / "worked-example"
+SNAPSHOT = CHECKOUT / "tests" / "fixtures" / "worked-example"
 # The command the journey runs: the one installed beside the Python running the tests.
 BILLABILITY_COMMAND = Path(sys.executable).parent / "billability"
-HOOKS = ROOT / ".pre-commit-hooks.yaml"
-EDITOR = ROOT / ".vscode" / "settings.json"
+HOOKS = CHECKOUT / ".pre-commit-hooks.yaml"
+EDITOR = CHECKOUT / ".vscode" / "settings.json"
 BILLABILITY = re.compile(r"\bbillability ([a-z][a-z-]*)")
 
 
@@ -397,7 +396,7 @@ def test_ci_runs_what_the_workflow_runs() -> None:
 
 
 def test_ci_installs_its_tools_from_the_dev_extra() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    project = tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     dev = project["optional-dependencies"]["dev"]
     names = {re.split(r"[<>=\[ ]", requirement)[0] for requirement in dev}
     assert {"zizmor", "check-jsonschema", "pre-commit", "psycopg"} <= names
@@ -433,7 +432,7 @@ def test_the_pre_commit_hooks_call_commands_that_exist_on_the_policy_files() -> 
 
 
 def tracked_files() -> list[str]:
-    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True)
+    listed = subprocess.run(["git", "ls-files"], cwd=CHECKOUT, check=True, capture_output=True, text=True)
     return listed.stdout.splitlines()
 
 
@@ -453,8 +452,8 @@ def editor_schemas() -> dict[str, list[str]]:
 def test_every_editor_glob_matches_real_files_and_names_a_schema_that_exists() -> None:
     files = tracked_files()
     for schema, globs in editor_schemas().items():
-        assert (ROOT / schema).resolve().is_file(), schema
-        assert (ROOT / schema).resolve().parent == ROOT / "schema"
+        assert (CHECKOUT / schema).resolve().is_file(), schema
+        assert (CHECKOUT / schema).resolve().parent == CHECKOUT / "schema"
         for glob in globs:
             assert [name for name in files if glob_pattern(glob).fullmatch(name)], f"{glob} matches no file"
 
@@ -470,8 +469,10 @@ def test_every_policy_and_corpus_file_is_checked_by_the_editor_against_the_right
             schema for schema, globs in editor_schemas().items() if any(glob_pattern(g).fullmatch(name) for g in globs)
         ]
         assert len(schemas) == 1, f"{name} is checked by {len(schemas)} schemas"
-        validator = jsonschema.Draft7Validator(json.loads((ROOT / schemas[0]).read_text(encoding="utf-8")))
-        errors = [error.message for error in validator.iter_errors(yaml.safe_load((ROOT / name).read_text("utf-8")))]
+        validator = jsonschema.Draft7Validator(json.loads((CHECKOUT / schemas[0]).read_text(encoding="utf-8")))
+        errors = [
+            error.message for error in validator.iter_errors(yaml.safe_load((CHECKOUT / name).read_text("utf-8")))
+        ]
         assert not errors, (name, errors)
 
 
@@ -484,7 +485,9 @@ def test_every_policy_and_corpus_file_is_checked_by_the_editor_against_the_right
     ],
 )
 def test_the_editor_underlines_a_misspelled_key_or_value(schema: str, document: dict[str, Any]) -> None:
-    validator = jsonschema.Draft7Validator(json.loads((ROOT / "schema" / f"{schema}.schema.json").read_text("utf-8")))
+    validator = jsonschema.Draft7Validator(
+        json.loads((CHECKOUT / "schema" / f"{schema}.schema.json").read_text("utf-8"))
+    )
     assert list(validator.iter_errors(document))
 
 
@@ -550,15 +553,15 @@ def repository_copy(target: Path) -> Path:
     added to a git repository of its own there (the scripts list their checkout with git)."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
+        cwd=CHECKOUT,
         check=True,
         capture_output=True,
         text=True,
     ).stdout
     for name in filter(None, listed.split("\0")):
-        if (ROOT / name).is_file():
+        if (CHECKOUT / name).is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
+            shutil.copy2(CHECKOUT / name, target / name)
     for command in (["git", "init", "--quiet"], ["git", "add", "--all"]):
         subprocess.run(command, cwd=target, check=True, capture_output=True)
     return target
@@ -698,7 +701,7 @@ def test_without_the_snapshot_the_replay_and_the_journey_say_so_and_fail(tmp_pat
     assert "never the checkout's own" in journey.stderr and journey.stdout == ""
 
 
-JOURNEY = ROOT / ".ci" / "maintainer-journey"
+JOURNEY = CHECKOUT / ".ci" / "maintainer-journey"
 
 
 def test_the_journey_fails_when_a_command_passes_that_should_fail(tmp_path: Path) -> None:
@@ -738,8 +741,8 @@ def test_the_contributing_guide_documents_the_pages_setting_and_the_pipeline() -
 
 # --- one setup for maintainers --------------------------------------------------------------
 
-README = ROOT / "README.md"
-MAINTAINERS_PAGE = ROOT / "docs" / "pages" / "maintainers.md"
+README = CHECKOUT / "README.md"
+MAINTAINERS_PAGE = CHECKOUT / "docs" / "pages" / "maintainers.md"
 ACTIVATE = "source .venv/bin/activate"
 
 

@@ -34,14 +34,6 @@ from billability.policy.sourcetext import statements
 from policy_texts import CLINIC, rule, small_policy
 from scenarios import complete_combinations, partial_scenarios
 
-POLICIES = ["clinic", "policy"]
-
-
-@pytest.fixture(params=POLICIES)
-def any_policy(request: pytest.FixtureRequest) -> Policy:
-    loaded: Policy = request.getfixturevalue(request.param)
-    return loaded
-
 
 def asked(diagram: Diagram, scenario: Mapping[str, Value | None]) -> list[str]:
     """The facts the walk of a scenario asks, in order."""

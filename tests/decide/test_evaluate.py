@@ -128,17 +128,6 @@ def partial_scenarios(policy: Policy, hide: int = 3) -> Iterator[dict[str, Value
                     yield partial
 
 
-# Both the clinic fixture and the checkout's policy: the evaluator must be exact on
-# whatever policy a maintainer writes.
-POLICIES = ["clinic", "policy"]
-
-
-@pytest.fixture(params=POLICIES)
-def any_policy(request: pytest.FixtureRequest) -> Policy:
-    loaded: Policy = request.getfixturevalue(request.param)
-    return loaded
-
-
 # --- the semantics, one line each (the clinic fixture) -----------------------------------
 
 

@@ -80,13 +80,6 @@ def policies(policy: Policy, clinic: Policy, clinic_edits: list[Policy]) -> list
     return [policy, clinic, *clinic_edits, *small_policies()]
 
 
-@pytest.fixture(params=["clinic", "policy"])
-def loaded(request: pytest.FixtureRequest) -> Policy:
-    """The clinic fixture, then the checkout's policy."""
-    chosen: Policy = request.getfixturevalue(request.param)
-    return chosen
-
-
 def completions(policy: Policy, region: Region) -> Iterator[dict[str, Value]]:
     """Every scenario of the region on the grid of pieces, with whole numbers taken at
     both ends of each interval (and far out on an open end)."""
@@ -149,13 +142,13 @@ def test_the_fixture_table_merges_what_decides_alike_and_leaves_the_rest_any(cli
 # --- every policy: an exact partition --------------------------------------------------------
 
 
-def test_the_table_counts_every_combination_once_and_merges_them(loaded: Policy) -> None:
-    table = decision_table(loaded)
-    space = space_of(loaded)
-    finite = [f for f in loaded.facts if f.type is not FactType.INTEGER]
+def test_the_table_counts_every_combination_once_and_merges_them(any_policy: Policy) -> None:
+    table = decision_table(any_policy)
+    space = space_of(any_policy)
+    finite = [f for f in any_policy.facts if f.type is not FactType.INTEGER]
     assert table.combinations == math.prod(len(f.value_names) if f.type is FactType.ENUM else 2 for f in finite)
     # On the grid of pieces (whole numbers as intervals), the regions add up to all of it.
-    integers = [f.name for f in loaded.facts if f.type is FactType.INTEGER]
+    integers = [f.name for f in any_policy.facts if f.type is FactType.INTEGER]
     cells = 0
     for region in table.regions:
         spans = 1
@@ -215,14 +208,14 @@ def _values_in(policy: Policy, region: Region, name: str) -> list[Value]:
     return [p.value for p in space_of(policy).pieces[name] if restriction is None or restriction.contains(p.value)]
 
 
-def test_a_fact_is_split_only_where_its_declaration_says_it_matters(loaded: Policy) -> None:
+def test_a_fact_is_split_only_where_its_declaration_says_it_matters(any_policy: Policy) -> None:
     """A region restricts a fact only where the fact's `relevant_when` can hold: driving a
     client is decided whatever the contact or hand-off facts say, so those stay `any`."""
-    for region in decision_table(loaded).regions:
+    for region in decision_table(any_policy).regions:
         for restriction in region.restrictions:
-            relevant_when = loaded.fact_index[restriction.fact].relevant_when
+            relevant_when = any_policy.fact_index[restriction.fact].relevant_when
             looked_at = sorted(facts_of(relevant_when))
-            settings = itertools.product(*(_values_in(loaded, region, name) for name in looked_at))
+            settings = itertools.product(*(_values_in(any_policy, region, name) for name in looked_at))
             assert any(
                 truth(relevant_when, dict(zip(looked_at, values, strict=True))) is not False for values in settings
             ), (restriction.fact, region.condition)
@@ -309,9 +302,11 @@ def _cuts_in_rules(policy: Policy, name: str) -> set[int]:
     return {c for c in cuts if low <= c < high}
 
 
-def test_whole_numbers_are_cut_exactly_where_the_rules_compare_them(loaded: Policy, clinic_edits: list[Policy]) -> None:
+def test_whole_numbers_are_cut_exactly_where_the_rules_compare_them(
+    any_policy: Policy, clinic_edits: list[Policy]
+) -> None:
     # e.g. a window of `more_than: 30` days gives the ranges 0 to 30 and 31 or more.
-    for policy in (loaded, *clinic_edits):
+    for policy in (any_policy, *clinic_edits):
         for fact in policy.facts:
             if fact.type is FactType.INTEGER:
                 assert _cuts_in_table(policy, fact.name) == _cuts_in_rules(policy, fact.name), fact.name
@@ -335,10 +330,10 @@ def test_moving_the_fixture_window_moves_the_cut(clinic_edits: list[Policy]) -> 
 
 @pytest.mark.parametrize("render", [table_markdown, table_csv, table_json])
 def test_renderings_list_every_region_once_and_are_deterministic(
-    loaded: Policy, render: Callable[[DecisionTable], str]
+    any_policy: Policy, render: Callable[[DecisionTable], str]
 ) -> None:
-    table: DecisionTable = decision_table(loaded)
-    first, second = render(table), render(decision_table(loaded))
+    table: DecisionTable = decision_table(any_policy)
+    first, second = render(table), render(decision_table(any_policy))
     assert first == second
     if render is table_json:
         document = json.loads(first)

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from billability import Outcome, Policy, load_policy
-from billability.cli import main
 from billability.model.diagnostics import Problems
 from billability.model.policy import All, Compare, FactType, Is, Not
 from billability.policy.compile import compile_texts
-from policy_texts import CLINIC, FACTS, HEADER, SOURCE, edited_policy, rule
+from command_line import run
+from policy_texts import CLINIC, FACTS, HEADER, SOURCE, edited_policy, paths, rule
 
 Found = list[tuple[str, str]]
 
@@ -37,12 +35,6 @@ def diagnosed(root: Path) -> Found:
     with pytest.raises(Problems) as raised:
         load_policy(root)
     return [(d.code, str(d.location).removeprefix(f"{root}/")) for d in raised.value.diagnostics]
-
-
-def run(*arguments: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(arguments))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 # --- a valid policy ------------------------------------------------------------------------
@@ -300,16 +292,6 @@ SHAPES_POLICY = (
     + rule("talk", "billable", "activity: talk\nminutes: {at_least: 5}")
     + rule("drive", "not_billable", "all:\n  - activity: drive\n  - not:\n      reached: true")
 )
-
-
-def paths(data: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from paths(value, (*prefix, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from paths(value, (*prefix, index))
 
 
 def replaced(data: Any, path: tuple[Any, ...], value: Any) -> Any:

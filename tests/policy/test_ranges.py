@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 
 from billability.audit.sql import policy_sql
 from billability.checks.corpus import load_cases
@@ -23,7 +22,6 @@ from billability.checks.distinguish import compare, shown_decision, tell_apart
 from billability.checks.lint import lint_policy
 from billability.checks.mutate import mutants
 from billability.checks.strategies import near_bounds
-from billability.cli import main
 from billability.decide.diagram import diagram_of, walk
 from billability.decide.engine import decide
 from billability.decide.reference import reference_decide
@@ -38,6 +36,7 @@ from billability.policy.compile import compile_texts
 from billability.policy.compiled import Policy
 from billability.policy.dump import dump_condition, dump_policy
 from billability.policy.wording import condition_lines
+from command_line import run
 from policy_texts import FACTS, HEADER, RANGES, SOURCE, rule, small_policy, write_small_policy
 from record_tables import column_types, differences, result_query, write_records
 
@@ -52,12 +51,6 @@ EXPECTED = {
 @pytest.fixture(scope="module")
 def ranges() -> Policy:
     return small_policy(*RANGES)
-
-
-def run(*arguments: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(arguments))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def diagnosed(when: str) -> list[tuple[str, int, int, str | None]]:

@@ -21,7 +21,7 @@ from billability.model.diagnostics import Diagnostic
 from billability.model.resources import schema_dir
 from billability.policy.schema import CORPUS_FILE, POLICY_FILE, check, yamlish
 from billability.policy.source import read_yaml
-from policy_texts import FACTS, HEADER, rule
+from policy_texts import FACTS, HEADER, paths, rule
 
 MAPPING_FILE = "mapping.schema.json"
 
@@ -78,16 +78,6 @@ JARGON = re.compile(
     r"|Additional properties|does not match|is a required property|is too (short|long)|non-unique|was expected"
     r"|is not one of|should be non-empty|is not allowed for|Failed validating"
 )
-
-
-def paths(data: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from paths(value, (*prefix, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from paths(value, (*prefix, index))
 
 
 def changed(data: Any, path: tuple[Any, ...], change: Any) -> Any:

@@ -23,13 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from test_site import capitalised, glossary_terms
 
 from billability.model.diagnostics import Problems
 from billability.policy.compile import load_policy
 from billability.site.audit_page import LIGHT_LINES, MARKER, example_reports, fill_examples, report_path
 from policy_texts import CHECKOUT
 from site_builds import build_site, failing_cases
+from site_words import capitalised, glossary_terms
 
 PAGE = CHECKOUT / "docs" / "pages" / "audit.md"
 EXAMPLES = CHECKOUT / "docs" / "audit"

@@ -6,16 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from billability.checks.corpus import Case, CaseResult, run_cases
+from billability.checks.corpus import CaseResult
 from billability.model.diagnostics import Problems
-from billability.policy.compiled import Policy
 from billability.site.contrasts import load_contrasts
 from site_builds import CLINIC_CONTRASTS
-
-
-@pytest.fixture(scope="module")
-def results(clinic: Policy, clinic_cases: list[Case]) -> list[CaseResult]:
-    return run_cases(clinic, clinic_cases)
 
 
 def test_the_clinic_contrasts_load_in_order(results: list[CaseResult]) -> None:

@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from billability.checks.corpus import Case, CaseResult, load_file, run_cases
+from billability.checks.corpus import Case, CaseResult, load_file
 from billability.model.diagnostics import Problems
 from billability.policy.compiled import Policy
 from billability.site.examples import example_list, situation, teaches, teaching
-
-
-@pytest.fixture(scope="module")
-def results(clinic: Policy, clinic_cases: list[Case]) -> list[CaseResult]:
-    return run_cases(clinic, clinic_cases)
 
 
 def named(results: list[CaseResult], name: str) -> CaseResult:

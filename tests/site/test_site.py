@@ -41,6 +41,7 @@ from billability.site.pages import (
 )
 from policy_texts import CHECKOUT, CLINIC
 from site_builds import CLINIC_CONTRASTS, CONFIG, build_site, clinic_checkout_with_docs, failing_cases, theme_pages
+from site_words import GLOSSARY, capitalised, glossary_terms
 
 try:
     import mkdocs  # noqa: F401
@@ -50,15 +51,9 @@ except ImportError:
         pytest.fail("the site tests cannot run in CI: MkDocs is not installed", pytrace=False)
     pytest.skip("the site needs the `docs` extra: pip install -e '.[docs]'", allow_module_level=True)
 
-GLOSSARY = CONFIG.parent / "pages" / "glossary.md"
 # Pages written by hand. The audit page shows what `billability audit` prints, rule ids
 # and all, as billing staff see it in the terminal and in the `rules` column.
 HAND_WRITTEN = {"maintainers/index.html", "audit/index.html"}
-
-
-@pytest.fixture(scope="module")
-def results(clinic: Policy, clinic_cases: list[Case]) -> list[CaseResult]:
-    return run_cases(clinic, clinic_cases)
 
 
 @pytest.fixture(scope="module")
@@ -125,21 +120,6 @@ def skipped_levels(levels: list[int]) -> list[tuple[int, int]]:
 def sections(page: str) -> list[str]:
     """A generated page cut at its rule sections (h3), each with what comes before the next."""
     return re.split(r"\n(?=### )", page)
-
-
-def glossary_terms() -> set[str]:
-    """The words in capitals the glossary defines: those of its terms (the lines before `:   `)."""
-    text = GLOSSARY.read_text(encoding="utf-8")
-    terms = re.findall(r"^(\S.*)\n:   ", text, flags=re.M)
-    return {word for term in terms for word in capitalised(term)}
-
-
-def capitalised(text: str) -> set[str]:
-    """Abbreviations and terms written with two or more capitals (`LPHA`, `SanWITS`,
-    `DMC-ODS`, `Medi-Cal`), a plural `s` left off."""
-    words = re.findall(r"[A-Za-z][A-Za-z-]*[A-Za-z]", text)
-    found = {word for word in words if sum(letter.isupper() for letter in word) >= 2}
-    return {word[:-1] if word.endswith("s") and word[:-1].isupper() else word for word in found}
 
 
 def staff_text(page: str) -> str:
