@@ -1,10 +1,10 @@
 """Audit an export in Python: decide every service record under the policy, through an engine.
 
 In: an `Export` (`records`), a `Binding` of its columns to the policy's facts
-(binding.py), an `Engine` that decides scenarios, and maybe a `ResultsWriter`.
+(`binding`), an `Engine` that decides scenarios, and maybe a `ResultsWriter`.
 Out: every row's `RowResult` handed to the writer in input order (rows in = rows out:
 a row whose answer depends on a cell that cannot be read is `invalid`, a row outside the
-mapping's scope `not_audited`, never dropped), and a `Summary` (summary.py): rows and
+mapping's scope `not_audited`, never dropped), and a `Summary` (`summary`): rows and
 minutes by outcome, the deciding rules, the facts most often missing, the invalid rows,
 the rows decided with a warning, the minutes cells that cannot be read, and breakdowns
 by staff and program when the mapping names those columns.
