@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from billability.checks.corpus import Case, load_cases
-from billability.cli import main
+from billability.cli import commands, main
 from billability.decide.table import decision_table
 from billability.model.resources import corpus_dir, policy_dir
 from billability.policy.compile import load_policy
@@ -314,9 +316,9 @@ SUMMARIZED = sorted(set(READS) - {"diff", "audit", "sql"})
 
 
 def test_every_command_takes_the_options_for_what_it_reads() -> None:
-    assert set(main.commands) <= set(READS), "say which of --policy and --corpus a new command reads"
+    assert set(commands()) <= set(READS), "say which of --policy and --corpus a new command reads"
     for name, wanted in READS.items():
-        options = {option for parameter in main.commands[name].params for option in parameter.opts}
+        options = {option for parameter in commands()[name].params for option in parameter.opts}
         assert wanted <= options, f"`billability {name}` lacks {sorted(wanted - options)}"
 
 
@@ -433,9 +435,38 @@ def test_outside_any_checkout_check_names_the_bundled_policy(tmp_path: Path, mon
 # --- help ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", sorted(main.commands))
+@pytest.mark.parametrize("command", sorted(commands()))
 def test_every_command_has_help_with_an_example(command: str) -> None:
     status, out, _ = run(command, "--help")
     assert status == 0
     assert "Example" in out
     assert f"billability {command}" in out
+
+
+def test_every_command_loads_by_its_name_and_a_decision_loads_no_audit() -> None:
+    """The group lists every command and loads each when asked; `check` runs without the
+    audit's modules (DuckDB, sqlglot), which only `audit` and `sql` need."""
+    assert sorted(commands()) == [
+        "audit",
+        "check",
+        "coverage",
+        "diff",
+        "lint",
+        "mutate",
+        "sql",
+        "table",
+        "test",
+        "validate",
+    ]
+    assert all(name == command.name for name, command in commands().items())
+    script = (
+        "import sys\n"
+        "from billability.cli import main\n"
+        "try:\n"
+        "    main(['check', 'activity=advocacy'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('duckdb', 'sqlglot') or m.startswith('billability.audit')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -37,7 +37,7 @@ import yaml
 from click.testing import CliRunner
 
 from billability.checks.corpus import load_cases, run_cases
-from billability.cli import main
+from billability.cli import commands, main
 from billability.policy.compile import load_policy
 from policy_texts import CHECKOUT, CLINIC
 
@@ -94,9 +94,9 @@ def test_there_is_a_pull_request_and_a_docs_workflow() -> None:
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_workflows_call_only_commands_that_exist(path: Path) -> None:
-    commands = called("\n".join(scripts(path)))
-    assert commands
-    assert commands <= set(main.commands), commands - set(main.commands)
+    used = called("\n".join(scripts(path)))
+    assert used
+    assert used <= set(commands()), used - set(commands())
 
 
 def test_the_pull_request_workflow_validates_tests_and_posts_the_diff() -> None:
@@ -391,7 +391,7 @@ def test_ci_runs_what_the_workflow_runs() -> None:
         "python .ci/contributing-example",
     ):
         assert command in ci
-    assert called(ci) <= set(main.commands)
+    assert called(ci) <= set(commands())
     assert called("\n".join(scripts(PULL_REQUEST))) <= called(ci)
 
 
@@ -418,7 +418,7 @@ def test_the_pre_commit_hooks_call_commands_that_exist_on_the_policy_files() -> 
     hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
     for hook in hooks:
         program, command = shlex.split(hook["entry"])
-        assert program == "billability" and command in main.commands
+        assert program == "billability" and command in commands()
         assert hook["id"] == f"billability-{command}"
         assert hook["language"] == "python"
         # The commands read the whole checkout: file names would be taken as arguments.
@@ -515,18 +515,18 @@ def test_the_worked_example_lists_commands_that_exist_with_their_exit_codes() ->
     example = replay_module()
     steps = example.worked_example(GUIDE.read_text(encoding="utf-8"))
     patches = [s for s in steps if isinstance(s, example.Patch)]
-    commands = [s for s in steps if isinstance(s, example.Command)]
+    runs = [s for s in steps if isinstance(s, example.Command)]
     assert len(patches) >= 2
-    for command in commands:
+    for command in runs:
         words = shlex.split(command.command)
         assert words[0] in ("billability", "git"), command
         if words[0] == "billability":
-            assert words[1] in main.commands, command
-    run_after_last_patch = {c.command for c in commands if c.line > patches[-1].line}
+            assert words[1] in commands(), command
+    run_after_last_patch = {c.command for c in runs if c.line > patches[-1].line}
     for check in ("validate", "test", "lint", "coverage", "mutate"):
         assert f"billability {check}" in run_after_last_patch
-    assert {c.status for c in commands if c.line > patches[-1].line and "diff" not in c.command} == {0}
-    assert any(c.command == "billability diff HEAD" and c.status == 1 for c in commands)
+    assert {c.status for c in runs if c.line > patches[-1].line and "diff" not in c.command} == {0}
+    assert any(c.command == "billability diff HEAD" and c.status == 1 for c in runs)
 
 
 def test_the_replay_reads_exit_codes_and_shown_lines() -> None:
