@@ -459,6 +459,9 @@ def test_every_command_loads_by_its_name_and_a_decision_loads_no_audit() -> None
         "validate",
     ]
     assert all(name == command.name for name, command in commands().items())
+    misspelled = CliRunner().invoke(main, ["chek", "activity=advocacy"])
+    assert misspelled.exit_code == 2
+    assert misspelled.output.splitlines()[-1] == "Error: No such command 'chek'. Did you mean 'check'?"
     script = (
         "import sys\n"
         "from billability.cli import main\n"
