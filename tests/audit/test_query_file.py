@@ -11,14 +11,8 @@ import pytest
 from billability.audit.query_file import checked_query, write_query
 from billability.audit.sql import policy_sql
 from billability.model.diagnostics import Location, Problems
-from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
 from policy_texts import CLINIC
-
-
-@pytest.fixture(scope="module")
-def clinic() -> Policy:
-    return load_policy(CLINIC / "policy")
 
 
 def test_the_query_is_the_policys_sql_with_a_final_newline(clinic: Policy) -> None:

@@ -208,7 +208,7 @@ class Scratch:
 
     def node_id(self, item: Item) -> str:
         """The item as pytest names it (`tests/cli/test_cli.py::test_x`), from JUnit's dotted name
-        (`tests.test_cli`, or `corpus.boundaries.yaml` for a corpus file)."""
+        (`tests.cli.test_cli`, or `corpus.boundaries.yaml` for a corpus file)."""
         parts = item.where.split(".")
         if len(parts) >= 2 and (self.root / "/".join(parts[:-2]) / ".".join(parts[-2:])).is_file():
             return f"{'/'.join(parts[:-2])}/{'.'.join(parts[-2:])}::{item.name}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from billability.model import resources
-from billability.model.resources import PolicyAndCorpus, corpus_dir, policy_and_corpus, policy_dir
+from billability.model.resources import PolicyAndCorpus, corpus_dir, policy_and_corpus, policy_dir, policy_folder
 from policy_texts import CLINIC
 
 
@@ -64,4 +64,14 @@ def test_what_is_not_given_comes_from_one_lookup(
 ) -> None:
     monkeypatch.chdir(CLINIC)
     assert policy_and_corpus(policy, corpus) == expected
+    assert len(lookups) == 1
+
+
+def test_a_command_that_reads_no_corpus_looks_for_the_checkout_only_without_a_policy(
+    monkeypatch: pytest.MonkeyPatch, lookups: list[Path | None]
+) -> None:
+    monkeypatch.chdir(CLINIC)
+    assert policy_folder("elsewhere/policy") == Path("elsewhere/policy")
+    assert lookups == []
+    assert policy_folder() == CLINIC / "policy"
     assert len(lookups) == 1

@@ -9,15 +9,8 @@ from pathlib import Path
 import pytest
 
 from billability.model.diagnostics import Location, Problems
-from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
 from billability.policy.scenario import read_scenario
-from policy_texts import CLINIC
-
-
-@pytest.fixture(scope="module")
-def clinic() -> Policy:
-    return load_policy(CLINIC / "policy")
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ names each of its modules, and no module passes `MAX_LINES` unless `ONE_IDEA` sa
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,11 +97,14 @@ def rank(module: str) -> int:
 def layering_problems(edges: dict[str, list[Imported]]) -> list[str]:
     problems = []
     for name, imported in edges.items():
+        if stage_of(name) not in TOP and stage_of(name) not in STAGES:
+            problems.append(f"{name}: in no stage of {STAGES}")
+            continue
         for item in imported:
             where = f"{name} line {item.line}: imports {item.module}"
-            if stage_of(name) not in TOP and stage_of(name) not in STAGES:
-                problems.append(f"{name}: in no stage of {STAGES}")
-            elif rank(item.module) > rank(name):
+            if stage_of(item.module) not in TOP and stage_of(item.module) not in STAGES:
+                continue  # said once, of the module itself
+            if rank(item.module) > rank(name):
                 problems.append(f"{where}, a stage above its own")
             if not item.top_level:
                 problems.append(f"{where} inside a function or class")
@@ -112,15 +116,12 @@ def layering_problems(edges: dict[str, list[Imported]]) -> list[str]:
 def circles(edges: dict[str, list[Imported]]) -> list[list[str]]:
     """Every circle of imports, each once, by depth-first search from each module."""
     found: list[list[str]] = []
-    seen: set[frozenset[str]] = set()
     following = {name: sorted({i.module for i in imported if i.module != name}) for name, imported in edges.items()}
 
     def walk(path: list[str]) -> None:
         for target in following.get(path[-1], []):
-            if target == path[0]:
-                if frozenset(path) not in seen:
-                    seen.add(frozenset(path))
-                    found.append([*path, target])
+            if target == path[0]:  # from its smallest module, each circle is walked once
+                found.append([*path, target])
             elif target not in path and target > path[0]:
                 walk([*path, target])
 
@@ -143,7 +144,7 @@ def test_each_package_docstring_names_each_of_its_modules() -> None:
         docstring = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
         assert docstring, f"{init.parent.name}/ has no docstring"
         for module in sorted(init.parent.glob("*.py")):
-            if module.stem != "__init__" and f"`{module.stem}" not in docstring:
+            if module.stem != "__init__" and not re.search(rf"`{module.stem}\b", docstring):
                 missing.append(f"{init.parent.name}/{module.name}")
     assert missing == []
 
@@ -180,6 +181,9 @@ def test_an_import_upward_inside_a_function_or_behind_type_checking_is_found(tmp
             "decide/engine.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
             "    from billability.model import data\nfrom billability.cli import main\n",
             "cli/__init__.py": '"""."""\n',
+            "utils.py": "",
+            "stray/__init__.py": "",
+            "stray/a.py": "import billability.utils\nfrom billability.model import data\n",
         },
     )
     problems = layering_problems(graph(package))
@@ -188,6 +192,9 @@ def test_an_import_upward_inside_a_function_or_behind_type_checking_is_found(tmp
         "billability.decide.engine line 4: imports billability.cli, a stage above its own",
         "billability.model.data line 2: imports billability.decide.engine, a stage above its own",
         "billability.model.data line 2: imports billability.decide.engine inside a function or class",
+        "billability.stray: in no stage of " + str(STAGES),
+        "billability.stray.a: in no stage of " + str(STAGES),
+        "billability.utils: in no stage of " + str(STAGES),
     ]
 
 

@@ -2,7 +2,7 @@
 
 In: the option's text, a comma list of outcomes (`not_billable,invalid`), or None.
 Out: the outcomes it names, each once, in its order; `Problems` located at the option
-when it names none or one that is no outcome of the audit (`run.OUTCOMES`).
+when it names none or one that is no outcome of the audit (`outcomes.OUTCOMES`).
 """
 
 from __future__ import annotations

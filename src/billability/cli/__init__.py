@@ -59,8 +59,7 @@ class Commands(click.Group):
         if cmd_name not in COMMANDS:
             return None
         module, name = COMMANDS[cmd_name]
-        command = getattr(importlib.import_module(module), name)
-        assert isinstance(command, click.Command) and command.name == cmd_name, (module, name)
+        command: click.Command = getattr(importlib.import_module(module), name)
         return command
 
 

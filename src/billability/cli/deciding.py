@@ -16,7 +16,7 @@ from billability.decide.engine import decide
 from billability.decide.explain import decision_json, decision_text
 from billability.decide.table import decision_table, table_csv, table_json, table_markdown
 from billability.model.diagnostics import Problems, counted
-from billability.model.resources import policy_and_corpus, shown_folder
+from billability.model.resources import policy_folder, shown_folder
 from billability.policy.scenario import read_scenario
 
 
@@ -39,7 +39,7 @@ def check(items: tuple[str, ...], as_json: bool, policy_path: str | None) -> Non
 
     Exit status: 0 when decided (whatever the outcome), 2 for invalid input.
     """
-    folder = policy_and_corpus(policy_path).policy
+    folder = policy_folder(policy_path)
     policy = loaded_policy(folder)
     try:
         given = read_scenario(items, policy)
@@ -83,7 +83,7 @@ def table(output_format: str, policy_path: str | None) -> None:
     Exit status: 0, or 2 when the policy is invalid.
     """
     render = {"markdown": table_markdown, "csv": table_csv, "json": table_json}[output_format]
-    folder = policy_and_corpus(policy_path).policy
+    folder = policy_folder(policy_path)
     decisions = decision_table(loaded_policy(folder))
     click.echo(render(decisions))
     # On stderr, so that the CSV or JSON on stdout stays clean.

@@ -32,7 +32,7 @@ from billability.history.diff import diff_sides
 from billability.history.diff_report import diff_markdown, diff_text
 from billability.history.revisions import read_sides
 from billability.model.diagnostics import Diagnostic, Problems, Severity, counted
-from billability.model.resources import corpus_beside, policy_and_corpus, shown_folder
+from billability.model.resources import corpus_beside, policy_and_corpus, policy_folder, shown_folder
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
 
@@ -152,7 +152,7 @@ def lint(output_format: str, policy_path: str | None, verbose: bool) -> None:
 
     Exit status: 0 without errors, 1 with errors or when the policy is invalid.
     """
-    folder = policy_and_corpus(policy_path).policy
+    folder = policy_folder(policy_path)
     try:
         policy = load_policy(folder)
     except Problems as error:
@@ -286,14 +286,14 @@ def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], verbose: bool
     chosen = policy_and_corpus(policy_path, corpus_paths)
     policy = loaded_policy(chosen.policy)
     cases = _cases(policy, list(chosen.corpus))
-    policy_folder = shown_folder(chosen.policy)
+    shown_policy = shown_folder(chosen.policy)
     try:
         report = run_mutants(policy, cases)
     except Problems as error:
         click.echo(diagnostics_text(error.diagnostics), err=True)
         failing = len(error.diagnostics)
         click.echo(
-            f"{listed_folders(chosen.corpus)} fails against {policy_folder}: "
+            f"{listed_folders(chosen.corpus)} fails against {shown_policy}: "
             f"{counted(failing, 'case')} {'fails' if failing == 1 else 'fail'}, so no mutant can be judged (no kill rate); "
             "fix the corpus or the policy first (`billability test`)"
         )
@@ -319,7 +319,7 @@ def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], verbose: bool
         elif verbose:
             click.echo(f"{where}{result.mutant.name} equivalent: it decides every scenario as the policy does")
     click.echo(
-        f"{counted(len(report.results), 'mutant')} of {policy_folder}: {report.killed} killed, "
+        f"{counted(len(report.results), 'mutant')} of {shown_policy}: {report.killed} killed, "
         f"{report.equivalent} equivalent by proof, {len(report.survivors)} survived; "
         f"kill rate {report.kill_rate:.1%}"
     )

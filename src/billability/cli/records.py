@@ -28,7 +28,7 @@ from billability.audit.run import ENGINE_NAMES, audit_file
 from billability.audit.summary import Summary
 from billability.cli.options import EXIT_PROBLEMS, fail, loaded_policy, policy_option
 from billability.model.diagnostics import Problems
-from billability.model.resources import policy_and_corpus
+from billability.model.resources import policy_folder
 
 
 @click.command()
@@ -181,7 +181,7 @@ def sql(dialect: str, table: str, mapping_path: str | None, output: str | None, 
     Exit status: 0 when the query is written; 2 when the dialect, the table's name or
     the mapping cannot be used.
     """
-    policy = loaded_policy(policy_and_corpus(policy_path).policy)
+    policy = loaded_policy(policy_folder(policy_path))
     query = checked_query(policy, table, dialect, mapping_path, output)
     if query.problems:
         fail(query.problems)

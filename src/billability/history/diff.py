@@ -39,7 +39,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from billability.checks.corpus import Case, run_case
-from billability.decide.regions import Leaf
 from billability.history.asked import AskedFacts
 from billability.history.joint_regions import (
     OutcomeChange,
@@ -114,7 +113,6 @@ class PolicyDiff:
     # The groups of partial scenarios (some fact blank) that go to or from undetermined.
     undetermined_changes: tuple[OutcomeChange, ...] = ()
     # The joint partition, blanks included; each region's key is (BASE's outcome, HEAD's).
-    regions: tuple[Leaf, ...] = ()
     # BASE in HEAD's names, and HEAD: their labels word the groups.
     policies: tuple[Policy, Policy] | None = None
     corpus: str | None = None
@@ -191,7 +189,6 @@ def diff_policies(base: Policy, head: Policy, base_label: str = "base", head_lab
         undetermined_changes=counted_changes(
             asked, joined_regions(space, partial_regions(joint), blanks=True), blanks=True
         ),
-        regions=joint.regions,
         policies=(base, head),
         versions=(base.version, head.version),
     )

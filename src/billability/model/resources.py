@@ -84,6 +84,13 @@ class PolicyAndCorpus:
     corpus: tuple[Path, ...]
 
 
+def policy_folder(policy: str | Path | None = None) -> Path:
+    """The policy a command acts on when it reads no corpus: the one given (`--policy`),
+    else the checkout's, else the bundled one; the checkout is looked for only when no
+    policy is given."""
+    return Path(policy) if policy is not None else project().policy
+
+
 def policy_and_corpus(policy: str | Path | None = None, corpus: Sequence[str | Path] = ()) -> PolicyAndCorpus:
     """The policy and corpus a command acts on: those given (`--policy`, `--corpus`), else
     the checkout's, else the bundled ones. The checkout is looked for once per command,

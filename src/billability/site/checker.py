@@ -27,11 +27,12 @@ from billability.model.diagnostics import Diagnostic, Problems
 from billability.model.policy import Fact, FactType, Outcome, Rule
 from billability.policy.compile import normalize
 from billability.policy.compiled import Policy
-from billability.policy.wording import OUTCOME_WORDS, advice, front_matter
+from billability.policy.wording import OUTCOME_WORDS, advice, front_matter, sentence
+from billability.site.layout import CHECKER
 from billability.site.placement import topic_path
 
 FOLDER = "check"
-PAGE = f"{FOLDER}/index.md"
+PAGE = CHECKER
 DIAGRAM = f"{FOLDER}/diagram.js"
 DATA = f"{FOLDER}/checker-data.js"
 
@@ -132,7 +133,7 @@ def checker_data(policy: Policy, directory_urls: bool = True) -> dict[str, Any]:
         "outcomes": {
             str(outcome): {"words": OUTCOME_WORDS[outcome], "advice": _advice(policy, outcome)} for outcome in Outcome
         },
-        "default_reason": _sentence(policy.default_reason),
+        "default_reason": sentence(policy.default_reason),
         "review": {"team": policy.review.team, "how": policy.review.how},
         "rules": {rule.id: _rule(rule, directory_urls) for rule in policy.rules},
     }
@@ -166,7 +167,7 @@ def _rule(rule: Rule, directory_urls: bool) -> dict[str, Any]:
     return {
         "title": rule.title,
         "outcome": str(rule.outcome),
-        "reason": _sentence(rule.reason),
+        "reason": sentence(rule.reason),
         "quotes": [normalize(quote) for quote in rule.quotes],
         "link": f"{_address(topic_path(rule.topic), directory_urls)}#{rule.id}",
     }
@@ -187,12 +188,6 @@ def _address(page: str, directory_urls: bool) -> str:
     if directory_urls:
         return posixpath.relpath(stem, FOLDER) + "/"
     return posixpath.relpath(stem + ".html", FOLDER)
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def _markdown_text(text: str) -> str:

@@ -34,9 +34,9 @@ from billability.model.policy import Outcome
 from billability.model.resources import policy_dir
 from billability.policy.compiled import Policy
 from billability.policy.wording import badge, md, review_note
+from billability.site.layout import CHANGES
 from billability.site.placement import topic_path
 
-CHANGES = "changes.md"
 # The most outcome changes one version lists; the rest are counted.
 MAX_STATEMENTS = 8
 
