@@ -7,7 +7,9 @@ Out: the decision as text or JSON, or the decision table as Markdown, CSV or JSO
 
 from __future__ import annotations
 
+import datetime
 import json
+from pathlib import Path
 
 import click
 
@@ -17,14 +19,26 @@ from billability.decide.explain import decision_json, decision_text
 from billability.decide.table import decision_table, table_csv, table_json, table_markdown
 from billability.model.diagnostics import Problems, counted
 from billability.model.resources import policy_folder, shown_folder
+from billability.policy.compiled import Policy
 from billability.policy.scenario import read_scenario
+from billability.policy.versions import PolicyVersions, effective_date, load_versions
 
 
 @click.command()
 @click.argument("items", nargs=-1, metavar="[FILE|-] [FACT=VALUE]...")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@click.option(
+    "--on",
+    "service_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The service's date: decide by the version of the policy in force that day (default: the current version).",
+)
 @policy_option
-def check(items: tuple[str, ...], as_json: bool, policy_path: str | None) -> None:
+def check(
+    items: tuple[str, ...], as_json: bool, service_date: datetime.datetime | None, policy_path: str | None
+) -> None:
     """Decide one scenario: is this activity billable, and why?
 
     Facts come from a YAML or JSON file, from standard input (`-`), or as
@@ -35,12 +49,14 @@ def check(items: tuple[str, ...], as_json: bool, policy_path: str | None) -> Non
     Examples:
       billability check activity=advocacy provider_credential=lpha contact_mode=phone contact_successful=true
       billability check scenario.yaml --json
+      billability check --on 2026-12-15 activity=advocacy contact_mode=email
       echo '{"activity": "transportation"}' | billability check -
 
     Exit status: 0 when decided (whatever the outcome), 2 for invalid input.
     """
     folder = policy_folder(policy_path)
-    policy = loaded_policy(folder)
+    day = service_date.date() if service_date is not None else None
+    policy = loaded_policy(folder) if day is None else _in_force(folder, day)
     try:
         given = read_scenario(items, policy)
     except Problems as error:
@@ -55,7 +71,31 @@ def check(items: tuple[str, ...], as_json: bool, policy_path: str | None) -> Non
         click.echo(json.dumps(decision_json(decision), indent=2))
     else:
         click.echo(decision_text(decision, policy))
+        if day is not None:
+            click.echo(
+                f"\n(decided by version {policy.version} of the policy in {shown_folder(folder)}, "
+                f"in force on {day.isoformat()})"
+            )
+            return
         click.echo(f"\n(decided by the policy in {shown_folder(folder)})")
+        if effective_date(policy) > datetime.date.today():
+            click.echo(
+                f"(version {policy.version} takes effect on {policy.effective_from}: for a service before then, "
+                "give its date with --on YYYY-MM-DD)"
+            )
+
+
+def _in_force(folder: Path, day: datetime.date) -> Policy:
+    """The version in force on `day`; exits with the problems of the versions, or when
+    no version was in force then."""
+    try:
+        versions: PolicyVersions = load_versions(folder)
+    except Problems as error:
+        fail(error.diagnostics)
+    try:
+        return versions.deciding(day)
+    except Problems as error:
+        fail(error.diagnostics)
 
 
 @click.command()

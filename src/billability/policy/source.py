@@ -334,10 +334,20 @@ class _Builder:
         return text
 
 
+# The folder, at the top of a policy or corpus folder, that holds its released versions
+# (`billability release`); a folder's own files never include them.
+RELEASES = "releases"
+
+
 def iter_yaml_files(path: Path) -> Iterator[Path]:
-    """The YAML files at `path`: the file itself, or every `*.yaml`/`*.yml` below a folder, sorted."""
+    """The YAML files at `path`: the file itself, or every `*.yaml`/`*.yml` below a
+    folder, sorted, leaving out the released versions in its top-level `releases/`."""
     if path.is_dir():
-        yield from sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+        yield from sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix in {".yaml", ".yml"} and p.is_file() and p.relative_to(path).parts[0] != RELEASES
+        )
     else:
         yield path
 
