@@ -25,13 +25,21 @@ from billability.model.diagnostics import Problems, counted
 from billability.model.resources import project, shown_folder
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
-from billability.policy.source import iter_yaml_files
+from billability.policy.source import RELEASES, iter_yaml_files
 
 
 @cache
 def _policy_for(folder: Path) -> Policy:
-    """The policy of the checkout a corpus file belongs to (the bundled one outside any checkout)."""
-    return load_policy(project(folder).policy)
+    """The policy of the checkout a corpus file belongs to (the bundled one outside any
+    checkout); for a released version's corpus (`corpus/releases/VERSION/`), that
+    version's policy (`policy/releases/VERSION/`)."""
+    found = project(folder)
+    releases = (found.corpus / RELEASES).resolve()
+    resolved = folder.resolve()
+    if releases in resolved.parents:
+        version = resolved.relative_to(releases).parts[0]
+        return load_policy(found.policy / RELEASES / version)
+    return load_policy(found.policy)
 
 
 class CaseFailed(Exception):
