@@ -4,6 +4,10 @@ from billability import load_policy
 policy = load_policy()
 decision = policy.evaluate({"activity": "advocacy", "provider_credential": "lpha"})
 
+from billability import load_versions
+versions = load_versions("policy")   # every released version, and the current one
+decision = versions.evaluate({"activity": "advocacy"}, on="2026-12-15")  # by the version in force
+
 The stages, each a package whose docstring says what it takes and gives. A policy
 travels down the first three; the others build on them:
 
@@ -41,6 +45,7 @@ from billability.model.diagnostics import Diagnostic, Location, Problems, Scenar
 from billability.model.policy import Decision, Outcome
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
+from billability.policy.versions import PolicyVersions, load_versions
 
 __all__ = [
     "Decision",
@@ -48,7 +53,9 @@ __all__ = [
     "Location",
     "Outcome",
     "Policy",
+    "PolicyVersions",
     "Problems",
     "ScenarioError",
     "load_policy",
+    "load_versions",
 ]

@@ -7,5 +7,6 @@ policy, from the git log), `renames` (facts and values a change renamed), `asked
 policies' joint space, and its regions of changed scenarios joined into groups), `diff`
 (those groups with the rules, facts and corpus cases a change touches), `diff_report`
 (the diff as text and Markdown) and `changes` (what each version changed, in staff
-words, for the site's What changed page).
+words, for the site's What changed page). `release` freezes the current version and its
+corpus under `releases/`, so that the package decides it without git.
 """

@@ -99,9 +99,15 @@ def release(policy_folder: Path, corpus_folder: Path) -> Released:
     # The corpus first: the policy's release is what makes the version released.
     if corpus_target.exists() and file_sums(corpus_target) != file_sums(corpus_folder):
         shutil.rmtree(corpus_target)  # left by a release stopped before its policy was written
-    if not corpus_target.exists():
+    written = not corpus_target.exists()
+    if written:
         _write_copy(corpus_folder, corpus_target)
-    _write_copy(policy_folder, policy_target)
+    try:
+        _write_copy(policy_folder, policy_target)
+    except BaseException:
+        if written:
+            shutil.rmtree(corpus_target, ignore_errors=True)
+        raise
     return Released(
         current.version,
         current.effective_from,

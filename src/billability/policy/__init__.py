@@ -10,5 +10,7 @@ rules' and facts' conditions compiled by `compile_conditions`; `compiled.Policy`
 model's data with `evaluate`, answered by the decide stage. `wording` gives the staff
 words for the policy's names and outcomes; `dump` writes a compiled policy back as YAML;
 `scenario` reads a scenario given on the command line (a file of facts and
-FACT=VALUE words) by the policy's facts.
+FACT=VALUE words) by the policy's facts. `versions` compiles every version of a policy
+(its own files, the current version, and the released ones under `releases/`) and
+picks the one in force on a day.
 """

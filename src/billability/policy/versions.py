@@ -28,7 +28,7 @@ from typing import Any
 
 from billability.model.diagnostics import Diagnostic, Location, Problems, ScenarioError
 from billability.model.policy import Decision
-from billability.model.resources import shown_folder, shown_path
+from billability.model.resources import policy_dir, shown_folder, shown_path
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
 from billability.policy.source import RELEASES, policy_section
@@ -132,11 +132,11 @@ def release_folders(folder: Path) -> list[Path]:
     return sorted(path for path in releases.iterdir() if path.is_dir())
 
 
-def load_versions(path: str | Path) -> PolicyVersions:
+def load_versions(path: str | Path | None = None) -> PolicyVersions:
     """Every version of the policy at `path`, compiled, oldest first; raises `Problems`
     with every problem of every version, and when two versions share a day or the
     current version is not the latest."""
-    folder = Path(path)
+    folder = Path(path) if path is not None else policy_dir()
     problems: list[Diagnostic] = []
     compiled: list[Policy] = []
     try:
