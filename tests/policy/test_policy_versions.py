@@ -149,3 +149,19 @@ def test_the_current_version_changed_without_raising_its_number(tmp_path: Path) 
     assert "raise `version`" in (problem.hint or "")
     # The current files still decide for 2.0: what a maintainer sees is what they edited.
     assert load_versions(copy / "policy").current.rule("provider-call-video").reason == "video counts"
+
+
+def test_a_comment_or_a_layout_change_is_no_change_of_the_version(tmp_path: Path) -> None:
+    copy = _copy(tmp_path)
+    release(copy / "policy", copy / "corpus")
+    rules = copy / "policy" / "rules" / "communication.yaml"
+    rules.write_text(
+        "# The calls to providers.\n"
+        + rules.read_text(encoding="utf-8").replace("outcome: billable", 'outcome: "billable"'),
+        encoding="utf-8",
+    )
+    assert release_problems(copy / "policy", copy / "corpus") == []
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace("Calling a provider", "Calling a provider by phone"), encoding="utf-8"
+    )
+    assert [d.code for d in release_problems(copy / "policy", copy / "corpus")] == ["release.changed"]

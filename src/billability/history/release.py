@@ -25,7 +25,7 @@ from billability.checks.corpus import run_corpus
 from billability.model.diagnostics import Diagnostic, Location, Problems
 from billability.model.resources import shown_folder
 from billability.policy.source import RELEASES
-from billability.policy.versions import SUMS, file_sums, load_versions, release_problems, sums_text
+from billability.policy.versions import SUMS, content_sums, file_sums, load_versions, release_problems, sums_text
 
 _SAFE_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*\Z")
 
@@ -76,7 +76,7 @@ def release(policy_folder: Path, corpus_folder: Path) -> Released:
     policy_target = policy_folder / RELEASES / current.version
     corpus_target = corpus_folder / RELEASES / current.version
     if policy_target.exists():
-        if file_sums(policy_target) != file_sums(policy_folder):
+        if content_sums(policy_target) != content_sums(policy_folder):
             raise Problems(
                 [
                     Diagnostic(

@@ -8,7 +8,8 @@ current one last. `in_force(day)` is the version whose `effective_from` is the l
 or before the day (None before the first); `evaluate(facts, on=day)` decides by it; the
 current version decides when no day is given. `release_problems` says what a reviewer
 must know before a version can be trusted: a released version edited after its release,
-or the current version changed without raising its number.
+or the current version changed without raising its number (what its files say, not
+their comments or layout).
 
 A version is kept as a snapshot rather than as dates on each rule so that a maintainer's
 edit stays an edit of `policy/` as it always was, and a released version is the exact
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,7 @@ from billability.model.policy import Decision
 from billability.model.resources import policy_dir, shown_folder, shown_path
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
-from billability.policy.source import RELEASES, policy_section
+from billability.policy.source import RELEASES, policy_section, read_yaml
 
 SUMS = "SHA256SUMS"
 
@@ -223,6 +225,22 @@ def file_sums(folder: Path) -> dict[str, str]:
     return sums
 
 
+def content_sums(folder: Path) -> dict[str, str]:
+    """As `file_sums`, but a YAML file's digest is of what it says, not how: its comments,
+    blank lines, quoting and order of keys do not count (a file YAML cannot read counts
+    by its bytes)."""
+    sums = file_sums(folder)
+    for name in sums:
+        if Path(name).suffix in {".yaml", ".yml"}:
+            file = folder / name
+            try:
+                said = read_yaml(file.read_text(encoding="utf-8"), name).data
+            except (Problems, OSError, UnicodeDecodeError):
+                continue
+            sums[name] = hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()
+    return sums
+
+
 def sums_text(sums: Mapping[str, str]) -> str:
     """`sums` as `sha256sum` writes them (so that `sha256sum -c SHA256SUMS` checks a release)."""
     return "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items()))
@@ -283,7 +301,7 @@ def release_problems(policy_folder: Path, corpus_folder: Path | None = None) -> 
             )
     current = _current_version(policy_folder)
     released = policy_folder / RELEASES / current if current else None
-    if released is not None and released.is_dir() and file_sums(released) != file_sums(policy_folder):
+    if released is not None and released.is_dir() and content_sums(released) != content_sums(policy_folder):
         try:
             where = _version_location(load_policy(policy_folder))
         except Problems:
