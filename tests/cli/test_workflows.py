@@ -781,3 +781,76 @@ def test_the_first_bare_billability_command_of_each_maintainer_document_comes_af
         text = document.read_text(encoding="utf-8")
         first_command = min(match.start() for match in re.finditer(r"^\s*(?:\$ )?billability \w", text, flags=re.M))
         assert text.index(ACTIVATE) < first_command, document.name
+
+
+# --- the impact on the sample export, beside the diff ------------------------------------------
+
+IMPACT_STAND_IN = """\
+case " $* " in
+  *" --records "*) echo '| impact: 2 rows change |'; echo "impact $*" >> calls.log; exit {impact} ;;
+  *) echo '| a table |'; echo "diff $*" >> calls.log; exit 1 ;;
+esac
+"""
+
+
+def sample_env() -> dict[str, str]:
+    """The workflow's own setting of the sample export and its mapping."""
+    env = workflow(PULL_REQUEST)["env"]
+    return {"SAMPLE_EXPORT": env["SAMPLE_EXPORT"], "SAMPLE_MAPPING": env["SAMPLE_MAPPING"]}
+
+
+def test_the_sample_export_is_set_in_one_place_and_is_the_example_export() -> None:
+    env = sample_env()
+    assert env == {"SAMPLE_EXPORT": "docs/audit/ehr-export.csv", "SAMPLE_MAPPING": "docs/audit/mapping.yaml"}
+    assert all((CHECKOUT / path).is_file() for path in env.values())
+    text = PULL_REQUEST.read_text(encoding="utf-8")
+    assert text.count("docs/audit/ehr-export.csv") == 1 and text.count("docs/audit/mapping.yaml") == 1
+
+
+def _with_sample(tmp_path: Path) -> None:
+    for path in sample_env().values():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("a,b\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("impact", [0, 1])
+def test_the_impact_on_the_sample_export_follows_the_diff_in_comment_and_summary(tmp_path: Path, impact: int) -> None:
+    (tmp_path / "bin").mkdir()
+    stand_in(tmp_path / "bin", "billability", IMPACT_STAND_IN.format(impact=impact))
+    _with_sample(tmp_path)
+    code, log, summary, outputs = run_step(
+        step(PULL_REQUEST, "diff", "diff")["run"], tmp_path, {**DIFF_ENV, **sample_env()}
+    )
+    assert code == 0, log
+    assert summary.index("| a table |") < summary.index("| impact: 2 rows change |")
+    comment = re.search(r"^comment<<(\S+)\n(.*)\n\1$", outputs, re.MULTILINE | re.DOTALL)
+    assert comment and "| impact: 2 rows change |" in comment.group(2)
+    # The label follows the scenarios' diff, as before.
+    assert "changed=true" in outputs.splitlines()
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert calls[1] == (
+        "impact diff origin/main HEAD --records docs/audit/ehr-export.csv --map docs/audit/mapping.yaml --format markdown"
+    )
+
+
+def test_without_the_sample_files_the_diff_shows_no_impact(tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    stand_in(tmp_path / "bin", "billability", IMPACT_STAND_IN.format(impact=1))
+    code, log, summary, _ = run_step(step(PULL_REQUEST, "diff", "diff")["run"], tmp_path, {**DIFF_ENV, **sample_env()})
+    assert code == 0, log
+    assert "impact" not in summary
+    assert (tmp_path / "calls.log").read_text().splitlines() == ["diff diff origin/main HEAD --format markdown"]
+    code, _, summary, _ = run_step(
+        step(PULL_REQUEST, "diff", "diff")["run"], tmp_path, {**DIFF_ENV, "SAMPLE_EXPORT": "", "SAMPLE_MAPPING": ""}
+    )
+    assert code == 0 and "impact" not in summary
+
+
+def test_an_impact_that_cannot_be_computed_is_said_in_the_comment(tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    stand_in(tmp_path / "bin", "billability", IMPACT_STAND_IN.format(impact=2))
+    _with_sample(tmp_path)
+    code, log, summary, _ = run_step(step(PULL_REQUEST, "diff", "diff")["run"], tmp_path, {**DIFF_ENV, **sample_env()})
+    assert code == 0
+    assert "Impact on the sample export could not be computed" in summary
+    assert "::error title=Impact on the sample export::" in log
