@@ -36,6 +36,7 @@ def check(items: tuple[str, ...], as_json: bool, policy_path: str | None) -> Non
       billability check activity=advocacy provider_credential=lpha contact_mode=phone contact_successful=true
       billability check scenario.yaml --json
       echo '{"activity": "transportation"}' | billability check -
+      billability check activity=transportation --policy HEAD~1
 
     Exit status: 0 when decided (whatever the outcome), 2 for invalid input.
     """

@@ -45,9 +45,10 @@ from billability.policy.compiled import Policy
 def validate(paths: tuple[str, ...], output_format: str, policy_path: str | None) -> None:
     """Check a policy and its corpus, and report every problem at once, as file:line:column.
 
-    The corpus is the `corpus/` beside a checkout's `policy/` folder: its files are read
-    and checked as `billability test` loads them (YAML, schema, facts and values the
-    policy knows, rule ids it has, quotes in its source), without running the cases.
+    The corpus is the `corpus/` beside a checkout's `policy/` folder (with `--policy REV`,
+    the corpus at that revision): its files are read and checked as `billability test`
+    loads them (YAML, schema, facts and values the policy knows, rule ids it has, quotes
+    in its source), without running the cases.
     The first line is `POLICY: N facts, N rules: valid`; the second says what was
     checked of the corpus (`corpus/: N cases in N files: valid`).
 
@@ -104,6 +105,7 @@ def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None,
       billability test
       billability test corpus/boundaries.yaml -v
       billability test --policy my-policy/ --corpus my-corpus/
+      billability test --policy HEAD~1
 
     Exit status: 0 when every case passes, 1 when any fails, 2 for invalid files.
     """

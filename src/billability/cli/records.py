@@ -96,6 +96,7 @@ def audit(
       billability audit docs/audit/ehr-export.csv --map docs/audit/mapping.yaml
       billability audit export.csv --map mapping.yaml -o audited.csv --report audit.html
       billability audit export.csv --map mapping.yaml -o for-excel.csv --bom
+      billability audit export.csv --map mapping.yaml --policy origin/main
       billability audit export.parquet --map mapping.yaml -o audited.parquet --fail-on not_billable,invalid
 
     Exit status: 0 when every row was read and written, whatever the outcomes; 1 when
