@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from billability.cli.options import fail, loaded_policy, policy_option
+from billability.cli.options import fail, loaded_policy, policy_given, policy_option
 from billability.decide.engine import decide
 from billability.decide.explain import decision_json, decision_text
 from billability.decide.table import decision_table, table_csv, table_json, table_markdown
@@ -51,25 +51,27 @@ def check(
       billability check scenario.yaml --json
       billability check --on 2026-12-15 activity=advocacy contact_mode=email
       echo '{"activity": "transportation"}' | billability check -
+      billability check activity=transportation --policy HEAD~1
 
     Exit status: 0 when decided (whatever the outcome), 2 for invalid input.
     """
-    folder = policy_folder(policy_path)
-    day = service_date.date() if service_date is not None else None
-    policy = loaded_policy(folder) if day is None else _in_force(folder, day)
-    try:
-        given = read_scenario(items, policy)
-    except Problems as error:
-        fail(error.diagnostics)
-    try:
-        decision = decide(policy, given.facts, given.locations.get)
-    except Problems as error:
-        fail(Problems([*given.problems, *error.diagnostics]).diagnostics)
-    if given.problems:
-        fail(given.problems)
-    if as_json:
-        click.echo(json.dumps(decision_json(decision), indent=2))
-    else:
+    with policy_given(policy_path) as named:
+        folder = policy_folder(named.policy)
+        day = service_date.date() if service_date is not None else None
+        policy = loaded_policy(folder) if day is None else _in_force(folder, day)
+        try:
+            given = read_scenario(items, policy)
+        except Problems as error:
+            fail(error.diagnostics)
+        try:
+            decision = decide(policy, given.facts, given.locations.get)
+        except Problems as error:
+            fail(Problems([*given.problems, *error.diagnostics]).diagnostics)
+        if given.problems:
+            fail(given.problems)
+        if as_json:
+            click.echo(json.dumps(decision_json(decision), indent=2))
+            return
         click.echo(decision_text(decision, policy))
         if day is not None:
             click.echo(
@@ -122,9 +124,10 @@ def table(output_format: str, policy_path: str | None) -> None:
 
     Exit status: 0, or 2 when the policy is invalid.
     """
-    render = {"markdown": table_markdown, "csv": table_csv, "json": table_json}[output_format]
-    folder = policy_folder(policy_path)
-    decisions = decision_table(loaded_policy(folder))
-    click.echo(render(decisions))
-    # On stderr, so that the CSV or JSON on stdout stays clean.
-    click.echo(f"{counted(len(decisions.regions), 'region')} of {shown_folder(folder)}", err=True)
+    with policy_given(policy_path) as named:
+        render = {"markdown": table_markdown, "csv": table_csv, "json": table_json}[output_format]
+        folder = policy_folder(named.policy)
+        decisions = decision_table(loaded_policy(folder))
+        click.echo(render(decisions))
+        # On stderr, so that the CSV or JSON on stdout stays clean.
+        click.echo(f"{counted(len(decisions.regions), 'region')} of {shown_folder(folder)}", err=True)

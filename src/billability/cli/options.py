@@ -2,20 +2,23 @@
 statuses, and how problems are printed before exiting.
 
 In: a command's parsed options and the problems a library function raised.
-Out: click options for commands to wear, a loaded `Policy` or an exit with its
+Out: click options for commands to wear, the policy `--policy` names (a folder, or a
+git revision read for as long as the command runs), a loaded `Policy` or an exit with its
 problems on stderr (or as workflow annotations on stdout with `--format github`).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
 from billability.decide.explain import diagnostics_github, diagnostics_text
+from billability.history.archive import NamedPolicy, named_policy
 from billability.model.diagnostics import Diagnostic, Problems, counted
 from billability.model.resources import shown_folder
 from billability.policy.compile import load_policy
@@ -45,6 +48,20 @@ def loaded_policy(folder: Path) -> Policy:
         fail(error.diagnostics)
 
 
+@contextmanager
+def policy_given(
+    policy_path: str | None, with_corpus: bool = False, status: int = EXIT_INVALID, github: bool = False
+) -> Iterator[NamedPolicy]:
+    """The policy `--policy` names (a git revision is read for as long as the command
+    runs, and removed after it, on error too); exits with `status` when it names none."""
+    with ExitStack() as stack:
+        try:
+            named = stack.enter_context(named_policy(policy_path, with_corpus))
+        except Problems as error:
+            fail(error.diagnostics, status, github)
+        yield named
+
+
 def listed_folders(paths: Sequence[Path]) -> str:
     return ", ".join(shown_folder(path) for path in paths)
 
@@ -53,9 +70,11 @@ def policy_option(command: F) -> F:
     return click.option(
         "--policy",
         "policy_path",
-        metavar="PATH",
+        metavar="PATH|REV",
         default=None,
-        help="Policy file or folder (default: `policy/` of the checkout you are in, else the bundled policy).",
+        help="Policy file or folder, or a git revision (`main`, `HEAD~1`, a commit): the checkout's `policy/` "
+        "as it stood there; a folder that exists wins over a revision of its name "
+        "(default: `policy/` of the checkout you are in, else the bundled policy).",
     )(command)
 
 
@@ -76,5 +95,6 @@ def corpus_option(command: F) -> F:
         "corpus_paths",
         multiple=True,
         metavar="PATH",
-        help="Corpus file or folder (repeatable; default: `corpus/` of the checkout you are in, else the bundled corpus).",
+        help="Corpus file or folder (repeatable; default: with `--policy REV`, the corpus at that revision, else "
+        "`corpus/` of the checkout you are in, else the bundled corpus).",
     )(command)

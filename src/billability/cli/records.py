@@ -26,7 +26,7 @@ from billability.audit.query_file import checked_query, write_query
 from billability.audit.report import summary_tables
 from billability.audit.run import ENGINE_NAMES, audit_file
 from billability.audit.summary import Summary
-from billability.cli.options import EXIT_PROBLEMS, fail, loaded_policy, policy_option
+from billability.cli.options import EXIT_PROBLEMS, fail, loaded_policy, policy_given, policy_option
 from billability.model.diagnostics import Problems
 from billability.model.resources import policy_folder
 
@@ -96,6 +96,7 @@ def audit(
       billability audit docs/audit/ehr-export.csv --map docs/audit/mapping.yaml
       billability audit export.csv --map mapping.yaml -o audited.csv --report audit.html
       billability audit export.csv --map mapping.yaml -o for-excel.csv --bom
+      billability audit export.csv --map mapping.yaml --policy origin/main
       billability audit export.parquet --map mapping.yaml -o audited.parquet --fail-on not_billable,invalid
 
     Exit status: 0 when every row was read and written, whatever the outcomes; 1 when
@@ -107,30 +108,31 @@ def audit(
         failing = failing_outcomes(fail_on)
     except Problems as error:
         fail(error.diagnostics)
-    try:
-        with _stopped_by_signals(), _progress_bar() as progress:
-            summary = audit_file(
-                records,
-                mapping=mapping_path,
-                output=output,
-                report=report_path,
-                policy=policy_path,
-                engine=engine,
-                input_format=input_format,
-                encoding=encoding,
-                delimiter=delimiter,
-                bom=bom,
-                progress=progress,
+    with policy_given(policy_path) as named:
+        try:
+            with _stopped_by_signals(), _progress_bar() as progress:
+                summary = audit_file(
+                    records,
+                    mapping=mapping_path,
+                    output=output,
+                    report=report_path,
+                    policy=named.policy,
+                    engine=engine,
+                    input_format=input_format,
+                    encoding=encoding,
+                    delimiter=delimiter,
+                    bom=bom,
+                    progress=progress,
+                )
+        except Problems as error:
+            fail(error.diagnostics)
+        _print_summary(summary, output, report_path)
+        occurred = [o for o in failing if summary.count(o)]
+        if occurred:
+            click.echo(
+                "failing because of --fail-on: " + ", ".join(f"{summary.count(o):,} {o}" for o in occurred), err=True
             )
-    except Problems as error:
-        fail(error.diagnostics)
-    _print_summary(summary, output, report_path)
-    occurred = [o for o in failing if summary.count(o)]
-    if occurred:
-        click.echo(
-            "failing because of --fail-on: " + ", ".join(f"{summary.count(o):,} {o}" for o in occurred), err=True
-        )
-        sys.exit(EXIT_PROBLEMS)
+            sys.exit(EXIT_PROBLEMS)
 
 
 @click.command()
@@ -181,17 +183,18 @@ def sql(dialect: str, table: str, mapping_path: str | None, output: str | None, 
     Exit status: 0 when the query is written; 2 when the dialect, the table's name or
     the mapping cannot be used.
     """
-    policy = loaded_policy(policy_folder(policy_path))
-    query = checked_query(policy, table, dialect, mapping_path, output)
-    if query.problems:
-        fail(query.problems)
-    if output is None:
-        click.echo(query.text, nl=False)
-        return
-    try:
-        write_query(Path(output), query.text)
-    except Problems as error:
-        fail(error.diagnostics)
+    with policy_given(policy_path) as named:
+        policy = loaded_policy(policy_folder(named.policy))
+        query = checked_query(policy, table, dialect, mapping_path, output)
+        if query.problems:
+            fail(query.problems)
+        if output is None:
+            click.echo(query.text, nl=False)
+            return
+        try:
+            write_query(Path(output), query.text)
+        except Problems as error:
+            fail(error.diagnostics)
 
 
 PROGRESS_FROM_ROWS = 50_000

@@ -13,7 +13,7 @@ working tree that is the checkout's `corpus/`; for a revision, `corpus/` at that
 revision; for a folder, the `corpus/` beside it when the folder is a checkout's
 `policy/` (a loose policy folder such as `old-policy/` has no corpus).
 
-A revision is read from `git archive` into a temporary folder; every name that
+A revision is read from `git archive` into a temporary folder (`archive`); every name that
 points there (locations, and file names quoted inside messages) is rewritten to
 `REV:path`, as git itself names a file at a revision, so that no output shows the
 temporary folder.
@@ -22,19 +22,16 @@ temporary folder.
 from __future__ import annotations
 
 import dataclasses
-import io
 import posixpath
-import subprocess
-import tarfile
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from billability.checks.corpus import Case, corpus_files, load_cases, load_file
+from billability.history.archive import checkout_folder, commit_of, extracted, holds, repository_top
 from billability.model.diagnostics import Diagnostic, Location, Problems
-from billability.model.resources import corpus_beside, find_checkout, project, shown_folder, shown_path
+from billability.model.resources import corpus_beside, project, shown_folder, shown_path
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
 
@@ -86,7 +83,7 @@ def read_side(spec: str | None, folder: str | None = None, corpus: Sequence[Path
 
 def _working_tree(folder: str | None, corpus: Sequence[Path]) -> Side:
     if folder is not None:
-        top = _git_top() or Path.cwd()
+        top = repository_top() or Path.cwd()
         policy_folder = top / folder
         label = WORKING_TREE
     else:
@@ -137,9 +134,9 @@ def _cases(roots: Sequence[Path], policy: Policy) -> tuple[tuple[Case, ...], tup
 
 
 def _revision(spec: str, folder: str | None, corpus: Sequence[Path]) -> Side:
-    revision = _git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], spec)
-    top = _git_top()
-    if revision is None or top is None:
+    commit = commit_of(spec)
+    top = repository_top()
+    if commit is None or top is None:
         raise Problems(
             [
                 Diagnostic(
@@ -150,10 +147,9 @@ def _revision(spec: str, folder: str | None, corpus: Sequence[Path]) -> Side:
                 )
             ]
         )
-    commit = revision.decode().strip()
-    policy_folder = folder if folder is not None else _checkout_folder(top)
+    policy_folder = folder if folder is not None else checkout_folder(top)
     corpus_folder = posixpath.join(posixpath.dirname(policy_folder), "corpus")
-    if not _exists(top, commit, policy_folder):
+    if not holds(top, commit, policy_folder):
         raise Problems(
             [
                 Diagnostic(
@@ -164,18 +160,8 @@ def _revision(spec: str, folder: str | None, corpus: Sequence[Path]) -> Side:
                 )
             ]
         )
-    folders = [policy_folder] + ([corpus_folder] if not corpus and _exists(top, commit, corpus_folder) else [])
-    archive = _git(["-C", str(top), "archive", "--format=tar", commit, "--", *folders], spec)
-    assert archive is not None, "git archive of folders that exist at the revision"
-    with tempfile.TemporaryDirectory(prefix="billability-") as temporary:
-        root = Path(temporary)
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            # The `data` filter refuses links and paths that leave the folder (Python 3.11.4+;
-            # the archive comes from the repository itself, so older versions extract plainly).
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(root, filter="data")
-            else:  # pragma: no cover
-                tar.extractall(root)
+    folders = [policy_folder] + ([corpus_folder] if not corpus and holds(top, commit, corpus_folder) else [])
+    with extracted(top, commit, folders, spec) as root:
         prefixes = {f"{shown_path(root)}/", f"{root}/", f"{root.resolve()}/"}
         label = f"{spec}:"
         try:
@@ -187,43 +173,6 @@ def _revision(spec: str, folder: str | None, corpus: Sequence[Path]) -> Side:
 
 def _present(path: Path) -> tuple[Path, ...]:
     return (path,) if path.is_dir() else ()
-
-
-def _checkout_folder(top: Path) -> str:
-    """The checkout's policy folder relative to the repository's top (`policy`)."""
-    checkout = find_checkout()
-    if checkout is not None and (checkout == top.resolve() or top.resolve() in checkout.parents):
-        return (checkout / "policy").relative_to(top.resolve()).as_posix()
-    return "policy"
-
-
-def _exists(top: Path, commit: str, path: str) -> bool:
-    return _git(["-C", str(top), "cat-file", "-e", f"{commit}:{path}"], path) is not None
-
-
-def _git_top() -> Path | None:
-    """The top of the git repository the working folder is in, if any."""
-    try:
-        found = _git(["rev-parse", "--show-toplevel"], ".")
-    except Problems:
-        return None
-    return Path(found.decode().strip()).resolve() if found else None
-
-
-def _git(arguments: list[str], spec: str) -> bytes | None:
-    try:
-        done = subprocess.run(["git", *arguments], capture_output=True, check=False)
-    except OSError:
-        raise Problems(
-            [
-                Diagnostic(
-                    "diff.unknown-policy",
-                    f"`{spec}` is not a folder, and git is not available to read it as a revision",
-                    Location(spec),
-                )
-            ]
-        ) from None
-    return done.stdout if done.returncode == 0 else None
 
 
 # --- naming files at a revision ----------------------------------------------------------------

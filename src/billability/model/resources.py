@@ -9,19 +9,25 @@ Outside any checkout they are the copies bundled with the package
 (`billability/_bundled` in a wheel, the repository's folders in an editable install).
 
 Paths are shown relative to the working folder; a bundled file is shown as
-`bundled:policy/...`, never by where the package happens to be installed.
+`bundled:policy/...`, never by where the package happens to be installed, and a file of
+a folder read from a git revision into a temporary folder as git names it, `REV:path`
+(`shown_as`), never by the temporary folder.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # src/billability, above this stage
 _SOURCE_TREE = _PACKAGE.parent.parent
 BUNDLED_LABEL = "bundled"
+
+# Folders whose files are shown under a label while a command reads them (`shown_as`).
+_LABELLED: list[tuple[Path, str]] = []
 
 
 def _bundled(name: str) -> Path:
@@ -112,19 +118,36 @@ def corpus_beside(policy: Path) -> Path | None:
     return corpus if corpus.is_dir() else None
 
 
-def _bundled_roots() -> list[tuple[Path, str]]:
+@contextmanager
+def shown_as(root: Path, label: str) -> Iterator[None]:
+    """While inside, every file under `root` is shown as `label:path` (`path` relative to
+    `root`), and `real_path` reads such a name back from `root`: a revision's folders
+    read into a temporary folder are shown as git names them, `HEAD~1:policy/rules.yaml`."""
+    entry = (root.resolve(), label)
+    _LABELLED.append(entry)
+    try:
+        yield
+    finally:
+        _LABELLED.remove(entry)
+
+
+def _labelled_roots() -> list[tuple[Path, str]]:
+    """The folders shown under a label, with their labels: those of `shown_as`, then the
+    package's own copies."""
+    roots = list(reversed(_LABELLED))
     inside = _PACKAGE / "_bundled"
     if inside.is_dir():
-        return [(inside.resolve(), BUNDLED_LABEL)]
-    return []
+        roots.append((inside.resolve(), BUNDLED_LABEL))
+    return roots
 
 
 def shown_path(path: str | Path) -> str:
     """A path as messages show it: relative to the working folder, `bundled:...` for the
-    package's own copies, and as given otherwise."""
+    package's own copies, `REV:...` for a revision's files (`shown_as`), and as given
+    otherwise."""
     path = Path(path)
     resolved = path.resolve()
-    for root, label in _bundled_roots():
+    for root, label in _labelled_roots():
         if resolved == root or root in resolved.parents:
             return f"{label}:{resolved.relative_to(root).as_posix()}"
     here = Path.cwd().resolve()
@@ -140,7 +163,7 @@ def shown_path(path: str | Path) -> str:
 
 def real_path(shown: str) -> Path:
     """The file a name made by `shown_path` stands for (its inverse, in the same working folder)."""
-    for root, label in _bundled_roots():
+    for root, label in _labelled_roots():
         if shown.startswith(f"{label}:"):
             return root / shown.removeprefix(f"{label}:")
     return Path(shown)
