@@ -94,3 +94,21 @@ def test_the_bundled_policy_with_a_second_version_decides_by_the_day(tmp_path: P
         before: ("NOT BILLABLE", "(decided by version 1.0"),
         switch: ("NEEDS REVIEW", "(decided by version 1.1"),
     }
+
+
+@pytest.mark.parametrize(
+    ("day", "version", "video"), [("2026-06-30", "1.0", "needs_review"), ("2026-07-01", "2.0", "billable")]
+)
+def test_the_decision_table_of_the_version_in_force(day: str, version: str, video: str) -> None:
+    status, out, err = run("table", "--format", "json", "--on", day, "--policy", str(VERSIONED / "policy"))
+    assert status == 0
+    assert f" regions of version {version} of " in err
+    table = json.loads(out)
+    video_calls = [
+        region
+        for region in table["regions"]
+        if "provider_call" in region["when"].get("activity", ["provider_call"])
+        and "video" in region["when"].get("contact_mode", ["video"])
+        and "counselor" in region["when"].get("provider_credential", ["counselor"])
+    ]
+    assert video_calls and {region["outcome"] for region in video_calls} == {video}

@@ -24,10 +24,7 @@ from billability.policy.scenario import read_scenario
 from billability.policy.versions import PolicyVersions, effective_date, load_versions
 
 
-@click.command()
-@click.argument("items", nargs=-1, metavar="[FILE|-] [FACT=VALUE]...")
-@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
-@click.option(
+on_option = click.option(
     "--on",
     "service_date",
     type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -35,6 +32,12 @@ from billability.policy.versions import PolicyVersions, effective_date, load_ver
     metavar="YYYY-MM-DD",
     help="The service's date: decide by the version of the policy in force that day (default: the current version).",
 )
+
+
+@click.command()
+@click.argument("items", nargs=-1, metavar="[FILE|-] [FACT=VALUE]...")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@on_option
 @policy_option
 def check(
     items: tuple[str, ...], as_json: bool, service_date: datetime.datetime | None, policy_path: str | None
@@ -109,8 +112,9 @@ def _in_force(folder: Path, day: datetime.date) -> Policy:
     show_default=True,
     help="How to print the table.",
 )
+@on_option
 @policy_option
-def table(output_format: str, policy_path: str | None) -> None:
+def table(output_format: str, service_date: datetime.datetime | None, policy_path: str | None) -> None:
     """Print the decision table: every region of the input space with its outcome.
 
     Each row is one region; a fact shown as `any` does not change the decision
@@ -121,13 +125,17 @@ def table(output_format: str, policy_path: str | None) -> None:
       billability table
       billability table --format csv > table.csv
       billability table --format json --policy my-policy/
+      billability table --on 2026-12-15
 
-    Exit status: 0, or 2 when the policy is invalid.
+    Exit status: 0, or 2 when the policy is invalid or no version was in force that day.
     """
     with policy_given(policy_path) as named:
         render = {"markdown": table_markdown, "csv": table_csv, "json": table_json}[output_format]
         folder = policy_folder(named.policy)
-        decisions = decision_table(loaded_policy(folder))
+        day = service_date.date() if service_date is not None else None
+        policy = loaded_policy(folder) if day is None else _in_force(folder, day)
+        decisions = decision_table(policy)
         click.echo(render(decisions))
         # On stderr, so that the CSV or JSON on stdout stays clean.
-        click.echo(f"{counted(len(decisions.regions), 'region')} of {shown_folder(folder)}", err=True)
+        of = shown_folder(folder) if day is None else f"version {policy.version} of {shown_folder(folder)}"
+        click.echo(f"{counted(len(decisions.regions), 'region')} of {of}", err=True)
