@@ -82,7 +82,7 @@ def test_markdown_marks_its_comment(repository: Path) -> None:
     assert status == 1
     assert output.splitlines()[0] == "<!-- billability-impact -->"
     assert (
-        "| Needs review → Not billable | 1 | 20 | provider-call-video (1 row) | provider-call-video (1 row) | 3 |"
+        "| Needs review → Not billable | provider-call-video (1 row) | provider-call-video (1 row) | 1 | 20 | 3 |"
         in output
     )
 
@@ -161,9 +161,9 @@ def test_a_signal_stops_it_and_leaves_nothing_behind(
     (repository / "export.csv").write_text(big, encoding="utf-8", newline="")
     scratch = tmp_path / "scratch"
     scratch.mkdir()
+    given = ["--records", "export.csv", "--map", "mapping.yaml", "--report", "impact.html"]
     process = subprocess.Popen(
-        [str(BILLABILITY), "diff", "main", "--records", "export.csv", "--map", "mapping.yaml"]
-        + ["--report", "impact.html"],
+        [str(BILLABILITY), "diff", "main", *given],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "TMPDIR": str(scratch)},

@@ -146,15 +146,13 @@ def impact_markdown(impact: Impact) -> str:
     said = _changed_line(impact)
     lines += ["", f"**{said[0].upper()}{said[1:]}**" + ("." if not impact.transitions else ":"), ""]
     if impact.transitions:
-        header = (
-            ["Change", "Rows"]
-            + (["Minutes"] if minutes else [])
-            + ["Decided before by", "Decided after by", "First rows"]
-        )
-        lines += ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (2 if minutes else 1) + "---|---|---|"]
+        header = ["Change", "Decided before by", "Decided after by", "Rows"] + (["Minutes"] if minutes else [])
+        rule = "|---|---|---|" + "---:|" * (len(header) - 3) + "---|"
+        lines += ["| " + " | ".join([*header, "First rows"]) + " |", rule]
         for t in impact.transitions:
-            cells = [transition_words(t), f"{t.rows:,}"] + ([f"{t.minutes:,}"] if minutes else [])
-            cells += [_md(_why(t.why_before)), _md(_why(t.why_after)), ", ".join(str(e.row) for e in t.examples)]
+            cells = [transition_words(t), _md(_why(t.why_before)), _md(_why(t.why_after)), f"{t.rows:,}"]
+            cells += [f"{t.minutes:,}"] if minutes else []
+            cells.append(", ".join(str(e.row) for e in t.examples))
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -200,20 +198,25 @@ def impact_html(impact: Impact) -> str:
     said = _changed_line(impact)
     parts.append(f"<p>{escape(said[0].upper() + said[1:])}.</p>")
     if impact.transitions:
-        header = ["Change", "Rows"] + (["Minutes"] if minutes else []) + ["Decided before by", "Decided after by"]
+        header = ["Change", "Decided before by", "Decided after by", "Rows"] + (["Minutes"] if minutes else [])
         body = [
-            [transition_words(t), f"{t.rows:,}"]
+            [transition_words(t), Markup(with_code(_why(t.why_before))), Markup(with_code(_why(t.why_after)))]
+            + [f"{t.rows:,}"]
             + ([f"{t.minutes:,}"] if minutes else [])
-            + [Markup(with_code(_why(t.why_before))), Markup(with_code(_why(t.why_after)))]
             for t in impact.transitions
         ]
-        parts.append(html_table("changes", header, body, numeric_from=1))
+        parts.append(html_table("changes", header, body, numeric_from=3))
         parts.append(html_heading("First rows of each change", "examples"))
         for n, transition in enumerate(impact.transitions):
             section = f"examples-{n}"
             parts.append(f'<h3 id="{section}">{escape(transition_words(transition))}</h3>')
-            rows = [[str(e.row), *(cell or "(blank)" for cell in e.cells)] for e in transition.examples]
-            parts.append(html_table(section, ["Row", *impact.columns], rows, numeric_from=len(impact.columns) + 1))
+            # One column per row, one line per cell: a few rows of many columns fit the page.
+            header = ["Column", *(f"Row {e.row}" for e in transition.examples)]
+            cells = [
+                [Markup(f"<code>{escape(column)}</code>"), *(e.cells[n] or "(blank)" for e in transition.examples)]
+                for n, column in enumerate(impact.columns)
+            ]
+            parts.append(html_table(section, header, cells, numeric_from=len(header)))
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
 
