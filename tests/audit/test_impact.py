@@ -218,6 +218,17 @@ def test_a_mapping_that_fits_only_one_side_is_located(tmp_path: Path) -> None:
     assert problem.location.line == MAPPING.splitlines().index("      Transport: driving") + 1
 
 
+def test_a_mapping_problem_under_both_sides_is_said_once(tmp_path: Path, clinic_sides: tuple[Path, Path]) -> None:
+    (tmp_path / "export.csv").write_text(EXPORT, encoding="utf-8")
+    (tmp_path / "mapping.yaml").write_text(MAPPING.replace("column: note", "column: notes"), encoding="utf-8")
+    base, head = (str(side) for side in clinic_sides)
+    with pytest.raises(Problems) as raised:
+        impact_of_change(base, head, tmp_path / "export.csv", mapping=tmp_path / "mapping.yaml")
+    (problem,) = raised.value.diagnostics
+    assert problem.location is not None
+    assert problem.location.line == MAPPING.splitlines().index("    column: note") + 1
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_an_interrupted_impact_leaves_no_report(
     tmp_path: Path, clinic_sides: tuple[Path, Path], engine: str, monkeypatch: pytest.MonkeyPatch

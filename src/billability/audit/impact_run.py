@@ -11,7 +11,7 @@ Out: `impact_of_change` gives the `Impact` (`impact.measure_impact`), or raises
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -93,11 +93,14 @@ def _checked(
     except Problems as error:
         problems += error.diagnostics
     mappings: list[ExportMapping] = []
+    found: list[list[Diagnostic]] = []
     for side in sides:
         try:
             mappings.append(_mapping_for(side.policy, mapping_path, export))
+            found.append([])
         except Problems as error:
-            problems += [d for d in _said_of_side(error.diagnostics, side, sides) if d not in problems]
+            found.append(list(error.diagnostics))
+    problems += _said_of_sides(found, sides)
     if report is not None:
         inputs = [("the export", records)]
         if mapping_path is not None:
@@ -139,14 +142,20 @@ def _mapping_for(policy: Policy, mapping_path: str | os.PathLike[str] | None, ex
     return chosen
 
 
-def _said_of_side(diagnostics: Sequence[Diagnostic], side: Side, sides: tuple[Side, Side]) -> list[Diagnostic]:
-    """A mapping's problems with one side's policy; the side named when the other has none."""
-    return [
-        d
-        if d.hint or sides[0].label == sides[1].label
-        else Diagnostic(d.code, d.message, d.location, f"this is so under {side.label}'s policy")
-        for d in diagnostics
-    ]
+def _said_of_sides(found: list[list[Diagnostic]], sides: tuple[Side, Side]) -> list[Diagnostic]:
+    """The mapping's problems with each side's policy, each once: one found under one
+    side alone says which, unless it has a hint of its own."""
+    said: list[Diagnostic] = []
+    for n, diagnostics in enumerate(found):
+        other = found[1 - n]
+        for d in diagnostics:
+            if d in other:
+                if n == 0:
+                    said.append(d)
+                continue
+            hint = d.hint or f"so under {sides[n].label}'s policy, not under {sides[1 - n].label}'s"
+            said.append(replace(d, hint=hint))
+    return said
 
 
 def _write_report(target: Path, impact: Impact) -> None:
