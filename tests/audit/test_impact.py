@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from audit_inputs import ENGINES, EXAMPLE, EXPORT, MAPPING, WARNED_EXPORT, read_csv
@@ -145,6 +146,29 @@ def test_both_engines_measure_the_same_impact(tmp_path: Path, clinic_sides: tupl
 
 def _fields(impact: Impact) -> dict[str, Any]:
     return {name: getattr(impact, name) for name in Impact.__dataclass_fields__}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("suffix", "options"), [("parquet", "FORMAT parquet"), ("jsonl", "FORMAT json")])
+def test_json_lines_and_parquet_exports_change_as_the_csv_does(
+    tmp_path: Path, clinic_sides: tuple[Path, Path], engine: str, suffix: str, options: str
+) -> None:
+    (tmp_path / "export.csv").write_text(EXPORT, encoding="utf-8")
+    (tmp_path / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
+    converted = tmp_path / f"export.{suffix}"
+    duckdb.execute(
+        f"COPY (SELECT * FROM read_csv(?, all_varchar = true)) TO '{converted}' ({options})",
+        [str(tmp_path / "export.csv")],
+    )
+    base, head = (str(side) for side in clinic_sides)
+    found = [
+        impact_of_change(base, head, tmp_path / name, mapping=tmp_path / "mapping.yaml", engine=engine)
+        for name in ("export.csv", converted.name)
+    ]
+    assert found[0].transitions, "the change must change some row, or this test shows nothing"
+    assert [(f.transitions, f.by_outcome, f.unchanged_rows) for f in found] == [
+        (found[0].transitions, found[0].by_outcome, found[0].unchanged_rows)
+    ] * 2
 
 
 def test_the_same_policy_on_both_sides_changes_no_row(tmp_path: Path) -> None:

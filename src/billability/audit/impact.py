@@ -1,9 +1,10 @@
 """What a policy change does to real services: rows and minutes by outcome before and
 after, and the rows that change outcome.
 
-In: `Pairs` (`impact_pairs`: every row of an export decided under two policies), the
-two sides (`history.revisions.Side`), the export's and the mapping's names and SHA-256,
-the columns an example row shows and a function giving those cells of rows by number.
+In: `Pairs` (`impact_pairs`: every row of an export decided under two policies, with
+the cells of the first rows that change outcome), the two sides
+(`history.revisions.Side`), the export's and the mapping's names and SHA-256, and the
+columns an example row shows.
 Out: an `Impact` (`measure_impact`): both sides' policies, the inputs, rows and
 minutes by outcome before and after; each transition (one outcome to another) with its
 rows, minutes, why each side decided as it did, and its first rows with their cells;
@@ -14,7 +15,6 @@ sides is unchanged.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from billability.audit.impact_pairs import FIRST_ROWS, Pairs
@@ -106,10 +106,9 @@ def measure_impact(
     engine: str,
     columns: tuple[str, ...],
     minutes_column: str | None,
-    cells_of: Callable[[Sequence[int]], dict[int, tuple[str, ...]]],
 ) -> Impact:
     """The counts of `pairs` by outcome and by transition, with the example rows' cells
-    in `columns` (`cells_of` gives them by row number)."""
+    (in `columns`, as `pairs` holds them)."""
     before_results, after_results = pairs.results
     rows_by: dict[str, list[int]] = {o: [0, 0, 0, 0] for o in OUTCOMES}
     transitions: dict[tuple[str, str], list[int]] = {}
@@ -144,7 +143,7 @@ def measure_impact(
         if transition in transitions:
             first.setdefault(transition, []).extend(numbers)
     firsts = {t: sorted(numbers)[:FIRST_ROWS] for t, numbers in first.items()}
-    cells = cells_of([n for numbers in firsts.values() for n in numbers])
+    cells = pairs.cells
     order = {o: n for n, o in enumerate(OUTCOMES)}
     changed = tuple(
         Transition(

@@ -7,10 +7,11 @@ Out: `Pairs`: each side's distinct `RowResult`s, the rows by the pair of results
 get (and by their minutes cell), and the first rows of each pair; `example_cells`
 gives the cells of a few rows by number.
 
-DuckDB decides each side as its audit does (`duckdb_reading.decided_sql`, the unread
-cells left to the interpreter by `unreadable`), staging each side's leaf in a Parquet
-file whose row numbers take no thread; the two are joined by row number and grouped,
-so no row passes through Python. The Python engine reads the export once and decides
+DuckDB reads a CSV export once, keeping only the columns either side reads or an
+example shows (as text, in a Parquet file), then decides each side as its audit does
+(`duckdb_reading.decided_sql`, the unread cells left to the interpreter by
+`unreadable`), staging each side's leaf in a Parquet file whose row numbers take no
+thread; the two are joined by row number and grouped, so no row passes through Python. The Python engine reads the export once and decides
 each distinct combination of cells of each side once (`python_audit.Results`).
 """
 
@@ -19,16 +20,18 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from billability.audit.binding import Binding
+from billability.audit.binding import Binding, bind
 from billability.audit.duckdb_engine import MEMORY, STAGED_CELLS, STAGED_CLASSES
 from billability.audit.duckdb_reading import FLAGGED, SCOPE, cell_text, cell_texts, class_column, decided_sql
 from billability.audit.engines import PythonEngine
+from billability.audit.export_text import TextCopy
+from billability.audit.formats import Format
 from billability.audit.python_audit import Results, with_problems
 from billability.audit.reading_errors import located_error
 from billability.audit.records import (
@@ -36,6 +39,7 @@ from billability.audit.records import (
     batches,
     bounded_connection,
     cell_sql,
+    connect,
     quoted,
     reader_parameters,
     reader_sql,
@@ -66,18 +70,32 @@ class Pairs:
     """Every row's result on each side: `results[side]` are the distinct results of a
     side (0 before, 1 after); `rows` counts the rows by (before id, after id, minutes
     cell, None without a minutes column); `first_rows` holds the first row numbers
-    (from 1) of each (before id, after id), at most `FIRST_ROWS`."""
+    (from 1) of each (before id, after id), at most `FIRST_ROWS`; `cells` the cells of
+    the first rows of each pair whose outcome changes, in the columns asked for."""
 
     results: tuple[tuple[RowResult, ...], tuple[RowResult, ...]]
     rows: dict[tuple[int, int, Any], int] = field(default_factory=dict)
     first_rows: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
+    cells: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def changed_rows(self) -> list[int]:
+        """The first rows of the pairs whose outcome changes."""
+        before, after = self.results
+        return sorted(
+            n
+            for (old, new), numbers in self.first_rows.items()
+            if before[old].outcome != after[new].outcome
+            for n in numbers
+        )
 
 
-def decide_pairs(export: Export, sides: tuple[Decider, Decider], engine: str) -> Pairs:
-    """Every row of the export decided under both sides by `engine` (see the module docstring)."""
+def decide_pairs(export: Export, sides: tuple[Decider, Decider], engine: str, columns: Sequence[str]) -> Pairs:
+    """Every row of the export decided under both sides by `engine` (see the module
+    docstring), with the cells in `columns` of the first rows that change outcome."""
     if engine == "duckdb":
-        return _pairs_in_duckdb(export, sides)
-    return _pairs_in_python(export, sides)
+        return _pairs_in_duckdb(export, sides, tuple(columns))
+    pairs = _pairs_in_python(export, sides)
+    return replace(pairs, cells=example_cells(export, pairs.changed_rows(), columns))
 
 
 def _minutes_index(sides: tuple[Decider, Decider]) -> int | None:
@@ -137,7 +155,7 @@ class _StagedSide:
     known: Results
 
 
-def _pairs_in_duckdb(export: Export, sides: tuple[Decider, Decider]) -> Pairs:
+def _pairs_in_duckdb(export: Export, sides: tuple[Decider, Decider], columns: tuple[str, ...]) -> Pairs:
     taken = [c for c in export.columns if c.startswith("billability ")]
     if taken:
         raise Problems(
@@ -150,11 +168,12 @@ def _pairs_in_duckdb(export: Export, sides: tuple[Decider, Decider]) -> Pairs:
                 )
             ]
         )
-    minutes_at = _minutes_index(sides)
     try:
         with tempfile.TemporaryDirectory(prefix="billability-") as folder, bounded_connection(MEMORY) as connection:
+            source, sides = _read_once(connection, export, sides, columns, Path(folder) / "cells.parquet")
+            minutes_at = _minutes_index(sides)
             staged = [
-                _staged_side(connection, export, decider, Path(folder) / f"side-{n}.parquet", minutes_at if n else None)
+                _staged_side(connection, source, decider, Path(folder) / f"side-{n}.parquet", minutes_at if n else None)
                 for n, decider in enumerate(sides)
             ]
             before, after = staged
@@ -163,21 +182,49 @@ def _pairs_in_duckdb(export: Export, sides: tuple[Decider, Decider]) -> Pairs:
                 f"FROM {before.sql} AS a JOIN {after.sql} AS b USING (r) GROUP BY ALL"
             )
             found = connection.execute(sql, [before.parameter, after.parameter]).fetchall()
+            rows: Counter[tuple[int, int, Any]] = Counter()
+            first_rows: dict[tuple[int, int], list[int]] = {}
+            for leaf_before, key_before, leaf_after, key_after, minutes, count, firsts in found:
+                pair = (_result_id(before, leaf_before, key_before), _result_id(after, leaf_after, key_after))
+                rows[(*pair, minutes if minutes_at is not None else None)] += count
+                first_rows.setdefault(pair, []).extend(firsts)
+            pairs = Pairs(
+                (tuple(before.known.results), tuple(after.known.results)),
+                dict(rows),
+                {pair: tuple(sorted(numbers)[:FIRST_ROWS]) for pair, numbers in first_rows.items()},
+            )
+            cells = _cells_in(connection, source, pairs.changed_rows(), columns)
     except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
         raise  # a mistake of the query built here, not of the export
     except duckdb.Error as error:
         raise Problems([located_error(error, export.shown, export.format)]) from None
-    rows: Counter[tuple[int, int, Any]] = Counter()
-    first_rows: dict[tuple[int, int], list[int]] = {}
-    for leaf_before, key_before, leaf_after, key_after, minutes, count, firsts in found:
-        pair = (_result_id(before, leaf_before, key_before), _result_id(after, leaf_after, key_after))
-        rows[(*pair, minutes if minutes_at is not None else None)] += count
-        first_rows.setdefault(pair, []).extend(firsts)
-    return Pairs(
-        (tuple(before.known.results), tuple(after.known.results)),
-        dict(rows),
-        {pair: tuple(sorted(numbers)[:FIRST_ROWS]) for pair, numbers in first_rows.items()},
+    return replace(pairs, cells=cells)
+
+
+def _read_once(
+    connection: duckdb.DuckDBPyConnection,
+    export: Export,
+    sides: tuple[Decider, Decider],
+    columns: tuple[str, ...],
+    narrow: Path,
+) -> tuple[Export, tuple[Decider, Decider]]:
+    """A CSV export's columns that either side reads or an example row shows, read once
+    into a Parquet file (every cell text, as the CSV reading gives it), and each side
+    bound to it: each side then reads only those columns, on every thread. Other
+    formats are read as they are."""
+    if export.format is not Format.CSV:
+        return export, sides
+    read = {*columns, *(c for binding, _ in sides for c in binding.mapping.columns)}
+    needed = tuple(c for c in export.columns if c in read)
+    cells = ", ".join(quoted(c) for c in needed) or "NULL"
+    options = "(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 20000)"
+    connection.execute(
+        f"COPY (SELECT {cells} FROM {reader_sql(export)}) TO {text_literal(str(narrow))} {options}",
+        reader_parameters(export),
     )
+    source = Export(export.path, Format.PARQUET, needed, ("VARCHAR",) * len(needed), copy=TextCopy(narrow))
+    before, after = ((bind(binding.mapping, policy, needed), policy) for binding, policy in sides)
+    return source, (before, after)
 
 
 def _result_id(side: _StagedSide, leaf: int, key: int | None) -> int:
@@ -238,22 +285,29 @@ def _staged_side(
 def example_cells(export: Export, numbers: Sequence[int], columns: Sequence[str]) -> dict[int, tuple[str, ...]]:
     """The cells in `columns` of the rows numbered `numbers` (from 1), as text ("" for a
     blank cell)."""
-    if not numbers or not columns:
-        return {n: () for n in numbers}
-    cells = ", ".join(f"CAST({cell_sql(export, export.columns.index(c))} AS VARCHAR)" for c in columns)
-    wanted = ", ".join(str(int(n)) for n in sorted(set(numbers)))
-    sql = (
-        f"SELECT * FROM (SELECT row_number() OVER () AS r, {cells} FROM {reader_sql(export)}) "
-        f"WHERE r IN ({wanted}) ORDER BY r"
-    )
-    connection = duckdb.connect()
+    connection = connect()
     try:
-        connection.execute("SET enable_progress_bar = false")
-        found = connection.execute(sql, reader_parameters(export)).fetchall()
+        return _cells_in(connection, export, numbers, columns)
     except duckdb.Error as error:
         raise Problems([located_error(error, export.shown, export.format)]) from None
     finally:
         connection.close()
+
+
+def _cells_in(
+    connection: duckdb.DuckDBPyConnection, export: Export, numbers: Sequence[int], columns: Sequence[str]
+) -> dict[int, tuple[str, ...]]:
+    if not numbers or not columns:
+        return {n: () for n in numbers}
+    cells = ", ".join(f"CAST({cell_sql(export, export.columns.index(c))} AS VARCHAR)" for c in columns)
+    wanted = ", ".join(str(int(n)) for n in sorted(set(numbers)))
+    if export.format is Format.PARQUET:
+        # Parquet's own row numbers take every thread; numbering a text file's rows takes one.
+        numbered = f"SELECT file_row_number + 1 AS r, {cells} FROM read_parquet(?, file_row_number = true)"
+    else:
+        numbered = f"SELECT row_number() OVER () AS r, {cells} FROM {reader_sql(export)}"
+    sql = f"SELECT * FROM ({numbered}) WHERE r IN ({wanted}) ORDER BY r"
+    found = connection.execute(sql, reader_parameters(export)).fetchall()
     by_number = {int(row[0]): tuple("" if cell is None else str(cell) for cell in row[1:]) for row in found}
     return {n: by_number.get(n, ()) for n in numbers}
 

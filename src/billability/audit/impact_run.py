@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 from billability.audit.binding import bind
 from billability.audit.export_text import delimiter_hint
 from billability.audit.impact import FileNamed, Impact, measure_impact
-from billability.audit.impact_pairs import Decider, decide_pairs, example_cells, shown_columns
+from billability.audit.impact_pairs import Decider, decide_pairs, shown_columns
 from billability.audit.impact_report import impact_html
 from billability.audit.mapping import Mapping as ExportMapping
 from billability.audit.mapping import default_mapping, load_mapping
@@ -54,17 +53,16 @@ def impact_of_change(
     reading = (input_format, encoding, delimiter)
     export, deciders, chosen = _checked(Path(records), mapping, (from_side, to_side), engine, reading, report)
     try:
+        columns = shown_columns(export, chosen.columns)
         try:
-            pairs = decide_pairs(export, deciders, engine)
+            pairs = decide_pairs(export, deciders, engine, columns)
         except RuntimeError as error:
             if str(error) == DUCKDB_INTERRUPTED:
                 raise KeyboardInterrupt from None
             raise
-        columns = shown_columns(export, chosen.columns)
         named = FileNamed(shown_path(Path(mapping)), sha256_of(Path(mapping))) if mapping is not None else None
         inputs = (FileNamed(shown_path(Path(records)), sha256_of(Path(records))), named)
-        cells_of = partial(example_cells, export, columns=columns)
-        impact = measure_impact(pairs, (from_side, to_side), inputs, engine, columns, chosen.minutes, cells_of)
+        impact = measure_impact(pairs, (from_side, to_side), inputs, engine, columns, chosen.minutes)
     finally:
         export.close()
     if report is not None:
