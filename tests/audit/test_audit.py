@@ -662,10 +662,10 @@ def _luminance(colour: str) -> float:
 def test_the_report_text_contrasts_at_least_4_5_to_1_with_its_backgrounds() -> None:
     import re
 
-    from billability.audit.report import _CSS
+    from billability.audit.report import CSS
 
-    texts = set(re.findall(r"(?:^|[;{ ])(?:color|fill): (#[0-9a-f]{6})", _CSS))
-    backgrounds = set(re.findall(r"background: (#[0-9a-f]{6})", _CSS))
+    texts = set(re.findall(r"(?:^|[;{ ])(?:color|fill): (#[0-9a-f]{6})", CSS))
+    backgrounds = set(re.findall(r"background: (#[0-9a-f]{6})", CSS))
     assert texts and "#ffffff" in backgrounds
     for text in texts:
         for background in backgrounds:

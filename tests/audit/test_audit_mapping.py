@@ -367,14 +367,14 @@ facts:
     [("1:15", 75), (" 0:05 ", 5), ("75", 75), ("2.5", 2), ("", None), (None, None), (datetime.time(1, 15), 75)],
 )
 def test_minutes_are_read_as_numbers_or_hours_and_minutes(cell: Any, minutes: int | None) -> None:
-    from billability.audit.summary import _minutes
+    from billability.audit.summary import minutes_of_cell
 
-    assert _minutes(cell) == minutes
+    assert minutes_of_cell(cell) == minutes
 
 
 @pytest.mark.parametrize("cell", ["1h15", "1:75", "-5", "n/a", "nan", True])
 def test_unreadable_minutes_are_never_taken_for_zero(cell: Any) -> None:
-    from billability.audit.summary import _minutes, _Unreadable
+    from billability.audit.summary import UnreadableMinutes, minutes_of_cell
 
-    with pytest.raises(_Unreadable):
-        _minutes(cell)
+    with pytest.raises(UnreadableMinutes):
+        minutes_of_cell(cell)

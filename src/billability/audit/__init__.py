@@ -24,6 +24,11 @@ Bottom to top:
 - the policy as SQL: `sql` writes one query over a table of records, reading its
   cells with `sql_cells` (`sql_pieces`, `sql_dates`) and walking the diagram with
   `sql_walk`;
+- a policy change's impact on an export: `impact_pairs` decides every row under two
+  policies with the engines above and counts the pairs of results, `impact` sums
+  them up by outcome and by change of outcome, `impact_report` renders that as text,
+  Markdown and HTML, and `impact_run.impact_of_change` does all of it, as `billability
+  diff --records` does;
 - what the `audit` and `sql` commands check of their options: `fail_on` (the outcomes
   `--fail-on` names) and `query_file` (the query checked against its options and
   written whole).

@@ -149,7 +149,7 @@ def _not_audited(summary: Summary) -> str:
 
 # --- the HTML report -----------------------------------------------------------------
 
-_CSS = """
+CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; background: #ffffff;
        max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }
 h1 { font-size: 1.6rem; margin-bottom: 0.5rem; overflow-wrap: anywhere; }
@@ -171,7 +171,7 @@ svg text { fill: #1f2328; font-size: 13px; font-family: inherit; }
 """
 
 
-class _Markup(str):
+class Markup(str):
     """A table cell that is HTML already, the user's text in it escaped."""
 
 
@@ -188,7 +188,7 @@ def report_html(summary: Summary, provenance: Provenance) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{CSS}</style>",
         "</head>",
         "<body>",
         "<main>",
@@ -196,13 +196,13 @@ def report_html(summary: Summary, provenance: Provenance) -> str:
         _provenance_list(summary, provenance),
     ]
     # By outcome.
-    parts.append(_heading("Rows by outcome", "outcomes"))
+    parts.append(html_heading("Rows by outcome", "outcomes"))
     header = ["Outcome", "Rows", "Share"] + (["Minutes"] if minutes else [])
     body = [
         [LABELS[o], f"{t.rows:,}", _share(t.rows, summary.rows)] + ([f"{t.minutes:,}"] if minutes else [])
         for o, t in _by_outcome(summary)
     ]
-    parts.append(_table("outcomes", header, body, numeric_from=1))
+    parts.append(html_table("outcomes", header, body, numeric_from=1))
     parts.append(bar_chart("Rows by outcome", [(LABELS[o], t.rows, COLOURS[o]) for o, t in _by_outcome(summary)]))
     if minutes and summary.rows_without_minutes:
         parts.append(
@@ -215,7 +215,7 @@ def report_html(summary: Summary, provenance: Provenance) -> str:
     if summary.scope_column is not None:
         parts.append(f"<p>{_sentence(_not_audited(summary))}</p>")
     # By deciding rule.
-    parts.append(_heading("Rows by deciding rule", "rules"))
+    parts.append(html_heading("Rows by deciding rule", "rules"))
     if summary.rules:
         parts.append(
             "<p>A row can have more than one deciding rule; it is counted under each. Rows decided by the "
@@ -226,37 +226,37 @@ def report_html(summary: Summary, provenance: Provenance) -> str:
             [r.rule, LABELS[r.outcome], r.reason, f"{r.rows:,}"] + ([f"{r.minutes:,}"] if minutes else [])
             for r in summary.rules
         ]
-        parts.append(_table("rules", header, body, numeric_from=3))
+        parts.append(html_table("rules", header, body, numeric_from=3))
         parts.append(bar_chart("Rows by deciding rule", [(r.rule, r.rows, COLOURS[r.outcome]) for r in summary.rules]))
     else:
         parts.append("<p>No row was decided by a rule.</p>")
     # Missing facts.
-    parts.append(_heading("Facts most often missing", "missing"))
+    parts.append(html_heading("Facts most often missing", "missing"))
     if summary.missing:
         parts.append(
             "<p>An undetermined row lacks facts that would decide it; each is counted here.</p>"
-            + _table(
+            + html_table(
                 "missing",
                 ["Fact", "Name in the mapping", "Rows"],
-                [[m.label, _Markup(f"<code>{escape(m.fact)}</code>"), f"{m.rows:,}"] for m in summary.missing],
+                [[m.label, Markup(f"<code>{escape(m.fact)}</code>"), f"{m.rows:,}"] for m in summary.missing],
                 numeric_from=2,
             )
         )
     else:
         parts.append("<p>No row lacks a fact that would decide it.</p>")
     # Invalid rows.
-    parts.append(_heading("Invalid rows", "invalid"))
+    parts.append(html_heading("Invalid rows", "invalid"))
     if summary.problems:
         first = ", ".join(str(n) for n in summary.invalid_rows) or "none"
         parts.append(
             f"<p>{_rows(summary.count('invalid'))} depend on a cell the mapping cannot read. First rows: {first}. "
             f"{_rows(summary.warned_rows)} were decided with a warning: the cell they cannot read "
             "does not bear on their answer.</p>"
-            + _table(
+            + html_table(
                 "invalid",
                 ["Column", "Severity", "Problem", "Rows"],
                 [
-                    [_Markup(f"<code>{escape(p.column)}</code>"), p.severity, _problem(p), f"{p.rows:,}"]
+                    [Markup(f"<code>{escape(p.column)}</code>"), p.severity, _problem(p), f"{p.rows:,}"]
                     for p in summary.problems
                 ],
                 numeric_from=3,
@@ -270,7 +270,7 @@ def report_html(summary: Summary, provenance: Provenance) -> str:
     ):
         if column is None:
             continue
-        parts.append(_heading(f"Rows by {title_word}", title_word))
+        parts.append(html_heading(f"Rows by {title_word}", title_word))
         parts.append(_group_section(title_word, column, groups))
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)
@@ -308,11 +308,11 @@ def _provenance_list(summary: Summary, provenance: Provenance) -> str:
     return f'<dl class="provenance">\n{items}\n</dl>'
 
 
-def _heading(text: str, name: str) -> str:
+def html_heading(text: str, name: str) -> str:
     return f'<h2 id="{name}">{escape(text)}</h2>'
 
 
-def _with_code(message: str) -> str:
+def with_code(message: str) -> str:
     """A message with its backticked words as code, the rest escaped."""
     pieces = message.split("`")
     if len(pieces) % 2 == 0:  # an unmatched backtick: the message as it is
@@ -320,22 +320,22 @@ def _with_code(message: str) -> str:
     return "".join(f"<code>{escape(piece)}</code>" if n % 2 else escape(piece) for n, piece in enumerate(pieces))
 
 
-def _problem(problem: ProblemTally) -> _Markup:
+def _problem(problem: ProblemTally) -> Markup:
     """A kind of problem in words, the most common value's message first, its code small beside."""
     others = problem.values - 1
     more = f" (and {counted(others, 'other value')})" if others else ""
-    return _Markup(
-        f'{_with_code(problem.message or problem.code)}{more} <small class="code">{escape(problem.code)}</small>'
+    return Markup(
+        f'{with_code(problem.message or problem.code)}{more} <small class="code">{escape(problem.code)}</small>'
     )
 
 
-def _table(section: str, header: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int) -> str:
+def html_table(section: str, header: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int) -> str:
     """A table named by its section's heading (`aria-labelledby`), which it does not repeat."""
 
     def cell(tag: str, n: int, text: str) -> str:
         numeric = ' class="n"' if n >= numeric_from else ""
         scope = ' scope="col"' if tag == "th" else ""
-        shown = text if isinstance(text, _Markup) else escape(text)
+        shown = text if isinstance(text, Markup) else escape(text)
         return f"<{tag}{scope}{numeric}>{shown}</{tag}>"
 
     head = "".join(cell("th", n, h) for n, h in enumerate(header))
@@ -359,7 +359,7 @@ def _group_section(role: str, column: str, groups: Sequence[GroupTally]) -> str:
     segments = [(g.name, [(n, COLOURS[o], LABELS[o]) for o, n in zip(OUTCOMES, g.rows, strict=True)]) for g in shown]
     return (
         note
-        + _table(role, header, body, numeric_from=1)
+        + html_table(role, header, body, numeric_from=1)
         + f'<p class="legend" aria-hidden="true">{legend}</p>'
         + stacked_bar_chart(f"Rows by {role} and outcome", segments)
     )

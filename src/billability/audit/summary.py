@@ -117,13 +117,13 @@ class Counts:
 _HOURS_AND_MINUTES = re.compile(r"([0-9]+):([0-5][0-9])\Z")
 
 
-class _Unreadable(Exception):
+class UnreadableMinutes(Exception):
     """A minutes cell that holds something, but no minutes."""
 
 
-def _minutes(cell: Any) -> int | None:
+def minutes_of_cell(cell: Any) -> int | None:
     """A minutes cell as a whole number of minutes (a number, or `h:mm`), None when it
-    is blank; raises `_Unreadable` when it holds something else."""
+    is blank; raises `UnreadableMinutes` when it holds something else."""
     if cell is None:
         return None
     if isinstance(cell, time):
@@ -139,9 +139,9 @@ def _minutes(cell: Any) -> int | None:
     try:
         value = float(text)
     except ValueError:
-        raise _Unreadable from None
+        raise UnreadableMinutes from None
     if not 0 <= value < 1e9:
-        raise _Unreadable
+        raise UnreadableMinutes
     return int(value)
 
 
@@ -174,8 +174,8 @@ def summarize(
         if mapping.minutes is None:
             continue
         try:
-            minutes = _minutes(cell)
-        except _Unreadable:
+            minutes = minutes_of_cell(cell)
+        except UnreadableMinutes:
             unreadable[str(cell).strip()] += number
             continue
         if minutes is None:

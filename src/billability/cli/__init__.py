@@ -3,12 +3,12 @@
 In: command-line arguments.
 Out: text or JSON on stdout, diagnostics on stderr, and an exit status:
 0 done, 1 problems found (validate) or cases failed (test), 2 invalid input, and for
-`audit` 130 or 143 when a signal (SIGINT, SIGTERM) stopped it.
+`audit` and `diff --records` 130 or 143 when a signal (SIGINT, SIGTERM) stopped it.
 
 One module per group of commands, each command parsing its options, calling one library
 function and printing what it gives: `deciding` (check, table), `maintaining`
-(validate, test, lint, coverage, mutate, diff), `releasing` (release), `records` (audit,
-sql); `options` holds
+(validate, test, lint, coverage, mutate), `comparing` (diff, of scenarios or of an
+export's rows), `releasing` (release), `records` (audit, sql); `options` holds
 the options they share, the exit statuses and how problems are printed. This module
 holds the group, `main` (the console script `billability`).
 
@@ -30,7 +30,7 @@ COMMANDS = {
     "audit": ("billability.cli.records", "audit"),
     "check": ("billability.cli.deciding", "check"),
     "coverage": ("billability.cli.maintaining", "coverage"),
-    "diff": ("billability.cli.maintaining", "diff_command"),
+    "diff": ("billability.cli.comparing", "diff_command"),
     "lint": ("billability.cli.maintaining", "lint"),
     "mutate": ("billability.cli.maintaining", "mutate"),
     "release": ("billability.cli.releasing", "release_command"),

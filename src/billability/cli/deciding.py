@@ -23,7 +23,6 @@ from billability.policy.compiled import Policy
 from billability.policy.scenario import read_scenario
 from billability.policy.versions import PolicyVersions, effective_date, load_versions
 
-
 on_option = click.option(
     "--on",
     "service_date",

@@ -1,4 +1,4 @@
-"""The maintainer's commands: `validate`, `test`, `lint`, `coverage`, `mutate` and `diff`.
+"""The maintainer's commands: `validate`, `test`, `lint`, `coverage` and `mutate`.
 
 In: `--policy`, `--corpus`, paths, git revisions and print formats.
 Out: each check's findings, file:line:column first, and a summary line; the exit status
@@ -18,7 +18,6 @@ from billability.checks.lint import by_design, counts, lint_policy
 from billability.checks.mutate import Status, corpus_case, decision_words, run_mutants
 from billability.checks.validation import validate as validate_policy
 from billability.cli.options import (
-    EXIT_INVALID,
     EXIT_PROBLEMS,
     annotation_format_option,
     corpus_option,
@@ -29,9 +28,6 @@ from billability.cli.options import (
     policy_option,
 )
 from billability.decide.explain import diagnostics_github, diagnostics_text
-from billability.history.diff import diff_sides
-from billability.history.diff_report import diff_markdown, diff_text
-from billability.history.revisions import read_sides
 from billability.model.diagnostics import Diagnostic, Problems, Severity, counted
 from billability.model.resources import corpus_beside, policy_and_corpus, policy_folder, shown_folder
 from billability.policy.compile import load_policy
@@ -183,76 +179,6 @@ def lint(output_format: str, policy_path: str | None, verbose: bool) -> None:
             )
         if found[Severity.ERROR]:
             sys.exit(EXIT_PROBLEMS)
-
-
-@click.command("diff")
-@click.argument("base")
-@click.argument("head", required=False)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown"]),
-    default="text",
-    show_default=True,
-    help="`markdown` prints a pull-request comment.",
-)
-@click.option(
-    "--folder",
-    default=None,
-    metavar="PATH",
-    help="The policy folder inside the repository, for revisions (default: the checkout's, else `policy`).",
-)
-@click.option(
-    "--corpus",
-    "corpus_paths",
-    multiple=True,
-    metavar="PATH",
-    help="Corpus file or folder to run with HEAD instead of HEAD's own `corpus/` (repeatable).",
-)
-def diff_command(
-    base: str, head: str | None, output_format: str, folder: str | None, corpus_paths: tuple[str, ...]
-) -> None:
-    """Show what a policy change does: the scenarios whose outcome changes.
-
-    BASE and HEAD are git revisions (the policy and corpus at that revision) or
-    folders. Without HEAD, BASE is compared with the checkout as it is on disk,
-    edits not yet committed included. Each group of scenarios is worded with the
-    labels staff read, the facts and values as the policy files name them beneath,
-    and counts the combinations of answers it holds (a fact counts where it is
-    asked). Groups of partial scenarios, some answer not known, that go to or from
-    undetermined follow. Also lists the facts and values renamed
-    (breaking for callers and data mappings; outcomes are compared under the new
-    names), the rules and facts added, removed or changed, the cases of HEAD's
-    corpus that fail with HEAD, and the cases removed from the corpus or added to
-    it (by name, BASE's corpus against HEAD's; not with `--corpus`).
-
-    \b
-    Examples:
-      billability diff main
-      billability diff origin/main HEAD
-      billability diff origin/main HEAD --format markdown > policy-diff.md
-      billability diff old-policy/ policy/
-      billability diff HEAD --corpus corpus/boundaries.yaml
-
-    Exit status: 0 when no outcome changes (a pure rename included), 1 when some
-    do, 2 for invalid input or when either side's corpus does not load. Cases
-    removed or added are listed, and change no exit status: 1 means outcomes change.
-    """
-    try:
-        sides = read_sides(base, head, folder, [Path(p) for p in corpus_paths])
-        result = diff_sides(*sides, compare_corpora=not corpus_paths)
-    except Problems as error:
-        fail(error.diagnostics)
-    click.echo(diff_markdown(result) if output_format == "markdown" else diff_text(result))
-    if not result.corpus_loads:
-        # The text report lists them already; a Markdown report usually goes to a file.
-        if output_format == "markdown":
-            click.echo(diagnostics_text(result.corpus_problems), err=True)
-        count = len(result.corpus_problems)
-        click.echo(f"{counted(count, 'error')}: the corpus does not load", err=True)
-        sys.exit(EXIT_INVALID)
-    if result.outcomes_change:
-        sys.exit(EXIT_PROBLEMS)
 
 
 # --- mutate and coverage: how well the corpus pins the policy down ----------------------

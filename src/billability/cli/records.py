@@ -110,7 +110,7 @@ def audit(
         fail(error.diagnostics)
     with policy_given(policy_path) as named:
         try:
-            with _stopped_by_signals(), _progress_bar() as progress:
+            with stopped_by_signals(), _progress_bar() as progress:
                 summary = audit_file(
                     records,
                     mapping=mapping_path,
@@ -232,8 +232,8 @@ def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
 
 
 @contextmanager
-def _stopped_by_signals() -> Iterator[None]:
-    """While the audit runs, SIGINT (Ctrl-C) and SIGTERM stop it: its files are removed,
+def stopped_by_signals() -> Iterator[None]:
+    """While an audit (or `diff --records`) runs, SIGINT (Ctrl-C) and SIGTERM stop it: its files are removed,
     one line says so, and the exit status is 128 plus the signal's number (130, 143).
     Signals the command was started to ignore stay ignored; a second one is ignored
     while the first one's files are being removed. (Run in another thread than the
