@@ -60,7 +60,7 @@ def changes_page(
     `shown` the version the site describes (by default `policy`), `coming` the versions
     that take effect after the build day: each has its section first, and is left out of
     the history below."""
-    shown = shown or policy
+    described = shown or policy
     history = read_history(policy_folder, policy)
     lines = [
         "# What changed",
@@ -69,9 +69,12 @@ def changes_page(
         "from the version before it. An activity not listed under a version got the same answer as before.",
         "",
     ]
-    if shown.version:
-        lines += [f"This site shows version {md(shown.version)}, effective from {md(shown.effective_from)}.", ""]
-    topics = {topic.name: topic.title for topic in shown.topics}
+    if described.version:
+        lines += [
+            f"This site shows version {md(described.version)}, effective from {md(described.effective_from)}.",
+            "",
+        ]
+    topics = {topic.name: topic.title for topic in described.topics}
     lines += coming_sections(tuple(coming), topics)
     if history.unavailable is not None:
         return "\n".join([*lines, *_unavailable(history.unavailable)])
@@ -116,7 +119,7 @@ def changes_page(
         lines += [""]
     if any(badge(Outcome.NEEDS_REVIEW) in line for line in lines):
         # Staff who read that an activity now needs review learn at once whom to ask.
-        lines[lines.index("") + 1 : lines.index("") + 1] = review_note(shown)
+        lines[lines.index("") + 1 : lines.index("") + 1] = review_note(described)
     return "\n".join(lines)
 
 
@@ -143,7 +146,7 @@ def _section(base: Release, head: Release, topics: Mapping[str, str]) -> list[st
             return [f"Renamed {renamed} (no answer changed).", ""]
         return ["No answer changed" + (" (only wording changed)." if changes.reworded else "."), ""]
     what = f"{base.commit[:7]} {head.commit[:7]}" if head.commit else base.commit[:7]
-    return change_lines(changes, head.policy, topics, f"billability diff {what}")
+    return change_lines(changes, head.policy, topics, f"billability diff {what}", MAX_STATEMENTS)
 
 
 def _changes(base: Release, head: Release) -> Changes:
