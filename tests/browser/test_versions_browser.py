@@ -76,8 +76,12 @@ def expect_answered_by(page: Page, policy: Policy, day: str) -> None:
     """The answer is the version's for the switching service, and names that version and the day."""
     live = page.locator('[aria-live="polite"]')
     expect(live.locator(".checker-outcome")).to_have_text(OUTCOME_WORDS[policy.evaluate(SWITCH).outcome])
-    expect(live.locator(".checker-version")).to_contain_text(f"version {policy.version} of the policy, in force on {day}")
-    expect(page.locator("#checker-policy")).to_contain_text(f"version {policy.version}, in effect from {policy.effective_from}")
+    expect(live.locator(".checker-version")).to_contain_text(
+        f"version {policy.version} of the policy, in force on {day}"
+    )
+    expect(page.locator("#checker-policy")).to_contain_text(
+        f"version {policy.version}, in effect from {policy.effective_from}"
+    )
 
 
 def test_the_two_versions_answer_the_switching_service_differently(first: Policy, second: Policy) -> None:

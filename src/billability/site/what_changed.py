@@ -84,11 +84,15 @@ def changes_page(
         newest = releases[-1]
         section = _section(newest, history.unreleased, topics)
         if section:
-            shown = history.unreleased.version
+            numbered = history.unreleased.version
             lines += ["## Unreleased changes", ""]
             lines += [
                 "These edits to the policy are not committed yet: a preview, not in effect"
-                + (f" (they will be version {md(shown)})" if shown is not None and shown != newest.version else "")
+                + (
+                    f" (they will be version {md(numbered)})"
+                    if numbered is not None and numbered != newest.version
+                    else ""
+                )
                 + f". Compared with {_name(newest, releases)}:",
                 "",
                 *section,
