@@ -166,14 +166,14 @@ def test_the_checker_carries_every_version_and_names_the_shown_one(
     assert f"window.billability.diagram = window.billability.diagrams[{position}];" in script
 
 
-def test_the_checkouts_own_site_shows_its_current_version_with_nothing_coming(policy: Policy) -> None:
+def test_the_checkouts_own_site_shows_the_version_in_force_and_announces_each_coming_one() -> None:
     if failing_cases():
         pytest.skip("the checkout's corpus fails, so its site is not built")
     site = site_versions(CHECKOUT / "policy", TODAY)
-    assert site.shown is site.versions.current or site.shown.effective_from > TODAY.isoformat()
-    pages = pages_on(CHECKOUT, TODAY)
-    if not site.upcoming:
-        assert "Coming on" not in pages[HOME]
+    assert site.shown is (site.versions.in_force(TODAY) or site.versions.first)
+    home = pages_on(CHECKOUT, TODAY)[HOME]
+    assert home.count('!!! info "Coming on ') == len(site.upcoming)
+    assert f"version {site.shown.version}, in effect from {site.shown.effective_from}" in home
 
 
 @pytest.mark.parametrize(
