@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from billability.model.diagnostics import Problems
 from billability.model.policy import Outcome
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
@@ -26,6 +27,7 @@ from billability.policy.wording import badge
 from billability.site.checker import DATA, DIAGRAM, checker_versions
 from billability.site.in_force import site_versions
 from billability.site.layout import CHANGES, HOME
+from billability.site.layout import CONTRASTS as CONTRASTS_PAGE
 from billability.site.pages import build_pages, topic_path
 from maintainer_changes import EFFECTIVE_FROM, POLICY_FILE, advocacy_by_email_needs_review
 from policy_texts import CHECKOUT
@@ -143,6 +145,40 @@ def test_on_the_switch_day_the_site_shows_the_new_version_and_announces_nothing(
     rule = current.rule(NEW_RULE)
     assert NEW_RULE in pages[topic_path(rule.topic)]
     assert "## Coming on" not in pages[CHANGES]
+
+
+# Two cases the change adds to the corpus (maintainer_changes.advocacy_by_email_needs_review).
+NEW_CASES = ["Advocating by email needs review", "Advocating by written report is not billable"]
+
+
+def contrasts_with(root: Path, cases: list[str]) -> Path:
+    """The site's contrasts file with one more contrast, of `cases`."""
+    path = root / "contrasts.yaml"
+    added = "".join(f"      - {name}\n" for name in cases)
+    text = (
+        CONTRASTS.read_text(encoding="utf-8").rstrip() + f"\n\n  - title: By email or in writing\n    cases:\n{added}"
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_contrast_of_the_coming_versions_cases_shows_from_the_day_it_takes_effect(
+    changed: Path, tmp_path: Path
+) -> None:
+    contrasts = contrasts_with(tmp_path, NEW_CASES)
+    today = build_pages(contrasts, changed / "policy", [changed / "corpus"], today=TODAY)
+    assert "By email or in writing" not in today[CONTRASTS_PAGE]
+    later = build_pages(contrasts, changed / "policy", [changed / "corpus"], today=SWITCH_DAY)
+    assert "By email or in writing" in later[CONTRASTS_PAGE]
+
+
+def test_a_contrast_naming_no_case_of_the_current_corpus_stops_the_build_while_a_release_is_shown(
+    changed: Path, tmp_path: Path
+) -> None:
+    contrasts = contrasts_with(tmp_path, [NEW_CASES[0], "Advocating by emial needs review"])
+    with pytest.raises(Problems) as raised:
+        build_pages(contrasts, changed / "policy", [changed / "corpus"], today=TODAY)
+    assert [problem.code for problem in raised.value.diagnostics] == ["site.unknown-case"]
 
 
 def test_the_checker_carries_every_version_and_names_the_shown_one(

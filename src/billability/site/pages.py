@@ -16,8 +16,9 @@ from `what_changed`.
 `build_pages` loads the policy's versions and the corpus of the version in force on
 the build day (the checkout's, from `docs/hooks.py`; the bundled ones by default;
 `in_force`), runs every case, and refuses (raising `Problems`) when
-the policy and the corpus disagree or a contrast names a case the corpus does not
-have, so the site never shows an example the tests fail. The MkDocs hook in
+the policy and the corpus disagree or a contrast names a case the corpus a maintainer
+edits (the current version's) does not have, so the site never shows an example the
+tests fail. The MkDocs hook in
 `docs/hooks.py` calls it at every build. The command-line example is a corpus case.
 """
 
@@ -37,7 +38,7 @@ from billability.site.contrasts import Contrast, load_contrasts
 from billability.site.contrasts_page import contrasts_page
 from billability.site.home_page import home_page
 from billability.site.how_decisions_page import how_decisions_page
-from billability.site.in_force import site_versions
+from billability.site.in_force import SiteVersions, site_versions
 from billability.site.layout import CHECKER, CONTRASTS, HOME, HOW_DECISIONS, SUMMARY
 from billability.site.placement import Placement, overriding_rules, rule_placements, topic_path
 from billability.site.summary_page import summary_page
@@ -95,7 +96,7 @@ def build_pages(
     ]
     if failures:
         raise Problems(failures)
-    contrasts = load_contrasts(contrasts_path, [result.case.name for result in results])
+    contrasts = _contrasts(contrasts_path, site, corpus_paths, [result.case.name for result in results])
     pages: dict[str, str] = {}
     # Pages written by other stages from the same policy go into `pages` here, before
     # the staff pages, which link to them only when they exist.
@@ -104,6 +105,21 @@ def build_pages(
     pages.update(history_pages(policy_path, site.versions.current, policy, coming))
     pages.update(site_pages(policy, results, contrasts, present={*present, *pages}, coming=coming))
     return dict(sorted(pages.items()))
+
+
+def _contrasts(
+    contrasts_path: Path, site: SiteVersions, corpus_paths: Sequence[str | Path] | None, shown_cases: Sequence[str]
+) -> tuple[Contrast, ...]:
+    """The contrasts the site shows. The contrasts file names the cases of the corpus a
+    maintainer edits, the current version's, and is checked against it; while a released
+    version is shown, the site shows the contrasts whose cases that version's corpus has too,
+    so a contrast written for a coming version shows from the day it takes effect."""
+    if site.shows_current:
+        return load_contrasts(contrasts_path, shown_cases)
+    current = [case.name for case in load_cases(corpus_paths or None, site.versions.current)]
+    return tuple(
+        contrast for contrast in load_contrasts(contrasts_path, current) if set(contrast.cases) <= set(shown_cases)
+    )
 
 
 def site_pages(
