@@ -3,6 +3,8 @@
 In: the MkDocs configuration and the hand-written pages under `pages/`.
 Out: the same files plus every page `billability.site.pages.build_pages` writes, so a
 policy or corpus change shows on the next build and can never leave the site stale;
+each describes the version of the policy in force on the day of the build
+(`billability.site.in_force`), as do the following:
 the navigation's `Topics` section, filled with the page of each topic of the policy
 (`billability.site.navigation`); and the footer of every page (`config.copyright`): the policy's version and effective
 date, its source document and the commit the site is built from; and the audit page's
@@ -24,8 +26,9 @@ from mkdocs.structure.pages import Page
 
 from billability.site.audit_page import MARKER, example_reports, fill_examples
 from billability.site.colophon import build_commit, footer_line
-from billability.policy.compile import load_policy
 from billability.model.diagnostics import Problems
+from billability.policy.compiled import Policy
+from billability.site.in_force import site_versions
 from billability.site.navigation import with_topic_pages
 from billability.model.resources import project, shown_path
 from billability.site.pages import build_pages
@@ -42,10 +45,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     config.watch.extend(
         str(path) for path in (_CHECKOUT.policy, _CHECKOUT.corpus, _HERE / "contrasts.yaml", _HERE / "audit")
     )
-    try:
-        policy = load_policy(_CHECKOUT.policy)
-    except Problems as error:
-        raise PluginError("the site's pages cannot be generated:\n" + str(error)) from None
+    policy = _shown_policy()
     configuration = Path(config.config_file_path)
     try:
         config.nav = with_topic_pages(
@@ -69,7 +69,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if MARKER.search(page.content_string) is None:
             continue
         try:
-            reports |= example_reports(page.content_string, _ROOT, load_policy(_CHECKOUT.policy))
+            reports |= example_reports(page.content_string, _ROOT, _shown_policy())
         except Problems as error:
             raise PluginError(f"the example reports of pages/{page.src_uri} cannot be written:\n{error}") from None
     for path, text in {**pages, **reports}.items():
@@ -83,6 +83,14 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if MARKER.search(markdown) is None:
         return markdown
     try:
-        return fill_examples(markdown, _ROOT, load_policy(_CHECKOUT.policy), page.url)
+        return fill_examples(markdown, _ROOT, _shown_policy(), page.url)
     except Problems as error:
         raise PluginError(f"the examples of pages/{page.file.src_uri} cannot be filled in:\n{error}") from None
+
+
+def _shown_policy() -> Policy:
+    """The version of the checkout's policy in force today, which the site describes."""
+    try:
+        return site_versions(_CHECKOUT.policy).shown
+    except Problems as error:
+        raise PluginError("the site's pages cannot be generated:\n" + str(error)) from None

@@ -1,7 +1,8 @@
 """Strict MkDocs builds of the staff site, for the site and browser tests.
 
-In: a checkout (the repository's, or a copy of the clinic fixture given the
-repository's `docs/` folder and a contrasts file of its own).
+In: a checkout (the repository's, or a copy of the clinic fixture, or of its two-version
+copy `tests/fixtures/versioned/`, given the repository's `docs/` folder and a contrasts
+file of its own).
 Out: the built site in a folder; the build's output when it fails.
 
 The build refuses while a corpus case fails (the site never shows an example the tests
@@ -11,6 +12,7 @@ site check that refusal and leave the content to the corpus cases that report it
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import subprocess
@@ -23,6 +25,11 @@ from policy_texts import CHECKOUT, CLINIC
 
 CONFIG = CHECKOUT / "docs" / "mkdocs.yml"
 CLINIC_CONTRASTS = Path(__file__).resolve().parent / "fixtures" / "clinic-site" / "contrasts.yaml"
+# The clinic fixture in two versions: 1.0 (released) and 2.0 (current), which differ on
+# a counselor's video call to a provider (`SWITCH`): needs review under 1.0, billable under 2.0.
+VERSIONED = Path(__file__).resolve().parent / "fixtures" / "versioned"
+SWITCH = {"provider_credential": "counselor", "activity": "provider_call", "contact_mode": "video"}
+VERSIONED_SWITCH_DAY = 'effective_from: "2026-07-01"'
 
 
 def build_site(target: Path, config: Path = CONFIG) -> subprocess.CompletedProcess[str]:
@@ -58,17 +65,17 @@ def failing_cases(checkout: Path = CHECKOUT) -> list[str]:
     ]
 
 
-def clinic_checkout_with_docs(root: Path) -> Path:
-    """A copy of the clinic fixture checkout under `root` with the site's `docs/` folder;
-    the path of its MkDocs configuration.
+def clinic_checkout_with_docs(root: Path, fixture: Path = CLINIC) -> Path:
+    """A copy of the clinic fixture checkout (or of `fixture`, a copy of it) under `root`
+    with the site's `docs/` folder; the path of its MkDocs configuration.
 
     The hook builds the pages from the checkout the configuration sits in, and lists
     the clinic's topics under Topics in the repository's navigation. The audit page is
     left out (its page and its line of the navigation): its examples are the
     repository's export and mapping, which speak the bundled policy's facts, not the
     clinic's."""
-    checkout = root / "clinic"
-    shutil.copytree(CLINIC, checkout)
+    checkout = root / fixture.name
+    shutil.copytree(fixture, checkout)
     docs = checkout / "docs"
     shutil.copytree(CONFIG.parent, docs, ignore=shutil.ignore_patterns("__pycache__", "contrasts.yaml"))
     shutil.copy(CLINIC_CONTRASTS, docs / "contrasts.yaml")
@@ -78,3 +85,17 @@ def clinic_checkout_with_docs(root: Path) -> Path:
     assert audit_line in config, "the navigation of docs/mkdocs.yml no longer lists the audit page as expected"
     (docs / "mkdocs.yml").write_text(config.replace(audit_line, ""), encoding="utf-8")
     return docs / "mkdocs.yml"
+
+
+def versioned_checkout_with_docs(root: Path, switch_day: datetime.date | None = None) -> Path:
+    """`clinic_checkout_with_docs` of the two-version fixture; with `switch_day`, its
+    version 2.0 takes effect that day instead (a day after today makes it upcoming)."""
+    config = clinic_checkout_with_docs(root, VERSIONED)
+    if switch_day is not None:
+        policy_file = config.parent.parent / "policy" / "policy.yaml"
+        text = policy_file.read_text(encoding="utf-8")
+        assert VERSIONED_SWITCH_DAY in text, "the versioned fixture's version 2.0 no longer takes effect as expected"
+        policy_file.write_text(
+            text.replace(VERSIONED_SWITCH_DAY, f'effective_from: "{switch_day.isoformat()}"'), encoding="utf-8"
+        )
+    return config

@@ -10,6 +10,7 @@ Screenshots go to pytest's temporary folder, and also to `$BILLABILITY_SCREENSHO
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -22,9 +23,11 @@ import pytest
 from billability.decide.value_classes import domain
 from billability.model.policy import Fact, FactType, Outcome, Value
 from billability.policy.compiled import Policy
-from billability.site.checker import UNKNOWN, UNKNOWN_LABEL, checker_data
+from billability.policy.versions import load_versions
+from billability.site.checker import DATE_PARAM, UNKNOWN, UNKNOWN_LABEL, checker_data, checker_versions
 from billability.site.pages import OUTCOME_WORDS, topic_path
 from browsers import DESKTOP, PHONE, require_browser, screenshot
+from policy_texts import CHECKOUT
 
 require_browser()
 
@@ -222,6 +225,12 @@ def address_answers(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
+def kept_in_address(steps: Path_) -> dict[str, str]:
+    """What the address keeps after these answers: the date of the service (today, the
+    field's default) and each answer."""
+    return {DATE_PARAM: datetime.date.today().isoformat(), **{step.fact: param(step.value) for step in steps}}
+
+
 def click_through(page: Page, policy: Policy, steps: Path_) -> None:
     """Answer question by question, checking after each answer what the page asks and says."""
     expect_questions(page, policy, ())
@@ -251,7 +260,7 @@ def test_clicking_through_the_questions_reaches_each_outcome(
         assert any(step.value is None for step in steps)
     page.goto(checker_url)
     click_through(page, policy, steps)
-    assert address_answers(page.url) == {step.fact: param(step.value) for step in steps}
+    assert address_answers(page.url) == kept_in_address(steps)
     assert _screenshot(page, tmp_path, f"checker-{outcome.value}").stat().st_size > 0
 
 
@@ -321,9 +330,7 @@ def test_the_answer_copies_its_own_link(browser: Browser, checker_url: str, poli
         page.get_by_role("button", name="Copy the link to this answer").click()
         expect(page.locator(".checker-copied")).to_have_text("Link copied.")
         assert page.evaluate("navigator.clipboard.readText()") == page.url
-        assert address_answers(page.evaluate("navigator.clipboard.readText()")) == {
-            step.fact: param(step.value) for step in steps
-        }
+        assert address_answers(page.evaluate("navigator.clipboard.readText()")) == kept_in_address(steps)
     finally:
         context.close()
 
@@ -343,7 +350,7 @@ def test_a_link_with_unknown_or_wrong_answers_says_what_it_left_out(
     steps = (Step(second.name, None),)
     expect(question_group(page, second).get_by_label(UNKNOWN_LABEL, exact=True)).to_be_checked()
     expect_questions(page, policy, steps)
-    assert address_answers(page.url) == {second.name: UNKNOWN}
+    assert address_answers(page.url) == kept_in_address(steps)
 
 
 def forget_unneeded_after(policy: Policy, answers: dict[str, Value | None], changed: str) -> None:
@@ -388,7 +395,7 @@ def test_changing_an_earlier_answer_keeps_only_the_questions_still_needed(
             expect_answer(page, policy, now)
         else:
             expect_no_answer(page)
-        assert address_answers(page.url) == {step.fact: param(step.value) for step in now}
+        assert address_answers(page.url) == kept_in_address(now)
 
 
 def test_start_again_clears_the_answers_and_the_address(page: Page, checker_url: str, policy: Policy) -> None:
@@ -500,9 +507,18 @@ def test_an_answers_link_opens_the_rules_section(page: Page, checker_url: str, p
 def test_every_rules_link_lands_on_a_section_of_the_built_site(built_site: Path, policy: Policy) -> None:
     script = (built_site / "check" / "checker-data.js").read_text(encoding="utf-8")
     data = json.loads(re.search(r"window\.billability\.checker = (\{.*\});", script, flags=re.S).group(1))  # type: ignore[union-attr]
-    assert data == checker_data(policy)
-    for rule_id, shown in data["rules"].items():
-        address, _, anchor = shown["link"].partition("#")
+    versions = load_versions(CHECKOUT / "policy")
+    shown = versions.in_force(datetime.date.today()) or versions.first
+    assert data == checker_versions(shown, versions=versions.versions)
+    links = {
+        f"{version['policy']['version']}: {rule_id}": rule["link"]
+        for version in data["versions"]
+        for rule_id, rule in version["rules"].items()
+        if rule["link"] is not None
+    }
+    assert links
+    for rule_id, link in links.items():
+        address, _, anchor = link.partition("#")
         target = (built_site / "check" / address / "index.html").resolve()
-        assert target.exists(), f"the link of `{rule_id}` leads nowhere: {shown['link']}"
+        assert target.exists(), f"the link of `{rule_id}` leads nowhere: {link}"
         assert f'id="{anchor}"' in target.read_text(encoding="utf-8"), f"no section `{anchor}` on {target}"

@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 from billability import Policy, load_policy
+from billability.history.changes import changes_between
+from billability.site.coming import Coming
 from billability.site.pages import build_pages
 from billability.site.what_changed import CHANGES, changes_page, history_pages
 from history_repos import (
@@ -70,6 +72,17 @@ def video_sentence(clinic: Policy) -> str:
 
 
 # --- the page -----------------------------------------------------------------------------------
+
+
+def test_a_coming_version_comes_first_under_its_day_and_is_not_listed_again(repo: Path, clinic: Policy) -> None:
+    release(repo, "1.1", "2027-01-01", *VIDEO_NOT_BILLABLE)
+    head = load_policy(repo / "policy")
+    coming = Coming(clinic, head, changes_between(clinic, head), current=True)
+    text = changes_page(repo / "policy", head, shown=clinic, coming=[coming])
+    found = sections(text)
+    assert list(found) == ["Coming on 2027-01-01: version 1.1 { #coming-1-1 }", "Version 1.0"]
+    assert video_sentence(clinic) in plain(found["Coming on 2027-01-01: version 1.1 { #coming-1-1 }"])
+    assert f"This site shows version {clinic.version}, effective from {clinic.effective_from}." in text
 
 
 def test_a_new_version_lists_its_outcome_changes_in_staff_words(repo: Path, clinic: Policy) -> None:

@@ -19,7 +19,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -234,8 +234,9 @@ def test_a_report_marker_naming_no_file_stops_the_build(tmp_path: Path) -> None:
 
 
 def test_the_site_shows_the_report_under_the_policy_it_is_built_from(tmp_path: Path) -> None:
-    # A maintainer raises the version: the next build shows the report under it, with no
-    # picture to remake. (The copy's version is the checkout's with `-next` added, whatever it is.)
+    # A maintainer raises the version, in effect from today: the next build shows the report
+    # under it, with no picture to remake. (The copy's version is the checkout's with `-next`
+    # added, whatever it is.)
     if failing_cases():
         pytest.skip("the checkout's corpus fails, so its site is not built")
     checkout, site = tmp_path / "checkout", tmp_path / "site"
@@ -247,6 +248,10 @@ def test_the_site_shows_the_report_under_the_policy_it_is_built_from(tmp_path: P
         r'^(\s+version:\s*)"?[^"\n]+"?\s*$', rf'\g<1>"{before}-next"', settings.read_text(encoding="utf-8"), flags=re.M
     )
     assert raised == 1
+    text, moved = re.subn(
+        r'^(\s+effective_from:\s*)"?[^"\n]+"?\s*$', rf'\g<1>"{date.today().isoformat()}"', text, flags=re.M
+    )
+    assert moved == 1
     settings.write_text(text, encoding="utf-8")
     result = build_site(site, checkout / "docs" / "mkdocs.yml")
     assert result.returncode == 0, result.stderr

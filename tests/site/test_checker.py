@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from billability.decide.diagram_json import diagram_script
+from billability.decide.diagram import diagram_of
+from billability.decide.diagram_json import diagram_json
 from billability.model.diagnostics import Problems
 from billability.model.policy import FactType, Outcome
 from billability.policy.compile import load_policy, normalize
 from billability.policy.compiled import Policy
+from billability.policy.versions import load_versions
 from billability.site.checker import (
     DATA,
+    DATE_PARAM,
     DIAGRAM,
     PAGE,
     UNKNOWN,
@@ -28,12 +31,15 @@ from billability.site.checker import (
     checker_data,
     checker_pages,
     checker_script,
+    checker_versions,
+    diagrams_script,
 )
 from billability.site.pages import OUTCOME_WORDS, build_pages, topic_path
 from policy_texts import CLINIC, edited_policy
-from site_builds import CLINIC_CONTRASTS, build_site, clinic_checkout_with_docs
+from site_builds import CLINIC_CONTRASTS, SWITCH, VERSIONED, build_site, clinic_checkout_with_docs
 
 SCRIPT_PREFIX = "window.billability.checker = "
+DIAGRAMS_PREFIX = "window.billability.diagrams = "
 
 
 def data_of(script: str) -> dict:
@@ -42,11 +48,50 @@ def data_of(script: str) -> dict:
     return json.loads(script[start:].rstrip().removesuffix(";"))
 
 
+def diagrams_of(script: str) -> list:
+    """The diagrams a generated `diagram.js` sets, oldest version first."""
+    line = next(line for line in script.splitlines() if line.startswith(DIAGRAMS_PREFIX))
+    return json.loads(line.removeprefix(DIAGRAMS_PREFIX).removesuffix(";"))
+
+
 def test_the_checker_is_three_files_in_its_own_folder(clinic: Policy) -> None:
     pages = checker_pages(clinic)
     assert list(pages) == sorted([PAGE, DIAGRAM, DATA])
-    assert pages[DIAGRAM] == diagram_script(clinic)
-    assert data_of(pages[DATA]) == checker_data(clinic)
+    assert pages[DIAGRAM] == diagrams_script((clinic,), clinic)
+    assert diagrams_of(pages[DIAGRAM]) == [diagram_json(diagram_of(clinic))]
+    assert data_of(pages[DATA]) == checker_versions(clinic)
+    assert data_of(pages[DATA])["versions"] == [checker_data(clinic) | {"until": None}]
+
+
+def test_the_checker_carries_each_version_with_its_days_and_diagram() -> None:
+    versions = load_versions(VERSIONED / "policy")
+    old, new = versions.versions
+    pages = checker_pages(new, versions=versions.versions)
+    data = data_of(pages[DATA])
+    assert data["shown"] == new.version
+    assert data["date"]["param"] == DATE_PARAM
+    assert [(v["policy"]["version"], v["policy"]["effective_from"], v["until"]) for v in data["versions"]] == [
+        ("1.0", "2026-01-01", "2026-06-30"),
+        ("2.0", "2026-07-01", None),
+    ]
+    assert data["versions"][0]["rules"]["provider-call-video"]["outcome"] == "needs_review"
+    assert data["versions"][1]["rules"]["provider-call-video"]["outcome"] == "billable"
+    diagrams = diagrams_of(pages[DIAGRAM])
+    assert diagrams == [diagram_json(diagram_of(old)), diagram_json(diagram_of(new))]
+    assert [d["policy"]["version"] for d in diagrams] == ["1.0", "2.0"]
+    # The two diagrams answer the switching service differently, as the versions do.
+    assert old.evaluate(SWITCH).outcome != new.evaluate(SWITCH).outcome
+    assert diagrams[0] != diagrams[1]
+    assert pages[DIAGRAM].rstrip().endswith("window.billability.diagram = window.billability.diagrams[1];")
+    assert checker_pages(old, versions=versions.versions)[DIAGRAM].rstrip().endswith("diagrams[0];")
+
+
+def test_a_rule_the_site_does_not_describe_links_no_section(tmp_path: Path, clinic: Policy) -> None:
+    renamed = load_policy(edited_policy(tmp_path, ("rules/connection.yaml", "id: driving", "id: driving-a-client")))
+    rules = checker_data(renamed, shown=clinic)["rules"]
+    assert rules["driving-a-client"]["link"] is None
+    assert rules["provider-call"]["link"] == "../topics/communication/#provider-call"
+    assert checker_data(clinic, shown=renamed)["rules"]["driving"]["link"] is None
 
 
 def test_the_output_is_the_same_bytes_for_the_same_policy(clinic: Policy) -> None:
@@ -193,6 +238,23 @@ def test_a_new_value_becomes_a_new_choice(tmp_path: Path) -> None:
     assert [choice["label"] for choice in question["choices"]] == ["Counselor", "Nurse", "Peer"]
 
 
+def test_a_fact_named_as_the_date_of_the_service_is_refused_where_it_is_declared(tmp_path: Path) -> None:
+    edited = load_policy(
+        edited_policy(
+            tmp_path,
+            ("facts.yaml", "  documented:\n", f"  {DATE_PARAM}:\n"),
+            ("rules/connection.yaml", "documented:", f"{DATE_PARAM}:"),
+            source=CLINIC / "policy",
+        )
+    )
+    with pytest.raises(Problems) as raised:
+        checker_pages(edited)
+    (problem,) = raised.value.diagnostics
+    assert problem.code == "checker.reserved-fact"
+    assert problem.location is not None
+    assert problem.location.file.endswith("facts.yaml")
+
+
 def test_a_value_named_unknown_is_refused_where_it_is_declared(tmp_path: Path) -> None:
     edited = load_policy(
         edited_policy(
@@ -251,7 +313,7 @@ def test_the_strict_site_build_serves_the_checker(tmp_path: Path, clinic: Policy
     assert result.returncode == 0, result.stderr
     built = tmp_path / "site" / "check"
     assert (built / "checker-data.js").read_text(encoding="utf-8") == checker_script(clinic)
-    assert (built / "diagram.js").read_text(encoding="utf-8") == diagram_script(clinic)
+    assert (built / "diagram.js").read_text(encoding="utf-8") == diagrams_script((clinic,), clinic)
     page = (built / "index.html").read_text(encoding="utf-8")
     noscript = page[page.index("<noscript>") : page.index("</noscript>")]
     for topic in clinic.topics:

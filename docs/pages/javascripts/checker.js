@@ -1,27 +1,34 @@
 // The "Can I bill this?" checker on the staff site (check/).
 //
 // In: `window.billability.checker` (checker-data.js, written from the policy at every
-// build: the questions in the policy's order, the outcome words, each rule's reason,
-// county quotes and link, the review contact) and `window.billability.decide(facts)`
-// (decide.js over the policy's decision diagram) -> {outcome, rules, missing}.
-// Out: the questions as radio groups, shown one needed question at a time; the answer
-// in the page's live region the moment it is settled; the answers in the address bar.
+// build: for each version of the policy, oldest first, the questions in the policy's
+// order, the outcome words, each rule's reason, county quotes and link, the review
+// contact, the version's first and last day in force; the date field's words),
+// `window.billability.diagrams` (diagram.js: each version's decision diagram) and
+// `window.billability.decide(facts, diagram)` (decide.js) -> {outcome, rules, missing}.
+// Out: the date of the service (today by default) and the questions of the version in
+// force that day as radio groups, shown one needed question at a time; the answer in
+// the page's live region the moment it is settled, naming the version that gave it;
+// a message and no answer for a day no version was in force; the date and the answers
+// in the address bar.
 //
-// Nothing here knows a rule: which question comes next and what the answer is come
-// from `decide`, and every word shown comes from the data, so a policy edit changes
-// the checker with no edit to this file.
+// Nothing here knows a rule or a version: which question comes next and what the
+// answer is come from `decide` over the version's diagram, and every word shown comes
+// from the data, so a policy edit or a new version changes the checker with no edit to
+// this file.
 (function () {
   "use strict";
 
   const site = window.billability || {};
-  const data = site.checker;
-  const decide = site.decide;
+  const checker = site.checker;
+  const decideBy = site.decide;
   const form = document.getElementById("checker");
   const result = document.getElementById("checker-result");
   const notice = document.getElementById("checker-notice");
+  const when = document.getElementById("checker-when");
   const policyLine = document.getElementById("checker-policy");
-  if (!form || !result || !notice) return;
-  if (!data || typeof decide !== "function" || !site.diagram) {
+  if (!form || !result || !notice || !when) return;
+  if (!checker || !checker.versions || typeof decideBy !== "function" || !Array.isArray(site.diagrams)) {
     showNotice("The checker could not start: part of this page did not load. Reload the page, or use the topic pages.", []);
     return;
   }
@@ -32,11 +39,93 @@
   const SEARCH_HIGHLIGHT = "h";
   const NUMBER_PAUSE_MS = 700;
 
-  const questions = data.questions;
-  const byFact = new Map(questions.map((question) => [question.fact, question]));
-  const controls = new Map(); // fact -> {fieldset, radios, number, unknownBox, error}
+  const versions = checker.versions; // oldest first
+  const diagrams = new Map(site.diagrams.map((diagram) => [diagram.policy.version, diagram]));
+  const dateWords = checker.date;
+  const today = isoDay(new Date());
+
+  // The version in force on the date of the service, and what it asks; `data` is null
+  // while the date is not a date or comes before the first version.
+  let data = null;
+  let diagram = null;
+  let questions = [];
+  let byFact = new Map();
+  let controls = new Map(); // fact -> {fieldset, radios, number, unknownBox, error}
   let answers = new Map(); // fact -> value or UNKNOWN; an unanswered fact is absent
+  let held = []; // the answers as [fact, param] while no version is in force on the date
+  let serviceDate = today; // "YYYY-MM-DD", or "" when the field holds no date
   let shownOutcome = null;
+
+  function decide(facts) {
+    return decideBy(facts, diagram);
+  }
+
+  // --- the date of the service ----------------------------------------------------------
+
+  function isoDay(date) {
+    const two = (n) => String(n).padStart(2, "0");
+    return date.getFullYear() + "-" + two(date.getMonth() + 1) + "-" + two(date.getDate());
+  }
+
+  // A date written YYYY-MM-DD that the calendar has, else null.
+  function readDay(text) {
+    const found = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+    if (!found) return null;
+    const date = new Date(Number(found[1]), Number(found[2]) - 1, Number(found[3]));
+    return isoDay(date) === text ? text : null;
+  }
+
+  // The version in force on a day: the latest that took effect on or before it; null before the first.
+  function versionOn(day) {
+    let found = null;
+    for (const version of versions) if (version.policy.effective_from <= day) found = version;
+    return found;
+  }
+
+  const dateInput = element("input", {
+    type: "date",
+    id: "checker-date",
+    name: dateWords.param,
+    required: true,
+    "aria-describedby": "checker-date-hint",
+  });
+  when.append(
+    element("label", { for: "checker-date", class: "checker-date-label", text: dateWords.label }),
+    dateInput,
+    element("span", { class: "checker-hint", id: "checker-date-hint", text: dateWords.hint }),
+  );
+  dateInput.addEventListener("change", () => useDate(dateInput.value, true));
+
+  function useDate(day, answered) {
+    serviceDate = day;
+    const version = readDay(day) === null ? null : versionOn(day);
+    dateInput.toggleAttribute("aria-invalid", version === null);
+    if (version !== data) {
+      const problems = switchTo(version);
+      if (problems.length > 0) showNotice("Version " + version.policy.version + " leaves out part of your answers:", problems);
+    }
+    update(answered);
+  }
+
+  // Ask the questions of `version` (null: none), keeping each answer it still takes.
+  function switchTo(version) {
+    const params = data === null ? held : [...answers].map(([fact, value]) => [fact, paramOf(byFact.get(fact), value)]);
+    data = version;
+    diagram = version === null ? null : diagrams.get(version.policy.version);
+    questions = version === null ? [] : version.questions;
+    byFact = new Map(questions.map((question) => [question.fact, question]));
+    controls = new Map();
+    form.replaceChildren(...questions.map(buildQuestion), actions);
+    if (version === null) {
+      held = params;
+      answers = new Map();
+      return [];
+    }
+    held = [];
+    const read = readAnswers(params);
+    answers = read.answers;
+    return read.problems;
+  }
 
   // --- the questions ------------------------------------------------------------------
 
@@ -217,6 +306,14 @@
   }
 
   function update(answered) {
+    form.hidden = data === null;
+    if (data === null) {
+      shownOutcome = null;
+      result.replaceChildren(element("p", { class: "checker-no-version", text: noVersionWords() }));
+      if (policyLine) policyLine.textContent = "";
+      writeAddress();
+      return;
+    }
     const decision = decide(known(answers));
     const next = nextQuestion(decision);
     for (const question of questions) {
@@ -227,6 +324,7 @@
     form.classList.toggle("checker-started", answers.size > 0);
     restart.hidden = answers.size === 0;
     render(decision, next, answered);
+    describeVersion();
     writeAddress();
   }
 
@@ -286,7 +384,7 @@
     } else {
       box.append(reasons(decision));
     }
-    box.append(copyLink());
+    box.append(element("p", { class: "checker-version", text: versionWords(data) }), copyLink());
     result.replaceChildren(box);
     if (shownOutcome !== decision.outcome && answered) bringIntoView(box);
     shownOutcome = decision.outcome;
@@ -305,6 +403,27 @@
     return element("p", { class: "checker-share" }, [button, " ", said]);
   }
 
+  // Which version answered, and when the site itself describes another one, that it does.
+  function versionWords(version) {
+    const policy = version.policy;
+    let words = "Answered by version " + policy.version + " of the policy, in force on " + serviceDate;
+    if (policy.effective_from > today) words += " (it takes effect on " + policy.effective_from + ")";
+    words += ".";
+    if (policy.version !== checker.shown) words += " The rest of this site describes version " + checker.shown + ".";
+    return words;
+  }
+
+  function noVersionWords() {
+    if (readDay(serviceDate) === null) {
+      return "Enter the date of the service (for example " + today + ") to get an answer.";
+    }
+    const first = versions[0].policy;
+    return (
+      "No version of the policy was in force on " + serviceDate + ": the first, version " + first.version +
+      ", took effect on " + first.effective_from + ". The checker cannot answer for that day."
+    );
+  }
+
   function reasons(decision) {
     const part = element("div", { class: "checker-why" }, [element("h3", { text: "Why" })]);
     if (decision.rules.length === 0) {
@@ -321,7 +440,8 @@
           item.append(element("blockquote", {}, [element("p", { text: "\u201c" + quote + "\u201d" })]));
         }
       }
-      item.append(element("p", {}, [element("a", { href: rule.link, text: "Read more: " + rule.title })]));
+      // A rule the site's pages do not describe (another version's) has no section to link.
+      if (rule.link) item.append(element("p", {}, [element("a", { href: rule.link, text: "Read more: " + rule.title })]));
       list.append(item);
     }
     part.append(list);
@@ -335,33 +455,66 @@
 
   // --- the address bar ----------------------------------------------------------------
 
+  // The date is kept once there is an answer to keep, or when it is not today: a link
+  // opened on another day still answers for the day of the service.
   function writeAddress() {
     const query = new URLSearchParams();
+    const pairs = data === null ? [...held] : [];
     for (const question of questions) {
-      if (answers.has(question.fact)) query.append(question.fact, paramOf(question, answers.get(question.fact)));
+      if (answers.has(question.fact)) pairs.push([question.fact, paramOf(question, answers.get(question.fact))]);
     }
+    if (pairs.length > 0 || serviceDate !== today) query.append(dateWords.param, serviceDate);
+    for (const [fact, param] of pairs) query.append(fact, param);
     const text = query.toString();
     history.replaceState(history.state, "", location.pathname + (text ? "?" + text : "") + location.hash);
   }
 
+  // The address's date and answers, as written: [fact, param] pairs for the version in force to read.
   function readAddress() {
-    const found = new Map();
+    const params = [];
     const problems = [];
     const repeated = new Set();
+    let day = today;
+    let dates = 0;
     for (const [name, param] of new URLSearchParams(location.search)) {
-      const question = byFact.get(name);
-      if (question === undefined) {
-        if (name !== SEARCH_HIGHLIGHT) {
-          problems.push("\u201c" + name + "=" + param + "\u201d: the checker has no question called \u201c" + name + "\u201d, so it was left out.");
+      if (name === dateWords.param) {
+        dates += 1;
+        day = readDay(param) === null ? "" : param;
+        if (day === "" && dates === 1) {
+          problems.push("\u201c" + param + "\u201d is not a date (write it as YYYY-MM-DD), so enter the date of the service.");
         }
         continue;
       }
-      if (found.has(name) || repeated.has(name)) {
-        if (!repeated.has(name)) {
-          problems.push("\u201c" + question.question + "\u201d is answered more than once, so it is asked again.");
-        }
+      if (name === SEARCH_HIGHLIGHT) continue;
+      if (params.some(([fact]) => fact === name) || repeated.has(name)) {
         repeated.add(name);
-        found.delete(name);
+        continue;
+      }
+      params.push([name, param]);
+    }
+    if (dates > 1) {
+      day = "";
+      problems.push("The date of the service is given more than once, so enter it again.");
+    }
+    return { day: day, params: params.filter(([fact]) => !repeated.has(fact)), repeated: [...repeated], problems: problems };
+  }
+
+  // The answers the version in force takes from [fact, param] pairs, and a sentence for each it cannot.
+  function readAnswers(params, repeated) {
+    const found = new Map();
+    const problems = [];
+    for (const name of repeated || []) {
+      const question = byFact.get(name);
+      if (question === undefined) {
+        problems.push("\u201c" + name + "\u201d: the checker has no question called \u201c" + name + "\u201d, so it was left out.");
+      } else {
+        problems.push("\u201c" + question.question + "\u201d is answered more than once, so it is asked again.");
+      }
+    }
+    for (const [name, param] of params) {
+      const question = byFact.get(name);
+      if (question === undefined) {
+        problems.push("\u201c" + name + "=" + param + "\u201d: the checker has no question called \u201c" + name + "\u201d, so it was left out.");
         continue;
       }
       if (param === data.unknown.param) {
@@ -393,8 +546,8 @@
 
   // --- the page -----------------------------------------------------------------------
 
-  for (const question of questions) form.append(buildQuestion(question));
   const restart = element("button", { type: "button", class: "md-button checker-restart", text: "Start again" });
+  const actions = element("div", { class: "checker-actions" }, [restart]);
   restart.addEventListener("click", () => {
     answers = new Map();
     notice.hidden = true;
@@ -404,21 +557,35 @@
     const first = form.querySelector("fieldset:not([hidden]) input");
     if (first) first.focus();
   });
-  form.append(element("div", { class: "checker-actions" }, [restart]));
   form.addEventListener("submit", (event) => {
     // Enter in the number box answers it; the page never leaves.
     event.preventDefault();
     for (const question of questions) if (question.type === "integer") takeNumber(question, true);
   });
 
-  if (policyLine) {
+  function describeVersion() {
+    if (!policyLine || data === null) return;
     const policy = data.policy;
     policyLine.textContent =
-      "Answers follow " + policy.title + ", version " + policy.version + ", in effect from " + policy.effective_from + ".";
+      "Answers for a service on " + serviceDate + " follow " + policy.title + ", version " + policy.version +
+      ", in effect from " + policy.effective_from + (data.until ? " to " + data.until : "") + ".";
   }
 
   const read = readAddress();
-  answers = read.answers;
-  if (read.problems.length > 0) showNotice("Part of this link could not be used:", read.problems);
+  serviceDate = read.day;
+  dateInput.value = read.day;
+  const version = read.day === "" ? null : versionOn(read.day);
+  dateInput.toggleAttribute("aria-invalid", version === null);
+  const problems = read.problems;
+  if (version === null) {
+    switchTo(null);
+    held = read.params;
+  } else {
+    switchTo(version);
+    const taken = readAnswers(read.params, read.repeated);
+    answers = taken.answers;
+    problems.push(...taken.problems);
+  }
+  if (problems.length > 0) showNotice("Part of this link could not be used:", problems);
   update(false);
 })();

@@ -1,7 +1,9 @@
 // Decide a scenario in the browser by walking the policy's decision diagram.
 //
-// Reads window.billability.diagram (written by diagram.js, generated from the policy)
-// and defines window.billability.decide(facts) -> {outcome, rules, missing}.
+// Reads a decision diagram (written by diagram.js, generated from the policy: one per
+// version in window.billability.diagrams, the site's own in window.billability.diagram)
+// and defines window.billability.decide(facts, diagram) -> {outcome, rules, missing},
+// walking `diagram` or, when none is given, window.billability.diagram.
 // `facts` maps fact names to values; a fact absent, null or undefined is unknown.
 // The diagram holds every rule already: this file knows no fact, value or rule.
 (function () {
@@ -18,8 +20,8 @@
     return fact.classes.indexOf(value);
   }
 
-  billability.decide = function (facts) {
-    var diagram = billability.diagram;
+  billability.decide = function (facts, given) {
+    var diagram = given || billability.diagram;
     var at = diagram.root;
     while (at < diagram.nodes.length) {
       var node = diagram.nodes[at];

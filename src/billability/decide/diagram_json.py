@@ -2,7 +2,8 @@
 
 In: a `Diagram` (or, for `diagram_script`, a `PolicyData`, whose diagram is built once).
 Out: `diagram_json`, the diagram reduced again over what the browser shows, and
-`diagram_script`, the body of `diagram.js` that `decide.js` reads.
+`diagram_script`, the body of `diagram.js` that `decide.js` reads, and `script_json`,
+the JSON text such a script holds.
 
 The JSON form, deterministic and without the trace, reasons or quotes:
 
@@ -104,9 +105,15 @@ def diagram_json(diagram: Diagram, reasons: bool = False) -> dict[str, Any]:
 def diagram_script(policy: PolicyData) -> str:
     """The body of `diagram.js`: sets `window.billability.diagram` to the JSON form.
     Deterministic, and safe inside a `<script>` element (`<`, `>` and `&` escaped)."""
-    text = json.dumps(diagram_json(diagram_of(policy)), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (
         "// The policy's decision diagram, generated from the policy by billability: do not edit.\n"
-        "window.billability = window.billability || {};\n" + f"window.billability.diagram = {text};\n"
+        "window.billability = window.billability || {};\n"
+        + f"window.billability.diagram = {script_json(diagram_json(diagram_of(policy)))};\n"
     )
+
+
+def script_json(value: Any) -> str:
+    """`value` as compact JSON that is safe inside a `<script>` element (`<`, `>` and `&`
+    escaped), with sorted keys, so the same value always gives the same bytes."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

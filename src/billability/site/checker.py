@@ -1,32 +1,40 @@
-"""Write the staff site's "Can I bill this?" checker from the policy.
+"""Write the staff site's "Can I bill this?" checker from the policy's versions.
 
-In: a compiled `Policy`.
+In: the compiled `Policy` the site shows, and every version of the policy (oldest first;
+by default that one alone).
 Out: the checker's files by path inside the site: `check/index.md` (the page: an
 empty form the browser fills, a `<noscript>` message pointing to the topic pages, a
-live region for the answer, and the scripts in the order they need each other),
-`check/diagram.js` (the policy's decision diagram, `billability.decide.diagram`) and
-`check/checker-data.js` (what the page shows: each fact's question and its choices in
-the policy's order, the outcome words, each rule's reason, county quotes and the link
-to its section, the review contact and the policy's version).
+place for the date of the service, a live region for the answer, and the scripts in
+the order they need each other), `check/diagram.js` (each version's decision diagram,
+`billability.decide.diagram`, oldest first, and the shown version's as the one
+`decide.js` walks by default) and `check/checker-data.js` (per version: what the page
+shows, each fact's question and its choices in the policy's order, the outcome words,
+each rule's reason, county quotes and the link to its section on the site, the review
+contact, the version, its first and last day in force; and the date field's words).
 
-The page decides nothing itself: `decide.js` walks the diagram, and `checker.js`
-only renders questions and answers from the data written here, so a policy edit
-changes the checker at the next build with no edit to the page. The output is
-deterministic: the same policy gives the same bytes.
+The page decides nothing itself: `decide.js` walks the diagram of the version in force
+on the date of the service, and `checker.js` only renders questions and answers from
+the data written here, so a policy edit or a new version changes the checker at the
+next build with no edit to the page. The output is deterministic: the same versions
+give the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime
 import html
 import json
 import posixpath
+from collections.abc import Sequence
 from typing import Any
 
-from billability.decide.diagram_json import diagram_script
+from billability.decide.diagram import diagram_of
+from billability.decide.diagram_json import diagram_json, script_json
 from billability.model.diagnostics import Diagnostic, Problems
 from billability.model.policy import Fact, FactType, Outcome, Rule
 from billability.policy.compile import normalize
 from billability.policy.compiled import Policy
+from billability.policy.versions import effective_date
 from billability.policy.wording import OUTCOME_WORDS, advice, front_matter, sentence
 from billability.site.layout import CHECKER
 from billability.site.placement import topic_path
@@ -41,17 +49,42 @@ UNKNOWN = "unknown"
 UNKNOWN_LABEL = "I don't know"
 BOOLEAN_CHOICES = ((True, "true", "Yes"), (False, "false", "No"))
 
+# The address's name for the date of the service (`check/?on=2026-11-15&activity=...`),
+# as `billability check --on` names it; no fact may have that name.
+DATE_PARAM = "on"
+DATE_WORDS = {
+    "param": DATE_PARAM,
+    "label": "Date of the service",
+    "hint": "The answer follows the version of the policy in force on that day.",
+}
+
 # What to do with an answer the questions have not settled yet.
 UNDETERMINED_ADVICE = "It depends on what you do not know yet. Find out, then answer these questions:"
 
 
-def checker_pages(policy: Policy, directory_urls: bool = True) -> dict[str, str]:
-    """The checker's page and scripts, by path inside the site, sorted by path.
+def checker_pages(policy: Policy, directory_urls: bool = True, *, versions: Sequence[Policy] = ()) -> dict[str, str]:
+    """The checker's page and scripts, by path inside the site, sorted by path. `policy`
+    is the version the site shows; `versions` every version, oldest first (none: `policy`
+    alone), each of which the checker answers for.
 
     `directory_urls` follows MkDocs' `use_directory_urls` (on by default), which decides
     the address of a topic page the answers link to. Raises `Problems` when a fact has a
-    value the checker's links cannot tell apart from "I don't know"."""
-    reserved = [
+    value the checker's links cannot tell apart from "I don't know", or the name the
+    links give the date of the service."""
+    every = tuple(versions) or (policy,)
+    reserved = [problem for version in every for problem in _reserved(version)]
+    if reserved:
+        raise Problems(sorted(reserved, key=Diagnostic.sort_key))
+    pages = {
+        PAGE: checker_page(policy, directory_urls),
+        DIAGRAM: diagrams_script(every, policy),
+        DATA: checker_script(policy, directory_urls, versions=every),
+    }
+    return dict(sorted(pages.items()))
+
+
+def _reserved(policy: Policy) -> list[Diagnostic]:
+    problems = [
         Diagnostic(
             "checker.reserved-value",
             f"`{fact.name}` has a value named `{UNKNOWN}`, which the checker's links use for \u201c{UNKNOWN_LABEL}\u201d",
@@ -61,14 +94,17 @@ def checker_pages(policy: Policy, directory_urls: bool = True) -> dict[str, str]
         for fact in policy.facts
         if UNKNOWN in fact.value_names
     ]
-    if reserved:
-        raise Problems(reserved)
-    pages = {
-        PAGE: checker_page(policy, directory_urls),
-        DIAGRAM: diagram_script(policy),
-        DATA: checker_script(policy, directory_urls),
-    }
-    return dict(sorted(pages.items()))
+    problems += [
+        Diagnostic(
+            "checker.reserved-fact",
+            f"the fact `{fact.name}` has the name the checker's links use for the date of the service",
+            fact.location,
+            hint="give the fact another name",
+        )
+        for fact in policy.facts
+        if fact.name == DATE_PARAM
+    ]
+    return problems
 
 
 def checker_page(policy: Policy, directory_urls: bool = True) -> str:
@@ -104,6 +140,8 @@ def checker_page(policy: Policy, directory_urls: bool = True) -> str:
             "",
             '<div id="checker-notice" class="checker-notice" role="alert" hidden></div>',
             "",
+            '<div id="checker-when" class="checker-when"></div>',
+            "",
             '<form id="checker" class="checker" aria-label="Questions about the activity" novalidate></form>',
             "",
             '<div id="checker-result" class="checker-result" aria-live="polite"></div>',
@@ -119,8 +157,11 @@ def checker_page(policy: Policy, directory_urls: bool = True) -> str:
     )
 
 
-def checker_data(policy: Policy, directory_urls: bool = True) -> dict[str, Any]:
-    """Everything the page shows, as JSON-ready data in the policy's order."""
+def checker_data(policy: Policy, directory_urls: bool = True, shown: Policy | None = None) -> dict[str, Any]:
+    """Everything the page shows for one version, as JSON-ready data in the policy's order.
+    A rule links its section only when the site (which shows `shown`, by default `policy`)
+    has a rule of that id on the same topic page; otherwise its `link` is None."""
+    sections = {rule.id: rule.topic for rule in (shown or policy).rules}
     return {
         "policy": {
             "id": policy.id,
@@ -135,17 +176,48 @@ def checker_data(policy: Policy, directory_urls: bool = True) -> dict[str, Any]:
         },
         "default_reason": sentence(policy.default_reason),
         "review": {"team": policy.review.team, "how": policy.review.how},
-        "rules": {rule.id: _rule(rule, directory_urls) for rule in policy.rules},
+        "rules": {rule.id: _rule(rule, directory_urls, sections.get(rule.id) == rule.topic) for rule in policy.rules},
     }
 
 
-def checker_script(policy: Policy, directory_urls: bool = True) -> str:
-    """`checker-data.js`: the data, set as `window.billability.checker`."""
-    body = json.dumps(checker_data(policy, directory_urls), indent=1, ensure_ascii=False)
+def checker_versions(policy: Policy, directory_urls: bool = True, versions: Sequence[Policy] = ()) -> dict[str, Any]:
+    """What `checker-data.js` sets: the date field's words, the version the site shows,
+    and each version's data (`checker_data`, oldest first) with `until`, its last day in
+    force (None for the latest)."""
+    every = tuple(versions) or (policy,)
+    days = [effective_date(version) for version in every]
+    return {
+        "date": DATE_WORDS,
+        "shown": policy.version,
+        "versions": [
+            checker_data(version, directory_urls, policy)
+            | {"until": (days[at + 1] - datetime.timedelta(days=1)).isoformat() if at + 1 < len(every) else None}
+            for at, version in enumerate(every)
+        ],
+    }
+
+
+def checker_script(policy: Policy, directory_urls: bool = True, *, versions: Sequence[Policy] = ()) -> str:
+    """`checker-data.js`: `checker_versions`, set as `window.billability.checker`."""
+    body = json.dumps(checker_versions(policy, directory_urls, versions), indent=1, ensure_ascii=False)
     return (
         "// Generated from the policy at every build of the site; edit the policy, not this file.\n"
         "window.billability = window.billability || {};\n"
         f"window.billability.checker = {body};\n"
+    )
+
+
+def diagrams_script(versions: Sequence[Policy], shown: Policy) -> str:
+    """`diagram.js`: each version's decision diagram (`diagram_json`), oldest first, as
+    `window.billability.diagrams`, and the shown version's as `window.billability.diagram`,
+    the one `decide.js` walks when it is given none."""
+    diagrams = [diagram_json(diagram_of(version)) for version in versions]
+    position = next(at for at, version in enumerate(versions) if version.version == shown.version)
+    return (
+        "// Each version's decision diagram, generated from the policy by billability: do not edit.\n"
+        "window.billability = window.billability || {};\n"
+        f"window.billability.diagrams = {script_json(diagrams)};\n"
+        f"window.billability.diagram = window.billability.diagrams[{position}];\n"
     )
 
 
@@ -163,13 +235,13 @@ def _question(fact: Fact) -> dict[str, Any]:
     return question
 
 
-def _rule(rule: Rule, directory_urls: bool) -> dict[str, Any]:
+def _rule(rule: Rule, directory_urls: bool, on_the_site: bool = True) -> dict[str, Any]:
     return {
         "title": rule.title,
         "outcome": str(rule.outcome),
         "reason": sentence(rule.reason),
         "quotes": [normalize(quote) for quote in rule.quotes],
-        "link": f"{_address(topic_path(rule.topic), directory_urls)}#{rule.id}",
+        "link": f"{_address(topic_path(rule.topic), directory_urls)}#{rule.id}" if on_the_site else None,
     }
 
 

@@ -1,9 +1,11 @@
 """The staff site's home page: the one-screen answer to "can I bill this?".
 
-In: a compiled `Policy`, the `Contrast`s staff get wrong and the paths of the site's
-other pages (the checker and the list of changes are linked when they are there).
-Out: `index.md`: who may bill, then billable and not billable under each county topic,
-the rules the table does not place, the contrasts and where to read on.
+In: a compiled `Policy`, the `Contrast`s staff get wrong, the paths of the site's
+other pages (the checker and the list of changes are linked when they are there) and
+the versions coming after the build day (`coming.Coming`).
+Out: `index.md`: a "Coming on DATE" notice for each coming version, who may bill, then
+billable and not billable under each county topic, the rules the table does not place,
+the contrasts and where to read on.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Collection, Mapping, Sequence
 from billability.model.policy import Outcome
 from billability.policy.compiled import Policy
 from billability.policy.wording import badge, front_matter, md, review_note, sentence
+from billability.site.coming import Coming, coming_notice
 from billability.site.contrasts import Contrast
 from billability.site.layout import (
     CHANGES,
@@ -29,9 +32,13 @@ from billability.site.layout import (
 from billability.site.placement import Placement, rule_placements, rules_where, table_groups, topic_path
 
 
-def home_page(policy: Policy, contrasts: Sequence[Contrast], present: Collection[str] = ()) -> str:
-    """One screen: who may bill, then billable and not billable under each county topic."""
+def home_page(
+    policy: Policy, contrasts: Sequence[Contrast], present: Collection[str] = (), coming: Sequence[Coming] = ()
+) -> str:
+    """One screen: who may bill, then billable and not billable under each county topic;
+    first, a notice for each version `coming` after the build day."""
     placements = rule_placements(policy)
+    topics = {topic.name: topic.title for topic in policy.topics}
     lines = [
         *front_matter(hide=("navigation", "toc")),
         "# Can I bill this as case management?",
@@ -41,6 +48,7 @@ def home_page(policy: Policy, contrasts: Sequence[Contrast], present: Collection
         f"in effect from {md(policy.effective_from)}. Pick an activity for the conditions, "
         "the county's exact words and examples.",
         "",
+        *coming_notice(tuple(coming), topics, present),
         *_who_may_bill(policy, placements),
         *_topic_cards(policy, placements),
         *_not_on_the_list(policy, placements),

@@ -1,18 +1,22 @@
 """The What changed page: each version of the policy, newest first, with the answers
 it changed from the version before it, in the words staff read on the site.
 
-In: the policy folder the site is built from (inside a git clone, or not) and its
-compiled policy (the working tree's, as the site shows it).
+In: the policy folder the site is built from (inside a git clone, or not), its
+compiled policy (the working tree's), the version the site shows and the versions
+coming after the build day (`coming.Coming`).
 Out: `history_pages` ({"changes.md": Markdown}, for `site.build_pages`) and
 `changes_page` (that Markdown). The versions come from `versions.read_history`, the
-changes between neighbours from `changes.changes_between`.
+changes between neighbours from `changes.changes_between`, worded by
+`change_words.change_lines`.
 
-The page: the working tree's uncommitted edits first, as unreleased changes, when they
-change some answer; then each version with its effective date and at most
-`MAX_STATEMENTS` changes, each linking its topic page; a note for commits left out
-because their policy does not compile. Outside a git clone, or in a shallow one, the
-page says how to get the history; it never stops the build. Comparisons are cached in
-memory by the pair of commits (the working tree by its files' contents).
+The page: a section for each version coming after the build day ("Coming on DATE"),
+compared from the policy's released versions with no git; the working tree's
+uncommitted edits, as unreleased changes, when they change some answer; then each
+version in force or past with its effective date and at most `MAX_STATEMENTS`
+changes, each linking its topic page; a note for commits left out because their policy
+does not compile. Outside a git clone, or in a shallow one, the history says how to get
+it; it never stops the build. Comparisons are cached in memory by the pair of commits
+(the working tree by its files' contents).
 """
 
 from __future__ import annotations
@@ -20,25 +24,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from billability.history.changes import (
-    Changes,
-    Statement,
-    changes_between,
-    rename_text,
-    scenario_text,
-    subject_fact,
-)
+from billability.history.changes import Changes, changes_between, rename_text
 from billability.history.versions import NO_COMMITS, SHALLOW, Release, forget_commits, read_history
-from billability.model.diagnostics import counted
 from billability.model.policy import Outcome
 from billability.model.resources import policy_dir
 from billability.policy.compiled import Policy
 from billability.policy.wording import badge, md, review_note
+from billability.site.change_words import MAX_STATEMENTS, change_lines
+from billability.site.coming import Coming, coming_sections
 from billability.site.layout import CHANGES
-from billability.site.placement import topic_path
 
-# The most outcome changes one version lists; the rest are counted.
-MAX_STATEMENTS = 8
+__all__ = ["MAX_STATEMENTS", "changes_page", "forget_history", "history_pages"]
 
 _compared: dict[tuple[str, str], Changes] = {}
 
@@ -49,14 +45,22 @@ def forget_history() -> None:
     forget_commits()
 
 
-def history_pages(policy_path: str | Path | None, policy: Policy) -> dict[str, str]:
+def history_pages(
+    policy_path: str | Path | None, policy: Policy, shown: Policy | None = None, coming: Sequence[Coming] = ()
+) -> dict[str, str]:
     """The What changed page by path, for `site.build_pages` (no path: the bundled policy)."""
     folder = Path(policy_path) if policy_path is not None else policy_dir()
-    return {CHANGES: changes_page(folder, policy)}
+    return {CHANGES: changes_page(folder, policy, shown, coming)}
 
 
-def changes_page(policy_folder: Path, policy: Policy) -> str:
-    """The What changed page for the policy folder; `policy` is the folder's working tree."""
+def changes_page(
+    policy_folder: Path, policy: Policy, shown: Policy | None = None, coming: Sequence[Coming] = ()
+) -> str:
+    """The What changed page for the policy folder; `policy` is the folder's working tree,
+    `shown` the version the site describes (by default `policy`), `coming` the versions
+    that take effect after the build day: each has its section first, and is left out of
+    the history below."""
+    described = shown or policy
     history = read_history(policy_folder, policy)
     lines = [
         "# What changed",
@@ -65,27 +69,38 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
         "from the version before it. An activity not listed under a version got the same answer as before.",
         "",
     ]
-    if policy.version:
-        lines += [f"This site shows version {md(policy.version)}, effective from {md(policy.effective_from)}.", ""]
+    if described.version:
+        lines += [
+            f"This site shows version {md(described.version)}, effective from {md(described.effective_from)}.",
+            "",
+        ]
+    topics = {topic.name: topic.title for topic in described.topics}
+    lines += coming_sections(tuple(coming), topics)
     if history.unavailable is not None:
         return "\n".join([*lines, *_unavailable(history.unavailable)])
     releases = history.releases
-    topics = {topic.name: topic.title for topic in policy.topics}
+    upcoming = {entry.head.version for entry in coming}
     if history.unreleased is not None:
         newest = releases[-1]
         section = _section(newest, history.unreleased, topics)
         if section:
-            shown = history.unreleased.version
+            numbered = history.unreleased.version
             lines += ["## Unreleased changes", ""]
             lines += [
                 "These edits to the policy are not committed yet: a preview, not in effect"
-                + (f" (they will be version {md(shown)})" if shown is not None and shown != newest.version else "")
+                + (
+                    f" (they will be version {md(numbered)})"
+                    if numbered is not None and numbered != newest.version
+                    else ""
+                )
                 + f". Compared with {_name(newest, releases)}:",
                 "",
                 *section,
             ]
     for index in range(len(releases) - 1, -1, -1):
         release = releases[index]
+        if release.version in upcoming:
+            continue  # its section above lists what it changes
         name = _name(release, releases)
         lines += [f"## {name[:1].upper()}{name[1:]}", ""]
         if release.version is None:
@@ -108,7 +123,7 @@ def changes_page(policy_folder: Path, policy: Policy) -> str:
         lines += [""]
     if any(badge(Outcome.NEEDS_REVIEW) in line for line in lines):
         # Staff who read that an activity now needs review learn at once whom to ask.
-        lines[lines.index("") + 1 : lines.index("") + 1] = review_note(policy)
+        lines[lines.index("") + 1 : lines.index("") + 1] = review_note(described)
     return "\n".join(lines)
 
 
@@ -134,46 +149,8 @@ def _section(base: Release, head: Release, topics: Mapping[str, str]) -> list[st
             renamed = "; ".join(md(rename_text(r, head.policy, changes.base)) for r in changes.renames)
             return [f"Renamed {renamed} (no answer changed).", ""]
         return ["No answer changed" + (" (only wording changed)." if changes.reworded else "."), ""]
-    lines = []
-    for statement in statements[:MAX_STATEMENTS]:
-        lines.append(f"- {_statement_markdown(statement, head.policy, changes.base)}{_link(statement, head, topics)}")
-    hidden = len(statements) - MAX_STATEMENTS
-    if hidden > 0:
-        what = f"{base.commit[:7]} {head.commit[:7]}" if head.commit else base.commit[:7]
-        lines.append(
-            f"- …and {counted(hidden, 'more change')} (a maintainer can list them all with `billability diff {what}`)."
-        )
-    return [*lines, ""]
-
-
-def _statement_markdown(statement: Statement, head: Policy, base: Policy | None) -> str:
-    return f"{md(scenario_text(statement, head, base))}: {_transition_markdown(statement.before, statement.after)}."
-
-
-def _transition_markdown(before: Outcome | None, after: Outcome | None) -> str:
-    if before is None and after is not None:
-        return f"{badge(after)} (a new answer)"
-    if after is None and before is not None:
-        return f"no longer an answer (was {badge(before)})"
-    if before is not None and after is not None:
-        return f"{badge(before)} → {badge(after)}"
-    return "no answer"  # pragma: no cover - a change has an answer on one side at least
-
-
-def _link(statement: Statement, head: Release, topics: Mapping[str, str]) -> str:
-    """A link to the topic page when every activity the change names sits in one topic."""
-    subject = subject_fact(head.policy)
-    restriction = next((r for r in statement.restrictions if r.fact == subject), None)
-    if restriction is None:
-        return ""
-    fact = head.policy.fact_index[restriction.fact]
-    found = {value.topic for value in fact.values if value.name in restriction.values}
-    if len(found) != 1:
-        return ""
-    topic = found.pop()
-    if topic is None or topic not in topics:
-        return ""
-    return f" See [{md(topics[topic])}]({topic_path(topic)})."
+    what = f"{base.commit[:7]} {head.commit[:7]}" if head.commit else base.commit[:7]
+    return change_lines(changes, head.policy, topics, f"billability diff {what}", MAX_STATEMENTS)
 
 
 def _changes(base: Release, head: Release) -> Changes:
