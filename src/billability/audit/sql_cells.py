@@ -6,7 +6,7 @@ a column by its name (`Cell`), the dialect the query is written for (`duckdb`,
 (`computed`).
 Out: `read_sql`, a `ReadSql` of sqlglot expressions over one row: for each mapped fact
 (binding order) the position of its value's class among the fact's classes
-(`unreadable.classes_of_readings`), or their count when the fact is unknown (a blank
+(`dated_leaves.classes_of_readings`), or their count when the fact is unknown (a blank
 cell, a code mapped to `~`, a cell that cannot be read); every problem a row can have,
 in the order and with the merging `Binding.facts` gives them
 (`unreadable.problem_places`), as the text of its `RowProblem` after the severity
@@ -60,7 +60,8 @@ from billability.audit.sql_pieces import (
     substring,
     trim,
 )
-from billability.audit.unreadable import classes_of_readings, problem_places
+from billability.audit.dated_leaves import classes_of_readings
+from billability.audit.unreadable import problem_places
 from billability.decide.value_classes import FactClasses
 from billability.model.diagnostics import one_of
 from billability.model.policy import FactType
