@@ -226,7 +226,9 @@ def bind(mapping: Mapping, policy: Policy, columns: Sequence[str], versions: Seq
             place[mapping.service_date.column],
             mapping.service_date.format,
             tuple(v.version for v in chosen),
-            tuple(datetime.date.fromisoformat(v.effective_from) if v.effective_from else datetime.date.min for v in chosen),
+            tuple(
+                datetime.date.fromisoformat(v.effective_from) if v.effective_from else datetime.date.min for v in chosen
+            ),
         )
     return Binding(mapping, indexes, tuple(readings), summary, scope, dated)  # type: ignore[arg-type]
 

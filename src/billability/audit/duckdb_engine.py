@@ -44,7 +44,6 @@ Python call per row.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,7 @@ import duckdb
 
 from billability.audit.binding import Binding
 from billability.audit.dated_leaves import UNREAD, DateDiagnosis, classes_of_readings, date_cell, diagnose_dates
+from billability.audit.duckdb_progress import run_statement, scaled
 from billability.audit.duckdb_reading import (
     FLAGGED,
     ROW,
@@ -188,7 +188,7 @@ def audit_in_duckdb(
                 staged = temporary_beside(target, ".parquet.part")
                 made.append(staged)
                 unread = (direct, scope, version_of if dated else None)
-                _stage(connection, query, export, (unread, *summary), file_format, staged, _scaled(progress, 0, 0.6))
+                _stage(connection, query, export, (unread, *summary), file_format, staged, scaled(progress, 0, 0.6))
                 mapped = [name if sql != "NULL" else "NULL" for name, sql in zip(STAGED_SUMMARY, summary, strict=True)]
                 source = Source(
                     "read_parquet(?, file_row_number = true)",
@@ -197,8 +197,10 @@ def audit_in_duckdb(
                     tuple(f"{STAGED_CELLS}.k{n}" for n in range(width)),
                     f"{STAGED_CLASSES} IS NOT NULL",
                     LEAF,
-                    *((f"{STAGED_CLASSES}.scope", f"{STAGED_CELLS}.scope") if scoped else (None, "NULL")),
-                    *((f"{STAGED_CLASSES}.version", f"{STAGED_CELLS}.version") if dated else ("0", "NULL")),
+                    scope=f"{STAGED_CLASSES}.scope" if scoped else None,
+                    scope_unread=f"{STAGED_CELLS}.scope" if scoped else "NULL",
+                    version=f"{STAGED_CLASSES}.version" if dated else "0",
+                    version_cell=f"{STAGED_CELLS}.version" if dated else "NULL",
                 )
                 diagnosis = diagnose(connection, source, binding, classes)
                 dates = _dates(connection, source, binding)
@@ -211,7 +213,7 @@ def audit_in_duckdb(
                 made.append(part)
                 into = (resolved, staged, part, file_format)
                 words = (leaves, diagnosis)
-                _write(connection, into, export, policy, words, _scaled(progress, 0.6, 0.4), bom)
+                _write(connection, into, export, policy, words, scaled(progress, 0.6, 0.4), bom)
                 os.replace(part, target)
             invalid_rows = tuple(sorted(first_invalid)[:FIRST_INVALID_ROWS])
     except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
@@ -222,48 +224,6 @@ def audit_in_duckdb(
         for path in made:
             path.unlink(missing_ok=True)
     return summarize(export, binding, policy, ENGINE_NAME, known.results, counts, rows, invalid_rows)
-
-
-def _scaled(progress: Callable[[float], None] | None, start: float, span: float) -> Callable[[float], None] | None:
-    if progress is None:
-        return None
-    return lambda done: progress(start + span * done)
-
-
-def _run(
-    connection: duckdb.DuckDBPyConnection, sql: str, parameters: list[Any], progress: Callable[[float], None] | None
-) -> duckdb.DuckDBPyConnection:
-    """Run a statement; with `progress`, tell it DuckDB's progress while it runs."""
-    if progress is None:
-        return connection.execute(sql, parameters)
-    failure: list[BaseException] = []
-    # Not `Thread.join`: a signal's exception interrupting it makes the thread look
-    # finished while it runs (Python 3.11), and it would outlive the connection.
-    finished = threading.Event()
-
-    def run() -> None:
-        try:
-            connection.execute(sql, parameters)
-        except BaseException as error:
-            failure.append(error)
-        finally:
-            finished.set()
-
-    threading.Thread(target=run, daemon=True).start()
-    try:
-        while not finished.wait(0.2):
-            done = connection.query_progress()
-            if done >= 0:
-                progress(min(done, 100.0) / 100)
-    except BaseException:
-        # Stopped (a signal, say): the statement stops too before its files are removed.
-        connection.interrupt()
-        finished.wait()
-        raise
-    if failure:
-        raise failure[0]
-    progress(1.0)
-    return connection
 
 
 def _flagged_ids(known: Results, leaves: list[RowResult], diagnosis: Diagnosis) -> Callable[[int, int], int]:
@@ -310,7 +270,7 @@ def _count(
     else:
         chosen, sets = "leaf, NULL, k, m, NULL, NULL, 0", "leaf, k, m"
     sql = f"SELECT {chosen}, count(*), {firsts} FROM ({inner}) AS t(leaf, o, k, m, s, p, r) GROUP BY {sets}"
-    found = _run(connection, sql, parameters, progress).fetchall()
+    found = run_statement(connection, sql, parameters, progress).fetchall()
     flagged_id = _flagged_ids(known, leaves, diagnosis)
     counts = Counts()
     ids: dict[int, int] = {}
@@ -372,7 +332,9 @@ def _stage(
     # Uncompressed, as the file lives for one run; small row groups, which DuckDB writes in
     # order while holding few of them in memory.
     options = "(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 20000)"
-    _run(connection, f"COPY ({select}) TO {text_literal(str(staged))} {options}", reader_parameters(export), progress)
+    run_statement(
+        connection, f"COPY ({select}) TO {text_literal(str(staged))} {options}", reader_parameters(export), progress
+    )
 
 
 def _write(
@@ -410,7 +372,7 @@ def _write(
             header = quoted("line")
         select = f"SELECT {text} AS {header} FROM {rows}"
         options = f"(FORMAT csv, HEADER {'true' if line_format is Format.CSV else 'false'}, QUOTE '', ESCAPE '')"
-    _run(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", [str(staged)], progress)
+    run_statement(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", [str(staged)], progress)
 
 
 def _dates(connection: duckdb.DuckDBPyConnection, source: Source, binding: Binding) -> DateDiagnosis:

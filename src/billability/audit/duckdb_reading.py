@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from billability.audit.binding import Binding
+from billability.audit.dated_leaves import UNREAD, classes_of_readings, leaf_sql, not_audited_leaf, version_sql
 from billability.audit.dates import DATE_FORMATS
 from billability.audit.records import Export, cell_sql, cell_type, quoted, reader_sql, text_literal
 from billability.audit.results import RowResult
-from billability.audit.dated_leaves import UNREAD, classes_of_readings, leaf_sql, not_audited_leaf, version_sql
 from billability.audit.unreadable import LEAF
 from billability.decide.value_classes import FactClasses
 from billability.model.policy import Fact, FactType

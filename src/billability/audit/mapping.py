@@ -123,9 +123,7 @@ def default_mapping(policy: Policy, columns: Sequence[str]) -> Mapping:
     return Mapping(tuple(FactColumn(fact.name, fact.name) for fact in policy.facts if fact.name in present))
 
 
-def load_mapping(
-    path: Path, policy: Policy, columns: Sequence[str] | None, earlier: Sequence[Policy] = ()
-) -> Mapping:
+def load_mapping(path: Path, policy: Policy, columns: Sequence[str] | None, earlier: Sequence[Policy] = ()) -> Mapping:
     """Read a mapping file and check it against the policy and the export's columns
     (None: the export could not be read, so columns are not checked). With a service
     date, it is also checked against the `earlier` versions of the policy a record may

@@ -71,7 +71,7 @@ class Results:
 
     def __init__(self, binding: Binding, engines: Engine | Sequence[Engine]) -> None:
         self.binding = binding
-        self.engines = list(engines) if isinstance(engines, list | tuple) else [engines]
+        self.engines: list[Engine] = list(engines) if isinstance(engines, list | tuple) else [engines]  # type: ignore[list-item]
         self.index: dict[tuple[Any, ...], int] = {}
         self.by_facts: dict[tuple[int, tuple[tuple[str, Value], ...]], int] = {}
         self.ids: dict[RowResult, int] = {}
@@ -117,12 +117,12 @@ class Results:
             if scenario not in self.by_facts:
                 waiting[scenario] = None
         for at, engine in enumerate(self.engines):
-            asked = [facts for version, facts in waiting if version == at]
+            asked = [given for version, given in waiting if version == at]
             if not asked:
                 continue
-            decided = engine.decide([dict(facts) for facts in asked])
-            for facts, outcome in zip(asked, decided, strict=True):
-                self.by_facts[at, facts] = self.id_of(self._result(dict(facts), outcome, at))
+            decided = engine.decide([dict(given) for given in asked])
+            for given, outcome in zip(asked, decided, strict=True):
+                self.by_facts[at, given] = self.id_of(self._result(dict(given), outcome, at))
         for key, scenario, problems in read:
             found = self.by_facts[scenario]
             self.index[key] = self.id_of(with_problems(self.results[found], problems)) if problems else found

@@ -204,8 +204,8 @@ def _decided(
             if progress is not None:
                 progress(int(share * total), total)
 
-        told = share_done if progress is not None else None
-        return audit_in_duckdb(export, binding, versions, target, told, bom)
+        shares = share_done if progress is not None else None
+        return audit_in_duckdb(export, binding, versions, target, shares, bom)
 
     def rows_done(done: int) -> None:
         if progress is not None:

@@ -40,6 +40,7 @@ from functools import cache
 from sqlglot import exp
 
 from billability.audit.binding import Binding, Reading
+from billability.audit.dated_leaves import classes_of_readings
 from billability.audit.dates import DATE_FORMATS
 from billability.audit.sql_dates import DateCell
 from billability.audit.sql_pieces import (
@@ -60,7 +61,6 @@ from billability.audit.sql_pieces import (
     substring,
     trim,
 )
-from billability.audit.dated_leaves import classes_of_readings
 from billability.audit.unreadable import problem_places
 from billability.decide.value_classes import FactClasses
 from billability.model.diagnostics import one_of

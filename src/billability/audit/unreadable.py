@@ -33,11 +33,11 @@ from typing import Any
 import duckdb
 
 from billability.audit.binding import Binding, RowProblem
+from billability.audit.dated_leaves import UNREAD, DateDiagnosis, leaf_sql, not_audited_leaf
 from billability.audit.formats import Format
-from billability.audit.outcomes import ERROR, INVALID, NOT_AUDITED, WARNING
+from billability.audit.outcomes import ERROR, INVALID, WARNING
 from billability.audit.records import quoted, text_literal
 from billability.audit.results import LIST_SEPARATOR, RowResult, csv_quoted_characters, render_problem, rendered_tail
-from billability.audit.dated_leaves import UNREAD, DateDiagnosis, leaf_sql, not_audited_leaf
 from billability.decide.value_classes import FactClasses
 from billability.policy.compiled import Policy
 
