@@ -125,7 +125,7 @@ class DatedVersions:
                 "version.before-first",
                 self.column,
                 text,
-                f"{day.isoformat()} is before the first version of the policy ({self.versions[0]}, in effect "
+                f"`{text}` is before the first version of the policy ({self.versions[0]}, in effect "
                 f"from {self.switches[0].isoformat()})",
                 "no version of the policy was in force then, so nothing can decide it",
             )

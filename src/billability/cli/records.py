@@ -165,7 +165,8 @@ def sql(dialect: str, table: str, mapping_path: str | None, output: str | None, 
     arrays, and JSON text in SQLite). With `--map`, the table is the export itself:
     its own columns and codes, read as the mapping says (codes matched ignoring case
     and the whitespace around them, facts derived from dates, rows outside `scope:`
-    `not_audited`). Without it, a column named like each fact holds the fact's values:
+    `not_audited`; with `service_date:`, each record decided by the version of the
+    policy in force on its date). Without it, a column named like each fact holds the fact's values:
     a value's name, `true`/`false`, a whole number. A blank cell is an unknown fact.
     The one difference from the audit: a problem's hint never guesses a close code
     (`did you mean ...?`), which a database cannot work out.
@@ -181,8 +182,9 @@ def sql(dialect: str, table: str, mapping_path: str | None, output: str | None, 
     Exit status: 0 when the query is written; 2 when the dialect, the table's name or
     the mapping cannot be used.
     """
-    policy = loaded_policy(policy_folder(policy_path))
-    query = checked_query(policy, table, dialect, mapping_path, output)
+    folder = policy_folder(policy_path)
+    policy = loaded_policy(folder)
+    query = checked_query(policy, table, dialect, mapping_path, output, folder)
     if query.problems:
         fail(query.problems)
     if output is None:
