@@ -196,7 +196,9 @@ def main() -> None:
     parser.add_argument("--format", choices=("csv", "jsonl", "parquet"), default="csv", help="the output format")
     parser.add_argument("--engines", default="duckdb,python", help="comma list of the engines to time")
     parser.add_argument("--keep", type=Path, default=None, help="write the files here and keep them")
-    parser.add_argument("--map", type=Path, default=MAPPING, help="the mapping to audit with (e.g. with a service date)")
+    parser.add_argument(
+        "--map", type=Path, default=MAPPING, help="the mapping to audit with (e.g. with a service date)"
+    )
     parser.add_argument("--policy", type=Path, default=ROOT / "policy", help="the policy folder (e.g. with releases)")
     arguments = parser.parse_args()
     AUDITED_WITH.update(mapping=arguments.map.resolve(), policy=arguments.policy.resolve())

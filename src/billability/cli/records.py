@@ -87,9 +87,11 @@ def audit(
     RECORDS is a CSV, JSON Lines or Parquet file, one service a row. Without
     `--map`, columns named like the facts hold the facts. A blank cell is an unknown
     fact; a row with a cell the mapping cannot read is `invalid`, a row outside the
-    mapping's `scope:` is `not_audited`. Every row comes
+    mapping's `scope:` is `not_audited`. With the mapping's `service_date:`, each
+    row is decided by the version of the policy in force on its date (a blank date,
+    no date or one before the first version: `invalid`). Every row comes
     out, in order, with `row`, `outcome`, `rules`, `reasons`, `missing`, `problems`,
-    `policy_id` and `policy_version` after its own columns.
+    `policy_id` and `policy_version` (the version that decided it) after its own columns.
 
     \b
     Examples:
