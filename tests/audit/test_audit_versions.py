@@ -85,6 +85,11 @@ def test_each_row_is_decided_by_the_version_in_force_on_its_date(
     assert [p["value"] for p in date_problems] == ["12/31/2025", "", "13/45/2026", "2/30/2026", "2026-08-01"]
     assert summary.by_version == (("1.0", 4), ("2.0", 3))
     assert summary.invalid_rows == (1, 6, 7, 8, 9, 10, 11)
+    # One rule, worded by each version as it decided.
+    assert {(r.outcome, r.rule, r.reason, r.rows) for r in summary.rules} == {
+        ("needs_review", "provider-call-video", "the table names only the phone", 3),
+        ("billable", "provider-call-video", "a video call to a provider counts as a call", 2),
+    }
     assert versions_sentence(summary).startswith("Decided by version 1.0 (4 rows) and 2.0 (3 rows)")
 
 

@@ -209,7 +209,12 @@ def summarize(
             messages[problem.column, problem.code, problem.value] = problem.message
         if result.problems and result.outcome != INVALID:
             warned += number
-    reasons = {rule.id: rule.reason for rule in policy.rules}
+    reasons: dict[tuple[str, str], str] = {}
+    for result in results:  # the reason the deciding version gave (its rule may be worded otherwise now)
+        if len(result.rules) == len(result.reasons):
+            for rule, reason in zip(result.rules, result.reasons, strict=True):
+                reasons.setdefault((result.outcome, rule), reason)
+    current = {rule.id: rule.reason for rule in policy.rules}
     labels = {fact.name: fact.label for fact in policy.facts}
     order = {o: n for n, o in enumerate(OUTCOMES)}
 
@@ -229,7 +234,10 @@ def summarize(
         by_outcome=tuple((o, Tally(*by_outcome[o])) for o in OUTCOMES),
         rules=tuple(
             sorted(
-                (RuleTally(rule, outcome, reasons.get(rule, ""), n, m) for (outcome, rule), (n, m) in by_rule.items()),
+                (
+                    RuleTally(rule, outcome, reasons.get((outcome, rule), current.get(rule, "")), n, m)
+                    for (outcome, rule), (n, m) in by_rule.items()
+                ),
                 key=lambda r: (order[r.outcome], -r.rows, r.rule),
             )
         ),
