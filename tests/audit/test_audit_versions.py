@@ -14,6 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from rich.console import Console
 
@@ -105,6 +106,18 @@ def test_both_engines_write_the_same_bytes(dated: tuple[Path, Path], tmp_path: P
         written[engine] = (out.read_bytes(), report.read_text(encoding="utf-8").replace(engine, "ENGINE"))
     assert written["duckdb"] == written["python"]
     assert "Decided by version 1.0 (4 rows) and 2.0 (3 rows)" in written["python"][1]
+
+
+def test_both_engines_write_the_same_parquet_rows(dated: tuple[Path, Path], tmp_path: Path) -> None:
+    records, mapping = dated
+    found = {}
+    for engine in ("duckdb", "python"):
+        out = tmp_path / f"{engine}.parquet"
+        audit_file(records, mapping=mapping, output=out, policy=VERSIONED, engine=engine)
+        with duckdb.connect() as connection:
+            found[engine] = connection.execute("SELECT * FROM read_parquet(?) ORDER BY row", [str(out)]).fetchall()
+    assert found["duckdb"] == found["python"]
+    assert [row[-1] for row in found["python"]][:4] == ["", "1.0", "1.0", "2.0"]
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "python"])
