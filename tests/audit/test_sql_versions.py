@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from test_sql_engines import as_csv_cells
 
 from billability.audit import audit_file
 from billability.audit.mapping import load_mapping
 from billability.audit.sql import policy_sql
+from billability.cli import main
 from billability.policy.versions import load_versions
 from postgres import require_postgres
 from sql_engines import ENGINES, PostgreSQL, Spark, SqlEngine, SQLite, load_csv, query_words
@@ -115,3 +117,19 @@ def test_the_query_decides_each_record_by_its_version_as_the_audit_does(
     assert wrong[:3] == []
     assert [r["policy_version"] for r in rows[:5]] == ["", "1.0", "1.0", "2.0", "2.0"]
     assert [r["outcome"] for r in rows[2:4]] == ["needs_review", "billable"]
+
+
+def test_billability_sql_reads_every_version_of_the_policy_folder(
+    files: tuple[Path, Path, list[dict[str, str]]],
+) -> None:
+    export, mapping, expected = files
+    ran = CliRunner().invoke(main, ["sql", "--map", str(mapping), "--policy", str(VERSIONED), "--table", "services"])
+    assert ran.exit_code == 0, ran.output
+    engine = DuckDBEngine()
+    try:
+        load_csv(engine, "services", export)
+        rows = sorted(map(as_csv_cells, engine.run(ran.output)), key=lambda row: int(row["row"]))
+    finally:
+        engine.close()
+    assert [r["policy_version"] for r in rows] == [r["policy_version"] for r in expected]
+    assert {"1.0", "2.0", ""} == {r["policy_version"] for r in rows}

@@ -13,8 +13,8 @@ from a service date and a discharge date (`from_dates:`): a true-or-false fact s
 whether the service was on or after the discharge, a whole-number fact counts the days
 from the discharge to the service; without a discharge date the client was not
 discharged (false, and no count). A service date (`service_date:`) picks the version of
-the policy that decides each record; `versions_problems` says where a mapping reads a
-fact that the versions it may meet do not all declare alike.
+the policy that decides each record; `load_mapping` then also says where the mapping
+reads a fact that the versions it may meet do not all declare alike (`mapping.version`).
 """
 
 from __future__ import annotations
