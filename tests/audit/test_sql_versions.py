@@ -133,3 +133,18 @@ def test_billability_sql_reads_every_version_of_the_policy_folder(
         engine.close()
     assert [r["policy_version"] for r in rows] == [r["policy_version"] for r in expected]
     assert {"1.0", "2.0", ""} == {r["policy_version"] for r in rows}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_both_audit_engines_write_these_records_alike(
+    files: tuple[Path, Path, list[dict[str, str]]], tmp_path: Path, suffix: str
+) -> None:
+    """With a scope: a record out of it is never decided, whatever its date."""
+    export, mapping, _ = files
+    written = []
+    for engine in ("duckdb", "python"):
+        out = tmp_path / f"{engine}{suffix}"
+        audit_file(export, mapping=mapping, output=out, policy=VERSIONED, engine=engine)
+        written.append(out.read_bytes())
+    assert written[0] == written[1]
+    assert b"not_audited" in written[0]

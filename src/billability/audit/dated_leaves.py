@@ -29,7 +29,7 @@ from billability.audit.binding import Binding, RowProblem
 from billability.audit.outcomes import INVALID, NOT_AUDITED
 from billability.audit.records import Export, cell_sql, cell_type, text_literal
 from billability.audit.results import RowResult
-from billability.audit.sql_walk import leaf_number
+from billability.audit.sql_walk import leaf_number, list_item
 from billability.decide.diagram import diagram_of
 from billability.decide.value_classes import FactClasses, fact_classes
 from billability.model.policy import FactType
@@ -94,7 +94,7 @@ def leaf_sql(
                 return read
             # The finest class, as this version's class (its unknown class last).
             table = [own[n].class_of(value) for value in finest[n].values] + [len(own[n].values)]
-            return sqlglot.parse_one(f"{table}[{column_sql(column(n))} + 1]", read="duckdb")
+            return list_item(table, read, "duckdb")
 
         leaf, _, leaves = leaf_number(policy, class_of, "duckdb")
         walks.append(f"({leaf.sql('duckdb')}) + {len(results)}" if results else leaf.sql("duckdb"))
@@ -116,10 +116,6 @@ def leaf_sql(
     if binding.scope is not None:
         results.append(RowResult(NOT_AUDITED, version="" if dated else None))
     return walk, results
-
-
-def column_sql(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def not_audited_leaf(leaves: list[RowResult]) -> int:
