@@ -2,6 +2,7 @@
 
 Run by hand:  python bench/bench_audit.py [--rows N] [--exports tidy,messy]
                                           [--format csv|jsonl|parquet] [--keep DIR]
+                                          [--map MAPPING] [--policy FOLDER]
 
 Generates N synthetic service records shaped like docs/audit/ehr-export.csv (codes
 drawn from docs/audit/mapping.yaml, some blank cells, a few unknown codes) as CSV:
@@ -15,6 +16,10 @@ cannot be read). For each export it times, each in its own process:
   decision, print the summary;
 - as a baseline, DuckDB copying the same CSV (all columns as text) to the same output
   format with no decision at all.
+
+`--map` and `--policy` audit with another mapping and policy: a mapping with a
+`service_date:` and a policy folder with released versions time the audit deciding
+each row by the version in force on its date.
 
 Prints rows/s of each (wall clock and CPU time), each engine's ratio to the copy of
 the same file in the same run, and each process's peak resident memory.
@@ -173,11 +178,14 @@ def timed(command: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, f
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+AUDITED_WITH = {"mapping": MAPPING, "policy": ROOT / "policy"}
+
+
 def audit_command(records: Path, output: Path, engine: str) -> list[str]:
     billability = str(Path(sys.executable).parent / "billability")
     return [
-        *(billability, "audit", str(records), "--map", str(MAPPING), "-o", str(output)),
-        *("--engine", engine, "--policy", str(ROOT / "policy")),
+        *(billability, "audit", str(records), "--map", str(AUDITED_WITH["mapping"]), "-o", str(output)),
+        *("--engine", engine, "--policy", str(AUDITED_WITH["policy"])),
     ]
 
 
@@ -188,7 +196,12 @@ def main() -> None:
     parser.add_argument("--format", choices=("csv", "jsonl", "parquet"), default="csv", help="the output format")
     parser.add_argument("--engines", default="duckdb,python", help="comma list of the engines to time")
     parser.add_argument("--keep", type=Path, default=None, help="write the files here and keep them")
+    parser.add_argument(
+        "--map", type=Path, default=MAPPING, help="the mapping to audit with (e.g. with a service date)"
+    )
+    parser.add_argument("--policy", type=Path, default=ROOT / "policy", help="the policy folder (e.g. with releases)")
     arguments = parser.parse_args()
+    AUDITED_WITH.update(mapping=arguments.map.resolve(), policy=arguments.policy.resolve())
     folder = arguments.keep or Path(tempfile.mkdtemp(prefix="bench-audit-"))
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -21,10 +21,11 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
 from billability.audit.binding import Binding, RowProblem, bind
+from billability.audit.dated_leaves import classes_of_readings
 from billability.audit.dates import DATE_FORMATS
 from billability.audit.mapping import load_mapping
 from billability.audit.sql_cells import read_sql
-from billability.audit.unreadable import classes_of_readings, problem_places
+from billability.audit.unreadable import problem_places
 from billability.model.diagnostics import one_of
 from billability.model.policy import FactType
 from billability.policy.compile import load_policy

@@ -13,12 +13,13 @@ Bottom to top:
   `dates`' formats), `binding` turns a record's cells into a scenario's facts and the
   problems of the cells it cannot read, `outcomes` holds the audit's words for both;
 - deciding: `engines` decide batches of scenarios, `python_audit` decides every row
-  through one, `summary` sums up the results, `results` writes the rows and checks
-  the output paths; DuckDB's engine reads the cells as classes in SQL
-  (`duckdb_reading`), walks the decision diagram (`sql_walk`), leaves the cells it
-  cannot read to the interpreter (`unreadable`) and writes the rows
-  (`duckdb_engine`); `run.audit_file` does all of it for a file, as `billability
-  audit` does;
+  through one (with a service date, through the engine of the version in force on
+  it), `summary` sums up the results, `results` writes the rows and checks the output
+  paths; DuckDB's engine reads the cells as classes in SQL (`duckdb_reading`), walks
+  the decision diagram of the version a row's date picks (`dated_leaves`, `sql_walk`),
+  leaves the cells it cannot read to the interpreter (`unreadable`) and writes the
+  rows (`duckdb_engine`, telling its progress through `duckdb_progress`);
+  `run.audit_file` does all of it for a file, as `billability audit` does;
 - reporting: `report` (with `charts` and `provenance`) renders the summary as text
   and HTML;
 - the policy as SQL: `sql` writes one query over a table of records, reading its

@@ -5,7 +5,8 @@ cells of one record's key.
 Out: a `Binding`, whose `facts` turns the cells of one record into the facts of a
 scenario and the problems of the cells it cannot read (`RowProblem`: severity, code,
 column, value, message, hint, and the facts the cell feeds), and whose `in_scope` says
-whether the record is audited at all.
+whether the record is audited at all; with a service date, `version_of` says which
+version of the policy decides the record, or why none can (a located `RowProblem`).
 
 A blank cell is an unknown fact, as is a code mapped to `~`; a fact derived from dates
 (`from_dates:`) is false, and has no count, without a discharge date. A cell that
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -82,15 +84,73 @@ class ScopeReading:
 
 
 @dataclass(frozen=True, slots=True)
+class DatedVersions:
+    """The versions of the policy a record's service date picks from: the date's column,
+    its place in a record's key and its format, and each version's number and first day,
+    oldest first."""
+
+    column: str
+    place: int
+    format: str
+    versions: tuple[str, ...]
+    switches: tuple[datetime.date, ...]
+
+    def version_of(self, cell: Any) -> int | RowProblem:
+        """The position of the version in force on the cell's date, or the problem that
+        keeps a version from deciding: a blank date, no date, a date before the first."""
+        date_format = self.format
+        day = read_date(cell, date_format)
+        text = "" if cell is None else text_of(cell).strip()
+        if day is None:
+            return RowProblem(
+                "record.no-service-date",
+                self.column,
+                text,
+                "the service date is blank",
+                "the version of the policy in force on the service date decides a record: fill in its date",
+            )
+        if day is UNREADABLE:
+            return RowProblem(
+                "record.date",
+                self.column,
+                text,
+                f"`{text}` is not a date written {date_format}",
+                f"write dates as {date_format}, such as `{DATE_FORMATS[date_format].example}`, "
+                f"or change the `format:` of `service_date` in the mapping",
+            )
+        assert isinstance(day, datetime.date)
+        at = bisect_right(self.switches, day) - 1
+        if at < 0:
+            return RowProblem(
+                "version.before-first",
+                self.column,
+                text,
+                f"`{text}` is before the first version of the policy ({self.versions[0]}, in effect "
+                f"from {self.switches[0].isoformat()})",
+                "no version of the policy was in force then, so nothing can decide it",
+            )
+        return at
+
+
+@dataclass(frozen=True, slots=True)
 class Binding:
     """A mapping bound to a policy and an export's columns: where the cells a record's
-    facts and scope are read from are (`indexes`, each column once: a record's key)."""
+    facts and scope are read from are (`indexes`, each column once: a record's key);
+    with a service date, which version of the policy decides a record (`dated`)."""
 
     mapping: Mapping
     indexes: tuple[int, ...]
     readings: tuple[Reading, ...]
     summary_indexes: tuple[int | None, int | None, int | None]
     scope: ScopeReading | None = None
+    dated: DatedVersions | None = None
+
+    def version_of(self, cells: Sequence[Any]) -> int | RowProblem:
+        """The position among the versions of the one that decides a record (its key's
+        cells): 0 without a service date; or why none can."""
+        if self.dated is None:
+            return 0
+        return self.dated.version_of(cells[self.dated.place])
 
     def in_scope(self, cells: Sequence[Any]) -> bool:
         """Whether a record (its key's cells) is audited: always, without a scope."""
@@ -133,11 +193,13 @@ class Binding:
         return ""
 
 
-def bind(mapping: Mapping, policy: Policy, columns: Sequence[str]) -> Binding:
-    """The mapping's columns as positions in the export's rows."""
+def bind(mapping: Mapping, policy: Policy, columns: Sequence[str], versions: Sequence[Policy] = ()) -> Binding:
+    """The mapping's columns as positions in the export's rows; with a service date, the
+    `versions` it picks from (oldest first; by default the policy alone)."""
     position = {name: i for i, name in enumerate(columns)}
     read = [mapping.scope.column] if mapping.scope is not None else []
     read += [c for f in mapping.facts for c in f.columns]
+    read += [mapping.service_date.column] if mapping.service_date is not None else []
     key = tuple(dict.fromkeys(read))
     place = {name: n for n, name in enumerate(key)}
     declared = policy.fact_index
@@ -156,7 +218,19 @@ def bind(mapping: Mapping, policy: Policy, columns: Sequence[str]) -> Binding:
         scope = ScopeReading(mapping.scope.column, place[mapping.scope.column], matching)
     summary = tuple(position[c] if c is not None else None for c in (mapping.minutes, mapping.staff, mapping.program))
     indexes = tuple(position[c] for c in key)
-    return Binding(mapping, indexes, tuple(readings), summary, scope)  # type: ignore[arg-type]
+    dated = None
+    if mapping.service_date is not None:
+        chosen = tuple(versions) or (policy,)
+        dated = DatedVersions(
+            mapping.service_date.column,
+            place[mapping.service_date.column],
+            mapping.service_date.format,
+            tuple(v.version for v in chosen),
+            tuple(
+                datetime.date.fromisoformat(v.effective_from) if v.effective_from else datetime.date.min for v in chosen
+            ),
+        )
+    return Binding(mapping, indexes, tuple(readings), summary, scope, dated)  # type: ignore[arg-type]
 
 
 def _derive(reading: Reading, service_cell: Any, discharge_cell: Any) -> tuple[Value | None, list[RowProblem]]:

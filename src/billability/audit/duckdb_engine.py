@@ -44,15 +44,25 @@ Python call per row.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from billability.audit.binding import Binding
-from billability.audit.duckdb_reading import FLAGGED, ROW, SCOPE, cell_text, cell_texts, class_column, decided_sql
+from billability.audit.dated_leaves import UNREAD, DateDiagnosis, classes_of_readings, date_cell, diagnose_dates
+from billability.audit.duckdb_progress import run_statement, scaled
+from billability.audit.duckdb_reading import (
+    FLAGGED,
+    ROW,
+    SCOPE,
+    VERSION,
+    cell_text,
+    cell_texts,
+    class_column,
+    decided_sql,
+)
 from billability.audit.engines import PythonEngine
 from billability.audit.formats import Format
 from billability.audit.outcomes import INVALID
@@ -82,10 +92,9 @@ from billability.audit.unreadable import (
     INVALID_ROW,
     LEAF,
     RESOLVED_LEAF,
-    UNREAD,
+    UNDATED,
     Diagnosis,
     Source,
-    classes_of_readings,
     diagnose,
     resolved_sql,
     words_sql,
@@ -104,14 +113,17 @@ ENGINE_NAME = "duckdb"
 def audit_in_duckdb(
     export: Export,
     binding: Binding,
-    policy: Policy,
+    versions: Policy | Sequence[Policy],
     target: Path | None = None,
     progress: Callable[[float], None] | None = None,
     bom: bool = False,
 ) -> Summary:
     """Decide every row of the export inside DuckDB (see the module docstring);
     `progress` is told the share of the work done, from 0 to 1; with `bom` a CSV
-    output starts with a byte order mark."""
+    output starts with a byte order mark. With a service date, `versions` are the
+    versions of the policy it picks from, oldest first (`dated_leaves`)."""
+    versions = [versions] if isinstance(versions, Policy) else list(versions)
+    policy = versions[-1]
     taken = [c for c in export.columns if c.startswith("billability ")]
     if taken:
         raise Problems(
@@ -124,10 +136,14 @@ def audit_in_duckdb(
                 )
             ]
         )
-    query, leaves = decided_sql(export, binding, policy, numbered_rows=False)
-    classes = classes_of_readings(binding, policy)
+    query, leaves = decided_sql(export, binding, versions, numbered_rows=False)
+    classes = classes_of_readings(binding, versions)
     width = len(classes)
-    known = Results(binding, PythonEngine(policy))
+    known = Results(binding, [PythonEngine(policy)])
+    dated = binding.dated is not None
+    version_of = (VERSION, date_cell(binding, export)) if dated else ("0", "NULL")
+    # Positional after the scope's two fields, which a source without a scope leaves as they are.
+    dated_by = (*(() if binding.scope is not None else (None, "NULL")), *version_of)
     made: list[Path] = []
     texts = cell_texts(export, binding)
     summary = [cell_sql(export, i) if i is not None else "NULL" for i in binding.summary_indexes]
@@ -144,25 +160,35 @@ def audit_in_duckdb(
         with bounded_connection(MEMORY) as connection:
             if target is None:
                 source = Source(
-                    f"({query})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF, *scope_of
+                    f"({query})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF, *scope_of, *dated_by
                 )
                 diagnosis = diagnose(connection, source, binding, classes)
-                resolved = resolved_sql(source, diagnosis, policy, binding)
+                dates = _dates(connection, source, binding)
+                leaves = [*leaves, *dates.leaves()]
+                resolved = resolved_sql(source, diagnosis, versions, binding, dates)
                 table: tuple[str, list[Any], str | None] = (resolved, reader_parameters(export), None)
                 counts, rows, invalid = _count(connection, table, summary, known, leaves, diagnosis, progress)
                 first_invalid = []
                 if invalid:
-                    numbered, _ = decided_sql(export, binding, policy, numbered_rows=True)
+                    numbered, _ = decided_sql(export, binding, versions, numbered_rows=True)
                     at = Source(
-                        f"({numbered})", reader_parameters(export), class_columns, direct, FLAGGED, LEAF, *scope_of
+                        f"({numbered})",
+                        reader_parameters(export),
+                        class_columns,
+                        direct,
+                        FLAGGED,
+                        LEAF,
+                        *scope_of,
+                        *dated_by,
                     )
-                    first_invalid = _first_invalid(connection, resolved_sql(at, diagnosis, policy, binding), at)
+                    resolved_at = resolved_sql(at, diagnosis, versions, binding, dates)
+                    first_invalid = _first_invalid(connection, resolved_at, at)
             else:
                 file_format = output_format(target)
                 staged = temporary_beside(target, ".parquet.part")
                 made.append(staged)
-                unread = (direct, scope)
-                _stage(connection, query, export, (unread, *summary), file_format, staged, _scaled(progress, 0, 0.6))
+                unread = (direct, scope, version_of if dated else None)
+                _stage(connection, query, export, (unread, *summary), file_format, staged, scaled(progress, 0, 0.6))
                 mapped = [name if sql != "NULL" else "NULL" for name, sql in zip(STAGED_SUMMARY, summary, strict=True)]
                 source = Source(
                     "read_parquet(?, file_row_number = true)",
@@ -171,10 +197,15 @@ def audit_in_duckdb(
                     tuple(f"{STAGED_CELLS}.k{n}" for n in range(width)),
                     f"{STAGED_CLASSES} IS NOT NULL",
                     LEAF,
-                    *((f"{STAGED_CLASSES}.scope", f"{STAGED_CELLS}.scope") if scoped else ()),
+                    scope=f"{STAGED_CLASSES}.scope" if scoped else None,
+                    scope_unread=f"{STAGED_CELLS}.scope" if scoped else "NULL",
+                    version=f"{STAGED_CLASSES}.version" if dated else "0",
+                    version_cell=f"{STAGED_CELLS}.version" if dated else "NULL",
                 )
                 diagnosis = diagnose(connection, source, binding, classes)
-                resolved = resolved_sql(source, diagnosis, policy, binding)
+                dates = _dates(connection, source, binding)
+                leaves = [*leaves, *dates.leaves()]
+                resolved = resolved_sql(source, diagnosis, versions, binding, dates)
                 table = (resolved, [str(staged)], "file_row_number + 1")
                 counts, rows, invalid = _count(connection, table, mapped, known, leaves, diagnosis, None)
                 first_invalid = sorted(row for found in invalid.values() for row in found)
@@ -182,7 +213,7 @@ def audit_in_duckdb(
                 made.append(part)
                 into = (resolved, staged, part, file_format)
                 words = (leaves, diagnosis)
-                _write(connection, into, export, policy, words, _scaled(progress, 0.6, 0.4), bom)
+                _write(connection, into, export, policy, words, scaled(progress, 0.6, 0.4), bom)
                 os.replace(part, target)
             invalid_rows = tuple(sorted(first_invalid)[:FIRST_INVALID_ROWS])
     except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
@@ -193,48 +224,6 @@ def audit_in_duckdb(
         for path in made:
             path.unlink(missing_ok=True)
     return summarize(export, binding, policy, ENGINE_NAME, known.results, counts, rows, invalid_rows)
-
-
-def _scaled(progress: Callable[[float], None] | None, start: float, span: float) -> Callable[[float], None] | None:
-    if progress is None:
-        return None
-    return lambda done: progress(start + span * done)
-
-
-def _run(
-    connection: duckdb.DuckDBPyConnection, sql: str, parameters: list[Any], progress: Callable[[float], None] | None
-) -> duckdb.DuckDBPyConnection:
-    """Run a statement; with `progress`, tell it DuckDB's progress while it runs."""
-    if progress is None:
-        return connection.execute(sql, parameters)
-    failure: list[BaseException] = []
-    # Not `Thread.join`: a signal's exception interrupting it makes the thread look
-    # finished while it runs (Python 3.11), and it would outlive the connection.
-    finished = threading.Event()
-
-    def run() -> None:
-        try:
-            connection.execute(sql, parameters)
-        except BaseException as error:
-            failure.append(error)
-        finally:
-            finished.set()
-
-    threading.Thread(target=run, daemon=True).start()
-    try:
-        while not finished.wait(0.2):
-            done = connection.query_progress()
-            if done >= 0:
-                progress(min(done, 100.0) / 100)
-    except BaseException:
-        # Stopped (a signal, say): the statement stops too before its files are removed.
-        connection.interrupt()
-        finished.wait()
-        raise
-    if failure:
-        raise failure[0]
-    progress(1.0)
-    return connection
 
 
 def _flagged_ids(known: Results, leaves: list[RowResult], diagnosis: Diagnosis) -> Callable[[int, int], int]:
@@ -269,7 +258,7 @@ def _count(
     minutes, staff, program = summary
     by_group = (staff, program) != ("NULL", "NULL")
     outcomes = "[" + ", ".join(text_literal(result.outcome) for result in leaves) + "]"
-    first = f"CASE WHEN {DKEY} IS NOT NULL THEN {row} END" if row else "NULL"
+    first = f"CASE WHEN {DKEY} IS NOT NULL OR {UNDATED} THEN {row} END" if row else "NULL"
     outcome = (
         f"CASE WHEN {DKEY} IS NOT NULL AND {INVALID_ROW} THEN {text_literal(INVALID)} "
         f"ELSE {outcomes}[{RESOLVED_LEAF} + 1] END"
@@ -281,7 +270,7 @@ def _count(
     else:
         chosen, sets = "leaf, NULL, k, m, NULL, NULL, 0", "leaf, k, m"
     sql = f"SELECT {chosen}, count(*), {firsts} FROM ({inner}) AS t(leaf, o, k, m, s, p, r) GROUP BY {sets}"
-    found = _run(connection, sql, parameters, progress).fetchall()
+    found = run_statement(connection, sql, parameters, progress).fetchall()
     flagged_id = _flagged_ids(known, leaves, diagnosis)
     counts = Counts()
     ids: dict[int, int] = {}
@@ -293,12 +282,12 @@ def _count(
             continue
         if key is not None:
             found_id = flagged_id(leaf, key)
-            if known.outcomes[found_id] == INVALID:
-                invalid.setdefault((leaf, key), []).extend(r for r in firsts or () if r is not None)
         else:
             if leaf not in ids:
                 ids[leaf] = known.id_of(leaves[leaf])
             found_id = ids[leaf]
+        if known.outcomes[found_id] == INVALID:
+            invalid.setdefault((leaf, key), []).extend(r for r in firsts or () if r is not None)
         counts.rows[(found_id, minute if minutes != "NULL" else None)] += number
         rows += number
     return counts, rows, invalid
@@ -317,7 +306,7 @@ def _stage(
     order: the row's own cells (made one line of CSV or JSON text when the output is
     text), its leaf, and when flagged its classes and the cells the SQL could not read,
     and its summary cells."""
-    (unread, scope), minutes, staff, program = columns
+    (unread, scope, version), minutes, staff, program = columns
     if file_format is Format.PARQUET:
         payload = ", ".join(quoted(c) for c in export.columns)
     else:
@@ -328,6 +317,9 @@ def _stage(
     if scope is not None:
         class_fields.append(f"'scope': {scope[0]}")
         cell_fields.append(f"'scope': {scope[1]}")
+    if version is not None:
+        class_fields.append(f"'version': {version[0]}")
+        cell_fields.append(f"'version': CASE WHEN {version[0]} = {UNREAD} THEN {version[1]} END")
     classes = "{" + ", ".join(class_fields) + "}" if class_fields else "NULL"
     cells = "{" + ", ".join(cell_fields) + "}" if cell_fields else "NULL"
     select = (
@@ -340,7 +332,9 @@ def _stage(
     # Uncompressed, as the file lives for one run; small row groups, which DuckDB writes in
     # order while holding few of them in memory.
     options = "(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 20000)"
-    _run(connection, f"COPY ({select}) TO {text_literal(str(staged))} {options}", reader_parameters(export), progress)
+    run_statement(
+        connection, f"COPY ({select}) TO {text_literal(str(staged))} {options}", reader_parameters(export), progress
+    )
 
 
 def _write(
@@ -378,13 +372,19 @@ def _write(
             header = quoted("line")
         select = f"SELECT {text} AS {header} FROM {rows}"
         options = f"(FORMAT csv, HEADER {'true' if line_format is Format.CSV else 'false'}, QUOTE '', ESCAPE '')"
-    _run(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", [str(staged)], progress)
+    run_statement(connection, f"COPY ({select}) TO {text_literal(str(part))} {options}", [str(staged)], progress)
+
+
+def _dates(connection: duckdb.DuckDBPyConnection, source: Source, binding: Binding) -> DateDiagnosis:
+    """Each service date of the source the SQL could not place, read by the interpreter."""
+    where = (source.version, source.version_cell, source.flagged)
+    return diagnose_dates(connection, source.table, source.parameters, where, binding)
 
 
 def _first_invalid(connection: duckdb.DuckDBPyConnection, resolved: str, source: Source) -> list[int]:
     """The numbers of the first invalid rows of a numbered, resolved export."""
     sql = (
-        f"SELECT {ROW} FROM {resolved} WHERE {DKEY} IS NOT NULL AND {INVALID_ROW} "
+        f"SELECT {ROW} FROM {resolved} WHERE ({DKEY} IS NOT NULL AND {INVALID_ROW}) OR {UNDATED} "
         f"ORDER BY {ROW} LIMIT {FIRST_INVALID_ROWS}"
     )
     return [row for (row,) in connection.execute(sql, source.parameters).fetchall()]

@@ -12,13 +12,15 @@ exactly as `binding.Binding.facts` reads it (see `duckdb_engine`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from billability.audit.binding import Binding
+from billability.audit.dated_leaves import UNREAD, classes_of_readings, leaf_sql, not_audited_leaf, version_sql
 from billability.audit.dates import DATE_FORMATS
 from billability.audit.records import Export, cell_sql, cell_type, quoted, reader_sql, text_literal
 from billability.audit.results import RowResult
-from billability.audit.unreadable import LEAF, UNREAD, classes_of_readings, leaf_sql, not_audited_leaf
+from billability.audit.unreadable import LEAF
 from billability.decide.value_classes import FactClasses
 from billability.model.policy import Fact, FactType
 from billability.policy.compiled import Policy
@@ -29,6 +31,7 @@ SQL_READABLE = frozenset(
 )
 ROW = quoted("billability row")
 FLAGGED = quoted("billability flagged")
+VERSION = quoted("billability version")
 SCOPE = quoted("billability scope")
 
 
@@ -166,12 +169,16 @@ def _scope_sql(binding: Binding, export: Export) -> str:
     )
 
 
-def decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows: bool) -> tuple[str, list[RowResult]]:
+def decided_sql(
+    export: Export, binding: Binding, policy: Policy | Sequence[Policy], numbered_rows: bool
+) -> tuple[str, list[RowResult]]:
     """The export as a query with every input column, each mapped fact's class
     (`class_column`, `UNREAD` when the SQL cannot read the cell), with a scope whether
     the row is in it (`SCOPE`, `_scope_sql`), whether the row has
     such a cell (`FLAGGED`) and its diagram leaf (`LEAF`, meaningful when not flagged),
-    and with `numbered_rows` its number (`ROW`) first; and the leaves' results.
+    and with `numbered_rows` its number (`ROW`) first; and the leaves' results. With a
+    service date, `policy` is the versions it picks from (oldest first) and the row has
+    the position of its version (`VERSION`; `UNREAD` flags the row).
     Numbering rows in order takes DuckDB one thread; without it, reading and deciding
     take all."""
     classes = classes_of_readings(binding, policy)
@@ -179,11 +186,15 @@ def decided_sql(export: Export, binding: Binding, policy: Policy, numbered_rows:
     computed = "".join(
         f", {_class_sql(binding, export, n, found)} AS {quoted(class_column(n))}" for n, found in enumerate(classes)
     )
-    leaf, results = leaf_sql(policy, binding, class_column)
+    leaf, results = leaf_sql(policy, binding, class_column, VERSION)
     numbered = f"row_number() OVER () AS {ROW}, " if numbered_rows else ""
     inputs = ", ".join(quoted(c) for c in export.columns)
     class_columns = "".join(f", {quoted(class_column(n))}" for n in range(len(classes)))
     unread = " OR ".join(f"{quoted(class_column(n))} = {UNREAD}" for n in range(len(classes))) or "FALSE"
+    if binding.dated is not None:
+        computed += f", {version_sql(binding, export, _date_sql)} AS {VERSION}"
+        class_columns += f", {VERSION}"
+        unread = f"{VERSION} = {UNREAD} OR {unread}"
     if binding.scope is not None:
         # A row out of scope is never decided: its own leaf (`leaf_sql`), and never flagged.
         computed += f", {_scope_sql(binding, export)} AS {SCOPE}"

@@ -12,7 +12,9 @@ matched ignoring case and the whitespace around them (`key_of`). A fact can be d
 from a service date and a discharge date (`from_dates:`): a true-or-false fact says
 whether the service was on or after the discharge, a whole-number fact counts the days
 from the discharge to the service; without a discharge date the client was not
-discharged (false, and no count).
+discharged (false, and no count). A service date (`service_date:`) picks the version of
+the policy that decides each record; `load_mapping` then also says where the mapping
+reads a fact that the versions it may meet do not all declare alike (`mapping.version`).
 """
 
 from __future__ import annotations
@@ -84,6 +86,15 @@ class Scope:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceDate:
+    """The column of each record's service date, written in one format (`dates.DATE_FORMATS`):
+    it picks the version of the policy in force on that day."""
+
+    column: str
+    format: str
+
+
+@dataclass(frozen=True, slots=True)
 class Mapping:
     facts: tuple[FactColumn, ...]
     minutes: str | None = None
@@ -91,12 +102,14 @@ class Mapping:
     program: str | None = None
     file: str = ""
     scope: Scope | None = None
+    service_date: ServiceDate | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
         """Every column the mapping reads."""
         named = [self.scope.column] if self.scope is not None else []
         named += [c for f in self.facts for c in f.columns]
+        named += [self.service_date.column] if self.service_date is not None else []
         named += [c for c in (self.minutes, self.staff, self.program) if c]
         return tuple(dict.fromkeys(named))
 
@@ -110,18 +123,55 @@ def default_mapping(policy: Policy, columns: Sequence[str]) -> Mapping:
     return Mapping(tuple(FactColumn(fact.name, fact.name) for fact in policy.facts if fact.name in present))
 
 
-def load_mapping(path: Path, policy: Policy, columns: Sequence[str] | None) -> Mapping:
+def load_mapping(path: Path, policy: Policy, columns: Sequence[str] | None, earlier: Sequence[Policy] = ()) -> Mapping:
     """Read a mapping file and check it against the policy and the export's columns
-    (None: the export could not be read, so columns are not checked)."""
+    (None: the export could not be read, so columns are not checked). With a service
+    date, it is also checked against the `earlier` versions of the policy a record may
+    be decided by: each fact it reads must be declared alike in all of them."""
     located = read_yaml_file(path)
     found = violations(located, MAPPING_FILE)
     problems = [v.diagnostic for v in found]
     flawed = {v.path for v in found}
     mapping, semantic = _mapping(located, policy, columns, flawed)
     problems += semantic
+    if mapping.service_date is not None:
+        problems += _versions_problems(located, mapping, policy, earlier)
     if problems:
         raise Problems(problems)
     return mapping
+
+
+def _versions_problems(
+    located: Located, mapping: Mapping, current: Policy, earlier: Sequence[Policy]
+) -> list[Diagnostic]:
+    """Where a fact the mapping reads is declared otherwise (or not at all) by an earlier
+    version than by the current one: a record of that version's days could not be read
+    as that version reads it."""
+    problems: list[Diagnostic] = []
+    for column in mapping.facts:
+        own = current.fact_index[column.fact]
+        for version in earlier:
+            other = version.fact_index.get(column.fact)
+            if other is not None and _declared(other) == _declared(own):
+                continue
+            said = "does not declare it" if other is None else "declares it otherwise"
+            problems.append(
+                Diagnostic(
+                    "mapping.version",
+                    f"`{column.fact}` is read for every service date, but version {version.version} of the "
+                    f"policy {said} than the current version {current.version}",
+                    located.where_key(("facts", column.fact)),
+                    hint="a fact read by the audit must have the same type, values and range in every version "
+                    "in force on the export's service dates",
+                )
+            )
+            break
+    return problems
+
+
+def _declared(fact: Fact) -> tuple[Any, ...]:
+    """What reading a fact's cells depends on."""
+    return (fact.type, fact.value_names, fact.minimum, fact.maximum)
 
 
 def _mapping(
@@ -218,7 +268,17 @@ def _mapping(
     given = data.get("scope")
     if isinstance(given, dict) and fine("scope") and column_exists(given.get("column"), ("scope", "column")):
         scope = Scope(given["column"], tuple(text_of(code) for code in given.get("codes") or ()))
-    return Mapping(tuple(fact_columns), file=located.file, scope=scope, **chosen), problems
+    service_date = None
+    dated = data.get("service_date")
+    if (
+        isinstance(dated, dict)
+        and fine("service_date")
+        and column_exists(dated.get("column"), ("service_date", "column"))
+        and dated.get("format") in DATE_FORMATS
+    ):
+        service_date = ServiceDate(dated["column"], dated["format"])
+    mapping = Mapping(tuple(fact_columns), file=located.file, scope=scope, service_date=service_date, **chosen)
+    return mapping, problems
 
 
 def _from_dates(

@@ -19,6 +19,11 @@ for which two completions differing only in that fact decide differently, so a f
 outside it can change neither the outcome nor, when the outcome is `undetermined`, the
 facts it waits for.
 
+With a service date in the mapping, the version of the policy in force on that day
+decides the row (`binding.Binding.version_of`), through its own engine; a row whose
+date is blank, no date, or before the first version is `invalid`, with that problem
+alone, and names no version.
+
 Records repeat the same few combinations of codes: each distinct combination is read
 and decided once per run, then looked up. An engine decides a batch of distinct
 scenarios at a time, so that another engine (SQL, say) can take its place.
@@ -64,11 +69,11 @@ class Results:
     and many facts decide alike: each distinct scenario is decided once, and equal
     results share one id, so that the tallies stay as small as the policy's answers."""
 
-    def __init__(self, binding: Binding, engine: Engine) -> None:
+    def __init__(self, binding: Binding, engines: Engine | Sequence[Engine]) -> None:
         self.binding = binding
-        self.engine = engine
+        self.engines: list[Engine] = list(engines) if isinstance(engines, list | tuple) else [engines]  # type: ignore[list-item]
         self.index: dict[tuple[Any, ...], int] = {}
-        self.by_facts: dict[tuple[tuple[str, Value], ...], int] = {}
+        self.by_facts: dict[tuple[int, tuple[tuple[str, Value], ...]], int] = {}
         self.ids: dict[RowResult, int] = {}
         self.results: list[RowResult] = []
         self.outcomes: list[str] = []
@@ -95,29 +100,40 @@ class Results:
         new = [key for key in dict.fromkeys(keys) if key not in self.index]
         if not new:
             return
-        read: list[tuple[tuple[Any, ...], tuple[tuple[str, Value], ...], tuple[RowProblem, ...]]] = []
-        waiting: dict[tuple[tuple[str, Value], ...], None] = {}
+        read: list[tuple[tuple[Any, ...], tuple[int, tuple[tuple[str, Value], ...]], tuple[RowProblem, ...]]] = []
+        waiting: dict[tuple[int, tuple[tuple[str, Value], ...]], None] = {}
+        undecided = "" if self.binding.dated is not None else None
         for key in new:
             if not self.binding.in_scope(key):
-                self.index[key] = self.id_of(RowResult(NOT_AUDITED))
+                self.index[key] = self.id_of(RowResult(NOT_AUDITED, version=undecided))
+                continue
+            version = self.binding.version_of(key)
+            if isinstance(version, RowProblem):
+                self.index[key] = self.id_of(RowResult(INVALID, problems=(version,), version=undecided))
                 continue
             facts, problems = self.binding.facts(key)
-            scenario = tuple(facts.items())
+            scenario = (version, tuple(facts.items()))
             read.append((key, scenario, problems))
             if scenario not in self.by_facts:
                 waiting[scenario] = None
-        if waiting:
-            decided = self.engine.decide([dict(scenario) for scenario in waiting])
-            for scenario, outcome in zip(waiting, decided, strict=True):
-                self.by_facts[scenario] = self.id_of(self._result(dict(scenario), outcome))
+        for at, engine in enumerate(self.engines):
+            asked = [given for version, given in waiting if version == at]
+            if not asked:
+                continue
+            decided = engine.decide([dict(given) for given in asked])
+            for given, outcome in zip(asked, decided, strict=True):
+                self.by_facts[at, given] = self.id_of(self._result(dict(given), outcome, at))
         for key, scenario, problems in read:
             found = self.by_facts[scenario]
             self.index[key] = self.id_of(with_problems(self.results[found], problems)) if problems else found
 
-    def _result(self, facts: Mapping[str, Value], outcome: Decision | ScenarioError) -> RowResult:
+    def _result(self, facts: Mapping[str, Value], outcome: Decision | ScenarioError, at: int) -> RowResult:
+        dated = self.binding.dated
+        version = dated.versions[at] if dated is not None else None
         if isinstance(outcome, Decision):
-            return RowResult(str(outcome.outcome), outcome.rules, outcome.reasons, outcome.missing)
-        return RowResult(INVALID, problems=tuple(self._problem(facts, d) for d in outcome.diagnostics))
+            return RowResult(str(outcome.outcome), outcome.rules, outcome.reasons, outcome.missing, version=version)
+        problems = tuple(self._problem(facts, d) for d in outcome.diagnostics)
+        return RowResult(INVALID, problems=problems, version=version)
 
     def _problem(self, facts: Mapping[str, Value], diagnostic: Any) -> RowProblem:
         """An engine's complaint about a scenario, said of the column the fact came from."""
@@ -146,20 +162,22 @@ def with_problems(result: RowResult, problems: tuple[RowProblem, ...]) -> RowRes
         _marked(p, ERROR if not p.facts or any(f in missing for f in p.facts) else WARNING) for p in problems
     )
     if any(p.severity == ERROR for p in marked):
-        return RowResult(INVALID, problems=marked)
-    return RowResult(result.outcome, result.rules, result.reasons, result.missing, marked)
+        return RowResult(INVALID, problems=marked, version=result.version)
+    return replace(result, problems=marked)
 
 
 def audit(
     export: Export,
     binding: Binding,
     policy: Policy,
-    engine: Engine,
+    engines: Engine | Sequence[Engine],
     writer: ResultsWriter | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
-    """Decide every row of the export (see the module docstring)."""
-    known = Results(binding, engine)
+    """Decide every row of the export (see the module docstring): by the engine of the
+    version of the policy its service date picks (`engines`, one per version, oldest
+    first), or by the one engine without a service date."""
+    known = Results(binding, engines)
     if writer is not None:
         # DuckDB makes each row one line of output text, followed by the cells read here.
         needed = sorted({*binding.indexes, *(i for i in binding.summary_indexes if i is not None)})
@@ -205,4 +223,4 @@ def audit(
         done += len(rows)
         if progress is not None:
             progress(done)
-    return summarize(export, binding, policy, engine.name, known.results, counts, done, tuple(invalid_rows))
+    return summarize(export, binding, policy, known.engines[0].name, known.results, counts, done, tuple(invalid_rows))

@@ -2,6 +2,8 @@
 
 In: a compiled `Policy`, the database's dialect, the table's name, maybe a mapping file
 of the table's columns and codes, and maybe the file to write the query to.
+With a service date in the mapping, the query decides each record by the version of the
+policy in force on its date, every version of the policy's folder in one query.
 Out: a `CheckedQuery`: the query's text once the dialect, the table's name, the mapping
 and the output's place check out, else every problem, each located at the option that
 named it (an output over the mapping or a policy file is refused), in the order of the
@@ -19,6 +21,7 @@ from billability.audit.sql import check_dialect, policy_sql, table_of
 from billability.model.diagnostics import Diagnostic, Location, Problems
 from billability.model.resources import real_path
 from billability.policy.compiled import Policy
+from billability.policy.versions import load_versions
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +34,17 @@ class CheckedQuery:
 
 
 def checked_query(
-    policy: Policy, table: str, dialect: str, mapping_path: str | None = None, output: str | None = None
+    policy: Policy,
+    table: str,
+    dialect: str,
+    mapping_path: str | None = None,
+    output: str | None = None,
+    folder: Path | None = None,
 ) -> CheckedQuery:
-    """The query deciding every record of `table` (see the module docstring)."""
+    """The query deciding every record of `table` (see the module docstring); with a
+    service date in the mapping, by every version of the policy `folder` holds, each
+    for the records of its days (`policy` standing for the current one)."""
+    versions: tuple[Policy, ...] = ()
     problems: list[Diagnostic] = []
     try:
         check_dialect(dialect)
@@ -58,13 +69,16 @@ def checked_query(
         inputs.append(("the mapping", Path(mapping_path)))
         try:
             mapping = load_mapping(Path(mapping_path), policy, None)
+            if mapping.service_date is not None and folder is not None:
+                versions = (*load_versions(folder).versions[:-1], policy)
+                mapping = load_mapping(Path(mapping_path), policy, None, versions[:-1])
         except Problems as error:
             problems += error.diagnostics
     if output is not None:
         problems += check_places([("--output", "the query", output)], inputs)
     if problems:
         return CheckedQuery("", tuple(problems))
-    return CheckedQuery(policy_sql(policy, table, dialect, mapping=mapping) + "\n")
+    return CheckedQuery(policy_sql(policy, table, dialect, mapping=mapping, versions=versions) + "\n")
 
 
 def write_query(target: Path, text: str) -> None:

@@ -55,6 +55,19 @@ def _share(part: int, whole: int) -> str:
     return f"{part / whole:.1%}" if whole else "-"
 
 
+def versions_sentence(summary: Summary) -> str:
+    """Which versions of the policy decided the rows, by service date, and how many each:
+    `Decided by version 1.0 (120 rows) and 2.0 (80 rows)`."""
+    said = [f"{version} ({_rows(rows)})" for version, rows in summary.by_version if rows]
+    decided = sum(rows for _, rows in summary.by_version)
+    if not said:
+        return "Decided by no version of the policy: no row's service date picks one"
+    listed = ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else said[0]
+    rest = summary.rows - decided
+    left = f"; {_rows(rest)} by none (out of scope, or no service date a version was in force on)" if rest else ""
+    return f"Decided by version {listed}, by service date{left}"
+
+
 # --- the terminal --------------------------------------------------------------------
 
 
@@ -66,6 +79,8 @@ def summary_tables(summary: Summary) -> RenderableType:
     parts: list[RenderableType] = [
         Text(f"{summary.source}: {audited} audited under {summary.policy_id} {summary.policy_version}", style="bold")
     ]
+    if summary.by_version:
+        parts.append(Text(versions_sentence(summary)))
     minutes = summary.minutes_column is not None
     outcomes = Table(title="Rows by outcome", title_justify="left")
     outcomes.add_column("outcome")
@@ -297,6 +312,8 @@ def _provenance_list(summary: Summary, provenance: Provenance) -> str:
     policy = f"<code>{escape(summary.policy_id)}</code>, version {escape(summary.policy_version)}"
     if summary.policy_effective_from:
         policy += f", in effect from {escape(summary.policy_effective_from)}"
+    if summary.by_version:
+        policy += f"<br>{escape(versions_sentence(summary))}"
     terms = (
         ("Run at", run_at),
         ("Records", records),

@@ -56,13 +56,17 @@ OUTPUT_TYPES = {
 @dataclass(frozen=True, slots=True)
 class RowResult:
     """What the audit says about one record: an outcome of the policy, or `invalid`; a
-    decided record's problems are warnings about cells its answer does not depend on."""
+    decided record's problems are warnings about cells its answer does not depend on.
+    `version` is the version of the policy that decided it when the export's service
+    dates pick one (empty when none could: a date that is blank, no date, or before the
+    first version); None when the policy the audit was given decides every record."""
 
     outcome: str
     rules: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     problems: tuple[RowProblem, ...] = ()
+    version: str | None = None
 
 
 def temporary_beside(target: Path, suffix: str) -> Path:
@@ -184,7 +188,10 @@ def header_line(columns: Sequence[str]) -> str:
 def rendered_tail(result: RowResult, line_format: Format, stamp: tuple[str, str]) -> str:
     """What follows `row` on an output line (without the line's end): the CSV cells from
     `outcome` on, each after a comma; or the rest of a JSON object from `"outcome"` on,
-    after a comma and closing it. Every engine writes a result with these words."""
+    after a comma and closing it. Every engine writes a result with these words. `stamp`
+    is the policy's id and version, the version the result's own when it names one."""
+    if result.version is not None:
+        stamp = (stamp[0], result.version)
     if line_format is Format.CSV:
         values = (
             result.outcome,
@@ -232,6 +239,8 @@ def _problem_object(p: RowProblem) -> dict[str, Any]:
 
 def tail_object(result: RowResult, stamp: tuple[str, str]) -> dict[str, Any]:
     """A result's output columns from `outcome` on, as JSON Lines and Parquet hold them."""
+    if result.version is not None:
+        stamp = (stamp[0], result.version)
     return {
         "outcome": result.outcome,
         "rules": list(result.rules),

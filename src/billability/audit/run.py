@@ -2,6 +2,8 @@
 
 In: the paths of an export, its mapping, the outputs (rows and HTML report) and the
 policy (or a compiled `Policy`), the engine's name, and how the export is written.
+With a service date in the mapping, every version of a policy folder decides the rows
+of its days (`policy.versions.load_versions`); a compiled `Policy` is one version.
 Out: `audit_file` does all of it for an export file, as `billability audit` does: checks
 the inputs and the output paths, runs an engine (DuckDB's, or one of `ENGINES`) and
 writes the rows and the HTML report, each complete or not at all; it gives the audit's
@@ -32,6 +34,7 @@ from billability.model.diagnostics import Diagnostic, Location, Problems, hint_f
 from billability.model.resources import project, real_path, shown_path
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
+from billability.policy.versions import load_versions
 
 # --- an export file audited as `billability audit` audits it --------------------------
 
@@ -74,17 +77,20 @@ def audit_file(
     mark. The report says when the audit ran (`run_at`, by default now) and the SHA-256
     of the export and the mapping.
     `progress`, when given, is told the rows done and the rows in all now and then."""
+    folder = None
     if not isinstance(policy, Policy):
-        policy = load_policy(Path(policy) if policy is not None else project().policy)
+        folder = Path(policy) if policy is not None else project().policy
+        policy = load_policy(folder)
     rows_to = Path(output) if output is not None else None
     report_to = Path(report) if report is not None else None
     given = (output, report)
     started = run_at if run_at is not None else datetime.now(UTC)
-    export, binding = _checked(Path(records), mapping, policy, engine, (input_format, encoding, delimiter, bom), given)
+    reading = (input_format, encoding, delimiter, bom)
+    export, binding, versions = _checked(Path(records), mapping, (policy, folder), engine, reading, given)
     parts: list[Path] = []
     try:
         rows_part = _part_beside(rows_to, parts) if rows_to is not None else None
-        summary = _decided(export, binding, policy, engine, rows_part, progress, bom)
+        summary = _decided(export, binding, versions, engine, rows_part, progress, bom)
         if report_to is not None:
             provenance = record_provenance(export.path, Path(mapping) if mapping is not None else None, started)
             _part_beside(report_to, parts).write_text(report_html(summary, provenance), encoding="utf-8")
@@ -108,14 +114,19 @@ def audit_file(
 def _checked(
     records: Path,
     mapping_path: str | os.PathLike[str] | None,
-    policy: Policy,
+    given: tuple[Policy, Path | None],
     engine: str,
     reading: tuple[str | None, str | None, str | None, bool],
     targets: tuple[str | os.PathLike[str] | None, str | os.PathLike[str] | None],
-) -> tuple[Export, Binding]:
-    """The export and its binding to the policy's facts, once every input and output
-    checks out; else every problem found, raised at once. `reading` is the export's
-    format, encoding and delimiter, and whether the output takes a byte order mark."""
+) -> tuple[Export, Binding, tuple[Policy, ...]]:
+    """The export, its binding to the policy's facts and the versions of the policy that
+    decide its rows (oldest first, the current one last: every version of the policy's
+    `folder` when the mapping names a service date, else the policy alone), once every
+    input and output checks out; else every problem found, raised at once. `reading` is
+    the export's format, encoding and delimiter, and whether the output takes a byte
+    order mark."""
+    policy, folder = given
+    versions: tuple[Policy, ...] = (policy,)
     input_format, encoding, delimiter, bom = reading
     problems: list[Diagnostic] = []
     if engine not in ENGINE_NAMES:
@@ -128,8 +139,12 @@ def _checked(
         problems += error.diagnostics
     chosen: ExportMapping | None = None
     if mapping_path is not None:
+        columns = export.columns if export is not None else None
         try:
-            chosen = load_mapping(Path(mapping_path), policy, export.columns if export is not None else None)
+            chosen = load_mapping(Path(mapping_path), policy, columns)
+            if chosen.service_date is not None and folder is not None:
+                versions = (*load_versions(folder).versions[:-1], policy)
+                chosen = load_mapping(Path(mapping_path), policy, columns, versions[:-1])
         except Problems as error:
             problems += error.diagnostics
     elif export is not None:
@@ -159,7 +174,7 @@ def _checked(
         if export is not None:
             export.close()
         raise Problems(problems)
-    return export, bind(chosen, policy, export.columns)
+    return export, bind(chosen, policy, export.columns, versions), versions
 
 
 def _part_beside(target: Path, parts: list[Path]) -> Path:
@@ -172,13 +187,16 @@ def _part_beside(target: Path, parts: list[Path]) -> Path:
 def _decided(
     export: Export,
     binding: Binding,
-    policy: Policy,
+    versions: tuple[Policy, ...],
     engine: str,
     target: Path | None,
     progress: Callable[[int, int], None] | None,
     bom: bool,
 ) -> Summary:
-    """Every row decided by the engine, written to `target` when there is one."""
+    """Every row decided by the engine, written to `target` when there is one; by the
+    version its service date picks when the binding reads one (`versions`, oldest
+    first, the current one last)."""
+    policy = versions[-1]
     total = count_rows(export) if progress is not None else 0
     if engine == "duckdb":
 
@@ -186,7 +204,8 @@ def _decided(
             if progress is not None:
                 progress(int(share * total), total)
 
-        return audit_in_duckdb(export, binding, policy, target, share_done if progress is not None else None, bom)
+        shares = share_done if progress is not None else None
+        return audit_in_duckdb(export, binding, versions, target, shares, bom)
 
     def rows_done(done: int) -> None:
         if progress is not None:
@@ -195,7 +214,8 @@ def _decided(
     writer = ResultsWriter(target, export, (policy.id, policy.version), bom) if target is not None else None
     try:
         told = rows_done if progress is not None else None
-        summary = audit(export, binding, policy, ENGINES[engine](policy), writer, told)
+        engines = [ENGINES[engine](version) for version in versions]
+        summary = audit(export, binding, policy, engines, writer, told)
         if writer is not None:
             writer.commit()
     finally:

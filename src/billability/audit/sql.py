@@ -46,11 +46,13 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from billability.audit.binding import bind
+from billability.audit.binding import Binding, bind
+from billability.audit.dated_leaves import classes_of_readings
 from billability.audit.mapping import Mapping, default_mapping
 from billability.audit.outcomes import ERROR, INVALID, NOT_AUDITED, WARNING
-from billability.audit.sql_cells import read_sql
-from billability.audit.sql_walk import DEFAULT_DIALECT, leaf_number
+from billability.audit.sql_cells import ReadSql, read_sql
+from billability.audit.sql_walk import DEFAULT_DIALECT, leaf_number, list_item
+from billability.decide.value_classes import FactClasses
 from billability.model.diagnostics import Diagnostic, Problems, did_you_mean
 from billability.policy.compiled import Policy
 
@@ -199,49 +201,61 @@ def _numbered(table: str, dialect: str) -> exp.Subquery:
 
 
 def policy_query(
-    policy: Policy, table: str = DEFAULT_TABLE, dialect: str = DEFAULT_DIALECT, mapping: Mapping | None = None
+    policy: Policy,
+    table: str = DEFAULT_TABLE,
+    dialect: str = DEFAULT_DIALECT,
+    mapping: Mapping | None = None,
+    versions: Sequence[Policy] = (),
 ) -> exp.Select:
-    """The policy as one SELECT over `table` for a dialect (see the module docstring)."""
+    """The policy as one SELECT over `table` for a dialect (see the module docstring);
+    with a service date in the mapping, each record decided by the one of `versions`
+    (oldest first, `policy` the current one; by default `policy` alone) in force on it."""
     if mapping is None:
         mapping = default_mapping(policy, [fact.name for fact in policy.facts])
-    binding = bind(mapping, policy, mapping.columns)
+    chosen = tuple(versions) if versions and mapping.service_date is not None else (policy,)
+    binding = bind(mapping, policy, mapping.columns, chosen)
     # What is read more than once is computed once, beside the record: Spark compiles a
     # row's work into one Java method, which its 64 KB limit would refuse otherwise, and
     # DuckDB runs twice as fast. (PostgreSQL runs the plain query a little faster.)
     computed = (lambda name: exp.column(name, table=CELLS, quoted=True)) if dialect in LATERAL_DIALECTS else None
-    read = read_sql(binding, policy, _record_column, dialect, computed)
-    position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
-
-    def class_of(classes: dict[str, Any]) -> exp.Expr:
-        found = position.get(classes["name"])
-        if found is None:
-            return exp.Literal.number(len(classes["classes"]))
-        return read.classes[found].copy()
-
-    leaf, _, shape_leaves = leaf_number(policy, class_of, dialect)
-    leaves = [(str(item["outcome"]), item["rules"], item["reasons"], item["missing"]) for item in shape_leaves]
+    read = read_sql(binding, chosen, _record_column, dialect, computed)
+    leaf, leaves, problems = _walks(chosen, binding, read, dialect)
+    dated = binding.dated is not None
     severities: list[list[str | None]] = [
-        [ERROR if not facts or any(fact in missing for fact in facts) else WARNING for _, facts in read.problems]
-        for *_, missing in leaves
+        [ERROR if not facts or any(fact in missing for fact in facts) else WARNING for _, facts in problems]
+        for *_, missing, _ in leaves
     ]
+    if read.version is not None:
+        # No version decides a record whose date picks none: the problem alone is said.
+        leaf = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.Is(this=read.version.copy(), expression=exp.Null()), true=exp.Literal.number(len(leaves))
+                )
+            ],
+            default=leaf,
+        )
+        leaves.append((INVALID, [], [], [], ""))
+        severities.append([None] * (len(problems) - 1) + [ERROR])
     if read.in_scope is not None:
         leaf = exp.Case(ifs=[exp.If(this=read.in_scope, true=leaf)], default=exp.Literal.number(len(leaves)))
-        leaves.append((NOT_AUDITED, [], [], []))
-        severities.append([None] * len(read.problems))  # the cells of a record not audited are not read
+        leaves.append((NOT_AUDITED, [], [], [], "" if dated else policy.version))
+        severities.append([None] * len(problems))  # the cells of a record not audited are not read
 
     lists = ("rules", "reasons", "missing")
-    severity = [f"severity_{n}" for n in range(len(read.problems))]
+    severity = [f"severity_{n}" for n in range(len(problems))]
     leaf_table = _values(
         LEAVES,
-        ["leaf", "outcome", *lists, *severity],
+        ["leaf", "outcome", *lists, *(["policy_version"] if dated else []), *severity],
         [
             [
                 exp.Literal.number(n),
                 exp.Literal.string(outcome),
                 *(_text_list(items, dialect) for items in (rules, reasons, missing)),
+                *([exp.Literal.string(version)] if dated else []),
                 *(_text_or_null(s) for s in severities[n]),
             ]
-            for n, (outcome, rules, reasons, missing) in enumerate(leaves)
+            for n, (outcome, rules, reasons, missing, version) in enumerate(leaves)
         ],
         dialect,
     )
@@ -254,15 +268,14 @@ def policy_query(
 
     # Each problem said with its severity at the record's leaf: NULL when the record has none.
     said = [
-        exp.DPipe(this=at_leaf(severity[n]), expression=text.copy(), safe=False)
-        for n, (text, _) in enumerate(read.problems)
+        exp.DPipe(this=at_leaf(severity[n]), expression=text.copy(), safe=False) for n, (text, _) in enumerate(problems)
     ]
     errors = [
         exp.and_(
             exp.EQ(this=at_leaf(severity[n]), expression=exp.Literal.string(ERROR)),
             exp.Not(this=exp.Is(this=text.copy(), expression=exp.Null())),
         )
-        for n, (text, _) in enumerate(read.problems)
+        for n, (text, _) in enumerate(problems)
         if any(row[n] == ERROR for row in severities)
     ]
     query = exp.select(
@@ -282,7 +295,9 @@ def policy_query(
         ),
         exp.alias_(_known_items(said, dialect), "problems", quoted=True),
         exp.alias_(exp.Literal.string(policy.id), "policy_id", quoted=True),
-        exp.alias_(exp.Literal.string(policy.version), "policy_version", quoted=True),
+        exp.alias_(
+            at_leaf("policy_version") if dated else exp.Literal.string(policy.version), "policy_version", quoted=True
+        ),
     ).from_(_numbered(table, dialect))
     if read.columns:
         cells = exp.select(*(exp.alias_(sql, name, quoted=True) for name, sql in read.columns))
@@ -319,7 +334,47 @@ def policy_sql(
     dialect: str = DEFAULT_DIALECT,
     pretty: bool = True,
     mapping: Mapping | None = None,
+    versions: Sequence[Policy] = (),
 ) -> str:
     """The policy's query written in a dialect (see `check_dialect`)."""
     dialect = check_dialect(dialect)
-    return policy_query(policy, table, dialect, mapping).sql(dialect=dialect, pretty=pretty)
+    return policy_query(policy, table, dialect, mapping, versions).sql(dialect=dialect, pretty=pretty)
+
+
+def _walks(
+    versions: Sequence[Policy], binding: Binding, read: ReadSql, dialect: str
+) -> tuple[exp.Expr, list[tuple[str, Any, Any, Any, str]], list[tuple[exp.Expr, tuple[str, ...]]]]:
+    """The leaf a record reaches under the version its service date picks (each
+    version's diagram walked over the finest classes, `dated_leaves.classes_of_readings`,
+    its leaves numbered after the earlier versions'), every leaf with its version, and
+    the problems a record can have (with a service date, its date's problem last)."""
+    position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
+    finest = classes_of_readings(binding, versions)
+    walks: list[exp.Expr] = []
+    leaves: list[tuple[str, Any, Any, Any, str]] = []
+    for policy in versions:
+        own = classes_of_readings(binding, policy)
+
+        def class_of(classes: dict[str, Any], own: list[FactClasses] = own) -> exp.Expr:
+            found = position.get(classes["name"])
+            if found is None:
+                return exp.Literal.number(len(classes["classes"]))
+            if own[found] == finest[found]:
+                return read.classes[found].copy()
+            table = [own[found].class_of(value) for value in finest[found].values] + [len(own[found].values)]
+            return list_item(table, read.classes[found].copy(), dialect)
+
+        leaf, _, shape_leaves = leaf_number(policy, class_of, dialect)
+        walks.append(exp.Add(this=exp.paren(leaf), expression=exp.Literal.number(len(leaves))) if leaves else leaf)
+        leaves += [
+            (str(item["outcome"]), item["rules"], item["reasons"], item["missing"], policy.version)
+            for item in shape_leaves
+        ]
+    problems = list(read.problems)
+    if read.version is None or read.undated is None:
+        return walks[0], leaves, problems
+    chosen = exp.Case(
+        this=read.version.copy(),
+        ifs=[exp.If(this=exp.Literal.number(n), true=walk) for n, walk in enumerate(walks)],
+    )
+    return chosen, leaves, [*problems, (read.undated, ())]

@@ -6,7 +6,7 @@ a column by its name (`Cell`), the dialect the query is written for (`duckdb`,
 (`computed`).
 Out: `read_sql`, a `ReadSql` of sqlglot expressions over one row: for each mapped fact
 (binding order) the position of its value's class among the fact's classes
-(`unreadable.classes_of_readings`), or their count when the fact is unknown (a blank
+(`dated_leaves.classes_of_readings`), or their count when the fact is unknown (a blank
 cell, a code mapped to `~`, a cell that cannot be read); every problem a row can have,
 in the order and with the merging `Binding.facts` gives them
 (`unreadable.problem_places`), as the text of its `RowProblem` after the severity
@@ -33,15 +33,16 @@ counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 from sqlglot import exp
 
 from billability.audit.binding import Binding, Reading
+from billability.audit.dated_leaves import classes_of_readings
 from billability.audit.dates import DATE_FORMATS
-from billability.audit.sql_dates import DateCell
+from billability.audit.sql_dates import DateCell, civil_day
 from billability.audit.sql_pieces import (
     DIGITS,
     Sql,
@@ -60,7 +61,7 @@ from billability.audit.sql_pieces import (
     substring,
     trim,
 )
-from billability.audit.unreadable import classes_of_readings, problem_places
+from billability.audit.unreadable import problem_places
 from billability.decide.value_classes import FactClasses
 from billability.model.diagnostics import one_of
 from billability.model.policy import FactType
@@ -84,12 +85,17 @@ class ReadSql:
     fact derived from dates is never out of range) is left out.
     `in_scope`: a boolean, whether the row is audited; None without a scope.
     `columns`: with `read_sql`'s `computed`, the columns the others read, by name, each
-    over the table's own cells: to be computed in a SELECT beneath."""
+    over the table's own cells: to be computed in a SELECT beneath.
+    `version`: with a service date, the position of the version in force on it (NULL
+    when none is), and `undated` the text of the problem that keeps one from deciding
+    (a blank date, no date, a day before the first version), NULL when one does."""
 
     classes: tuple[exp.Expr, ...]
     problems: tuple[tuple[exp.Expr, tuple[str, ...]], ...]
     in_scope: exp.Expr | None
     columns: tuple[tuple[str, exp.Expr], ...] = ()
+    version: exp.Expr | None = None
+    undated: exp.Expr | None = None
 
 
 # --- a cell's text, and matching it ------------------------------------------------------
@@ -274,7 +280,9 @@ def _read_dates(
 # --- a row -------------------------------------------------------------------------------
 
 
-def read_sql(binding: Binding, policy: Policy, cell: Cell, dialect: str, computed: Cell | None = None) -> ReadSql:
+def read_sql(
+    binding: Binding, policy: Policy | Sequence[Policy], cell: Cell, dialect: str, computed: Cell | None = None
+) -> ReadSql:
     """The SQL reading of a row's mapped cells (see the module docstring). With
     `computed`, what is read more than once (each cell's text, a coded cell's matching
     text, each date's day and whether it is unreadable) is left to columns computed
@@ -287,6 +295,7 @@ def read_sql(binding: Binding, policy: Policy, cell: Cell, dialect: str, compute
 
     key = [binding.scope.column] if binding.scope is not None else []
     key += [column for reading in binding.readings for column in reading.columns]
+    key += [binding.dated.column] if binding.dated is not None else []
     cells = {column: cell_text(cell(column), dialect) for column in dict.fromkeys(key)}
     texts = {column: once(f"billability text {column}", sql) for column, sql in cells.items()}
     # A CASE on a text compares it with each code anew in some databases: it is lowered once.
@@ -329,4 +338,38 @@ def read_sql(binding: Binding, policy: Policy, cell: Cell, dialect: str, compute
         scope_codes: dict[str, exp.Expr] = dict.fromkeys(sorted(binding.scope.codes), exp.true())
         matched = _lookup(text, lowered[binding.scope.column], scope_codes, exp.false())
         in_scope = case([(exp.Is(this=text.copy(), expression=exp.Null()), exp.false())], matched)
-    return ReadSql(tuple(classes), places, in_scope, tuple(columns.items()) if computed is not None else ())
+    version = undated = None
+    if binding.dated is not None:
+        version, undated = _version_sql(binding, date(binding.dated.column, binding.dated.format))
+    computed_columns = tuple(columns.items()) if computed is not None else ()
+    return ReadSql(tuple(classes), places, in_scope, computed_columns, version, undated)
+
+
+def _version_sql(binding: Binding, found: DateCell) -> tuple[exp.Expr, exp.Expr]:
+    """The position of the version in force on a service date, and the problem when none
+    is, as `binding.DatedVersions.version_of` says them."""
+    assert binding.dated is not None
+    column, written, versions = binding.dated.column, binding.dated.format, binding.dated.versions
+    days = [civil_day(switch) for switch in binding.dated.switches]
+    usable = not_(any_of(found.blank, found.unreadable))
+    later_first = sorted(enumerate(days), reverse=True)
+    version = case([(not_(usable), exp.Null()), *((op(exp.GTE, found.day, day), n) for n, day in later_first)])
+    example = DATE_FORMATS[written].example
+    advice = f"write dates as {written}, such as `{example}`, or change the `format:` of `service_date` in the mapping"
+    first = binding.dated.switches[0].isoformat()
+    blank = "the service date is blank (the version of the policy in force on the service date decides a record: fill in its date)"
+    before = (
+        f"` is before the first version of the policy ({versions[0]}, in effect from {first}) "
+        "(no version of the policy was in force then, so nothing can decide it)"
+    )
+    undated = case(
+        [
+            (found.blank, problem_text("record.no-service-date", column, blank)),
+            (
+                found.unreadable,
+                problem_text("record.date", column, "`", found.text, f"` is not a date written {written} ({advice})"),
+            ),
+            (op(exp.LT, found.day, days[0]), problem_text("version.before-first", column, "`", found.text, before)),
+        ]
+    )
+    return version, undated

@@ -7,11 +7,13 @@ nor a date: a shape that does not fit, or a day the calendar lacks), and its day
 Dates are taken apart by position as `dates.DATE_FORMATS` shapes them, their parts cast
 to numbers only under a CASE that found digits there, the day checked against its
 month's length with leap years, and counted by integer arithmetic (days from the civil
-calendar), so every engine counts the days `dates.read_date` counts.
+calendar), so every engine counts the days `dates.read_date` counts; `civil_day` is
+a date's day number, to compare a cell's day with.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -99,3 +101,10 @@ class DateCell:
         for term in terms[1:]:
             day = op(exp.Add, day, term)
         return DateCell(text, blank, unreadable, day)
+
+
+def civil_day(day: datetime.date) -> int:
+    """A date's day number as `DateCell.day` counts it."""
+    year = day.year - (1 if day.month <= 2 else 0)
+    month = (day.month + 9) % 12
+    return 365 * year + year // 4 - year // 100 + year // 400 + (153 * month + 2) // 5 + day.day

@@ -23,7 +23,7 @@ from billability.policy.compiled import Policy
 DEFAULT_DIALECT = "duckdb"
 
 
-def _element(items: Sequence[int], index: exp.Expr, dialect: str) -> exp.Expr:
+def list_item(items: Sequence[int], index: exp.Expr, dialect: str) -> exp.Expr:
     """The item of a list of whole numbers at a 0-based index, as the dialect writes it
     (1-based `[i + 1]` in DuckDB and Postgres, 0-based in Spark; a CASE in SQLite,
     which has no arrays)."""
@@ -80,14 +80,14 @@ def _leaf_number(shape: dict[str, Any], class_of: ClassOf, dialect: str) -> exp.
         key = class_of(classes)
         if not (isinstance(state, exp.Literal) and int(state.this) == 0 and len(states) == 1):
             key = exp.Add(this=exp.Mul(this=state, expression=exp.Literal.number(width)), expression=key)
-        state = _element(table, key, dialect)
+        state = list_item(table, key, dialect)
         states = following
     leaves = [item - count for item in states]
     if leaves == list(range(len(leaves))):
         return state
     if len(leaves) == 1:
         return exp.Literal.number(leaves[0])
-    return _element(leaves, state, dialect)
+    return list_item(leaves, state, dialect)
 
 
 def leaf_number(

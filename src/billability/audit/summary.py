@@ -6,7 +6,8 @@ and the `Policy`.
 Out: a `Summary` (`summarize`): rows and minutes by outcome, the deciding rules, the
 facts most often missing, the first invalid rows, the rows decided with a warning, the
 problems by column and code, the minutes cells that cannot be read, and breakdowns by
-staff and program when the mapping names those columns. Both engines sum up through it.
+staff and program when the mapping names those columns, and with service dates the rows
+each version of the policy decided. Both engines sum up through it.
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ class Summary:
     policy_effective_from: str = ""
     # Rows decided although a cell could not be read (their answer does not depend on it).
     warned_rows: int = 0
+    # With service dates: each version of the policy, oldest first, and the rows it decided.
+    by_version: tuple[tuple[str, int], ...] = ()
 
     def count(self, outcome: str) -> int:
         return dict(self.by_outcome)[outcome].rows
@@ -188,8 +191,10 @@ def summarize(
     problems: dict[tuple[str, str, str], Counter[str]] = {}
     messages: dict[tuple[str, str, str], str] = {}
     warned = 0
+    by_version: Counter[str | None] = Counter()
     for index, number in rows_of.items():
         result, minutes = results[index], minutes_of[index]
+        by_version[result.version] += number
         tally = by_outcome[result.outcome]
         tally[0] += number
         tally[1] += minutes
@@ -204,7 +209,12 @@ def summarize(
             messages[problem.column, problem.code, problem.value] = problem.message
         if result.problems and result.outcome != INVALID:
             warned += number
-    reasons = {rule.id: rule.reason for rule in policy.rules}
+    reasons: dict[tuple[str, str], str] = {}
+    for result in results:  # the reason the deciding version gave (its rule may be worded otherwise now)
+        if len(result.rules) == len(result.reasons):
+            for rule, reason in zip(result.rules, result.reasons, strict=True):
+                reasons.setdefault((result.outcome, rule), reason)
+    current = {rule.id: rule.reason for rule in policy.rules}
     labels = {fact.name: fact.label for fact in policy.facts}
     order = {o: n for n, o in enumerate(OUTCOMES)}
 
@@ -224,7 +234,10 @@ def summarize(
         by_outcome=tuple((o, Tally(*by_outcome[o])) for o in OUTCOMES),
         rules=tuple(
             sorted(
-                (RuleTally(rule, outcome, reasons.get(rule, ""), n, m) for (outcome, rule), (n, m) in by_rule.items()),
+                (
+                    RuleTally(rule, outcome, reasons.get((outcome, rule), current.get(rule, "")), n, m)
+                    for (outcome, rule), (n, m) in by_rule.items()
+                ),
                 key=lambda r: (order[r.outcome], -r.rows, r.rule),
             )
         ),
@@ -264,4 +277,5 @@ def summarize(
         by_program=grouped(2) if mapping.program else (),
         policy_effective_from=policy.effective_from,
         warned_rows=warned,
+        by_version=tuple((v, by_version[v]) for v in binding.dated.versions) if binding.dated is not None else (),
     )

@@ -26,62 +26,25 @@ rows; so a messy export costs no Python call per row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
 
 from billability.audit.binding import Binding, RowProblem
+from billability.audit.dated_leaves import UNREAD, DateDiagnosis, leaf_sql, not_audited_leaf
 from billability.audit.formats import Format
-from billability.audit.outcomes import ERROR, INVALID, NOT_AUDITED, WARNING
+from billability.audit.outcomes import ERROR, INVALID, WARNING
 from billability.audit.records import quoted, text_literal
 from billability.audit.results import LIST_SEPARATOR, RowResult, csv_quoted_characters, render_problem, rendered_tail
-from billability.audit.sql_walk import leaf_number
-from billability.decide.diagram import diagram_of
-from billability.decide.value_classes import FactClasses, fact_classes
+from billability.decide.value_classes import FactClasses
 from billability.policy.compiled import Policy
 
 LEAF = quoted("billability leaf")
-UNREAD = -1  # the class of a cell the SQL reading leaves to the interpreter
 RESOLVED_LEAF = quoted("billability resolved leaf")
 DKEY = quoted("billability unread")
 INVALID_ROW = quoted("billability invalid")
-
-
-def classes_of_readings(binding: Binding, policy: Policy) -> list[FactClasses]:
-    """The classes of each mapped fact, in binding order."""
-    by_name = {classes.name: classes for classes in diagram_of(policy).facts}
-    return [by_name.get(r.fact.name) or fact_classes(policy, r.fact) for r in binding.readings]
-
-
-def leaf_sql(policy: Policy, binding: Binding, column: Callable[[int], str]) -> tuple[str, list[RowResult]]:
-    """SQL for the diagram leaf of a row whose class of the nth mapped fact is in the
-    column named `column(n)`, and the leaves' results; with a scope, `not_audited` is
-    one more leaf, after the policy's (`not_audited_leaf`)."""
-    import sqlglot
-
-    position = {reading.fact.name: n for n, reading in enumerate(binding.readings)}
-
-    def class_of(classes: dict[str, Any]) -> Any:
-        name = classes["name"]
-        if name not in position:
-            return sqlglot.exp.Literal.number(len(classes["classes"]))
-        return sqlglot.exp.column(column(position[name]), quoted=True)
-
-    leaf, _, leaves = leaf_number(policy, class_of, "duckdb")
-    results = [
-        RowResult(item["outcome"], tuple(item["rules"]), tuple(item["reasons"]), tuple(item["missing"]))
-        for item in leaves
-    ]
-    if binding.scope is not None:
-        results.append(RowResult(NOT_AUDITED))
-    return leaf.sql("duckdb"), results
-
-
-def not_audited_leaf(leaves: list[RowResult]) -> int:
-    """The leaf of a row out of the mapping's scope (see `leaf_sql`)."""
-    return len(leaves) - 1
 
 
 def problem_places(binding: Binding) -> list[tuple[int, int, tuple[str, ...]]]:
@@ -126,6 +89,8 @@ class Source:
     leaf: str
     scope: str | None = None
     scope_unread: str = "NULL"
+    version: str = "0"
+    version_cell: str = "NULL"
 
 
 def cell_key(binding: Binding, n: int, cell: str) -> str:
@@ -263,15 +228,27 @@ def diagnose(
 
 
 IN_SCOPE = quoted("billability in scope")
+RESOLVED_VERSION = quoted("billability resolved version")
+DATE_NUMBER = quoted("billability date")
+UNDATED = quoted("billability undated")
 
 
-def resolved_sql(source: Source, diagnosis: Diagnosis, policy: Policy, binding: Binding) -> str:
+def resolved_sql(
+    source: Source,
+    diagnosis: Diagnosis,
+    policy: Policy | Sequence[Policy],
+    binding: Binding,
+    dates: DateDiagnosis | None = None,
+) -> str:
     """The source's rows with the leaf of every row (`RESOLVED_LEAF`: a flagged row's
     unreadable cells read as the interpreter read them, or as blank when it could not;
-    `not_audited` when out of scope) and, for a flagged row, the numbers of its
-    unreadable cells in one key (`DKEY`, see `Diagnosis.problems_of`; NULL when not
-    flagged). Each lookup is one map from the cell's text, built from the distinct cells
-    alone."""
+    `not_audited` when out of scope; with a service date, under the version of its
+    date, or the leaf of its date's problem after every other, `DateDiagnosis.leaves`)
+    and, for a flagged row, the numbers of its unreadable cells in one key (`DKEY`, see
+    `Diagnosis.problems_of`; NULL when not flagged, or when no version decides it:
+    `UNDATED`). Each lookup is one map from the cell's text, built from the distinct
+    cells alone."""
+    dates = dates if dates is not None else DateDiagnosis({}, (), ())
     width = len(diagnosis.numbers)
     if source.scope is None:
         in_scope = "1"
@@ -304,7 +281,13 @@ def resolved_sql(source: Source, diagnosis: Diagnosis, policy: Policy, binding: 
         f"ELSE {source.classes[n]} END AS {quoted(f'billability read {n}')}"
         for n in range(width)
     )
-    leaf, leaves = leaf_sql(policy, binding, lambda n: f"billability read {n}")
+    leaf, leaves = leaf_sql(policy, binding, lambda n: f"billability read {n}", RESOLVED_VERSION)
+    undated = "false"
+    if binding.dated is not None:
+        read += f", {dates.version(source.version, source.version_cell)} AS {RESOLVED_VERSION}"
+        read += f", {dates.number(source.version, source.version_cell)} AS {DATE_NUMBER}"
+        leaf = f"CASE WHEN {RESOLVED_VERSION} = {UNREAD} THEN {len(leaves) - 1} + {DATE_NUMBER} ELSE {leaf} END"
+        undated = f"({IN_SCOPE} = 1 AND {RESOLVED_VERSION} = {UNREAD})"
     if binding.scope is not None:
         leaf = f"CASE WHEN {IN_SCOPE} = 0 THEN {not_audited_leaf(leaves)} ELSE {leaf} END"
     numbers_sql = "".join(f", {sql} AS {number[n]}" for n, sql in enumerate(numbered))
@@ -314,7 +297,8 @@ def resolved_sql(source: Source, diagnosis: Diagnosis, policy: Policy, binding: 
     return (
         f"(SELECT *, {invalid} AS {INVALID_ROW} FROM (SELECT *{errors_sql} FROM "
         f"(SELECT *, CASE WHEN {source.flagged} THEN {leaf} ELSE {source.leaf} END AS {RESOLVED_LEAF}, "
-        f"CASE WHEN {source.flagged} THEN {key or f'CAST(0 AS {kind})'} END AS {DKEY} "
+        f"CASE WHEN {source.flagged} AND NOT {undated} THEN {key or f'CAST(0 AS {kind})'} END AS {DKEY}, "
+        f"{source.flagged} AND {undated} AS {UNDATED} "
         f"FROM (SELECT *{read} FROM (SELECT *{numbers_sql} FROM "
         f"(SELECT *, {in_scope} AS {IN_SCOPE} FROM {source.table}))))))"
     )
@@ -354,12 +338,17 @@ def words_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis, lin
     constants = "[" + ", ".join(text_literal(render(r)) for r in leaves) + "]"
     if not any(diagnosis.numbers):
         return f"{constants}[{RESOLVED_LEAF} + 1]"
-    # A result's words split around its problems: what comes before, and after.
+    # A result's words split around its problems: what comes before, and after (the
+    # version that decided, which an invalid result of the same leaf names too).
     marker = RowProblem("", "", "", "\x00")
     around = [render(replace(r, problems=(marker,))).split(render_problem(marker, line_format)) for r in leaves]
-    invalid_head, _ = render(RowResult(INVALID, problems=(marker,))).split(render_problem(marker, line_format))
+    refused = [
+        render(RowResult(INVALID, problems=(marker,), version=r.version)).split(render_problem(marker, line_format))
+        for r in leaves
+    ]
     heads = "[" + ", ".join(text_literal(head) for head, _ in around) + "]"
-    (_, suffix) = around[0] if around else ("", "")
+    invalid_heads = "[" + ", ".join(text_literal(head) for head, _ in refused) + "]"
+    suffixes = "[" + ", ".join(text_literal(tail) for _, tail in around) + "]"
     errors = _errors_sql(leaves, diagnosis)
     pieces = []
     for place, (n, _, _) in enumerate(diagnosis.places):
@@ -384,8 +373,9 @@ def words_sql(policy: Policy, leaves: list[RowResult], diagnosis: Diagnosis, lin
         return f"{constants}[{RESOLVED_LEAF} + 1]"
     joined = f"concat_ws({text_literal(LIST_SEPARATOR if line_format is Format.CSV else ',')}, {', '.join(pieces)})"
     cell = _csv_quoted(joined) if line_format is Format.CSV else joined
-    head = f"CASE WHEN {INVALID_ROW} THEN {text_literal(invalid_head)} ELSE {heads}[{RESOLVED_LEAF} + 1] END"
-    words = f"CASE WHEN {DKEY} IS NULL THEN {constants}[{LEAF} + 1] ELSE {head} || {cell} || {text_literal(suffix)} END"
+    at = f"[{RESOLVED_LEAF} + 1]"
+    head = f"CASE WHEN {INVALID_ROW} THEN {invalid_heads}{at} ELSE {heads}{at} END"
+    words = f"CASE WHEN {DKEY} IS NULL THEN {constants}{at} ELSE {head} || {cell} || {suffixes}{at} END"
     return words
 
 

@@ -87,9 +87,11 @@ def audit(
     RECORDS is a CSV, JSON Lines or Parquet file, one service a row. Without
     `--map`, columns named like the facts hold the facts. A blank cell is an unknown
     fact; a row with a cell the mapping cannot read is `invalid`, a row outside the
-    mapping's `scope:` is `not_audited`. Every row comes
+    mapping's `scope:` is `not_audited`. With the mapping's `service_date:`, each
+    row is decided by the version of the policy in force on its date (a blank date,
+    no date or one before the first version: `invalid`). Every row comes
     out, in order, with `row`, `outcome`, `rules`, `reasons`, `missing`, `problems`,
-    `policy_id` and `policy_version` after its own columns.
+    `policy_id` and `policy_version` (the version that decided it) after its own columns.
 
     \b
     Examples:
@@ -167,7 +169,8 @@ def sql(dialect: str, table: str, mapping_path: str | None, output: str | None, 
     arrays, and JSON text in SQLite). With `--map`, the table is the export itself:
     its own columns and codes, read as the mapping says (codes matched ignoring case
     and the whitespace around them, facts derived from dates, rows outside `scope:`
-    `not_audited`). Without it, a column named like each fact holds the fact's values:
+    `not_audited`; with `service_date:`, each record decided by the version of the
+    policy in force on its date). Without it, a column named like each fact holds the fact's values:
     a value's name, `true`/`false`, a whole number. A blank cell is an unknown fact.
     The one difference from the audit: a problem's hint never guesses a close code
     (`did you mean ...?`), which a database cannot work out.
@@ -184,8 +187,9 @@ def sql(dialect: str, table: str, mapping_path: str | None, output: str | None, 
     the mapping cannot be used.
     """
     with policy_given(policy_path) as named:
-        policy = loaded_policy(policy_folder(named.policy))
-        query = checked_query(policy, table, dialect, mapping_path, output)
+        folder = policy_folder(named.policy)
+        policy = loaded_policy(folder)
+        query = checked_query(policy, table, dialect, mapping_path, output, folder)
         if query.problems:
             fail(query.problems)
         if output is None:
