@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 
 from billability.audit.binding import Binding, bind
+from billability.audit.dated_leaves import UNREAD, classes_of_readings
 from billability.audit.duckdb_engine import MEMORY, STAGED_CELLS, STAGED_CLASSES
 from billability.audit.duckdb_reading import FLAGGED, SCOPE, cell_text, cell_texts, class_column, decided_sql
 from billability.audit.engines import PythonEngine
@@ -46,16 +47,7 @@ from billability.audit.records import (
     text_literal,
 )
 from billability.audit.results import RowResult
-from billability.audit.unreadable import (
-    DKEY,
-    LEAF,
-    RESOLVED_LEAF,
-    UNREAD,
-    Source,
-    classes_of_readings,
-    diagnose,
-    resolved_sql,
-)
+from billability.audit.unreadable import DKEY, LEAF, RESOLVED_LEAF, Source, diagnose, resolved_sql
 from billability.model.diagnostics import Diagnostic, Location, Problems
 from billability.policy.compiled import Policy
 
