@@ -109,3 +109,12 @@ def test_an_interrupted_release_leaves_no_version_behind(checkout: Path, monkeyp
     assert not (checkout / "corpus" / "releases" / "3.0").exists()
     assert sorted(p.name for p in (checkout / "corpus" / "releases").iterdir()) == ["1.0"]
     assert load_versions(checkout / "policy").released == ("1.0",)
+
+
+def test_outside_a_checkout_nothing_is_released_into_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run("release")
+    assert (status, out) == (2, "")
+    assert "error[release.no-checkout]" in err and "inside your clone" in err

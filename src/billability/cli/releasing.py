@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import click
 
-from billability.cli.options import fail, policy_option
+from billability.cli.options import fail
 from billability.history.release import release
-from billability.model.diagnostics import Problems, counted
-from billability.model.resources import policy_and_corpus, shown_folder
+from billability.model.diagnostics import Diagnostic, Problems, counted
+from billability.model.resources import policy_and_corpus, project, shown_folder
 
 
 @click.command("release")
-@policy_option
+@click.option(
+    "--policy",
+    "policy_path",
+    metavar="PATH",
+    default=None,
+    help="The policy folder whose current version is released (default: `policy/` of the checkout you are in).",
+)
 @click.option(
     "--corpus",
     "corpus_path",
@@ -41,6 +47,16 @@ def release_command(policy_path: str | None, corpus_path: str | None) -> None:
     Exit status: 0 when released (or released already, unchanged); 2 when the policy
     does not compile, its corpus fails, or the version is released with other content.
     """
+    if policy_path is None and project().bundled:
+        fail(
+            [
+                Diagnostic(
+                    "release.no-checkout",
+                    "no checkout here: a release is written into a clone's `policy/` and `corpus/`",
+                    hint="run it inside your clone of the policy repository, or give --policy and --corpus",
+                )
+            ]
+        )
     chosen = policy_and_corpus(policy_path, [corpus_path] if corpus_path else [])
     try:
         released = release(chosen.policy, chosen.corpus[0])
