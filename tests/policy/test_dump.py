@@ -11,6 +11,7 @@ from billability.model.policy import All, AnyOf, Compare, Condition, Fact, Is, N
 from billability.policy.compile import compile_texts
 from billability.policy.compiled import Policy
 from billability.policy.dump import dump_condition, dump_policy
+from billability.policy.source import iter_yaml_files
 from policy_texts import CHECKOUT, CLINIC
 
 # The fixture name of each policy, and the folder it was read from.
@@ -49,8 +50,8 @@ def test_each_condition_form_dumps_as_the_yaml_that_compiles_to_it(condition: Co
 
 
 def _file_names(folder: Path) -> list[str]:
-    """The policy's YAML files on disk, named relative to its folder."""
-    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*.yaml"))
+    """The policy's own YAML files on disk (its released versions left out), named relative to its folder."""
+    return sorted(path.relative_to(folder).as_posix() for path in iter_yaml_files(folder))
 
 
 def _declared(fact: Fact) -> tuple[object, ...]:
