@@ -15,6 +15,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from billability.checks.every_version import Pinned
 from billability.decide.explain import diagnostics_github, diagnostics_text
 from billability.model.diagnostics import Diagnostic, Problems, counted
 from billability.model.resources import shown_folder
@@ -47,6 +48,13 @@ def loaded_policy(folder: Path) -> Policy:
 
 def listed_folders(paths: Sequence[Path]) -> str:
     return ", ".join(shown_folder(path) for path in paths)
+
+
+def version_label(pinned: Pinned) -> str:
+    """How a summary line names the version a corpus ran against: its folder, and for a
+    released version its number first (`version 1.0 (policy/releases/1.0/)`)."""
+    folder = shown_folder(pinned.folder)
+    return f"version {pinned.policy.version} ({folder})" if pinned.released else folder
 
 
 def policy_option(command: F) -> F:
