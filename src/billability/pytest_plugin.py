@@ -23,27 +23,22 @@ from typing import Any
 import pytest
 
 from billability.checks.corpus import Case, corpus_findings, load_cases, load_file, run_case, run_cases
+from billability.checks.every_version import release_versions
 from billability.model.diagnostics import Problems, counted
 from billability.model.resources import project, shown_folder
-from billability.policy.compile import load_policy
 from billability.policy.source import RELEASES, iter_yaml_files
-from billability.policy.versions import PolicyVersions, effective_date, load_versions
+from billability.policy.versions import PolicyVersions, load_versions
 
 
 @cache
-def _policy_for(folder: Path) -> PolicyVersions:
+def _versions_for(folder: Path) -> PolicyVersions:
     """The versions of the policy of the checkout a corpus file belongs to (the bundled
     one outside any checkout); for a released version's corpus
     (`corpus/releases/VERSION/`), that version's policy (`policy/releases/VERSION/`)
-    and the versions before it."""
+    and the released versions before it."""
     found = project(folder)
-    versions = load_versions(found.policy)
     version = _release_of(folder, found.corpus)
-    if version is None:
-        return versions
-    release = load_policy(found.policy / RELEASES / version)
-    earlier = tuple(policy for policy in versions.versions if effective_date(policy) < effective_date(release))
-    return PolicyVersions((*earlier, release), found.policy / RELEASES / version, versions.released)
+    return load_versions(found.policy) if version is None else release_versions(found.policy, version)
 
 
 def _release_of(folder: Path, corpus: Path) -> str | None:
@@ -104,7 +99,7 @@ class CorpusFolder(pytest.Directory):
 class CorpusFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         try:
-            cases = load_file(self.path, _policy_for(self.path.parent))
+            cases = load_file(self.path, _versions_for(self.path.parent))
         except Problems as error:
             yield InvalidCorpusFile.from_parent(self, name="corpus file is valid", problems=error)
             return
@@ -118,7 +113,7 @@ class CaseItem(pytest.Item):
         self.case = case
 
     def runtest(self) -> None:
-        result = run_case(_policy_for(self.path.parent), self.case)
+        result = run_case(_versions_for(self.path.parent), self.case)
         if not result.passed:
             raise CaseFailed("\n".join(result.differences))
 
@@ -140,7 +135,7 @@ class WholeCorpusItem(pytest.Item):
         self.corpus = corpus
 
     def runtest(self) -> None:
-        versions = _policy_for(self.corpus)
+        versions = _versions_for(self.corpus)
         try:
             cases = load_cases([self.corpus], versions)
         except Problems:

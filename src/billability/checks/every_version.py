@@ -26,9 +26,16 @@ from pathlib import Path
 from billability.checks.corpus import Case, CorpusRun, decided_by, load_cases, run_corpus
 from billability.model.diagnostics import Diagnostic, Location, Problems
 from billability.model.resources import shown_folder
+from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
 from billability.policy.source import RELEASES
-from billability.policy.versions import PolicyVersions, load_versions, release_problems
+from billability.policy.versions import (
+    PolicyVersions,
+    effective_date,
+    load_versions,
+    release_folders,
+    release_problems,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +93,19 @@ def pinned_versions(policy_folder: Path, corpus: Sequence[Path]) -> PinnedVersio
             continue
         pinned.append(Pinned(versions.up_to(policy.version), release, found, released=True))
     return PinnedVersions(tuple(pinned), tuple(problems))
+
+
+def release_versions(policy_folder: Path, version: str) -> PolicyVersions:
+    """A released version (`releases/VERSION/`) as the last of the versions, the released
+    versions that took effect before it first: the policy as it stood when it was
+    current, read from the releases alone (the working copy need not compile)."""
+    release = load_policy(policy_folder / RELEASES / version)
+    earlier = [load_policy(folder) for folder in release_folders(policy_folder) if folder.name != version]
+    before = sorted(
+        (policy for policy in earlier if effective_date(policy) < effective_date(release)), key=effective_date
+    )
+    released = tuple(folder.name for folder in release_folders(policy_folder))
+    return PolicyVersions((*before, release), policy_folder / RELEASES / version, released)
 
 
 @dataclass(frozen=True, slots=True)
