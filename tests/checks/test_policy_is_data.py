@@ -56,6 +56,7 @@ from billability.decide.scenario import truth
 from billability.model.diagnostics import Problems
 from billability.model.policy import Compare
 from billability.policy.compile import load_policy
+from billability.policy.source import iter_yaml_files
 from inner_pytest import Item, Run, finish_pytest, start_pytest
 from maintainer_changes import MissingAnchor, add_an_activity, copy_repository, first_comparison
 
@@ -166,7 +167,7 @@ def _fact_name(fact: str) -> re.Pattern[str]:
 
 
 def rename_a_fact(root: Path) -> Edit:
-    """A fact renamed in every YAML file of policy/, corpus/ and docs/."""
+    """A fact renamed in every YAML file of policy/, corpus/ and docs/ (not in the released versions)."""
     policy = load_policy(root / "policy")
     declared = [fact.name for fact in policy.facts]
     named = {fact for case in load_cases([root / "corpus"], policy) for fact in case.facts}
@@ -179,7 +180,8 @@ def rename_a_fact(root: Path) -> Edit:
     pattern = _fact_name(old)
     changed = {}
     for folder in ("policy", "corpus", "docs"):
-        for path in sorted((root / folder).rglob("*.y*ml")):
+        # A released version (policy/releases/, corpus/releases/) keeps the names it was released with.
+        for path in iter_yaml_files(root / folder):
             text = path.read_text(encoding="utf-8")
             renamed, count = pattern.subn(lambda match: (match.group(1) or match.group(2) or "") + new, text)
             if count:
