@@ -17,7 +17,7 @@ from billability.model.policy import Outcome
 from billability.policy.compile import load_policy
 from billability.policy.versions import load_versions
 from policy_texts import CHECKOUT
-from versioned_checkouts import DATED_BEFORE, VERSIONED, VIDEO_CALL, add_cases, edit, versioned_copy
+from versioned_checkouts import DATED_BEFORE, VERSIONED, add_cases, edit, versioned_copy
 
 VIDEO_FACTS = "{provider_credential: counselor, activity: provider_call, contact_mode: video}"
 
