@@ -5,6 +5,7 @@ version's corpus runs, and is judged as a whole, against that version."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Iterable
@@ -93,7 +94,12 @@ def test_the_repository_corpus_runs_against_the_repository_policy(policy: Policy
     # From inside another checkout (the clinic fixture): the corpus file's own checkout decides.
     result = run_corpus(CHECKOUT / "corpus", CLINIC)
     expected = {r.case.name: "passed" if r.passed else "failed" for r in run_cases(policy, cases)}
-    assert case_outcomes(result, expected) == expected, result.output
+    # The released versions' corpora (corpus/releases/) hold cases of the same names, run
+    # against their own versions.
+    current = dataclasses.replace(
+        result, items=tuple(i for i in result.items if not i.where.startswith("corpus.releases."))
+    )
+    assert case_outcomes(current, expected) == expected, result.output
 
 
 @pytest.mark.parametrize(
