@@ -16,7 +16,6 @@ from billability.model.diagnostics import Problems
 from billability.model.policy import Outcome
 from billability.policy.compile import load_policy
 from billability.policy.versions import load_versions
-from policy_texts import CHECKOUT
 from versioned_checkouts import DATED_BEFORE, VERSIONED, add_cases, edit, versioned_copy
 
 VIDEO_FACTS = "{provider_credential: counselor, activity: provider_call, contact_mode: video}"
@@ -137,11 +136,6 @@ def test_a_corpus_file_picked_out_pins_the_current_version_alone() -> None:
     assert [p.policy.version for p in found.pinned] == ["2.0"]
     # Its dated cases are still decided by the version in force on their dates.
     assert [policy.version for policy in found.pinned[0].versions.versions] == ["1.0", "2.0"]
-
-
-def test_a_released_version_equal_to_the_current_one_is_checked_once() -> None:
-    found = pinned_versions(CHECKOUT / "policy", [CHECKOUT / "corpus"])
-    assert [(p.policy.version, p.released) for p in found.pinned] == [(load_policy(CHECKOUT / "policy").version, False)]
 
 
 def test_every_version_passes_on_the_fixture() -> None:

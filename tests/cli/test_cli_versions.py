@@ -85,6 +85,12 @@ def test_an_edited_release_is_an_error_of_test_and_validate(versioned: Path) -> 
     assert status == 1 and expected in err
 
 
+def test_a_released_version_equal_to_the_current_one_is_run_once(versioned: Path) -> None:
+    released_again(versioned)
+    status, out, _ = run("test")
+    assert (status, out.splitlines()) == (0, [CURRENT, RELEASED])
+
+
 def test_a_policy_changed_without_raising_its_version_is_an_error(versioned: Path) -> None:
     released_again(versioned)
     assert run("test")[0] == run("validate")[0] == 0
