@@ -12,7 +12,7 @@ Out: a `Change` saying what was done.
 - `late_handoff_needs_review`: a warm hand-off 31 to 45 days after discharge goes from not
   billable to needs review (a new rule bounded on both sides); the version is raised.
 - `activity_under_a_new_topic`: a new activity with its billable rule and a corpus case,
-  placed under a new topic.
+  placed under a new topic; the version is raised.
 - `equivalent_rewrite`: the version raised and a comparison written another way that means
   the same (`more_than: 30` as `at_least: 31`); the corpus is unchanged.
 
@@ -41,6 +41,7 @@ from pathlib import Path
 from billability.checks.corpus import load_cases, run_cases
 from billability.model.policy import Is, Outcome
 from billability.policy.compile import load_policy
+from billability.policy.source import iter_yaml_files
 
 # The checkout the changes are made in copies of.
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -363,7 +364,7 @@ def add_an_activity(root: Path, *, new_topic: bool) -> NewActivity:
     model_file = next(
         (
             path.relative_to(root).as_posix()
-            for path in sorted((root / "policy").rglob("*.y*ml"))
+            for path in iter_yaml_files(root / "policy")
             if f"- id: {model_rule.id}\n" in path.read_text(encoding="utf-8")
         ),
         None,
@@ -447,12 +448,14 @@ def add_an_activity(root: Path, *, new_topic: bool) -> NewActivity:
 
 
 def activity_under_a_new_topic(root: Path) -> Change:
-    """A new activity with its billable rule and a corpus case, under a new topic (see `add_an_activity`)."""
+    """A new activity with its billable rule and a corpus case, under a new topic (see
+    `add_an_activity`); the version is raised."""
     added = add_an_activity(root, new_topic=True)
+    versions = raise_the_version(root)
     return Change(
         "new-topic",
         f"activity `{added.value}` under the new topic `{added.topic}`, with rule `{added.rule}` "
-        f"({added.rules_file}) and a case ({added.corpus_file}, following `{added.followed}`)",
+        f"({added.rules_file}) and a case ({added.corpus_file}, following `{added.followed}`); {versions}",
     )
 
 

@@ -1,11 +1,13 @@
 """Corpus cases as pytest items, so a failing case is reported with its file and line.
 
 In: the YAML files pytest finds under a `corpus` folder (enable with `-p billability.pytest_plugin`).
-Out: one test item per case, named by the case's sentence; a file with problems
-becomes one failing item that lists every diagnostic; and, when a checkout's whole
-`corpus/` folder is collected, one item of the folder itself (`corpus::the corpus as
-a whole ...`) for what `billability test` checks beyond each case: every statement of
-the source cited, every case's `source` a whole statement, every rule deciding a case.
+Out: one test item per case, named by the case's sentence and decided as `billability
+test` decides it (a case with a service date by the version in force that day); a file
+with problems becomes one failing item that lists every diagnostic; and, when a
+checkout's whole `corpus/` folder (or a released version's, `corpus/releases/VERSION/`)
+is collected, one item of the folder itself (`corpus::the corpus as a whole ...`) for
+what `billability test` checks beyond each case: every statement of the source cited,
+every case's `source` a whole statement, every rule deciding a case.
 Its failures are located where they are: a statement no case cites in the source text,
 a rule in its policy file. It belongs to no corpus file, since a case removed from one
 file can leave a statement uncited that no other file is about.
@@ -21,25 +23,29 @@ from typing import Any
 import pytest
 
 from billability.checks.corpus import Case, corpus_findings, load_cases, load_file, run_case, run_cases
+from billability.checks.every_version import release_versions
 from billability.model.diagnostics import Problems, counted
 from billability.model.resources import project, shown_folder
-from billability.policy.compile import load_policy
-from billability.policy.compiled import Policy
 from billability.policy.source import RELEASES, iter_yaml_files
+from billability.policy.versions import PolicyVersions, load_versions
 
 
 @cache
-def _policy_for(folder: Path) -> Policy:
-    """The policy of the checkout a corpus file belongs to (the bundled one outside any
-    checkout); for a released version's corpus (`corpus/releases/VERSION/`), that
-    version's policy (`policy/releases/VERSION/`)."""
+def _versions_for(folder: Path) -> PolicyVersions:
+    """The versions of the policy of the checkout a corpus file belongs to (the bundled
+    one outside any checkout); for a released version's corpus
+    (`corpus/releases/VERSION/`), that version's policy (`policy/releases/VERSION/`)
+    and the released versions before it."""
     found = project(folder)
-    releases = (found.corpus / RELEASES).resolve()
+    version = _release_of(folder, found.corpus)
+    return load_versions(found.policy) if version is None else release_versions(found.policy, version)
+
+
+def _release_of(folder: Path, corpus: Path) -> str | None:
+    """The released version whose corpus (`corpus/releases/VERSION/`) holds `folder`, if any."""
+    releases = (corpus / RELEASES).resolve()
     resolved = folder.resolve()
-    if releases in resolved.parents:
-        version = resolved.relative_to(releases).parts[0]
-        return load_policy(found.policy / RELEASES / version)
-    return load_policy(found.policy)
+    return resolved.relative_to(releases).parts[0] if releases in resolved.parents else None
 
 
 class CaseFailed(Exception):
@@ -53,11 +59,20 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    """A checkout's `corpus/` folder collects its files and the check of the whole corpus."""
+    """A checkout's `corpus/` folder, and each released version's corpus in it, collects
+    its files and the check of the whole corpus."""
     checkout = project(path)
-    if checkout.root is not None and path.resolve() == checkout.corpus.resolve():
+    if checkout.root is None:
+        return None
+    resolved = path.resolve()
+    if resolved in (checkout.corpus.resolve(), *(folder.resolve() for folder in _release_corpora(checkout.corpus))):
         return CorpusFolder.from_parent(parent, path=path)
     return None
+
+
+def _release_corpora(corpus: Path) -> list[Path]:
+    releases = corpus / RELEASES
+    return sorted(folder for folder in releases.iterdir() if folder.is_dir()) if releases.is_dir() else []
 
 
 class CorpusFolder(pytest.Directory):
@@ -84,7 +99,7 @@ class CorpusFolder(pytest.Directory):
 class CorpusFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         try:
-            cases = load_file(self.path, _policy_for(self.path.parent))
+            cases = load_file(self.path, _versions_for(self.path.parent))
         except Problems as error:
             yield InvalidCorpusFile.from_parent(self, name="corpus file is valid", problems=error)
             return
@@ -98,7 +113,7 @@ class CaseItem(pytest.Item):
         self.case = case
 
     def runtest(self) -> None:
-        result = run_case(_policy_for(self.path.parent), self.case)
+        result = run_case(_versions_for(self.path.parent), self.case)
         if not result.passed:
             raise CaseFailed("\n".join(result.differences))
 
@@ -120,14 +135,14 @@ class WholeCorpusItem(pytest.Item):
         self.corpus = corpus
 
     def runtest(self) -> None:
-        policy = _policy_for(self.corpus)
+        versions = _versions_for(self.corpus)
         try:
-            cases = load_cases([self.corpus], policy)
+            cases = load_cases([self.corpus], versions)
         except Problems:
             # The files that do not load fail as items of their own; without all the
             # cases, the corpus as a whole cannot be judged.
             pytest.skip("some corpus files do not load, so the corpus as a whole is not judged")
-        findings = corpus_findings(policy, run_cases(policy, cases))
+        findings = corpus_findings(versions.current, run_cases(versions, cases))
         if findings:
             raise Problems(findings)
 

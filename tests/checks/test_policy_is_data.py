@@ -2,8 +2,9 @@
 nothing else. Only the corpus pins what the bundled policy decides.
 
 Each test copies the repository to a scratch folder, makes there one edit a maintainer
-would make to `policy/` (and `corpus/`), and runs the copy's whole test suite with this
-interpreter:
+would make to `policy/` (and `corpus/`), raising the policy's version as every change
+does (its released versions stay as they were), and runs the copy's whole test suite with
+this interpreter:
 
 - a comparison with a number moved by 15 (the hand-off window today, whether written
   `more_than: 30`, `at_least: 31` or already moved): the only failing items are corpus
@@ -56,8 +57,9 @@ from billability.decide.scenario import truth
 from billability.model.diagnostics import Problems
 from billability.model.policy import Compare
 from billability.policy.compile import load_policy
+from billability.policy.source import iter_yaml_files
 from inner_pytest import Item, Run, finish_pytest, start_pytest
-from maintainer_changes import MissingAnchor, add_an_activity, copy_repository, first_comparison
+from maintainer_changes import MissingAnchor, add_an_activity, copy_repository, first_comparison, raise_the_version
 
 # Left out of the inner runs: this module, the runs of CI's steps, the browser tests and
 # the tests of the query on Spark and PostgreSQL (see the docstring).
@@ -135,7 +137,7 @@ def move_the_window(root: Path) -> Edit:
         or _holds(fact, operator, bound, number) == _holds(fact, operator, moved, number)
     ]
     assert outside == [], f"cases fail whose `{fact}` is not where `{operator}` {bound} and {moved} differ: {outside}"
-    summary = f"{name}: `{fact}` `{operator}: {bound}` -> `{operator}: {moved}`"
+    summary = f"{name}: `{fact}` `{operator}: {bound}` -> `{operator}: {moved}`; {raise_the_version(root)}"
     return Edit(summary, {result.case.name for result in results}, set(failing))
 
 
@@ -145,7 +147,7 @@ def add_an_activity_to_a_topic(root: Path) -> Edit:
     added = add_an_activity(root, new_topic=False)
     summary = (
         f"activity `{added.value}` added with rule `{added.rule}` in {added.rules_file} and a case "
-        f"(following `{added.followed}`)"
+        f"(following `{added.followed}`); {raise_the_version(root)}"
     )
     return Edit(summary, _case_names(root))
 
@@ -166,7 +168,7 @@ def _fact_name(fact: str) -> re.Pattern[str]:
 
 
 def rename_a_fact(root: Path) -> Edit:
-    """A fact renamed in every YAML file of policy/, corpus/ and docs/."""
+    """A fact renamed in every YAML file of policy/, corpus/ and docs/ (not in the released versions)."""
     policy = load_policy(root / "policy")
     declared = [fact.name for fact in policy.facts]
     named = {fact for case in load_cases([root / "corpus"], policy) for fact in case.facts}
@@ -179,7 +181,8 @@ def rename_a_fact(root: Path) -> Edit:
     pattern = _fact_name(old)
     changed = {}
     for folder in ("policy", "corpus", "docs"):
-        for path in sorted((root / folder).rglob("*.y*ml")):
+        # A released version (policy/releases/, corpus/releases/) keeps the names it was released with.
+        for path in iter_yaml_files(root / folder):
             text = path.read_text(encoding="utf-8")
             renamed, count = pattern.subn(lambda match: (match.group(1) or match.group(2) or "") + new, text)
             if count:
@@ -187,7 +190,7 @@ def rename_a_fact(root: Path) -> Edit:
                 changed[path.relative_to(root).as_posix()] = count
     assert any(name.startswith("corpus/") for name in changed), f"no corpus file names `{old}`"
     summary = f"`{old}` renamed `{new}` in " + ", ".join(f"{name} ({n})" for name, n in changed.items())
-    return Edit(summary, _case_names(root))
+    return Edit(f"{summary}; {raise_the_version(root)}", _case_names(root))
 
 
 EDITS: dict[str, Callable[[Path], Edit]] = {

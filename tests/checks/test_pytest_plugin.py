@@ -1,8 +1,11 @@
 """Corpus files run as pytest items against the policy of the checkout they belong to
-(the bundled policy outside any checkout); a failing case points at its file and line."""
+(the bundled policy outside any checkout); a failing case points at its file and line; a
+case with a service date is decided by the version in force that day, and a released
+version's corpus runs, and is judged as a whole, against that version."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Iterable
@@ -20,6 +23,7 @@ from billability.policy.compiled import Policy
 from billability.pytest_plugin import WHOLE_CORPUS
 from inner_pytest import Run, run_pytest
 from policy_texts import CHECKOUT, CLINIC
+from versioned_checkouts import DATED_BEFORE, edit, versioned_copy
 
 
 def run_corpus(target: Path, cwd: Path) -> Run:
@@ -90,7 +94,12 @@ def test_the_repository_corpus_runs_against_the_repository_policy(policy: Policy
     # From inside another checkout (the clinic fixture): the corpus file's own checkout decides.
     result = run_corpus(CHECKOUT / "corpus", CLINIC)
     expected = {r.case.name: "passed" if r.passed else "failed" for r in run_cases(policy, cases)}
-    assert case_outcomes(result, expected) == expected, result.output
+    # The released versions' corpora (corpus/releases/) hold cases of the same names, run
+    # against their own versions.
+    current = dataclasses.replace(
+        result, items=tuple(i for i in result.items if not i.where.startswith("corpus.releases."))
+    )
+    assert case_outcomes(current, expected) == expected, result.output
 
 
 @pytest.mark.parametrize(
@@ -151,3 +160,40 @@ def test_a_statement_left_uncited_fails_the_corpus_folder_at_the_statement(tmp_p
     # A file picked out of the corpus runs its cases only, as `billability test FILE` does.
     alone = run_corpus(root / "corpus" / "a-first.yaml", root)
     assert (alone.status, [item.name for item in alone.items]) == (0, ["A peer may not drive a client either"])
+
+
+# --- a policy with a released version (tests/fixtures/versioned) ------------------------------
+
+
+def test_a_dated_case_is_decided_by_the_version_in_force_on_its_date(tmp_path: Path) -> None:
+    root = versioned_copy(tmp_path / "versioned")
+    result = run_corpus(root / "corpus", root)
+    assert result.status == 0, result.output
+    assert case_outcomes(result, [DATED_BEFORE]) == {DATED_BEFORE: "passed"}
+    # Moved past the switch, the same case is decided by version 2.0, and fails at its line.
+    line, _ = edit(root / "corpus" / "cases.yaml", 'on: "2026-06-30"', 'on: "2026-07-02"')
+    result = run_corpus(root / "corpus", root)
+    assert case_outcomes(result, [DATED_BEFORE]) == {DATED_BEFORE: "failed"}
+    assert f"cases.yaml:{line - 1}:5: {DATED_BEFORE}" in result.output
+    assert "outcome: expected needs_review, got billable" in result.output
+
+
+def test_a_released_version_s_corpus_is_judged_as_a_whole_against_that_version(tmp_path: Path) -> None:
+    root = versioned_copy(tmp_path / "versioned")
+    result = run_corpus(root / "corpus", root)
+    wholes = sorted(item.where for item in result.items if item.name == WHOLE_CORPUS)
+    assert wholes == ["corpus", "corpus.releases.1.0"], wholes
+    # The released corpus with a rule's only case gone: that version's corpus as a whole fails.
+    release_cases = root / "corpus" / "releases" / "1.0" / "cases.yaml"
+    edit(
+        release_cases,
+        "  - name: Driving a client is not billable\n"
+        '    source: "Driving clients to appointments."\n'
+        "    facts: {provider_credential: counselor, activity: driving}\n"
+        "    expect: {outcome: not_billable, rules: [driving]}\n",
+        "",
+    )
+    result = run_corpus(root / "corpus", root)
+    ((where, name, text),) = [(item.where, item.name, item.text) for item in result.failed]
+    assert (where, name) == ("corpus.releases.1.0", WHOLE_CORPUS)
+    assert "policy/releases/1.0/rules/connection.yaml" in text and "rule `driving` decides no case" in text

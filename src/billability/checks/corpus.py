@@ -1,8 +1,12 @@
 """Load the scenario corpus and run it against a policy.
 
-In: corpus files or folders (YAML lists of cases) and a compiled `Policy`.
-Out: `Case`s (each with its file:line), and `CaseResult`s that say what differs
-between what a case expects and what the policy decides. Problems in the files
+In: corpus files or folders (YAML lists of cases) and a compiled `Policy`, or the
+`PolicyVersions` the corpus belongs to (the last of them is the corpus's own version).
+Out: `Case`s (each with its file:line and the version that decides it), and
+`CaseResult`s that say what differs between what a case expects and what the policy
+decides. A case with a service date (`on`) is decided by the version in force that
+day; a case without one by the corpus's own version; a date before the first version
+is a located problem of the corpus. Problems in the files
 (reading, schema, facts the policy does not know, rule ids it does not have)
 raise `Problems` with every diagnostic at once; `check_corpus` returns them instead,
 with how many cases and files it read (what `billability validate` reports).
@@ -12,6 +16,7 @@ as a whole lacks when whole folders are run.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +32,10 @@ from billability.policy.compiled import Policy
 from billability.policy.schema import CORPUS_FILE, check
 from billability.policy.source import Located, display_name, iter_yaml_files, read_yaml_file
 from billability.policy.sourcetext import Statement, statements
+from billability.policy.versions import PolicyVersions, before_first
+
+# What a corpus is run against: one policy, or the versions up to the corpus's own (the last).
+Deciders = Policy | PolicyVersions
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,10 @@ class Case:
     # The case teaches staff: the site shows it as an example (a case quoting the table
     # with `source` is shown as well).
     staff_example: bool = False
+    # The service date as written (None: the case has none), and the version that decides
+    # the case (None: whichever policy it is run against).
+    on: str | None = None
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +76,9 @@ def corpus_files(paths: Iterable[str | Path] | None = None) -> list[Path]:
     return files
 
 
-def load_cases(paths: Iterable[str | Path] | None, policy: Policy) -> list[Case]:
-    """Read, schema-check and check every case of the corpus against the policy."""
+def load_cases(paths: Iterable[str | Path] | None, policy: Deciders) -> list[Case]:
+    """Read, schema-check and check every case of the corpus against the policy (or
+    against the version that decides it)."""
     roots = [Path(p) for p in paths] if paths else [corpus_dir()]
     problems: list[Diagnostic] = []
     cases: list[Case] = []
@@ -109,7 +123,7 @@ class CorpusCheck:
     problems: tuple[Diagnostic, ...]
 
 
-def check_corpus(paths: Iterable[str | Path], policy: Policy | None) -> CorpusCheck:
+def check_corpus(paths: Iterable[str | Path], policy: Deciders | None) -> CorpusCheck:
     """Load the corpus as `load_cases` does, without running a case. With no policy (one
     that does not compile), only what needs none is checked: the YAML and the schema."""
     roots = [Path(p) for p in paths]
@@ -129,17 +143,23 @@ def check_corpus(paths: Iterable[str | Path], policy: Policy | None) -> CorpusCh
     return CorpusCheck((), files, tuple(sorted(problems, key=Diagnostic.sort_key)))
 
 
-def load_file(file: Path, policy: Policy) -> list[Case]:
+def load_file(file: Path, policy: Deciders) -> list[Case]:
     located = read_yaml_file(file, display_name(file))
     problems = check(located, CORPUS_FILE)
     if problems:
         raise Problems(problems)
     cases: list[Case] = []
-    rule_ids = [rule.id for rule in policy.rules]
-    source = normalize(policy.source_text)
+    versions = as_versions(policy)
     for index, body in enumerate(located.data["cases"]):
         path = ("cases", index)
-        problems.extend(_check_case(located, path, body, policy, rule_ids, source))
+        deciding = versions.current
+        if "on" in body:
+            found = _dated(versions, body["on"], located.where((*path, "on")))
+            if isinstance(found, Diagnostic):
+                problems.append(found)
+                continue
+            deciding = found
+        problems.extend(_check_case(located, path, body, deciding))
         expect = body["expect"]
         cases.append(
             Case(
@@ -151,6 +171,8 @@ def load_file(file: Path, policy: Policy) -> list[Case]:
                 source=body.get("source"),
                 location=located.where(path),
                 staff_example=body.get("staff_example", False),
+                on=body.get("on"),
+                version=deciding.version,
             )
         )
     if problems:
@@ -158,15 +180,37 @@ def load_file(file: Path, policy: Policy) -> list[Case]:
     return cases
 
 
+def as_versions(policy: Deciders) -> PolicyVersions:
+    """The versions a corpus is run against: a policy alone is its only version."""
+    if isinstance(policy, PolicyVersions):
+        return policy
+    return PolicyVersions((policy,), Path(policy.files[0]).parent if policy.files else Path())
+
+
+def _dated(versions: PolicyVersions, written: str, where: Location) -> Policy | Diagnostic:
+    """The version in force on a case's service date, or the problem with the date."""
+    try:
+        day = datetime.date.fromisoformat(written)
+    except ValueError:
+        return Diagnostic(
+            "corpus.bad-date",
+            f"`{written}` is not a date of the calendar",
+            where,
+            hint="write the service date as YYYY-MM-DD, e.g. 2026-12-15",
+        )
+    found = versions.in_force(day)
+    return found if found is not None else before_first(versions, day, where)
+
+
 def _check_case(
     located: Located,
     path: tuple[str | int, ...],
     body: dict[str, Any],
     policy: Policy,
-    rule_ids: list[str],
-    source: str,
 ) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
+    rule_ids = [rule.id for rule in policy.rules]
+    source = normalize(policy.source_text)
     facts_path = (*path, "facts")
     try:
         validate(policy, body["facts"], lambda name: located.where_key((*facts_path, name)))
@@ -222,8 +266,20 @@ def _check_case(
     return problems
 
 
-def run_case(policy: Policy, case: Case) -> CaseResult:
-    decision = decide(policy, case.facts)
+def deciding_policy(policy: Deciders, case: Case) -> Policy:
+    """The version that decides a case: the one its service date names, else the last."""
+    if isinstance(policy, Policy):
+        return policy
+    return (policy.named(case.version) if case.version else None) or policy.current
+
+
+def decided_by(policy: Policy, cases: Iterable[Case]) -> list[Case]:
+    """The cases that `policy`'s version decides (the others are dated in another version's days)."""
+    return [case for case in cases if case.version in (None, policy.version)]
+
+
+def run_case(policy: Deciders, case: Case) -> CaseResult:
+    decision = decide(deciding_policy(policy, case), case.facts)
     return CaseResult(case, decision, differences(case, decision))
 
 
@@ -239,7 +295,7 @@ def differences(case: Case, decision: Decision) -> tuple[str, ...]:
     return tuple(found)
 
 
-def run_cases(policy: Policy, cases: Iterable[Case]) -> list[CaseResult]:
+def run_cases(policy: Deciders, cases: Iterable[Case]) -> list[CaseResult]:
     return [run_case(policy, case) for case in cases]
 
 
@@ -248,8 +304,9 @@ def corpus_findings(policy: Policy, results: Iterable[CaseResult]) -> list[Diagn
     corpus (not a part of it): every statement of the source table is cited by some
     case (`corpus.statement-without-case`, located in the source text), every case's
     `source` is a whole statement (`corpus.partial-statement`), and every rule decides
-    some case (`corpus.rule-decides-no-case`)."""
-    results = list(results)
+    some case (`corpus.rule-decides-no-case`). Only the cases that the policy's version
+    decides count: a case dated in an earlier version's days speaks for that version."""
+    results = [result for result in results if result.case.version in (None, policy.version)]
     findings: list[Diagnostic] = []
     table = statements(policy.source_text)
     cited = {normalize(result.case.source) for result in results if result.case.source}
@@ -303,13 +360,15 @@ class CorpusRun:
         return tuple(result for result in self.results if not result.passed)
 
 
-def run_corpus(policy: Policy, paths: Sequence[Path]) -> CorpusRun:
+def run_corpus(policy: Deciders, paths: Sequence[Path]) -> CorpusRun:
     """Load the corpus at `paths` (raising `Problems` when it does not load) and run every
-    case. The corpus as a whole (every statement of the source cited, every rule deciding
-    a case) is judged only when whole folders are run, not a file picked out of one."""
+    case, each by the version that decides it. The corpus as a whole (every statement of
+    the source cited, every rule deciding a case) is judged, for the corpus's own version,
+    only when whole folders are run, not a file picked out of one."""
     results = run_cases(policy, load_cases(paths, policy))
     whole = all(path.is_dir() for path in paths)
-    return CorpusRun(tuple(results), tuple(corpus_findings(policy, results)) if whole else ())
+    own = as_versions(policy).current
+    return CorpusRun(tuple(results), tuple(corpus_findings(own, results)) if whole else ())
 
 
 def _statement_holding(quote: str, table: list[Statement]) -> str:

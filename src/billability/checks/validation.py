@@ -5,7 +5,10 @@ Out: a `Validation`: the compiled policy (None when it does not compile), the co
 checked as `billability test` loads it (YAML, schema, facts and values the policy knows,
 rule ids it has, quotes in its source) without running a case, and every problem of
 both, located. Without a policy, the corpus is still read for its YAML and schema
-problems.
+problems. A policy folder with released versions is also checked as `release_problems`
+checks it (a release edited, the policy changed without raising its version), and its
+versions must compile and follow one another; a case with a service date is checked
+against the version in force that day.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from billability.checks.corpus import CorpusCheck, check_corpus
+from billability.checks.corpus import CorpusCheck, Deciders, check_corpus
 from billability.model.diagnostics import Diagnostic, Problems
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
+from billability.policy.versions import load_versions, release_folders, release_problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,15 @@ def validate(target: Path, corpus: Path | None) -> Validation:
         policy = load_policy(target)
     except Problems as error:
         problems.extend(error.diagnostics)
+    deciders: Deciders | None = policy
+    if policy is not None and release_folders(target):
+        try:
+            deciders = load_versions(target)
+        except Problems as error:
+            problems.extend(error.diagnostics)
+    if target.is_dir():
+        problems.extend(release_problems(target, corpus if corpus is not None and corpus.is_dir() else None))
     if corpus is None or not corpus.is_dir():
         return Validation(target, policy, None, None, tuple(problems))
-    checked = check_corpus([corpus], policy)
+    checked = check_corpus([corpus], deciders)
     return Validation(target, policy, corpus, checked, (*problems, *checked.problems))

@@ -7,8 +7,8 @@ Out: text or JSON on stdout, diagnostics on stderr, and an exit status:
 
 One module per group of commands, each command parsing its options, calling one library
 function and printing what it gives: `deciding` (check, table), `maintaining`
-(validate, test, lint, coverage, mutate), `comparing` (diff, of scenarios or of an
-export's rows), `releasing` (release), `records` (audit, sql); `options` holds
+(validate, test, lint), `measuring` (mutate, coverage), `comparing` (diff, of scenarios or
+of an export's rows), `releasing` (release), `records` (audit, sql); `options` holds
 the options they share, the exit statuses and how problems are printed. This module
 holds the group, `main` (the console script `billability`).
 
@@ -29,10 +29,10 @@ import click
 COMMANDS = {
     "audit": ("billability.cli.records", "audit"),
     "check": ("billability.cli.deciding", "check"),
-    "coverage": ("billability.cli.maintaining", "coverage"),
+    "coverage": ("billability.cli.measuring", "coverage"),
     "diff": ("billability.cli.comparing", "diff_command"),
     "lint": ("billability.cli.maintaining", "lint"),
-    "mutate": ("billability.cli.maintaining", "mutate"),
+    "mutate": ("billability.cli.measuring", "mutate"),
     "release": ("billability.cli.releasing", "release_command"),
     "sql": ("billability.cli.records", "sql"),
     "table": ("billability.cli.deciding", "table"),

@@ -93,8 +93,13 @@ def diff_command(
     """Show what a policy change does: the scenarios whose outcome changes, or with
     `--records` the services of an export whose outcome changes.
 
-    BASE and HEAD are git revisions (the policy and corpus at that revision) or
-    folders. Without HEAD, BASE is compared with the checkout as it is on disk,
+    BASE and HEAD are folders, versions of the policy or git revisions. A version
+    names a released version (`1.0`: `policy/releases/1.0/` with the corpus as it
+    stood for it, `corpus/releases/1.0/`) or the current version's number (the
+    checkout on disk); it is read as a version when no file or folder of that name
+    exists, and a version wins over a git revision of the same name (name a tag
+    `tags/1.0` to compare the revision). A revision is the policy and corpus at that
+    revision. Without HEAD, BASE is compared with the checkout as it is on disk,
     edits not yet committed included. Each group of scenarios is worded with the
     labels staff read, the facts and values as the policy files name them beneath,
     and counts the combinations of answers it holds (a fact counts where it is
@@ -120,6 +125,8 @@ def diff_command(
       billability diff origin/main HEAD
       billability diff origin/main HEAD --format markdown > policy-diff.md
       billability diff old-policy/ policy/
+      billability diff 1.0
+      billability diff 1.0 1.1
       billability diff HEAD --corpus corpus/boundaries.yaml
       billability diff main --records docs/audit/ehr-export.csv --map docs/audit/mapping.yaml
       billability diff main --records export.csv --map mapping.yaml --report impact.html

@@ -1,4 +1,5 @@
-"""The maintainer's commands: `validate`, `test`, `lint`, `coverage` and `mutate`.
+"""The maintainer's commands: `validate`, `test` and `lint` (`measuring` holds `mutate` and
+`coverage`, `comparing` holds `diff`).
 
 In: `--policy`, `--corpus`, paths, git revisions and print formats.
 Out: each check's findings, file:line:column first, and a summary line; the exit status
@@ -12,10 +13,8 @@ from pathlib import Path
 
 import click
 
-from billability.checks.corpus import Case, load_cases, run_corpus
-from billability.checks.coverage import measure
+from billability.checks.every_version import VersionRun, run_every_version
 from billability.checks.lint import by_design, counts, lint_policy
-from billability.checks.mutate import Status, corpus_case, decision_words, run_mutants
 from billability.checks.validation import validate as validate_policy
 from billability.cli.options import (
     EXIT_PROBLEMS,
@@ -26,6 +25,7 @@ from billability.cli.options import (
     loaded_policy,
     policy_given,
     policy_option,
+    version_label,
 )
 from billability.decide.explain import diagnostics_github, diagnostics_text
 from billability.model.diagnostics import Diagnostic, Problems, Severity, counted
@@ -89,12 +89,16 @@ def validate(paths: tuple[str, ...], output_format: str, policy_path: str | None
 @policy_option
 @corpus_option
 def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None, corpus_paths: tuple[str, ...]) -> None:
-    """Run the scenario corpus against the policy.
+    """Run the scenario corpus against the policy, and each released version's corpus against that version.
 
-    Each failing case is printed with its file:line and what differs. Run on whole
-    folders (the default), it also checks the corpus as a whole: every statement of
-    the source table is cited by a case, every case's `source` is a whole statement,
-    every rule decides a case. The last line is `N passed, N failed`.
+    Each failing case is printed with its file:line and what differs. A case with a
+    service date (`on: YYYY-MM-DD`) is decided by the version in force that day. Run on
+    whole folders (the default), it also checks the corpus as a whole: every statement
+    of the source table is cited by a case, every case's `source` is a whole statement,
+    every rule decides a case; and then each released version (`policy/releases/VERSION/`)
+    against the corpus as it stood for it (`corpus/releases/VERSION/`), each with its own
+    summary line `N passed, N failed`. A released version that was edited, or a policy
+    changed without raising its version, is an error.
 
     \b
     Examples:
@@ -103,33 +107,43 @@ def test_command(paths: tuple[str, ...], verbose: bool, policy_path: str | None,
       billability test --policy my-policy/ --corpus my-corpus/
       billability test --policy HEAD~1
 
-    Exit status: 0 when every case passes, 1 when any fails, 2 for invalid files.
+    Exit status: 0 when every case of every version passes, 1 when any fails or a
+    release is not as it was released, 2 for invalid files.
     """
     with policy_given(policy_path, with_corpus=not (paths or corpus_paths)) as named:
         chosen = policy_and_corpus(named.policy, [*paths, *corpus_paths] or named.corpus)
-        policy = loaded_policy(chosen.policy)
         try:
-            run = run_corpus(policy, chosen.corpus)
+            checked = run_every_version(chosen.policy, chosen.corpus)
         except Problems as error:
             fail(error.diagnostics)
-        results, failed, findings = run.results, run.failed, run.findings
-        for result in results:
-            if result.passed:
-                if verbose:
-                    click.echo(f"{result.case.location}: ok: {result.case.name}")
-                continue
-            click.echo(f"{result.case.location}: FAIL: {result.case.name}")
-            for difference in result.differences:
-                click.echo(f"    {difference}")
-        if findings:
-            click.echo(diagnostics_text(findings))
-        whole = f", {counted(len(findings), 'problem')} of the corpus as a whole" if findings else ""
-        click.echo(
-            f"{listed_folders(chosen.corpus)} against {shown_folder(chosen.policy)}: "
-            f"{len(results) - len(failed)} passed, {len(failed)} failed{whole}"
-        )
-        if failed or findings:
+        for version_run in checked.runs:
+            _print_run(version_run, verbose)
+        if checked.problems:
+            click.echo(diagnostics_text(checked.problems))
+            click.echo(f"{counted(len(checked.problems), 'problem')} with the released versions")
+        if not checked.passed:
             sys.exit(EXIT_PROBLEMS)
+
+
+def _print_run(version_run: VersionRun, verbose: bool) -> None:
+    """A version's failing cases (every case with `verbose`), then its summary line."""
+    run, pinned = version_run.run, version_run.pinned
+    results, failed, findings = run.results, run.failed, run.findings
+    for result in results:
+        if result.passed:
+            if verbose:
+                click.echo(f"{result.case.location}: ok: {result.case.name}")
+            continue
+        click.echo(f"{result.case.location}: FAIL: {result.case.name}")
+        for difference in result.differences:
+            click.echo(f"    {difference}")
+    if findings:
+        click.echo(diagnostics_text(findings))
+    whole = f", {counted(len(findings), 'problem')} of the corpus as a whole" if findings else ""
+    click.echo(
+        f"{listed_folders(pinned.corpus)} against {version_label(pinned)}: "
+        f"{len(results) - len(failed)} passed, {len(failed)} failed{whole}"
+    )
 
 
 @click.command()
@@ -179,128 +193,3 @@ def lint(output_format: str, policy_path: str | None, verbose: bool) -> None:
             )
         if found[Severity.ERROR]:
             sys.exit(EXIT_PROBLEMS)
-
-
-# --- mutate and coverage: how well the corpus pins the policy down ----------------------
-
-
-def _cases(policy: Policy, corpus: list[Path]) -> list[Case]:
-    try:
-        return load_cases(corpus, policy)
-    except Problems as error:
-        fail(error.diagnostics)
-
-
-@click.command()
-@policy_option
-@corpus_option
-@click.option(
-    "-v", "--verbose", is_flag=True, help="Also list each killed mutant with its case, and each equivalent one."
-)
-def mutate(policy_path: str | None, corpus_paths: tuple[str, ...], verbose: bool) -> None:
-    """Change the policy in small ways and check that the corpus notices each change that matters.
-
-    Each mutant drops or negates a condition, removes or adds a value in a list, moves a
-    number by one, flips a rule's outcome, deletes a rule, swaps two outcomes'
-    precedence, changes the default outcome, or changes when a fact is relevant. A
-    mutant that decides every scenario as the policy does is equivalent: that is
-    proved over the decision table, no list is kept. Any other mutant must fail some
-    corpus case; a survivor is printed with a case to paste into the corpus that kills it.
-
-    \b
-    Examples:
-      billability mutate
-      billability mutate --policy policy/ --corpus corpus/ -v
-
-    Exit status: 0 when every mutant is killed or equivalent, 1 when one survives or the
-    corpus fails on the policy itself (no kill rate then), 2 for invalid files.
-    """
-    with policy_given(policy_path, with_corpus=not corpus_paths) as named:
-        chosen = policy_and_corpus(named.policy, corpus_paths or named.corpus)
-        policy = loaded_policy(chosen.policy)
-        cases = _cases(policy, list(chosen.corpus))
-        shown_policy = shown_folder(chosen.policy)
-        try:
-            report = run_mutants(policy, cases)
-        except Problems as error:
-            click.echo(diagnostics_text(error.diagnostics), err=True)
-            failing = len(error.diagnostics)
-            click.echo(
-                f"{listed_folders(chosen.corpus)} fails against {shown_policy}: "
-                f"{counted(failing, 'case')} {'fails' if failing == 1 else 'fail'}, so no mutant can be judged (no kill rate); "
-                "fix the corpus or the policy first (`billability test`)"
-            )
-            sys.exit(EXIT_PROBLEMS)
-        printed: dict[str, str] = {}
-        for result in report.results:
-            where = f"{result.mutant.location}: " if result.mutant.location else ""
-            if result.status is Status.SURVIVED and result.witness is not None:
-                witness = result.witness
-                click.echo(f"{where}{result.mutant.name} survived")
-                click.echo(
-                    f"  the policy decides {decision_words(witness.policy)}; the mutant {decision_words(witness.variant)}"
-                )
-                case = corpus_case(witness)
-                if case in printed:
-                    click.echo(f"  the case printed for `{printed[case]}` kills it too")
-                    continue
-                printed[case] = result.mutant.name
-                click.echo("  a corpus case that kills it (paste it under `cases:` in a corpus file):")
-                click.echo(case)
-            elif verbose and result.killed_by is not None:
-                click.echo(f"{where}{result.mutant.name} killed by {result.killed_by.location}")
-            elif verbose:
-                click.echo(f"{where}{result.mutant.name} equivalent: it decides every scenario as the policy does")
-        click.echo(
-            f"{counted(len(report.results), 'mutant')} of {shown_policy}: {report.killed} killed, "
-            f"{report.equivalent} equivalent by proof, {len(report.survivors)} survived; "
-            f"kill rate {report.kill_rate:.1%}"
-        )
-        if report.survivors:
-            sys.exit(EXIT_PROBLEMS)
-
-
-@click.command()
-@policy_option
-@corpus_option
-def coverage(policy_path: str | None, corpus_paths: tuple[str, ...]) -> None:
-    """Report which rules no case decides and which conditions no case sees both ways.
-
-    A rule is covered when it is among the deciding rules of some case; a condition
-    when some case finds it true and some case false where it decides its rule.
-
-    \b
-    Examples:
-      billability coverage
-      billability coverage --policy policy/ --corpus corpus/
-
-    Exit status: 0 at 100% of rules and conditions, 1 below, 2 for invalid files.
-    """
-    with policy_given(policy_path, with_corpus=not corpus_paths) as named:
-        chosen = policy_and_corpus(named.policy, corpus_paths or named.corpus)
-        policy = loaded_policy(chosen.policy)
-        report = measure(policy, _cases(policy, list(chosen.corpus)))
-        for rule in report.rules:
-            if not rule.covered:
-                where = f"{rule.location}: " if rule.location else ""
-                click.echo(f"{where}rule {rule.rule} decides no case")
-        for condition in report.conditions:
-            if not condition.covered:
-                where = f"{condition.location}: " if condition.location else ""
-                never = "true" if not condition.seen_true else "false"
-                if not condition.seen_true and not condition.seen_false:
-                    never = "true or false"
-                click.echo(
-                    f"{where}rule {condition.rule}: `{condition.condition}` is never {never} where it decides the rule"
-                )
-        rules, conditions = len(report.rules), len(report.conditions)
-        click.echo(
-            f"{shown_folder(chosen.policy)}: rules: {report.rules_covered}/{rules} decide a case ({_percent(report.rules_covered, rules)}); "
-            f"conditions: {report.conditions_covered}/{conditions} seen true and false ({_percent(report.conditions_covered, conditions)})"
-        )
-        if not report.complete:
-            sys.exit(EXIT_PROBLEMS)
-
-
-def _percent(part: int, whole: int) -> str:
-    return f"{(part / whole if whole else 1.0):.1%}"

@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from billability.checks.every_version import Pinned
 from billability.decide.explain import diagnostics_github, diagnostics_text
 from billability.history.archive import NamedPolicy, named_policy
 from billability.model.diagnostics import Diagnostic, Problems, counted
@@ -64,6 +65,13 @@ def policy_given(
 
 def listed_folders(paths: Sequence[Path]) -> str:
     return ", ".join(shown_folder(path) for path in paths)
+
+
+def version_label(pinned: Pinned) -> str:
+    """How a summary line names the version a corpus ran against: its folder, and for a
+    released version its number first (`version 1.0 (policy/releases/1.0/)`)."""
+    folder = shown_folder(pinned.folder)
+    return f"version {pinned.policy.version} ({folder})" if pinned.released else folder
 
 
 def policy_option(command: F) -> F:

@@ -38,7 +38,7 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from billability.checks.corpus import Case, run_case
+from billability.checks.corpus import Case, decided_by, run_case
 from billability.history.asked import AskedFacts
 from billability.history.joint_regions import (
     OutcomeChange,
@@ -144,17 +144,19 @@ class PolicyDiff:
 
 
 def diff_sides(base: Side, head: Side, compare_corpora: bool = True) -> PolicyDiff:
-    """Compare the two sides' policies, run HEAD's corpus with HEAD, and collect the
-    corpus files of either side that do not load. With `compare_corpora` (HEAD's corpus
-    is its own, not one given in its place) and both corpora loading whole, list the
-    cases removed and added."""
+    """Compare the two sides' policies, run HEAD's corpus with HEAD (the cases HEAD's
+    version decides: a case dated in an earlier version's days is not HEAD's to decide),
+    and collect the corpus files of either side that do not load. With `compare_corpora`
+    (HEAD's corpus is its own, not one given in its place) and both corpora loading
+    whole, list the cases removed and added."""
     diff = diff_policies(base.policy, head.policy, base.label, head.label)
-    failing = _failing_cases(renamed_policy(base.policy, diff.renames), head.policy, head.cases)
+    own = decided_by(head.policy, head.cases)
+    failing = _failing_cases(renamed_policy(base.policy, diff.renames), head.policy, own)
     compared = compare_corpora and all(side.corpus is not None and not side.problems for side in (base, head))
     return dataclasses.replace(
         diff,
         corpus=head.corpus,
-        cases_run=len(head.cases),
+        cases_run=len(own),
         failing_cases=failing,
         corpus_problems=tuple(sorted((*base.problems, *head.problems), key=Diagnostic.sort_key)),
         case_changes=_case_changes(base.cases, head.cases) if compared else (),

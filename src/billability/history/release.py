@@ -59,7 +59,7 @@ def release(policy_folder: Path, corpus_folder: Path) -> Released:
         )
     if problems:
         raise Problems(problems)
-    run = run_corpus(current, [corpus_folder])
+    run = run_corpus(versions, [corpus_folder])
     if run.failed or run.findings:
         where = run.failed[0].case.location if run.failed else None
         raise Problems(

@@ -1,15 +1,19 @@
 """Read one side of a comparison: a policy and its corpus, from the working tree, a
-folder or a git revision.
+folder, a version of the policy or a git revision.
 
 In: what the user named: nothing (the checkout as it is on disk, edits not yet
-committed included), a folder, or a git revision; the policy folder inside the
-repository; corpus paths that replace the side's own corpus.
+committed included), a folder, a version (`1.0`: a released version, or the current
+version's number for the working tree), or a git revision; the policy folder inside
+the repository; corpus paths that replace the side's own corpus. A name is a folder
+when one exists, else a version when the working tree has one of that number, else a
+git revision: a released version wins over a git revision of the same name.
 Out: a `Side`: the compiled policy, the corpus cases that load against it, and
 located diagnostics for those that do not. A policy that does not compile raises
 `Problems`.
 
 Which corpus belongs to a side: the `corpus/` next to its policy folder. For the
-working tree that is the checkout's `corpus/`; for a revision, `corpus/` at that
+working tree that is the checkout's `corpus/`; for a released version, the corpus as
+it stood for it (`corpus/releases/VERSION/`); for a revision, `corpus/` at that
 revision; for a folder, the `corpus/` beside it when the folder is a checkout's
 `policy/` (a loose policy folder such as `old-policy/` has no corpus).
 
@@ -28,12 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from billability.checks.corpus import Case, corpus_files, load_cases, load_file
+from billability.checks.corpus import Case, Deciders, corpus_files, load_cases, load_file
+from billability.checks.every_version import release_versions
 from billability.history.archive import checkout_folder, commit_of, extracted, holds, repository_top
 from billability.model.diagnostics import Diagnostic, Location, Problems
 from billability.model.resources import corpus_beside, project, shown_folder, shown_path
 from billability.policy.compile import load_policy
 from billability.policy.compiled import Policy
+from billability.policy.source import RELEASES
+from billability.policy.versions import PolicyVersions, load_versions, release_folders
 
 WORKING_TREE = "working tree"
 
@@ -75,6 +82,9 @@ def read_side(spec: str | None, folder: str | None = None, corpus: Sequence[Path
         return _working_tree(folder, corpus)
     if Path(spec).exists():
         return _folder(spec, corpus)
+    version = _version(spec, folder, corpus)
+    if version is not None:
+        return version
     return _revision(spec, folder, corpus)
 
 
@@ -82,15 +92,38 @@ def read_side(spec: str | None, folder: str | None = None, corpus: Sequence[Path
 
 
 def _working_tree(folder: str | None, corpus: Sequence[Path]) -> Side:
+    policy_folder, label = _working_folder(folder)
+    return _side(label, policy_folder, corpus or _own_corpus(policy_folder))
+
+
+def _working_folder(folder: str | None) -> tuple[Path, str]:
+    """The working tree's policy folder, and how a side read from it is labelled."""
     if folder is not None:
         top = repository_top() or Path.cwd()
-        policy_folder = top / folder
-        label = WORKING_TREE
-    else:
-        here = project()
-        policy_folder = here.policy
-        label = shown_folder(policy_folder) if here.bundled else WORKING_TREE
-    return _side(label, policy_folder, corpus or _own_corpus(policy_folder))
+        return top / folder, WORKING_TREE
+    here = project()
+    return here.policy, shown_folder(here.policy) if here.bundled else WORKING_TREE
+
+
+def _version(spec: str, folder: str | None, corpus: Sequence[Path]) -> Side | None:
+    """The version numbered `spec` of the working tree's policy: a released version, with
+    the corpus as it stood for it, or the current version (the working tree); None when
+    the policy has no version of that number."""
+    policy_folder, _ = _working_folder(folder)
+    release = policy_folder / RELEASES / spec
+    if release in release_folders(policy_folder):
+        versions = release_versions(policy_folder, spec)
+        own = corpus_beside(policy_folder)
+        frozen = own / RELEASES / spec if own is not None else None
+        paths = corpus or ((frozen,) if frozen is not None and frozen.is_dir() else ())
+        return _side(f"version {spec}", release, paths, versions)
+    try:
+        current = load_policy(policy_folder)
+    except Problems:
+        return None
+    if current.version != spec:
+        return None
+    return _side(f"version {spec}", policy_folder, corpus or _own_corpus(policy_folder))
 
 
 def _folder(spec: str, corpus: Sequence[Path]) -> Side:
@@ -105,14 +138,17 @@ def _own_corpus(policy_folder: Path) -> tuple[Path, ...]:
     return (corpus,) if corpus is not None else ()
 
 
-def _side(label: str, policy_folder: Path, corpus: Sequence[Path]) -> Side:
-    policy = load_policy(policy_folder)
-    cases, problems = _cases(corpus, policy)
+def _side(label: str, policy_folder: Path, corpus: Sequence[Path], versions: PolicyVersions | None = None) -> Side:
+    """The side whose policy is at `policy_folder` (the last of `versions`, when given:
+    else the folder's current version, with its released versions before it)."""
+    if versions is None:
+        versions = load_versions(policy_folder)
+    cases, problems = _cases(corpus, versions)
     shown = ", ".join(shown_folder(path) for path in corpus) or None
-    return Side(label, policy, shown, cases, problems)
+    return Side(label, versions.current, shown, cases, problems)
 
 
-def _cases(roots: Sequence[Path], policy: Policy) -> tuple[tuple[Case, ...], tuple[Diagnostic, ...]]:
+def _cases(roots: Sequence[Path], policy: Deciders) -> tuple[tuple[Case, ...], tuple[Diagnostic, ...]]:
     """Every case that loads, and the diagnostics of the files and cases that do not."""
     if not roots:
         return (), ()
@@ -141,9 +177,10 @@ def _revision(spec: str, folder: str | None, corpus: Sequence[Path]) -> Side:
             [
                 Diagnostic(
                     "diff.unknown-policy",
-                    f"`{spec}` is neither a policy file or folder nor a git revision",
+                    f"`{spec}` is not a policy file or folder, a version of the policy or a git revision",
                     Location(spec),
-                    hint="give a folder such as `policy/` or a revision such as `origin/main` or `HEAD`",
+                    hint="give a folder such as `policy/`, a released version such as `1.0`, or a revision such "
+                    "as `origin/main` or `HEAD`",
                 )
             ]
         )
