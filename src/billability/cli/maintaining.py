@@ -22,7 +22,6 @@ from billability.cli.options import (
     corpus_option,
     fail,
     listed_folders,
-    loaded_policy,
     policy_given,
     policy_option,
     version_label,
@@ -31,7 +30,6 @@ from billability.decide.explain import diagnostics_github, diagnostics_text
 from billability.model.diagnostics import Diagnostic, Problems, Severity, counted
 from billability.model.resources import corpus_beside, policy_and_corpus, policy_folder, shown_folder
 from billability.policy.compile import load_policy
-from billability.policy.compiled import Policy
 
 
 @click.command()
