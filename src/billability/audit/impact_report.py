@@ -62,13 +62,18 @@ def _example(impact: Impact, example: ExampleRow, code: str = "") -> str:
 def _changed_line(impact: Impact) -> str:
     if not impact.transitions:
         return (
-            f"no row changes outcome: all {_rows(impact.rows)} keep theirs{_minutes(impact, impact.unchanged_minutes)}"
+            f"no row changes outcome: {'the' if impact.rows == 1 else 'all'} {_rows(impact.rows)} "
+            f"{_keep(impact.rows)}{_minutes(impact, impact.unchanged_minutes)}"
         )
     changed_minutes = sum(t.minutes for t in impact.transitions)
     return (
         f"{impact.changed_rows:,} of {_rows(impact.rows)} change outcome{_minutes(impact, changed_minutes)}; "
-        f"{_rows(impact.unchanged_rows)} keep theirs{_minutes(impact, impact.unchanged_minutes)}"
+        f"{_rows(impact.unchanged_rows)} {_keep(impact.unchanged_rows)}{_minutes(impact, impact.unchanged_minutes)}"
     )
+
+
+def _keep(rows: int) -> str:
+    return "keeps its" if rows == 1 else "keep theirs"
 
 
 def _unreadable_note(impact: Impact) -> str:
