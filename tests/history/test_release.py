@@ -25,6 +25,8 @@ def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _raise_to_3(checkout: Path) -> None:
+    """Release 2.0, then make 3.0 the current version, from 2027-01-01."""
+    release(checkout / "policy", checkout / "corpus")
     policy = checkout / "policy" / "policy.yaml"
     text = policy.read_text(encoding="utf-8")
     text = text.replace('version: "2.0"', 'version: "3.0"').replace(
@@ -37,7 +39,7 @@ def test_release_copies_the_policy_and_the_corpus_with_their_sums(checkout: Path
     status, out, err = run("release")
     assert (status, err) == (0, "")
     assert out.startswith("released version 2.0, in effect from 2026-07-01:\n  policy/releases/2.0/ (6 files)\n")
-    assert "  corpus/releases/2.0/ (15 cases passing)" in out
+    assert "  corpus/releases/2.0/ (17 cases passing)" in out
     for folder in (checkout / "policy" / "releases" / "2.0", checkout / "corpus" / "releases" / "2.0"):
         assert (folder / SUMS).is_file()
     # sha256sum itself agrees with the sums written.
@@ -107,8 +109,8 @@ def test_an_interrupted_release_leaves_no_version_behind(checkout: Path, monkeyp
         release(checkout / "policy", checkout / "corpus")
     assert not (checkout / "policy" / "releases" / "3.0").exists()
     assert not (checkout / "corpus" / "releases" / "3.0").exists()
-    assert sorted(p.name for p in (checkout / "corpus" / "releases").iterdir()) == ["1.0"]
-    assert load_versions(checkout / "policy").released == ("1.0",)
+    assert sorted(p.name for p in (checkout / "corpus" / "releases").iterdir()) == ["1.0", "2.0"]
+    assert load_versions(checkout / "policy").released == ("1.0", "2.0")
 
 
 def test_outside_a_checkout_nothing_is_released_into_the_package(

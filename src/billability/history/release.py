@@ -15,6 +15,7 @@ so an interrupted release leaves no half-written version behind.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import tempfile
@@ -75,6 +76,14 @@ def release(policy_folder: Path, corpus_folder: Path) -> Released:
         )
     policy_target = policy_folder / RELEASES / current.version
     corpus_target = corpus_folder / RELEASES / current.version
+    released = Released(
+        current.version,
+        current.effective_from,
+        policy_target,
+        corpus_target,
+        len(file_sums(policy_folder)),
+        len(run.results),
+    )
     if policy_target.exists():
         if content_sums(policy_target) != content_sums(policy_folder):
             raise Problems(
@@ -87,15 +96,7 @@ def release(policy_folder: Path, corpus_folder: Path) -> Released:
                     )
                 ]
             )
-        return Released(
-            current.version,
-            current.effective_from,
-            policy_target,
-            corpus_target,
-            len(file_sums(policy_folder)),
-            len(run.results),
-            already=True,
-        )
+        return dataclasses.replace(released, already=True)
     # The corpus first: the policy's release is what makes the version released.
     if corpus_target.exists() and file_sums(corpus_target) != file_sums(corpus_folder):
         shutil.rmtree(corpus_target)  # left by a release stopped before its policy was written
@@ -108,14 +109,7 @@ def release(policy_folder: Path, corpus_folder: Path) -> Released:
         if written:
             shutil.rmtree(corpus_target, ignore_errors=True)
         raise
-    return Released(
-        current.version,
-        current.effective_from,
-        policy_target,
-        corpus_target,
-        len(file_sums(policy_folder)),
-        len(run.results),
-    )
+    return released
 
 
 def _write_copy(folder: Path, target: Path) -> None:
