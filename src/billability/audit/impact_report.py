@@ -15,7 +15,7 @@ from html import escape
 
 from billability.audit.impact import ExampleRow, Impact, PolicySide, Transition
 from billability.audit.outcomes import INVALID, NOT_AUDITED
-from billability.audit.report import CSS, LABELS, Markup, html_heading, html_table, with_code
+from billability.audit.report import LABELS, Markup, html_heading, html_table, page_start, with_code
 from billability.model.diagnostics import counted
 from billability.model.policy import Outcome
 from billability.policy.wording import OUTCOME_WORDS
@@ -175,17 +175,7 @@ def impact_html(impact: Impact) -> str:
     title = f"Impact of {impact.before.label} → {impact.after.label} on {impact.export.name}"
     minutes = impact.minutes_column is not None
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
-        "<main>",
-        f"<h1>{escape(title)}</h1>",
+        *page_start(title),
         _provenance(impact),
         f"<p>{escape(WHATEVER_THE_DATE[0].upper() + WHATEVER_THE_DATE[1:])}.</p>",
         html_heading("Rows by outcome", "outcomes"),

@@ -15,12 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from billability.audit.binding import bind
-from billability.audit.export_text import delimiter_hint
 from billability.audit.impact import FileNamed, Impact, measure_impact
 from billability.audit.impact_pairs import Decider, decide_pairs, shown_columns
 from billability.audit.impact_report import impact_html
 from billability.audit.mapping import Mapping as ExportMapping
-from billability.audit.mapping import default_mapping, load_mapping
+from billability.audit.mapping import default_mapping, load_mapping, no_facts
 from billability.audit.provenance import sha256_of
 from billability.audit.records import Export, open_export
 from billability.audit.results import check_places, temporary_beside
@@ -125,18 +124,7 @@ def _mapping_for(policy: Policy, mapping_path: str | os.PathLike[str] | None, ex
         raise Problems([])
     chosen = default_mapping(policy, export.columns)
     if not chosen.facts:
-        raise Problems(
-            [
-                Diagnostic(
-                    "records.no-facts",
-                    "no column is named like a fact of the policy",
-                    Location(export.shown, 1),
-                    hint=delimiter_hint(export.columns)
-                    or "give `--map` a mapping of the export's columns to facts, or name the columns "
-                    + ", ".join(f"`{f.name}`" for f in policy.facts),
-                )
-            ]
-        )
+        raise Problems([no_facts(policy, export.columns, export.shown)])
     return chosen
 
 

@@ -123,6 +123,18 @@ def default_mapping(policy: Policy, columns: Sequence[str]) -> Mapping:
     return Mapping(tuple(FactColumn(fact.name, fact.name) for fact in policy.facts if fact.name in present))
 
 
+def no_facts(policy: Policy, columns: Sequence[str], shown: str) -> Diagnostic:
+    """Why an export without a mapping cannot be audited: no column is named like a fact."""
+    return Diagnostic(
+        "records.no-facts",
+        "no column is named like a fact of the policy",
+        Location(shown, 1),
+        hint=delimiter_hint(columns)
+        or "give `--map` a mapping of the export's columns to facts, or name the columns "
+        + ", ".join(f"`{f.name}`" for f in policy.facts),
+    )
+
+
 def load_mapping(path: Path, policy: Policy, columns: Sequence[str] | None, earlier: Sequence[Policy] = ()) -> Mapping:
     """Read a mapping file and check it against the policy and the export's columns
     (None: the export could not be read, so columns are not checked). With a service

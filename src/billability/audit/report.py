@@ -196,20 +196,7 @@ def report_html(summary: Summary, provenance: Provenance) -> str:
     provenance always give the same page."""
     minutes = summary.minutes_column is not None
     title = f"Audit of {provenance.records}"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
-        "<main>",
-        f"<h1>{escape(title)}</h1>",
-        _provenance_list(summary, provenance),
-    ]
+    parts = [*page_start(title), _provenance_list(summary, provenance)]
     # By outcome.
     parts.append(html_heading("Rows by outcome", "outcomes"))
     header = ["Outcome", "Rows", "Share"] + (["Minutes"] if minutes else [])
@@ -380,3 +367,20 @@ def _group_section(role: str, column: str, groups: Sequence[GroupTally]) -> str:
         + f'<p class="legend" aria-hidden="true">{legend}</p>'
         + stacked_bar_chart(f"Rows by {role} and outcome", segments)
     )
+
+
+def page_start(title: str) -> list[str]:
+    """The opening of a self-contained report page, up to its title: the style inline."""
+    return [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        f"<h1>{escape(title)}</h1>",
+    ]

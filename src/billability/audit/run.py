@@ -21,9 +21,8 @@ from pathlib import Path
 from billability.audit.binding import Binding, bind
 from billability.audit.duckdb_engine import audit_in_duckdb
 from billability.audit.engines import ENGINES
-from billability.audit.export_text import delimiter_hint
 from billability.audit.mapping import Mapping as ExportMapping
-from billability.audit.mapping import default_mapping, load_mapping
+from billability.audit.mapping import default_mapping, load_mapping, no_facts
 from billability.audit.provenance import record_provenance
 from billability.audit.python_audit import audit
 from billability.audit.records import Export, count_rows, open_export
@@ -150,16 +149,7 @@ def _checked(
     elif export is not None:
         chosen = default_mapping(policy, export.columns)
         if not chosen.facts:
-            problems.append(
-                Diagnostic(
-                    "records.no-facts",
-                    "no column is named like a fact of the policy",
-                    Location(export.shown, 1),
-                    hint=delimiter_hint(export.columns)
-                    or "give `--map` a mapping of the export's columns to facts, or name the columns "
-                    + ", ".join(f"`{f.name}`" for f in policy.facts),
-                )
-            )
+            problems.append(no_facts(policy, export.columns, export.shown))
     rows_to, report_to = targets
     inputs = [("the export being audited", records)]
     if mapping_path is not None:
