@@ -69,7 +69,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if MARKER.search(page.content_string) is None:
             continue
         try:
-            reports |= example_reports(page.content_string, _ROOT, _shown_policy())
+            reports |= example_reports(page.content_string, _ROOT, _current_policy())
         except Problems as error:
             raise PluginError(f"the example reports of pages/{page.src_uri} cannot be written:\n{error}") from None
     for path, text in {**pages, **reports}.items():
@@ -83,7 +83,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if MARKER.search(markdown) is None:
         return markdown
     try:
-        return fill_examples(markdown, _ROOT, _shown_policy(), page.url)
+        return fill_examples(markdown, _ROOT, _current_policy(), page.url)
     except Problems as error:
         raise PluginError(f"the examples of pages/{page.file.src_uri} cannot be filled in:\n{error}") from None
 
@@ -92,5 +92,14 @@ def _shown_policy() -> Policy:
     """The version of the checkout's policy in force today, which the site describes."""
     try:
         return site_versions(_CHECKOUT.policy).shown
+    except Problems as error:
+        raise PluginError("the site's pages cannot be generated:\n" + str(error)) from None
+
+
+def _current_policy() -> Policy:
+    """The current version of the checkout's policy, the one the example mapping is written
+    for: the audit page's examples run it, whichever version the rest of the site shows."""
+    try:
+        return site_versions(_CHECKOUT.policy).versions.current
     except Problems as error:
         raise PluginError("the site's pages cannot be generated:\n" + str(error)) from None

@@ -21,7 +21,8 @@ from rich.console import Console
 from billability.audit import audit_file
 from billability.audit.report import summary_tables, versions_sentence
 from billability.model.diagnostics import Problems
-from maintainer_changes import CHECKOUT, late_handoff_needs_review
+from billability.policy.versions import load_versions
+from maintainer_changes import CHECKOUT, advocacy_by_email_needs_review
 
 VERSIONED = Path(__file__).resolve().parent.parent / "fixtures" / "versioned" / "policy"
 HEADER = ("service_id", "served", "credential", "activity", "mode", "minutes")
@@ -182,17 +183,17 @@ BUNDLED_HEADER = (
     "service_type", "contact_method", "contact_outcome", "medical_necessity", "progress_note", "discharge_date",
     "minutes",
 )  # fmt: skip
-LATE_HANDOFF = ("Staff 01", "LCSW", "Program", "Case Management", "Warm Handoff", "Telephone", "Reached", "Y", "Y")
+ADVOCACY_BY_EMAIL = ("Staff 01", "LCSW", "Program", "Case Management", "Advocacy", "Email", "Reached", "Y", "Y")
 
 
 @pytest.fixture
 def bundled_versions(tmp_path: Path) -> Path:
-    """A copy of the checkout's policy and corpus (with their releases) in which a hand-off
-    31 to 45 days after discharge needs review from version 1.1 on, not before."""
+    """A copy of the checkout's policy and corpus (with their releases) in which advocating
+    for a client by email needs review from a new version on, not before."""
     root = tmp_path / "repository"
     for folder in ("policy", "corpus"):
         shutil.copytree(CHECKOUT / folder, root / folder)
-    late_handoff_needs_review(root)
+    advocacy_by_email_needs_review(root)
     return root / "policy"
 
 
@@ -204,27 +205,29 @@ def _written(day: datetime.date) -> str:
 def test_the_bundled_policy_decides_before_and_after_a_new_version(
     bundled_versions: Path, tmp_path: Path, engine: str
 ) -> None:
-    text = (bundled_versions / "policy.yaml").read_text(encoding="utf-8")
-    first = datetime.date.fromisoformat(text.split('effective_from: "')[1].split('"')[0])
-    raised = text.split('version: "')[1].split('"')[0]
+    versions = load_versions(bundled_versions)
+    first = datetime.date.fromisoformat(versions.current.effective_from)
+    earlier, raised = versions.versions[-2].version, versions.current.version
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(
         BUNDLED_MAPPING.read_text(encoding="utf-8") + "\nservice_date: {column: service_date, format: m/d/yyyy}\n",
         encoding="utf-8",
     )
-    # Forty days after discharge: the day before the new version, and its first day.
-    records = tmp_path / "late.csv"
+    # Advocacy by email: the day before the new version, and its first day.
+    records = tmp_path / "advocacy.csv"
     with records.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
         writer.writerow(BUNDLED_HEADER)
         for n, served in enumerate((first - datetime.timedelta(days=1), first), start=1):
-            discharged = served - datetime.timedelta(days=40)
-            writer.writerow((f"S{n}", _written(served), "C1", *LATE_HANDOFF, _written(discharged), "30"))
+            writer.writerow((f"S{n}", _written(served), "C1", *ADVOCACY_BY_EMAIL, "", "30"))
     out = tmp_path / "out.jsonl"
     audit_file(records, mapping=mapping, output=out, policy=bundled_versions, engine=engine)
     found = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [(r["outcome"], r["policy_version"]) for r in found] == [("not_billable", "1.0"), ("needs_review", raised)]
-    assert found[1]["rules"] == ["warm-handoff-tcs-late"]
+    assert [(r["outcome"], r["policy_version"]) for r in found] == [
+        ("not_billable", earlier),
+        ("needs_review", raised),
+    ]
+    assert found[1]["rules"] == ["advocacy-by-email"]
 
 
 def test_a_fact_an_earlier_version_declares_otherwise_is_located(dated: tuple[Path, Path], tmp_path: Path) -> None:

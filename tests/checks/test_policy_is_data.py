@@ -71,7 +71,9 @@ LEFT_OUT = (
     "tests/browser/test_checker_browser.py",
     "tests/browser/test_decide_browser.py",
     "tests/browser/test_summary_browser.py",
+    "tests/browser/test_versions_browser.py",
     "tests/audit/test_sql_engines.py",
+    "tests/audit/test_sql_versions.py",
 )
 # The longest an inner suite may take before it is stopped and reported.
 TIMEOUT = 1200

@@ -79,10 +79,9 @@ def test_the_bundled_policy_with_a_second_version_decides_by_the_day(tmp_path: P
     from the first of the next month, and a service is decided by the version of its day."""
     for folder in ("policy", "corpus"):
         shutil.copytree(CHECKOUT / folder, tmp_path / folder)
-    change = advocacy_by_email_needs_review(tmp_path)
-    assert "1.0 -> 1.1" in change.summary
+    advocacy_by_email_needs_review(tmp_path)
     versions = load_versions(tmp_path / "policy")
-    assert [v.version for v in versions.versions] == ["1.0", "1.1"]
+    old, new = versions.versions[-2].version, versions.current.version
     switch = versions.current.effective_from
     before = (datetime.date.fromisoformat(switch) - datetime.timedelta(days=1)).isoformat()
     outcomes = {}
@@ -91,8 +90,8 @@ def test_the_bundled_policy_with_a_second_version_decides_by_the_day(tmp_path: P
         assert status == 0
         outcomes[day] = (out.splitlines()[0], out.splitlines()[-1].split(" of the policy")[0])
     assert outcomes == {
-        before: ("NOT BILLABLE", "(decided by version 1.0"),
-        switch: ("NEEDS REVIEW", "(decided by version 1.1"),
+        before: ("NOT BILLABLE", f"(decided by version {old}"),
+        switch: ("NEEDS REVIEW", f"(decided by version {new}"),
     }
 
 

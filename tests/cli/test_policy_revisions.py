@@ -13,6 +13,7 @@ widening that window to 21 days, with its corpus.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -73,8 +74,13 @@ def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, temporary: Path)
 
 
 def clean(output: str, temporary: Path) -> bool:
-    """Whether the output names no temporary folder."""
-    return str(temporary) not in output and str(temporary.resolve()) not in output and "billability-" not in output
+    """Whether the output names no temporary folder (the reader's are `billability-` and
+    eight letters or digits, as `tempfile` names them)."""
+    return (
+        str(temporary) not in output
+        and str(temporary.resolve()) not in output
+        and re.search(r"billability-[a-z0-9_]{8}(?![a-z0-9_-])", output) is None
+    )
 
 
 def outcome_of(decision_text: str) -> str:

@@ -644,7 +644,8 @@ def replayed(guide: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
 
 def test_the_replay_fails_when_the_guide_shows_a_wrong_exit_status_or_output_line(tmp_path: Path) -> None:
     """The guide's steps up to its first `billability diff HEAD`, with the exit status of a
-    command that succeeds written as 1 and one shown line of the diff changed."""
+    command that fails (validate: version 1.0 is released and the policy changed) written
+    as 0 and one shown line of the diff changed."""
     example = replay_module()
     steps = example.worked_example(GUIDE.read_text(encoding="utf-8"))
     end = next(index for index, found in enumerate(steps) if getattr(found, "command", "") == "billability diff HEAD")
@@ -652,8 +653,8 @@ def test_the_replay_fails_when_the_guide_shows_a_wrong_exit_status_or_output_lin
     validate = next(
         index for index, found in enumerate(steps) if getattr(found, "command", "") == "billability validate"
     )
-    assert steps[validate].status == 0
-    steps[validate] = dataclasses.replace(steps[validate], status=1)
+    assert steps[validate].status == 1
+    steps[validate] = dataclasses.replace(steps[validate], status=0)
     diff = steps[end]
     last = max(index for index, line in enumerate(diff.shown) if line != "...")
     wrong = diff.shown[last] + " and more"
@@ -661,7 +662,7 @@ def test_the_replay_fails_when_the_guide_shows_a_wrong_exit_status_or_output_lin
 
     done = replayed(guide_of(steps), tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "`billability validate`\n  exit 0, the guide says exit 1" in done.stderr
+    assert "`billability validate`\n  exit 1, the guide says exit 0" in done.stderr
     # The changed line alone is missing: every other line the guide shows is there.
     assert re.findall(r"output lacks: .*", done.stderr) == [f"output lacks: {wrong}"]
 

@@ -27,6 +27,7 @@ from billability.policy.compile import normalize
 from billability.policy.compiled import Policy
 from billability.policy.wording import OUTCOME_WORDS
 from billability.site.examples import teaches
+from billability.site.in_force import site_versions
 from billability.site.pages import (
     CHECKER,
     HOME,
@@ -173,8 +174,16 @@ def test_strict_build_passes_exactly_when_the_corpus_passes(
     assert sorted(refused) == sorted(failing), result.stderr
 
 
+@pytest.fixture(scope="module")
+def shown() -> Policy:
+    """The version of the checkout's policy the site describes: the one in force today
+    (the current one, unless it takes effect later)."""
+    return site_versions(CHECKOUT / "policy").shown
+
+
 @pytest.mark.parametrize("kind", ["rule title", "rule reason", "source quote", "topic title"])
-def test_everything_staff_need_from_the_policy_is_on_some_page(built: Path, policy: Policy, kind: str) -> None:
+def test_everything_staff_need_from_the_policy_is_on_some_page(built: Path, shown: Policy, kind: str) -> None:
+    policy = shown
     expected = {
         "rule title": [rule.title for rule in policy.rules],
         "rule reason": [normalize(rule.reason[1:]) for rule in policy.rules],
@@ -203,7 +212,8 @@ def test_cases_that_only_pin_the_policy_stay_out_of_the_search_index(built: Path
     assert [name for name in pinning if name in indexed] == []
 
 
-def test_every_rule_section_is_in_the_search_index(built: Path, policy: Policy) -> None:
+def test_every_rule_section_is_in_the_search_index(built: Path, shown: Policy) -> None:
+    policy = shown
     index = json.loads((built / "search" / "search_index.json").read_text(encoding="utf-8"))
     sections = {doc["location"]: normalize(html.unescape(doc["title"])) for doc in index["docs"]}
     for rule in policy.rules:
@@ -234,7 +244,8 @@ def test_every_page_has_one_h1_and_skips_no_heading_level(built: Path) -> None:
         assert skipped_levels(levels) == [], where
 
 
-def test_every_page_footer_names_the_policy_version_source_and_build(built: Path, policy: Policy) -> None:
+def test_every_page_footer_names_the_policy_version_source_and_build(built: Path, shown: Policy) -> None:
+    policy = shown
     expected = [
         policy.title,
         f"version {policy.version}",

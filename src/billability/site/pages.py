@@ -78,12 +78,17 @@ def build_pages(
     The pages describe the version in force on `today` (`in_force.SiteVersions.shown`),
     with the corpus of that version; the checker serves every version, and each version
     taking effect after `today` is announced on the home page and listed on What changed.
-    Raises `Problems` when a version or the corpus cannot be read, when a case fails,
-    or when a contrast names a case that does not exist."""
+    Raises `Problems` when a version or the corpus cannot be read, when a case of the
+    shown version or of the current one fails, or when a contrast names a case that does
+    not exist."""
     site = site_versions(policy_path, today)
     policy = site.shown
-    cases = load_cases(site.corpus_folders(corpus_paths), policy)
-    results = run_cases(policy, cases)
+    results = run_cases(policy, load_cases(site.corpus_folders(corpus_paths), policy))
+    # A coming version's answers are announced too: its own corpus must pass as well.
+    checked = results
+    if not site.shows_current:
+        current = site.versions.current
+        checked = [*results, *run_cases(current, load_cases(corpus_paths or None, current))]
     failures = [
         Diagnostic(
             "site.case-fails",
@@ -91,7 +96,7 @@ def build_pages(
             result.case.location,
             hint="run `billability test` and fix the policy or the case first",
         )
-        for result in results
+        for result in checked
         if not result.passed
     ]
     if failures:
