@@ -98,4 +98,11 @@ def versioned_checkout_with_docs(root: Path, switch_day: datetime.date | None = 
         policy_file.write_text(
             text.replace(VERSIONED_SWITCH_DAY, f'effective_from: "{switch_day.isoformat()}"'), encoding="utf-8"
         )
+        # The corpus's cases dated on each side of the switch move with it.
+        cases_file = config.parent.parent / "corpus" / "cases.yaml"
+        cases = cases_file.read_text(encoding="utf-8")
+        assert 'on: "2026-06-30"' in cases and 'on: "2026-07-01"' in cases, "the dated cases moved: update this"
+        eve = (switch_day - datetime.timedelta(days=1)).isoformat()
+        cases = cases.replace('on: "2026-06-30"', f'on: "{eve}"').replace('on: "2026-07-01"', f'on: "{switch_day}"')
+        cases_file.write_text(cases, encoding="utf-8")
     return config

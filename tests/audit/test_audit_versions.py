@@ -21,7 +21,7 @@ from rich.console import Console
 from billability.audit import audit_file
 from billability.audit.report import summary_tables, versions_sentence
 from billability.model.diagnostics import Problems
-from billability.policy.versions import load_versions
+from billability.policy.versions import SUMS, load_versions
 from maintainer_changes import CHECKOUT, advocacy_by_email_needs_review
 
 VERSIONED = Path(__file__).resolve().parent.parent / "fixtures" / "versioned" / "policy"
@@ -192,7 +192,11 @@ def bundled_versions(tmp_path: Path) -> Path:
     for a client by email needs review from a new version on, not before."""
     root = tmp_path / "repository"
     for folder in ("policy", "corpus"):
-        shutil.copytree(CHECKOUT / folder, root / folder)
+        # The latest released version as the current one, with every release: the new
+        # version follows what staff are billed by, whatever a maintainer edits in between.
+        latest = sorted((CHECKOUT / folder / "releases").iterdir())[-1]
+        shutil.copytree(latest, root / folder, ignore=shutil.ignore_patterns(SUMS))
+        shutil.copytree(CHECKOUT / folder / "releases", root / folder / "releases")
     advocacy_by_email_needs_review(root)
     return root / "policy"
 

@@ -87,8 +87,9 @@ def build_pages(
     # A coming version's answers are announced too: its own corpus must pass as well.
     checked = results
     if not site.shows_current:
-        current = site.versions.current
-        checked = [*results, *run_cases(current, load_cases(corpus_paths or None, current))]
+        # Its cases with a service date are decided by the version in force on it.
+        every = site.versions
+        checked = [*results, *run_cases(every, load_cases(corpus_paths or None, every))]
     failures = [
         Diagnostic(
             "site.case-fails",
@@ -121,7 +122,7 @@ def _contrasts(
     so a contrast written for a coming version shows from the day it takes effect."""
     if site.shows_current:
         return load_contrasts(contrasts_path, shown_cases)
-    current = [case.name for case in load_cases(corpus_paths or None, site.versions.current)]
+    current = [case.name for case in load_cases(corpus_paths or None, site.versions)]
     return tuple(
         contrast for contrast in load_contrasts(contrasts_path, current) if set(contrast.cases) <= set(shown_cases)
     )
