@@ -177,7 +177,19 @@ def test_a_service_date_format_the_audit_does_not_read_is_located(tmp_path: Path
 
 # --- the bundled policy, with a second version made in a copy --------------------------------
 
-BUNDLED_MAPPING = CHECKOUT / "docs" / "audit" / "mapping.yaml"
+# The columns of the example export that advocacy by email is read from, in the released
+# version's names (the example's own mapping follows the current version).
+BUNDLED_MAPPING = """\
+policy: case-management
+service_date: {column: service_date, format: m/d/yyyy}
+facts:
+  provider_credential: {column: staff_credential, codes: {LCSW: lpha}}
+  activity: {column: service_type, codes: {Advocacy: advocacy}}
+  contact_mode: {column: contact_method, codes: {Email: email}}
+  contact_successful: {column: contact_outcome, codes: {Reached: true}}
+summary:
+  minutes: minutes
+"""
 BUNDLED_HEADER = (
     "service_id", "service_date", "client_id", "staff_name", "staff_credential", "program", "procedure",
     "service_type", "contact_method", "contact_outcome", "medical_necessity", "progress_note", "discharge_date",
@@ -214,7 +226,7 @@ def test_the_bundled_policy_decides_before_and_after_a_new_version(
     earlier, raised = versions.versions[-2].version, versions.current.version
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(
-        BUNDLED_MAPPING.read_text(encoding="utf-8") + "\nservice_date: {column: service_date, format: m/d/yyyy}\n",
+        BUNDLED_MAPPING,
         encoding="utf-8",
     )
     # Advocacy by email: the day before the new version, and its first day.
